@@ -1,0 +1,47 @@
+import { ripemd160, sha1 } from "@noble/hashes/legacy.js";
+import { sha256, sha384, sha512 } from "@noble/hashes/sha2.js";
+import { sha3_224, sha3_256, sha3_384, sha3_512 } from "@noble/hashes/sha3.js";
+import { HashAlgorithmError } from "../errors.ts";
+import { hashAlgorithm } from "./algorithms.ts";
+
+/**
+ * Computes the digest (without the algorithm byte) of `data` with KSI algorithm `algorithm`.
+ * Injected where hashing is hot, so that Node can use `node:crypto` while browsers keep @noble/hashes.
+ */
+export type Hasher = (algorithm: number, data: Uint8Array) => Uint8Array;
+
+const NOBLE: ReadonlyArray<((data: Uint8Array) => Uint8Array) | undefined> = (() => {
+  const out: (((data: Uint8Array) => Uint8Array) | undefined)[] = new Array(256).fill(undefined);
+  out[0x00] = sha1;
+  out[0x01] = sha256;
+  out[0x02] = ripemd160;
+  out[0x04] = sha384;
+  out[0x05] = sha512;
+  out[0x07] = sha3_224;
+  out[0x08] = sha3_256;
+  out[0x09] = sha3_384;
+  out[0x0a] = sha3_512;
+  return out;
+})();
+
+export const nobleHasher: Hasher = (algorithm, data) => {
+  const fn = NOBLE[algorithm];
+  if (fn === undefined) {
+    const info = hashAlgorithm(algorithm);
+    throw new HashAlgorithmError("HASH_NOT_IMPLEMENTED", `hash algorithm ${info.name} is not implemented`, {
+      id: algorithm,
+    });
+  }
+  return fn(data);
+};
+
+let defaultHasher: Hasher = nobleHasher;
+
+/** The process-wide default hasher; the node replaces it with node:crypto at start-up. */
+export function getDefaultHasher(): Hasher {
+  return defaultHasher;
+}
+
+export function setDefaultHasher(hasher: Hasher): void {
+  defaultHasher = hasher;
+}

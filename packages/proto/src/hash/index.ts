@@ -1,0 +1,3 @@
+export * from "./algorithms.ts";
+export * from "./hasher.ts";
+export * from "./imprint.ts";

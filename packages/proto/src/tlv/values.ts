@@ -1,0 +1,94 @@
+import { FormatError } from "../errors.ts";
+import { type TlvElement, type TlvHeaderOptions, tlv, typeHex } from "./element.ts";
+
+/**
+ * KSI integers: unsigned big-endian, minimal length (zero is the empty value), at most 8 bytes.
+ */
+export function decodeUint(element: TlvElement): bigint {
+  const v = element.value;
+  if (v.length > 8) {
+    throw new FormatError("TLV_INTEGER_TOO_LONG", `integer in TLV ${typeHex(element.type)} has ${v.length} bytes`);
+  }
+  if (v.length > 0 && v[0] === 0) {
+    throw new FormatError(
+      "TLV_INTEGER_NOT_MINIMAL",
+      `integer in TLV ${typeHex(element.type)} has a leading zero byte`,
+    );
+  }
+  let n = 0n;
+  for (const byte of v) n = (n << 8n) | BigInt(byte);
+  return n;
+}
+
+/** An integer that must fit a JS number exactly (times, levels, ids). */
+export function decodeSafeUint(element: TlvElement): number {
+  const v = element.value;
+  if (v.length <= 6) {
+    if (v.length > 0 && v[0] === 0) {
+      throw new FormatError(
+        "TLV_INTEGER_NOT_MINIMAL",
+        `integer in TLV ${typeHex(element.type)} has a leading zero byte`,
+      );
+    }
+    let n = 0;
+    for (const byte of v) n = n * 256 + byte;
+    return n;
+  }
+  const big = decodeUint(element);
+  if (big > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new FormatError("TLV_INTEGER_RANGE", `integer in TLV ${typeHex(element.type)} is too large`);
+  }
+  return Number(big);
+}
+
+export function uintBytes(value: bigint | number): Uint8Array {
+  let n = typeof value === "bigint" ? value : BigInt(value);
+  if (n < 0n || n > 0xffff_ffff_ffff_ffffn) {
+    throw new FormatError("TLV_INTEGER_RANGE", `integer ${n} is outside 0..2^64-1`);
+  }
+  if (typeof value === "number" && !Number.isSafeInteger(value)) {
+    throw new FormatError("TLV_INTEGER_RANGE", `integer ${value} is not a safe integer`);
+  }
+  const bytes: number[] = [];
+  while (n > 0n) {
+    bytes.push(Number(n & 0xffn));
+    n >>= 8n;
+  }
+  return Uint8Array.from(bytes.reverse());
+}
+
+export function uintTlv(type: number, value: bigint | number, options?: TlvHeaderOptions): TlvElement {
+  return tlv(type, uintBytes(value), options);
+}
+
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
+const utf8Encoder = new TextEncoder();
+
+/** KSI strings: UTF-8 with exactly one terminating NUL, which is the last byte. */
+export function decodeString(element: TlvElement): string {
+  const v = element.value;
+  if (v.length === 0 || v[v.length - 1] !== 0) {
+    throw new FormatError("TLV_STRING_NOT_TERMINATED", `string in TLV ${typeHex(element.type)} is not NUL-terminated`);
+  }
+  const body = v.subarray(0, v.length - 1);
+  if (body.includes(0)) {
+    throw new FormatError("TLV_STRING_EMBEDDED_NUL", `string in TLV ${typeHex(element.type)} contains a NUL byte`);
+  }
+  try {
+    return utf8Decoder.decode(body);
+  } catch {
+    throw new FormatError("TLV_STRING_NOT_UTF8", `string in TLV ${typeHex(element.type)} is not valid UTF-8`);
+  }
+}
+
+export function stringBytes(value: string): Uint8Array {
+  const body = utf8Encoder.encode(value);
+  if (body.includes(0)) throw new FormatError("TLV_STRING_EMBEDDED_NUL", "string contains a NUL character");
+  const out = new Uint8Array(body.length + 1);
+  out.set(body);
+  return out;
+}
+
+export function stringTlv(type: number, value: string, options?: TlvHeaderOptions): TlvElement {
+  return tlv(type, stringBytes(value), options);
+}

@@ -1,0 +1,41 @@
+// Runs the whole default suite (typecheck, lint, unit + e2e tests) and ends with one plain
+// "N passed, N failed" line that CI systems read regardless of the test runner.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+function run(command: string, args: string[]): number {
+  console.log(`\n$ ${command} ${args.join(" ")}`);
+  const result = spawnSync(command, args, { stdio: "inherit" });
+  return result.status ?? 1;
+}
+
+let failedSteps = 0;
+failedSteps += run("tsc", ["-p", "tsconfig.json", "--noEmit"]) === 0 ? 0 : 1;
+failedSteps += run("biome", ["check", "."]) === 0 ? 0 : 1;
+
+const reportDir = mkdtempSync(join(tmpdir(), "tempel-test-"));
+const reportFile = join(reportDir, "vitest.json");
+const vitestStatus = run("vitest", ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${reportFile}`]);
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+try {
+  const report = JSON.parse(readFileSync(reportFile, "utf8")) as {
+    numPassedTests: number;
+    numFailedTests: number;
+    numPendingTests: number;
+    numTodoTests: number;
+  };
+  passed = report.numPassedTests;
+  failed = report.numFailedTests;
+  skipped = report.numPendingTests + report.numTodoTests;
+} catch {
+  failed += 1;
+}
+rmSync(reportDir, { recursive: true, force: true });
+if (vitestStatus !== 0 && failed === 0) failed = 1;
+failed += failedSteps;
+console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed === 0 && vitestStatus === 0 ? 0 : 1);
