@@ -12,6 +12,13 @@ export default defineConfig({
       },
       {
         test: {
+          name: "sim",
+          include: ["packages/*/test/sim/**/*.test.ts"],
+          testTimeout: 300_000,
+        },
+      },
+      {
+        test: {
           name: "e2e",
           include: ["packages/*/test/e2e/**/*.test.ts"],
           testTimeout: 180_000,
