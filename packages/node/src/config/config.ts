@@ -1,0 +1,110 @@
+import { defaultRoundOptions, type RoundOptions } from "../aggregation/options.ts";
+import { type ApiOptions, defaultApiOptions } from "../api/options.ts";
+import {
+  defaultLoggerOptions,
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+} from "../logger/logger.ts";
+import { defaultMetricsOptions, type MetricsOptions } from "../metrics/metrics.ts";
+import { defaultStoreOptions, type StoreOptions } from "../store/options.ts";
+import type { Setting } from "./settings.ts";
+
+/** An agency: a KSI login id with its shared HMAC key (used as UTF-8 bytes, as KSI clients do). */
+export interface AgencyConfig {
+  readonly loginId: string;
+  readonly key: string;
+  /** Hashes per second; the rounds' `agencyQuotaPerSecond` when absent. */
+  readonly quotaPerSecond?: number;
+}
+
+export interface NodeConfig {
+  /** Holds the node's keys, certificate, genesis and LevelDB. */
+  dataDir: string;
+  /** The cluster's genesis file; `<dataDir>/genesis.json` when not set. */
+  genesisFile: string;
+  api: ApiOptions;
+  rounds: RoundOptions;
+  store: StoreOptions;
+  log: { level: LogLevel; format: LogFormat };
+  metrics: MetricsOptions;
+  p2p: { listen: string[] };
+  agencies: AgencyConfig[];
+}
+
+export function defaultConfig(): NodeConfig {
+  return {
+    dataDir: "",
+    genesisFile: "",
+    api: { ...defaultApiOptions },
+    rounds: { ...defaultRoundOptions },
+    store: { ...defaultStoreOptions },
+    log: { level: defaultLoggerOptions.level, format: defaultLoggerOptions.format },
+    metrics: { ...defaultMetricsOptions },
+    p2p: { listen: [] },
+    agencies: [],
+  };
+}
+
+const MIB = 1024 * 1024;
+
+export const SETTINGS: readonly Setting[] = [
+  { path: "dataDir", type: { kind: "path" }, help: "data folder made by `tempel-node init` (required)" },
+  {
+    path: "genesisFile",
+    type: { kind: "path" },
+    help: "cluster genesis file (default <dataDir>/genesis.json)",
+  },
+  { path: "api.host", type: { kind: "string" }, help: "HTTP bind address" },
+  { path: "api.port", type: { kind: "integer", min: 0, max: 65_535 }, help: "HTTP port (0: any free port)" },
+  {
+    path: "api.maxJsonBytes",
+    type: { kind: "integer", min: 1024, max: 64 * MIB },
+    help: "largest JSON body",
+  },
+  { path: "api.maxPduBytes", type: { kind: "integer", min: 64, max: 4 + 0xffff }, help: "largest KSI PDU" },
+  {
+    path: "api.maxSignBatch",
+    type: { kind: "integer", min: 1, max: 100_000 },
+    help: "most imprints per JSON sign",
+  },
+  {
+    path: "api.maxPduPayloads",
+    type: { kind: "integer", min: 1, max: 32 },
+    help: "most requests per KSI PDU",
+  },
+  {
+    path: "api.retryAfterSeconds",
+    type: { kind: "integer", min: 1, max: 3600 },
+    help: "Retry-After on overload",
+  },
+  {
+    path: "rounds.maxPending",
+    type: { kind: "integer", min: 1, max: 50_000_000 },
+    help: "hashes waiting for signatures above which requests are refused",
+  },
+  {
+    path: "rounds.maxLevel",
+    type: { kind: "integer", min: 0, max: 64 },
+    help: "highest request level accepted",
+  },
+  {
+    path: "rounds.agencyQuotaPerSecond",
+    type: { kind: "integer", min: 1, max: 100_000_000 },
+    help: "default hashes per second per agency",
+  },
+  {
+    path: "store.startupCheckSeconds",
+    type: { kind: "integer", min: 0, max: 100_000_000 },
+    help: "calendar seconds re-verified at start",
+  },
+  { path: "log.level", type: { kind: "enum", values: LOG_LEVELS }, help: "log level" },
+  { path: "log.format", type: { kind: "enum", values: LOG_FORMATS }, help: "log format" },
+  { path: "metrics.processMetrics", type: { kind: "boolean" }, help: "export process metrics" },
+  {
+    path: "p2p.listen",
+    type: { kind: "list" },
+    help: "libp2p listen multiaddrs (default: the genesis entry's)",
+  },
+];

@@ -1,0 +1,81 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { type Genesis, genesisToJson } from "../genesis/genesis.ts";
+import { createCalendarCertificate } from "./calendar-signer.ts";
+import { IdentityError } from "./errors.ts";
+import { generateNodeIdentity } from "./node-key.ts";
+import { type DataPaths, dataPaths } from "./paths.ts";
+
+export interface InitOptions {
+  readonly dataDir: string;
+  readonly httpHost: string;
+  readonly httpPort: number;
+  /** How clients and peers reach this node's HTTP API (goes into the genesis). */
+  readonly apiUrl: string;
+  readonly p2pAddrs: readonly string[];
+  /** Unix seconds: the genesis time. */
+  readonly now: number;
+}
+
+export interface InitResult {
+  readonly paths: DataPaths;
+  readonly nodeId: string;
+  readonly genesis: Genesis;
+  readonly agency: { loginId: string; key: string };
+}
+
+/**
+ * Create a data folder for a one-member cluster: node identity, calendar signing key and certificate,
+ * genesis and a config file with an example agency. Never overwrites an existing file.
+ */
+export async function initDataDir(options: InitOptions): Promise<InitResult> {
+  const paths = dataPaths(options.dataDir);
+  for (const path of Object.values(paths)) {
+    if (existsSync(path)) {
+      throw new IdentityError("INIT_EXISTS", `${path} already exists; init never overwrites a node's files`);
+    }
+  }
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const { identity, encoded } = await generateNodeIdentity();
+  const { keyPem, certificatePem } = await createCalendarCertificate(
+    `tempel-node ${identity.id}`,
+    options.now,
+  );
+  const genesis: Genesis = {
+    clusterId: `tempel-${randomBytes(4).toString("hex")}`,
+    genesisTime: options.now,
+    members: [
+      {
+        id: identity.id,
+        publicKey: identity.publicKey,
+        multiaddrs: options.p2pAddrs,
+        apiUrl: options.apiUrl,
+        certificatePem,
+      },
+    ],
+    quorum: 1,
+    roundSeconds: 1,
+    publications: { dayOfMonth: 15 },
+  };
+  const agency = { loginId: "agency1", key: randomBytes(24).toString("base64url") };
+  const config = {
+    dataDir: ".",
+    api: { host: options.httpHost, port: options.httpPort },
+    p2p: { listen: options.p2pAddrs },
+    agencies: [agency],
+  };
+  createFile(paths.nodeKey, encoded, 0o600);
+  createFile(paths.calendarKey, keyPem, 0o600);
+  createFile(paths.calendarCertificate, certificatePem, 0o644);
+  createFile(paths.genesis, JSON.stringify(genesisToJson(genesis), null, 2) + "\n", 0o644);
+  createFile(paths.config, JSON.stringify(config, null, 2) + "\n", 0o600);
+  return { paths, nodeId: identity.id, genesis, agency };
+}
+
+function createFile(path: string, data: string | Uint8Array, mode: number): void {
+  try {
+    writeFileSync(path, data, { flag: "wx", mode });
+  } catch (error) {
+    throw new IdentityError("INIT_FILE", `cannot write ${path}: ${(error as Error).message}`);
+  }
+}

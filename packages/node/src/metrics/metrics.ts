@@ -1,0 +1,117 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+/**
+ * Every metric of the node is created here, on the node's own registry (never prom-client's global
+ * one: libraries such as libp2p's metrics clear or share it). Names carry the `tempel_` prefix and
+ * their unit.
+ */
+export interface MetricsOptions {
+  /** Process metrics (CPU, memory, event-loop lag, GC); off in tests that run several nodes in one process. */
+  processMetrics: boolean;
+}
+
+export const defaultMetricsOptions: MetricsOptions = { processMetrics: true };
+
+export type RejectReason =
+  | "overload"
+  | "quota"
+  | "unknown_agency"
+  | "bad_hmac"
+  | "bad_request"
+  | "bad_imprint"
+  | "too_large"
+  | "shutting_down";
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly httpRequests: Counter<"endpoint" | "status">;
+  readonly rejectedRequests: Counter<"reason">;
+  readonly roundHashes: Histogram;
+  readonly roundBuildDuration: Histogram;
+  readonly roundCommitDuration: Histogram;
+  readonly roundAnswerDuration: Histogram;
+  readonly rounds: Counter<"outcome">;
+  readonly signatureLatency: Histogram;
+  readonly pendingRequests: Gauge;
+  readonly calendarHeight: Gauge;
+  readonly leveldbWriteDuration: Histogram;
+}
+
+/** Round and latency buckets centred on the one-second round. */
+const ROUND_SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const LATENCY_SECONDS = [0.1, 0.25, 0.5, 0.75, 1, 1.1, 1.2, 1.3, 1.5, 2, 3, 5, 10];
+const WRITE_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+const HASH_COUNTS = [0, 1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
+
+export function createMetrics(options: MetricsOptions = defaultMetricsOptions): Metrics {
+  const registry = new Registry();
+  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: "tempel_" });
+  const registers = [registry];
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: "tempel_http_requests_total",
+      help: "HTTP requests answered, by endpoint and HTTP status",
+      labelNames: ["endpoint", "status"],
+      registers,
+    }),
+    rejectedRequests: new Counter({
+      name: "tempel_rejected_requests_total",
+      help: "Requests refused before reaching a round, by reason",
+      labelNames: ["reason"],
+      registers,
+    }),
+    roundHashes: new Histogram({
+      name: "tempel_round_hashes",
+      help: "Hashes aggregated in one round of this node",
+      buckets: HASH_COUNTS,
+      registers,
+    }),
+    roundBuildDuration: new Histogram({
+      name: "tempel_round_build_duration_seconds",
+      help: "Time to build a round's aggregation tree",
+      buckets: ROUND_SECONDS,
+      registers,
+    }),
+    roundCommitDuration: new Histogram({
+      name: "tempel_round_commit_duration_seconds",
+      help: "Time from offering a round's contribution to knowing its outcome (committed and certified, or missed)",
+      buckets: ROUND_SECONDS,
+      registers,
+    }),
+    roundAnswerDuration: new Histogram({
+      name: "tempel_round_answer_duration_seconds",
+      help: "Time to produce every signature of a certified round",
+      buckets: ROUND_SECONDS,
+      registers,
+    }),
+    rounds: new Counter({
+      name: "tempel_rounds_total",
+      help: "Rounds closed, by outcome (certified, missed, empty)",
+      labelNames: ["outcome"],
+      registers,
+    }),
+    signatureLatency: new Histogram({
+      name: "tempel_request_signature_latency_seconds",
+      help: "Time from accepting a hash to handing out its signature",
+      buckets: LATENCY_SECONDS,
+      registers,
+    }),
+    pendingRequests: new Gauge({
+      name: "tempel_pending_requests",
+      help: "Hashes accepted and not yet answered",
+      registers,
+    }),
+    calendarHeight: new Gauge({
+      name: "tempel_calendar_height",
+      help: "Leaves in the calendar: the last stored second + 1",
+      registers,
+    }),
+    leveldbWriteDuration: new Histogram({
+      name: "tempel_leveldb_write_duration_seconds",
+      help: "Duration of synced LevelDB batch writes",
+      buckets: WRITE_SECONDS,
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,113 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ConfigError } from "../../src/config/errors.ts";
+import { loadConfig } from "../../src/config/load.ts";
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "tempel-config-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function writeConfig(json: unknown): string {
+  const file = join(dir, "config.json");
+  writeFileSync(file, typeof json === "string" ? json : JSON.stringify(json));
+  return file;
+}
+
+function configError(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("takes a flag over the environment over the file over the default", () => {
+    const file = writeConfig({ dataDir: ".", api: { port: 1000, host: "0.0.0.0" }, log: { level: "warn" } });
+    const config = loadConfig({
+      file,
+      env: { TEMPEL_API_PORT: "2000", TEMPEL_LOG_LEVEL: "debug" },
+      flags: { "api-port": "3000" },
+      cwd: "/",
+    });
+    expect(config.api.port).toBe(3000);
+    expect(config.log.level).toBe("debug");
+    expect(config.api.host).toBe("0.0.0.0");
+    expect(config.api.maxSignBatch).toBe(10_000);
+  });
+
+  it("resolves file paths against the config file's folder and defaults the genesis into the data folder", () => {
+    const file = writeConfig({ dataDir: "node1" });
+    const config = loadConfig({ file, env: {}, flags: {}, cwd: "/elsewhere" });
+    expect(config.dataDir).toBe(join(dir, "node1"));
+    expect(config.genesisFile).toBe(join(dir, "node1", "genesis.json"));
+  });
+
+  it("names the setting and its source when a value is invalid", () => {
+    const file = writeConfig({ dataDir: ".", api: { port: 70_000 } });
+    expect(configError(() => loadConfig({ file, env: {}, flags: {}, cwd: "/" })).message).toContain(
+      `api.port ("api.port" in ${file}) must be an integer from 0 to 65535`,
+    );
+    const fromEnv = configError(() =>
+      loadConfig({ env: { TEMPEL_DATA_DIR: "/d", TEMPEL_ROUNDS_MAX_PENDING: "lots" }, flags: {}, cwd: "/" }),
+    );
+    expect(fromEnv.message).toContain("rounds.maxPending (TEMPEL_ROUNDS_MAX_PENDING)");
+    const fromFlag = configError(() =>
+      loadConfig({ env: {}, flags: { "data-dir": "/d", "log-format": "xml" }, cwd: "/" }),
+    );
+    expect(fromFlag.message).toContain("log.format (--log-format) must be one of json, pretty");
+  });
+
+  it("rejects unknown settings, a missing data folder and unreadable files", () => {
+    expect(
+      configError(() =>
+        loadConfig({ file: writeConfig({ dataDir: ".", api: { prot: 1 } }), env: {}, flags: {}, cwd: "/" }),
+      ).message,
+    ).toContain('unknown setting "api.prot"');
+    expect(configError(() => loadConfig({ env: {}, flags: {}, cwd: "/" })).code).toBe("CONFIG_MISSING");
+    expect(
+      configError(() => loadConfig({ file: writeConfig("{nope"), env: {}, flags: {}, cwd: "/" })).message,
+    ).toContain("is not valid JSON");
+    expect(
+      configError(() => loadConfig({ file: join(dir, "absent.json"), env: {}, flags: {}, cwd: "/" })).code,
+    ).toBe("CONFIG_FILE");
+  });
+
+  it("validates agencies: login id form, unique ids, key and quota", () => {
+    const load = (agencies: unknown) => () =>
+      loadConfig({ file: writeConfig({ dataDir: ".", agencies }), env: {}, flags: {}, cwd: "/" });
+    expect(load([{ loginId: "a", key: "k", quotaPerSecond: 5 }])().agencies).toEqual([
+      { loginId: "a", key: "k", quotaPerSecond: 5 },
+    ]);
+    expect(configError(load([{ loginId: "has space", key: "k" }])).message).toContain("agencies[0].loginId");
+    expect(
+      configError(
+        load([
+          { loginId: "a", key: "k" },
+          { loginId: "a", key: "j" },
+        ]),
+      ).message,
+    ).toContain("listed twice");
+    expect(configError(load([{ loginId: "a", key: "" }])).message).toContain("agencies[0].key");
+    expect(configError(load([{ loginId: "a", key: "k", quotaPerSecond: 0 }])).message).toContain(
+      "quotaPerSecond",
+    );
+    expect(configError(load([{ loginId: "a", key: "k", extra: 1 }])).message).toContain("agencies[0].extra");
+  });
+
+  it("parses booleans and lists from text", () => {
+    const config = loadConfig({
+      env: { TEMPEL_DATA_DIR: "/d", TEMPEL_METRICS_PROCESS_METRICS: "false" },
+      flags: { "p2p-listen": "/ip4/127.0.0.1/tcp/1, /ip4/127.0.0.1/tcp/2" },
+      cwd: "/",
+    });
+    expect(config.metrics.processMetrics).toBe(false);
+    expect(config.p2p.listen).toEqual(["/ip4/127.0.0.1/tcp/1", "/ip4/127.0.0.1/tcp/2"]);
+  });
+});
