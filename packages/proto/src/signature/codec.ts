@@ -1,0 +1,116 @@
+import { FormatError } from "../errors.ts";
+import { decodeTlv, encodeTlv, encodeTlvSequence } from "../tlv/codec.ts";
+import { MAX_TLV16_LENGTH, type TlvElement, tlv } from "../tlv/element.ts";
+import { Fields } from "../tlv/fields.ts";
+import { decodeAggregationChain, encodeAggregationChain } from "./aggregation-chain.ts";
+import { decodeCalendarAuthRecord, encodeCalendarAuthRecord } from "./calendar-auth-record.ts";
+import { decodeCalendarChain, encodeCalendarChain } from "./calendar-chain.ts";
+import { decodePublicationRecord, encodePublicationRecord } from "./publication-record.ts";
+import { decodeQuorumCertificate, encodeQuorumCertificate } from "./quorum-certificate.ts";
+import { expectType } from "./readers.ts";
+import { decodeRfc3161Record, encodeRfc3161Record } from "./rfc3161-record.ts";
+import { SignatureTag } from "./tags.ts";
+import type { KsiSignature } from "./types.ts";
+
+/** A signature is one TLV16 element, so nothing longer can be one. */
+export const MAX_SIGNATURE_BYTES = 4 + MAX_TLV16_LENGTH;
+
+export type SignatureParts = Omit<KsiSignature, "source">;
+
+/**
+ * Checks the signature-level rules (spec §1.3) and orders the aggregation chains from the document up
+ * (longest chain index first; equal lengths keep their order). Shared by the decoder and by everything
+ * that puts a signature together from parts (aggregation responses, the aggregator, extension).
+ */
+export function assembleSignature(parts: SignatureParts, source?: TlvElement): KsiSignature {
+  if (parts.aggregationChains.length === 0) {
+    throw new FormatError("SIGNATURE_NO_AGGREGATION_CHAIN", "signature: has no aggregation hash chain");
+  }
+  if (
+    parts.calendarChain === undefined &&
+    (parts.calendarAuthRecord ?? parts.publicationRecord) !== undefined
+  ) {
+    throw new FormatError(
+      "SIGNATURE_RECORD_WITHOUT_CALENDAR_CHAIN",
+      "signature: a calendar authentication record or publication record needs a calendar hash chain",
+    );
+  }
+  if (parts.calendarAuthRecord !== undefined && parts.publicationRecord !== undefined) {
+    throw new FormatError(
+      "SIGNATURE_AUTH_AND_PUBLICATION_RECORD",
+      "signature: has both a calendar authentication record and a publication record",
+    );
+  }
+  const aggregationChains = [...parts.aggregationChains].sort(
+    (a, b) => b.chainIndex.length - a.chainIndex.length,
+  );
+  return { ...parts, aggregationChains, ...(source !== undefined && { source }) };
+}
+
+const SPECS = [
+  {
+    type: SignatureTag.AGGREGATION_CHAIN,
+    name: "aggregation hash chain",
+    min: 1,
+    max: Number.POSITIVE_INFINITY,
+  },
+  { type: SignatureTag.CALENDAR_CHAIN, name: "calendar hash chain" },
+  { type: SignatureTag.PUBLICATION_RECORD, name: "publication record" },
+  { type: SignatureTag.CALENDAR_AUTH_RECORD, name: "calendar authentication record" },
+  { type: SignatureTag.RFC3161_RECORD, name: "RFC 3161 record" },
+  { type: SignatureTag.QUORUM_CERTIFICATE, name: "quorum certificate" },
+] as const;
+
+/** Decodes a serialized KSI signature (TLV 0x0800); element order on the wire is free. */
+export function decodeSignature(bytes: Uint8Array): KsiSignature {
+  if (bytes.length > MAX_SIGNATURE_BYTES) {
+    throw new FormatError(
+      "SIGNATURE_TOO_LARGE",
+      `signature of ${bytes.length} bytes exceeds ${MAX_SIGNATURE_BYTES}`,
+    );
+  }
+  const element = decodeTlv(bytes);
+  expectType(element, SignatureTag.SIGNATURE, "signature");
+  const fields = new Fields(element, SPECS, "signature");
+  const calendarChain = fields.optional(SignatureTag.CALENDAR_CHAIN);
+  const publicationRecord = fields.optional(SignatureTag.PUBLICATION_RECORD);
+  const calendarAuthRecord = fields.optional(SignatureTag.CALENDAR_AUTH_RECORD);
+  const rfc3161Record = fields.optional(SignatureTag.RFC3161_RECORD);
+  const quorumCertificate = fields.optional(SignatureTag.QUORUM_CERTIFICATE);
+  return assembleSignature(
+    {
+      aggregationChains: fields.all(SignatureTag.AGGREGATION_CHAIN).map(decodeAggregationChain),
+      ...(calendarChain !== undefined && { calendarChain: decodeCalendarChain(calendarChain) }),
+      ...(publicationRecord !== undefined && {
+        publicationRecord: decodePublicationRecord(publicationRecord),
+      }),
+      ...(calendarAuthRecord !== undefined && {
+        calendarAuthRecord: decodeCalendarAuthRecord(calendarAuthRecord),
+      }),
+      ...(rfc3161Record !== undefined && { rfc3161Record: decodeRfc3161Record(rfc3161Record) }),
+      ...(quorumCertificate !== undefined && {
+        quorumCertificate: decodeQuorumCertificate(quorumCertificate),
+      }),
+    },
+    element,
+  );
+}
+
+/** The signature's components in canonical order (the order Guardtime's service writes them). */
+export function signatureComponents(sig: SignatureParts): TlvElement[] {
+  const out: TlvElement[] = [];
+  if (sig.rfc3161Record !== undefined) out.push(encodeRfc3161Record(sig.rfc3161Record));
+  for (const chain of sig.aggregationChains) out.push(encodeAggregationChain(chain));
+  if (sig.calendarChain !== undefined) out.push(encodeCalendarChain(sig.calendarChain));
+  if (sig.publicationRecord !== undefined) {
+    out.push(encodePublicationRecord(sig.publicationRecord, SignatureTag.PUBLICATION_RECORD));
+  }
+  if (sig.calendarAuthRecord !== undefined) out.push(encodeCalendarAuthRecord(sig.calendarAuthRecord));
+  if (sig.quorumCertificate !== undefined) out.push(encodeQuorumCertificate(sig.quorumCertificate));
+  return out;
+}
+
+/** Byte-identical to the decoded input when `sig.source` is set; canonical otherwise. */
+export function encodeSignature(sig: KsiSignature): Uint8Array {
+  return encodeTlv(sig.source ?? tlv(SignatureTag.SIGNATURE, encodeTlvSequence(signatureComponents(sig))));
+}
