@@ -1,6 +1,7 @@
 import { ripemd160, sha1 } from "@noble/hashes/legacy.js";
 import { sha256, sha384, sha512 } from "@noble/hashes/sha2.js";
 import { sha3_224, sha3_256, sha3_384, sha3_512 } from "@noble/hashes/sha3.js";
+import type { CHash } from "@noble/hashes/utils.js";
 import { HashAlgorithmError } from "../errors.ts";
 import { hashAlgorithm } from "./algorithms.ts";
 
@@ -10,8 +11,8 @@ import { hashAlgorithm } from "./algorithms.ts";
  */
 export type Hasher = (algorithm: number, data: Uint8Array) => Uint8Array;
 
-const NOBLE: ReadonlyArray<((data: Uint8Array) => Uint8Array) | undefined> = (() => {
-  const out: (((data: Uint8Array) => Uint8Array) | undefined)[] = new Array(256).fill(undefined);
+const NOBLE: ReadonlyArray<CHash | undefined> = (() => {
+  const out: (CHash | undefined)[] = new Array(256).fill(undefined);
   out[0x00] = sha1;
   out[0x01] = sha256;
   out[0x02] = ripemd160;
@@ -24,7 +25,8 @@ const NOBLE: ReadonlyArray<((data: Uint8Array) => Uint8Array) | undefined> = (()
   return out;
 })();
 
-export const nobleHasher: Hasher = (algorithm, data) => {
+/** The @noble/hashes function of a KSI algorithm, for constructions that need one (HMAC). */
+export function nobleHash(algorithm: number): CHash {
   const fn = NOBLE[algorithm];
   if (fn === undefined) {
     const info = hashAlgorithm(algorithm);
@@ -32,8 +34,10 @@ export const nobleHasher: Hasher = (algorithm, data) => {
       id: algorithm,
     });
   }
-  return fn(data);
-};
+  return fn;
+}
+
+export const nobleHasher: Hasher = (algorithm, data) => nobleHash(algorithm)(data);
 
 let defaultHasher: Hasher = nobleHasher;
 
