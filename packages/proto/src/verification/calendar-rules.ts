@@ -1,0 +1,96 @@
+import { calendarChainAggregationTime } from "../calendar/index.ts";
+import { imprintAlgorithm } from "../hash/imprint.ts";
+import { bytesEqual } from "../util/bytes.ts";
+import { algorithmName, obsoleteAt } from "./algorithm-status.ts";
+import { fail, ok } from "./result.ts";
+import { allOf, rule } from "./rule.ts";
+
+/** INT-03: the calendar recorded the root of the aggregation chains. */
+const calendarInputHashRule = rule("CalendarChainInputHash", (context) => {
+  if (!bytesEqual(context.signature.calendarChain!.inputHash, context.aggregationRoot())) {
+    return fail("CalendarChainInputHash", "INT-03", "it is not the root of the aggregation chains");
+  }
+  return ok("CalendarChainInputHash");
+});
+
+/** INT-04: the calendar chain names the aggregation chains' second. */
+const calendarAggregationTimeRule = rule("CalendarChainAggregationTime", (context) => {
+  const chain = context.signature.calendarChain!;
+  if (chain.aggregationTime !== context.aggregationTime) {
+    return fail(
+      "CalendarChainAggregationTime",
+      "INT-04",
+      `the calendar chain says ${chain.aggregationTime}, the aggregation chains ${context.aggregationTime}`,
+    );
+  }
+  return ok("CalendarChainAggregationTime");
+});
+
+/** INT-05: the chain's shape leads to the leaf of the second it claims. */
+const calendarShapeRule = rule("CalendarChainShape", (context) => {
+  const chain = context.signature.calendarChain!;
+  const time = calendarChainAggregationTime(chain.links, chain.publicationTime);
+  if (time !== chain.aggregationTime) {
+    const found = time === undefined ? "no single leaf" : `second ${time}`;
+    return fail("CalendarChainShape", "INT-05", `the links lead to ${found}, not ${chain.aggregationTime}`);
+  }
+  return ok("CalendarChainShape");
+});
+
+/**
+ * INT-16: no step hash of the chain used an algorithm obsolete at publication time. A step's
+ * algorithm is that of its right (newer) operand: the sibling of a link whose running hash is on
+ * the left; the other steps repeat an algorithm already checked.
+ */
+const calendarAlgorithmObsoleteRule = rule("CalendarChainAlgorithmObsolete", (context) => {
+  const chain = context.signature.calendarChain!;
+  for (const link of chain.links) {
+    const algorithm = imprintAlgorithm(link.sibling);
+    if (link.direction === "left" && obsoleteAt(algorithm, chain.publicationTime)) {
+      return fail("CalendarChainAlgorithmObsolete", "INT-16", `${algorithmName(algorithm)} was obsolete`);
+    }
+  }
+  return ok("CalendarChainAlgorithmObsolete");
+});
+
+/** INT-06, INT-08: the calendar auth record signs this chain's root and second. */
+const authRecordRule = rule("CalendarAuthRecordData", (context) => {
+  const record = context.signature.calendarAuthRecord;
+  if (record === undefined) return ok("CalendarAuthRecordData");
+  const chain = context.signature.calendarChain!;
+  if (record.publishedData.publicationTime !== chain.publicationTime) {
+    return fail("CalendarAuthRecordData", "INT-06");
+  }
+  if (!bytesEqual(record.publishedData.publishedHash, context.calendarRoot())) {
+    return fail("CalendarAuthRecordData", "INT-08");
+  }
+  return ok("CalendarAuthRecordData");
+});
+
+/** INT-09, INT-07: the publication record publishes this chain's root and second. */
+const publicationRecordRule = rule("PublicationRecordData", (context) => {
+  const record = context.signature.publicationRecord;
+  if (record === undefined) return ok("PublicationRecordData");
+  const chain = context.signature.calendarChain!;
+  if (!bytesEqual(record.publishedData.publishedHash, context.calendarRoot())) {
+    return fail("PublicationRecordData", "INT-09");
+  }
+  if (record.publishedData.publicationTime !== chain.publicationTime) {
+    return fail("PublicationRecordData", "INT-07");
+  }
+  return ok("PublicationRecordData");
+});
+
+const calendarChecks = allOf("CalendarChain", [
+  calendarInputHashRule,
+  calendarAggregationTimeRule,
+  calendarShapeRule,
+  calendarAlgorithmObsoleteRule,
+  authRecordRule,
+  publicationRecordRule,
+]);
+
+/** Step 12 of the internal policy; a signature without a calendar chain has nothing to check here. */
+export const calendarChainRule = rule("CalendarChain", (context) =>
+  context.signature.calendarChain === undefined ? ok("CalendarChain") : calendarChecks.verify(context),
+);

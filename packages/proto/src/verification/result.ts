@@ -1,0 +1,35 @@
+import { VERIFICATION_CODES, type VerificationCode } from "./codes.ts";
+
+/** OK: verified. FAIL: the signature is wrong. NA: inconclusive with what was given (not an error). */
+export type VerificationStatus = "OK" | "FAIL" | "NA";
+
+/**
+ * The outcome of a rule or a whole policy. A bad signature is a FAIL or NA value, never an exception,
+ * so callers can report it like any other result.
+ */
+export interface VerificationResult {
+  readonly result: VerificationStatus;
+  /** null exactly when `result` is OK. */
+  readonly code: VerificationCode | null;
+  readonly message: string;
+  /** Name of the rule that decided the result. */
+  readonly rule?: string;
+}
+
+export function ok(rule: string): VerificationResult {
+  return { result: "OK", code: null, message: "Verification succeeded", rule };
+}
+
+/** The code's standard message, followed by `detail` when the reason is worth telling. */
+function describe(code: VerificationCode, detail: string | undefined): string {
+  const text = VERIFICATION_CODES[code];
+  return detail === undefined ? text : `${text}: ${detail}`;
+}
+
+export function fail(rule: string, code: VerificationCode, detail?: string): VerificationResult {
+  return { result: "FAIL", code, message: describe(code, detail), rule };
+}
+
+export function inconclusive(rule: string, detail: string): VerificationResult {
+  return { result: "NA", code: "GEN-02", message: describe("GEN-02", detail), rule };
+}
