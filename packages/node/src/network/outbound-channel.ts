@@ -1,0 +1,94 @@
+import type { Stream } from "@libp2p/interface";
+
+export type OutboundDropReason = "queue_full" | "unreachable" | "stopped";
+
+export interface OutboundChannelDeps {
+  /** Opens a stream to the peer over an existing connection; rejects when there is none. */
+  open(signal: AbortSignal): Promise<Stream>;
+  sent(): void;
+  dropped(reason: OutboundDropReason, count: number, error?: unknown): void;
+}
+
+/**
+ * One peer's outgoing one-way messages, in order, over one long-lived stream: a new stream per
+ * message would cost a protocol negotiation round trip each time. Frames wait in a queue bounded in
+ * bytes while the stream opens or while the transport asks us to wait (`send()` returned false,
+ * until `drain`). On overflow the oldest frames go: the protocol retries on its timers, and a newer
+ * message supersedes an older one. If the stream cannot be opened or breaks, the waiting frames are
+ * dropped rather than kept for a peer that may be gone for long; the next message opens a new stream.
+ */
+export class OutboundChannel {
+  readonly #maxQueuedBytes: number;
+  readonly #openTimeoutMs: number;
+  readonly #deps: OutboundChannelDeps;
+  readonly #closed = new AbortController();
+  #queue: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #stream: Stream | null = null;
+  #pumping = false;
+
+  constructor(options: { maxQueuedBytes: number; openTimeoutMs: number }, deps: OutboundChannelDeps) {
+    this.#maxQueuedBytes = options.maxQueuedBytes;
+    this.#openTimeoutMs = options.openTimeoutMs;
+    this.#deps = deps;
+  }
+
+  enqueue(frame: Uint8Array): void {
+    if (this.#closed.signal.aborted) {
+      this.#deps.dropped("stopped", 1);
+      return;
+    }
+    this.#queue.push(frame);
+    this.#queuedBytes += frame.length;
+    let overflow = 0;
+    while (this.#queuedBytes > this.#maxQueuedBytes) {
+      this.#queuedBytes -= this.#queue.shift()!.length;
+      overflow++;
+    }
+    if (overflow > 0) this.#deps.dropped("queue_full", overflow);
+    if (!this.#pumping) void this.#pump();
+  }
+
+  /** Drops what waits and refuses further frames; the stream itself ends with its connection. */
+  close(): void {
+    this.#closed.abort();
+  }
+
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    try {
+      while (this.#queue.length > 0) {
+        const stream = await this.#writableStream();
+        const frame = this.#queue[0];
+        const writable = stream.send(frame);
+        this.#queue.shift();
+        this.#queuedBytes -= frame.length;
+        this.#deps.sent();
+        if (!writable) await stream.onDrain({ signal: this.#closed.signal });
+      }
+    } catch (error) {
+      const dropped = this.#queue.length;
+      this.#queue = [];
+      this.#queuedBytes = 0;
+      if (dropped > 0)
+        this.#deps.dropped(this.#closed.signal.aborted ? "stopped" : "unreachable", dropped, error);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  async #writableStream(): Promise<Stream> {
+    if (this.#stream?.writeStatus === "writable") return this.#stream;
+    const signal = AbortSignal.any([this.#closed.signal, AbortSignal.timeout(this.#openTimeoutMs)]);
+    const stream = await this.#deps.open(signal);
+    stream.addEventListener(
+      "close",
+      () => {
+        if (this.#stream === stream) this.#stream = null;
+      },
+      { once: true },
+    );
+    this.#stream = stream;
+    return stream;
+  }
+}

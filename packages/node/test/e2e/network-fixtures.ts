@@ -1,0 +1,165 @@
+import { createServer } from "node:net";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import type { PrivateKey } from "@libp2p/interface";
+import { peerIdFromPrivateKey } from "@libp2p/peer-id";
+import {
+  createNetwork,
+  defaultNetworkOptions,
+  type Network,
+  type NetworkMember,
+  type NetworkMetrics,
+  type NetworkOptions,
+} from "../../src/network/index.ts";
+
+/** Everything one member of a loopback test cluster needs to start, and restart, its network. */
+export interface TestMember {
+  readonly key: PrivateKey;
+  readonly id: string;
+  readonly address: string;
+}
+
+export const TEST_CLUSTER_ID = "test-cluster";
+export const TEST_TOPICS = ["share", "head"] as const;
+
+/** Ports are chosen before start because every member's address is in the genesis. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("no TCP port assigned");
+  return address.port;
+}
+
+export async function testMembers(count: number): Promise<TestMember[]> {
+  const members: TestMember[] = [];
+  for (let i = 0; i < count; i++) {
+    const key = await generateKeyPair("Ed25519");
+    members.push({
+      key,
+      id: peerIdFromPrivateKey(key).toString(),
+      address: `/ip4/127.0.0.1/tcp/${await freePort()}`,
+    });
+  }
+  return members;
+}
+
+export function genesisMembers(members: readonly TestMember[]): NetworkMember[] {
+  return members.map((member) => ({ id: member.id, multiaddrs: [member.address] }));
+}
+
+/** Test timers are shorter than production ones so that failures show up in seconds. */
+export function testNetworkOptions(
+  member: TestMember,
+  members: readonly TestMember[],
+  overrides: Partial<NetworkOptions> = {},
+): NetworkOptions {
+  return {
+    ...defaultNetworkOptions,
+    clusterId: TEST_CLUSTER_ID,
+    privateKey: member.key,
+    listen: [member.address],
+    members: genesisMembers(members),
+    topics: TEST_TOPICS,
+    requestTimeoutMs: 2_000,
+    dialTimeoutMs: 1_000,
+    backoff: { initialMs: 100, maxMs: 1_000 },
+    ...overrides,
+  };
+}
+
+export interface TestNode {
+  readonly member: TestMember;
+  readonly network: Network;
+  readonly metrics: RecordingMetrics;
+}
+
+export async function startNode(
+  member: TestMember,
+  members: readonly TestMember[],
+  overrides: Partial<NetworkOptions> = {},
+): Promise<TestNode> {
+  const metrics = new RecordingMetrics();
+  const network = await createNetwork(testNetworkOptions(member, members, overrides), { metrics });
+  await network.start();
+  return { member, network, metrics };
+}
+
+export async function startCluster(
+  size: number,
+  overrides: Partial<NetworkOptions> = {},
+): Promise<{ members: TestMember[]; nodes: TestNode[] }> {
+  const members = await testMembers(size);
+  const nodes = await Promise.all(members.map((member) => startNode(member, members, overrides)));
+  return { members, nodes };
+}
+
+export async function waitFor(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+export function fullyConnected(nodes: readonly TestNode[]): boolean {
+  return nodes.every((node) => node.network.connectedPeers().length === nodes.length - 1);
+}
+
+/** Collects what one node's network receives, per sender. */
+export class Inbox {
+  readonly messages: { from: string; text: string }[] = [];
+
+  constructor(network: Network) {
+    network.onMessage((from, message) => this.messages.push({ from, text: new TextDecoder().decode(message) }));
+  }
+
+  texts(from?: string): string[] {
+    return this.messages.filter((m) => from === undefined || m.from === from).map((m) => m.text);
+  }
+}
+
+export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+/** NetworkMetrics that remember every count, keyed by metric name and labels. */
+export class RecordingMetrics implements NetworkMetrics {
+  readonly counts = new Map<string, number>();
+  connected = 0;
+  readonly requestResults: string[] = [];
+
+  readonly peersConnected = { set: (value: number) => void (this.connected = value) };
+  readonly messagesSent = this.#counter("sent");
+  readonly messagesReceived = this.#counter("received");
+  readonly messagesDropped = this.#counter("dropped");
+  readonly gossipValidation = this.#counter("gossip");
+  readonly dialFailures = { inc: () => this.#add("dial_failures", 1) };
+  readonly peerPenalties = this.#counter("penalties");
+  readonly requestDuration = {
+    observe: (labels: Record<"result", string>) => void this.requestResults.push(labels.result),
+  };
+
+  /** The count for `name` with exactly these labels (order-insensitive). */
+  count(name: string, labels: Record<string, string> = {}): number {
+    return this.counts.get(key(name, labels)) ?? 0;
+  }
+
+  /** The sum over every label set of `name`. */
+  total(name: string): number {
+    let sum = 0;
+    for (const [k, v] of this.counts) if (k === name || k.startsWith(`${name}{`)) sum += v;
+    return sum;
+  }
+
+  #counter(name: string) {
+    return { inc: (labels: Record<string, string>, value = 1) => this.#add(key(name, labels), value) };
+  }
+
+  #add(k: string, value: number): void {
+    this.counts.set(k, (this.counts.get(k) ?? 0) + value);
+  }
+}
+
+function key(name: string, labels: Record<string, string>): string {
+  const entries = Object.entries(labels).sort(([a], [b]) => a.localeCompare(b));
+  return entries.length === 0 ? name : `${name}{${entries.map(([k, v]) => `${k}=${v}`).join(",")}}`;
+}
