@@ -1,0 +1,83 @@
+import { aggregationChain, aggregationChainOutput } from "../../src/aggregation/index.ts";
+import { Calendar, MemoryCalendarStore } from "../../src/calendar/index.ts";
+import { HashAlgorithm } from "../../src/hash/algorithms.ts";
+import { hashImprint, type Imprint } from "../../src/hash/imprint.ts";
+import type { CalendarHashChain, KsiSignature, PublicationData } from "../../src/signature/types.ts";
+import type { Extender } from "../../src/verification/index.ts";
+
+/**
+ * A small calendar with a signature made in it, as a Tempel node would: one aggregation chain from a
+ * document hash, the calendar chain to the signing second, and an extender over the same calendar.
+ */
+
+export const GENESIS = 1_700_000_000;
+export const SIGNED_AT = GENESIS + 5;
+/** A later second the calendar reaches, where a publication can be made. */
+export const PUBLISHED_AT = GENESIS + 37;
+
+const encoder = new TextEncoder();
+
+export function imprintOf(text: string): Imprint {
+  return hashImprint(HashAlgorithm.SHA2_256, encoder.encode(text));
+}
+
+export interface SignedCalendar {
+  readonly calendar: Calendar;
+  readonly documentHash: Imprint;
+  /** Fresh signature: calendar chain to the signing second, no records. */
+  readonly signature: KsiSignature;
+  /** The calendar root at PUBLISHED_AT, as printed in a publication. */
+  readonly publication: PublicationData;
+  /** The signature extended to PUBLISHED_AT, with a publication record. */
+  readonly extended: KsiSignature;
+  readonly extender: Extender;
+}
+
+export async function signedCalendar(): Promise<SignedCalendar> {
+  const documentHash = imprintOf("the document");
+  const chain = aggregationChain(
+    {
+      algorithm: HashAlgorithm.SHA2_256,
+      inputHash: documentHash,
+      links: [
+        {
+          direction: "left",
+          levelCorrection: 0,
+          sibling: { kind: "imprint", imprint: imprintOf("neighbour") },
+        },
+        {
+          direction: "right",
+          levelCorrection: 2,
+          sibling: { kind: "imprint", imprint: imprintOf("other node") },
+        },
+      ],
+    },
+    SIGNED_AT,
+  );
+  const root = aggregationChainOutput(chain, 0).hash;
+  const calendar = await Calendar.open(new MemoryCalendarStore(), { genesisTime: GENESIS });
+  for (let second = GENESIS; second <= PUBLISHED_AT; second++) {
+    await calendar.append(second, second === SIGNED_AT ? root : imprintOf(`round ${second}`));
+  }
+  const publication = { publicationTime: PUBLISHED_AT, publishedHash: await calendar.rootAt(PUBLISHED_AT) };
+  const signature: KsiSignature = {
+    aggregationChains: [chain],
+    calendarChain: await calendar.chain(SIGNED_AT, SIGNED_AT),
+  };
+  const extended: KsiSignature = {
+    aggregationChains: [chain],
+    calendarChain: await calendar.chain(SIGNED_AT, PUBLISHED_AT),
+    publicationRecord: { publishedData: publication, references: [], repositoryUris: [] },
+  };
+  const extender: Extender = (aggregationTime, publicationTime) =>
+    calendar.chain(aggregationTime, publicationTime ?? calendar.head);
+  return { calendar, documentHash, signature, publication, extended, extender };
+}
+
+/** An extender that answers with `change` applied to the honest chain. */
+export function alteredExtender(
+  honest: Extender,
+  change: (chain: CalendarHashChain) => CalendarHashChain,
+): Extender {
+  return async (aggregationTime, publicationTime) => change(await honest(aggregationTime, publicationTime));
+}
