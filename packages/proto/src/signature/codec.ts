@@ -47,19 +47,38 @@ export function assembleSignature(parts: SignatureParts, source?: TlvElement): K
   return { ...parts, aggregationChains, ...(source !== undefined && { source }) };
 }
 
-const SPECS = [
-  {
-    type: SignatureTag.AGGREGATION_CHAIN,
-    name: "aggregation hash chain",
-    min: 1,
-    max: Number.POSITIVE_INFINITY,
-  },
+/**
+ * Specs of the signature components, as a signature and an aggregation response payload carry them.
+ * "At least one aggregation chain" is assembleSignature's rule, not a field count, because a failed
+ * aggregation response has none.
+ */
+export const SIGNATURE_COMPONENT_SPECS = [
+  { type: SignatureTag.AGGREGATION_CHAIN, name: "aggregation hash chain", max: Number.POSITIVE_INFINITY },
   { type: SignatureTag.CALENDAR_CHAIN, name: "calendar hash chain" },
   { type: SignatureTag.PUBLICATION_RECORD, name: "publication record" },
   { type: SignatureTag.CALENDAR_AUTH_RECORD, name: "calendar authentication record" },
   { type: SignatureTag.RFC3161_RECORD, name: "RFC 3161 record" },
   { type: SignatureTag.QUORUM_CERTIFICATE, name: "quorum certificate" },
 ] as const;
+
+/** Decodes the components present in `fields` (checked against SIGNATURE_COMPONENT_SPECS). */
+export function readSignatureComponents(fields: Fields): SignatureParts {
+  const calendarChain = fields.optional(SignatureTag.CALENDAR_CHAIN);
+  const publicationRecord = fields.optional(SignatureTag.PUBLICATION_RECORD);
+  const calendarAuthRecord = fields.optional(SignatureTag.CALENDAR_AUTH_RECORD);
+  const rfc3161Record = fields.optional(SignatureTag.RFC3161_RECORD);
+  const quorumCertificate = fields.optional(SignatureTag.QUORUM_CERTIFICATE);
+  return {
+    aggregationChains: fields.all(SignatureTag.AGGREGATION_CHAIN).map(decodeAggregationChain),
+    ...(calendarChain !== undefined && { calendarChain: decodeCalendarChain(calendarChain) }),
+    ...(publicationRecord !== undefined && { publicationRecord: decodePublicationRecord(publicationRecord) }),
+    ...(calendarAuthRecord !== undefined && {
+      calendarAuthRecord: decodeCalendarAuthRecord(calendarAuthRecord),
+    }),
+    ...(rfc3161Record !== undefined && { rfc3161Record: decodeRfc3161Record(rfc3161Record) }),
+    ...(quorumCertificate !== undefined && { quorumCertificate: decodeQuorumCertificate(quorumCertificate) }),
+  };
+}
 
 /** Decodes a serialized KSI signature (TLV 0x0800); element order on the wire is free. */
 export function decodeSignature(bytes: Uint8Array): KsiSignature {
@@ -71,27 +90,8 @@ export function decodeSignature(bytes: Uint8Array): KsiSignature {
   }
   const element = decodeTlv(bytes);
   expectType(element, SignatureTag.SIGNATURE, "signature");
-  const fields = new Fields(element, SPECS, "signature");
-  const calendarChain = fields.optional(SignatureTag.CALENDAR_CHAIN);
-  const publicationRecord = fields.optional(SignatureTag.PUBLICATION_RECORD);
-  const calendarAuthRecord = fields.optional(SignatureTag.CALENDAR_AUTH_RECORD);
-  const rfc3161Record = fields.optional(SignatureTag.RFC3161_RECORD);
-  const quorumCertificate = fields.optional(SignatureTag.QUORUM_CERTIFICATE);
   return assembleSignature(
-    {
-      aggregationChains: fields.all(SignatureTag.AGGREGATION_CHAIN).map(decodeAggregationChain),
-      ...(calendarChain !== undefined && { calendarChain: decodeCalendarChain(calendarChain) }),
-      ...(publicationRecord !== undefined && {
-        publicationRecord: decodePublicationRecord(publicationRecord),
-      }),
-      ...(calendarAuthRecord !== undefined && {
-        calendarAuthRecord: decodeCalendarAuthRecord(calendarAuthRecord),
-      }),
-      ...(rfc3161Record !== undefined && { rfc3161Record: decodeRfc3161Record(rfc3161Record) }),
-      ...(quorumCertificate !== undefined && {
-        quorumCertificate: decodeQuorumCertificate(quorumCertificate),
-      }),
-    },
+    readSignatureComponents(new Fields(element, SIGNATURE_COMPONENT_SPECS, "signature")),
     element,
   );
 }

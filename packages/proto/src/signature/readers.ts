@@ -2,7 +2,7 @@ import { FormatError } from "../errors.ts";
 import { findHashAlgorithm } from "../hash/algorithms.ts";
 import { type Imprint, isImprintShaped } from "../hash/imprint.ts";
 import { type TlvElement, typeHex } from "../tlv/element.ts";
-import { decodeSafeUint, decodeUint } from "../tlv/values.ts";
+import { decodeSafeUint, decodeString, decodeUint } from "../tlv/values.ts";
 
 /** Readers for the typed values the KSI codecs share; every failure is a FormatError. */
 
@@ -48,4 +48,14 @@ export function readAlgorithmId(element: TlvElement, what: string): number {
     throw new FormatError("TLV_UNKNOWN_ALGORITHM", `${what}: unknown hash algorithm id ${id}`, { id });
   }
   return id;
+}
+
+/** A KSI string whose UTF-8 form (terminator excluded) is at most `maxBytes` long. */
+export function readBoundedString(element: TlvElement, maxBytes: number, what: string): string {
+  if (element.value.length > maxBytes + 1) {
+    throw new FormatError("TLV_STRING_TOO_LONG", `${what} is longer than ${maxBytes} bytes`, {
+      type: element.type,
+    });
+  }
+  return decodeString(element);
 }

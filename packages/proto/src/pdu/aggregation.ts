@@ -1,0 +1,227 @@
+import type { Imprint } from "../hash/imprint.ts";
+import {
+  assembleSignature,
+  readSignatureComponents,
+  SIGNATURE_COMPONENT_SPECS,
+  type SignatureParts,
+  signatureComponents,
+} from "../signature/codec.ts";
+import { readImprint } from "../signature/readers.ts";
+import { AggregationRequestTag, PduChildTag, PduTag, ResponseTag } from "../signature/tags.ts";
+import type { KsiSignature } from "../signature/types.ts";
+import { encodeTlvSequence } from "../tlv/codec.ts";
+import { type TlvElement, tlv } from "../tlv/element.ts";
+import { Fields } from "../tlv/fields.ts";
+import { decodeSafeUint, decodeUint, uintTlv } from "../tlv/values.ts";
+import { type AggregationAck, decodeAggregationAck, encodeAggregationAck } from "./ack.ts";
+import { type ResponseBody, readConfigRequest, readResponseBody } from "./bodies.ts";
+import { type AggregatorConfig, decodeAggregatorConfig, encodeAggregatorConfig } from "./config.ts";
+import {
+  type DecodedRequestPdu,
+  type DecodedResponsePdu,
+  openPdu,
+  type PduHeader,
+  sealPdu,
+} from "./envelope.ts";
+import { encodeErrorPayload, readStatus, STATUS_SPECS, statusElements } from "./error-payload.ts";
+import { PduError, withStatus } from "./errors.ts";
+import { DEFAULT_HMAC_ALGORITHM } from "./hmac.ts";
+import { DEFAULT_MAX_PAYLOADS, type PduDecodeOptions } from "./limits.ts";
+import { AggregatorStatus, describeStatus } from "./status.ts";
+
+/** Aggregation PDUs (0x0220 request, 0x0221 response), spec §5. */
+
+/** KSI levels are one octet; a request above 255 could never be aggregated. */
+const MAX_REQUEST_LEVEL = 255;
+
+export interface AggregationRequestPayload {
+  readonly requestId: bigint;
+  readonly requestHash: Imprint;
+  /** Level of the client's own tree root; absent for a plain document hash. */
+  readonly requestLevel?: number;
+}
+
+export interface AggregationRequestPdu {
+  readonly header: PduHeader;
+  readonly requests: readonly AggregationRequestPayload[];
+  /** The client asks for the aggregator configuration. */
+  readonly configRequest?: boolean;
+  readonly ackRequest?: AggregationAck;
+}
+
+/** One answer; on success it carries the components of the client's signature. */
+export interface AggregationResponsePayload extends SignatureParts {
+  readonly requestId: bigint;
+  readonly status: number;
+  readonly errorMessage?: string;
+}
+
+export interface AggregationResponsePdu extends ResponseBody<AggregationResponsePayload, AggregatorConfig> {
+  readonly ack?: AggregationAck;
+}
+
+const REQUEST_PAYLOAD_SPECS = [
+  { type: AggregationRequestTag.REQUEST_ID, name: "request id", min: 1 },
+  { type: AggregationRequestTag.REQUEST_HASH, name: "request hash", min: 1 },
+  { type: AggregationRequestTag.REQUEST_LEVEL, name: "request level" },
+] as const;
+
+function decodeRequestPayload(element: TlvElement): AggregationRequestPayload {
+  const fields = new Fields(element, REQUEST_PAYLOAD_SPECS, "aggregation request payload");
+  const level = fields.optional(AggregationRequestTag.REQUEST_LEVEL);
+  const requestLevel = level === undefined ? undefined : decodeSafeUint(level);
+  if (requestLevel !== undefined && requestLevel > MAX_REQUEST_LEVEL) {
+    throw new PduError(
+      AggregatorStatus.INVALID_PAYLOAD,
+      "PDU_REQUEST_LEVEL",
+      `aggregation request level ${requestLevel} exceeds ${MAX_REQUEST_LEVEL}`,
+    );
+  }
+  return {
+    requestId: decodeUint(fields.required(AggregationRequestTag.REQUEST_ID)),
+    requestHash: readImprint(fields.required(AggregationRequestTag.REQUEST_HASH), "request hash"),
+    ...(requestLevel !== undefined && { requestLevel }),
+  };
+}
+
+function encodeRequestPayload(payload: AggregationRequestPayload): TlvElement {
+  const children = [
+    uintTlv(AggregationRequestTag.REQUEST_ID, payload.requestId),
+    tlv(AggregationRequestTag.REQUEST_HASH, payload.requestHash),
+  ];
+  if (payload.requestLevel !== undefined) {
+    children.push(uintTlv(AggregationRequestTag.REQUEST_LEVEL, payload.requestLevel));
+  }
+  return tlv(PduChildTag.PAYLOAD, encodeTlvSequence(children));
+}
+
+const RESPONSE_PAYLOAD_SPECS = [
+  { type: ResponseTag.REQUEST_ID, name: "request id", min: 1 },
+  ...STATUS_SPECS,
+  ...SIGNATURE_COMPONENT_SPECS,
+] as const;
+
+function decodeResponsePayload(element: TlvElement): AggregationResponsePayload {
+  const fields = new Fields(element, RESPONSE_PAYLOAD_SPECS, "aggregation response payload");
+  return {
+    requestId: decodeUint(fields.required(ResponseTag.REQUEST_ID)),
+    ...readStatus(fields),
+    ...readSignatureComponents(fields),
+  };
+}
+
+function encodeResponsePayload(payload: AggregationResponsePayload): TlvElement {
+  const value = encodeTlvSequence([
+    uintTlv(ResponseTag.REQUEST_ID, payload.requestId),
+    ...statusElements(payload.status, payload.errorMessage),
+    ...signatureComponents(payload),
+  ]);
+  return tlv(PduChildTag.PAYLOAD, value);
+}
+
+export function decodeAggregationRequestPdu(
+  bytes: Uint8Array,
+  options: PduDecodeOptions = {},
+): DecodedRequestPdu<AggregationRequestPdu> {
+  const { header, hmac, fields } = openPdu(
+    bytes,
+    PduTag.AGGREGATION_REQUEST,
+    "aggregation request PDU",
+    [
+      {
+        type: PduChildTag.PAYLOAD,
+        name: "request payload",
+        max: options.maxPayloads ?? DEFAULT_MAX_PAYLOADS,
+      },
+      { type: PduChildTag.CONFIG, name: "configuration request" },
+      { type: PduChildTag.ACK, name: "acknowledgment request" },
+    ],
+    options,
+    "required",
+  );
+  const configRequest = readConfigRequest(fields, "aggregation request PDU");
+  const ack = fields.optional(PduChildTag.ACK);
+  const pdu = withStatus(AggregatorStatus.INVALID_PAYLOAD, () => ({
+    header: header!,
+    requests: fields.all(PduChildTag.PAYLOAD).map(decodeRequestPayload),
+    ...(configRequest && { configRequest }),
+    ...(ack !== undefined && { ackRequest: decodeAggregationAck(ack) }),
+  }));
+  return { pdu, hmac: hmac! };
+}
+
+export function encodeAggregationRequestPdu(
+  pdu: AggregationRequestPdu,
+  key: Uint8Array,
+  algorithm: number = DEFAULT_HMAC_ALGORITHM,
+): Uint8Array {
+  const body = pdu.requests.map(encodeRequestPayload);
+  if (pdu.configRequest === true) body.push(tlv(PduChildTag.CONFIG, new Uint8Array(0)));
+  if (pdu.ackRequest !== undefined) body.push(encodeAggregationAck(pdu.ackRequest));
+  return sealPdu(PduTag.AGGREGATION_REQUEST, pdu.header, body, key, algorithm);
+}
+
+export function decodeAggregationResponsePdu(
+  bytes: Uint8Array,
+  options: PduDecodeOptions = {},
+): DecodedResponsePdu<AggregationResponsePdu> {
+  const opened = openPdu(
+    bytes,
+    PduTag.AGGREGATION_RESPONSE,
+    "aggregation response PDU",
+    [
+      {
+        type: PduChildTag.PAYLOAD,
+        name: "response payload",
+        max: options.maxPayloads ?? DEFAULT_MAX_PAYLOADS,
+      },
+      { type: PduChildTag.ERROR, name: "error" },
+      { type: PduChildTag.CONFIG, name: "configuration" },
+      { type: PduChildTag.ACK, name: "acknowledgment" },
+    ],
+    options,
+    "optional",
+  );
+  const ack = opened.fields.optional(PduChildTag.ACK);
+  const pdu = withStatus(AggregatorStatus.INVALID_PAYLOAD, () => ({
+    ...readResponseBody(opened, "aggregation response PDU", decodeResponsePayload, decodeAggregatorConfig),
+    ...(ack !== undefined && { ack: decodeAggregationAck(ack) }),
+  }));
+  return { pdu, ...(opened.hmac !== undefined && { hmac: opened.hmac }) };
+}
+
+export function encodeAggregationResponsePdu(
+  pdu: AggregationResponsePdu & { readonly header: PduHeader },
+  key: Uint8Array,
+  algorithm: number = DEFAULT_HMAC_ALGORITHM,
+): Uint8Array {
+  const body = pdu.responses.map(encodeResponsePayload);
+  if (pdu.error !== undefined) body.push(encodeErrorPayload(pdu.error));
+  if (pdu.config !== undefined) body.push(encodeAggregatorConfig(pdu.config));
+  if (pdu.ack !== undefined) body.push(encodeAggregationAck(pdu.ack));
+  return sealPdu(PduTag.AGGREGATION_RESPONSE, pdu.header, body, key, algorithm);
+}
+
+/**
+ * The client's signature from a successful response payload. A non-zero status becomes a PduError with
+ * that status; components that do not form a signature are a FormatError.
+ */
+export function signatureFromAggregationResponse(payload: AggregationResponsePayload): KsiSignature {
+  const { requestId, status, errorMessage, ...parts } = payload;
+  if (status !== AggregatorStatus.OK) {
+    const message = errorMessage ?? describeStatus("aggregator", status)?.message ?? "unknown status";
+    throw new PduError(status, "AGGREGATION_FAILED", `aggregation request ${requestId} failed: ${message}`, {
+      requestId,
+    });
+  }
+  return assembleSignature(parts);
+}
+
+/** The successful response payload that hands `signature` to the client that sent `requestId`. */
+export function aggregationResponsePayloadFor(
+  requestId: bigint,
+  signature: KsiSignature,
+): AggregationResponsePayload {
+  const { source: _wholeSignature, ...parts } = signature;
+  return { requestId, status: AggregatorStatus.OK, ...parts };
+}
