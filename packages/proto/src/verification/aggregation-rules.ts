@@ -4,6 +4,7 @@ import { bytesEqual } from "../util/bytes.ts";
 import { algorithmName, deprecatedAt } from "./algorithm-status.ts";
 import { fail, ok } from "./result.ts";
 import { rule } from "./rule.ts";
+import { signedHash } from "./signed-hash.ts";
 
 function sameIndex(a: readonly bigint[], b: readonly bigint[]): boolean {
   return a.length === b.length && a.every((value, i) => value === b[i]);
@@ -11,7 +12,7 @@ function sameIndex(a: readonly bigint[], b: readonly bigint[]): boolean {
 
 /** INT-13: the signed hash's algorithm was acceptable at the time of signing. */
 export const inputHashAlgorithmDeprecatedRule = rule("InputHashAlgorithmDeprecated", (context) => {
-  const algorithm = imprintAlgorithm(context.documentInputHash);
+  const algorithm = imprintAlgorithm(signedHash(context.signature));
   if (deprecatedAt(algorithm, context.aggregationTime)) {
     return fail("InputHashAlgorithmDeprecated", "INT-13", `${algorithmName(algorithm)} was deprecated`);
   }

@@ -72,11 +72,6 @@ export class VerificationContext {
     return this.signature.aggregationChains[0]!.aggregationTime;
   }
 
-  /** The hash the signature was made for: the RFC 3161 record's input when present. */
-  get documentInputHash(): Imprint {
-    return this.signature.rfc3161Record?.inputHash ?? this.signature.aggregationChains[0]!.inputHash;
-  }
-
   /**
    * Each aggregation chain recomputed from its own input hash, the level carried from chain to chain.
    * The first chain starts at level 0 whatever the input level: a client's level is already folded

@@ -3,12 +3,13 @@ import { bytesEqual, toHex } from "../util/bytes.ts";
 import { algorithmName } from "./algorithm-status.ts";
 import { fail, ok } from "./result.ts";
 import { rule } from "./rule.ts";
+import { signedHash } from "./signed-hash.ts";
 
 /** GEN-04: a document hashed with another algorithm than the signed one cannot match. */
 export const documentHashAlgorithmRule = rule("DocumentHashAlgorithm", (context) => {
   const documentHash = context.options.documentHash;
   if (documentHash === undefined) return ok("DocumentHashAlgorithm");
-  const expected = imprintAlgorithm(context.documentInputHash);
+  const expected = imprintAlgorithm(signedHash(context.signature));
   const given = imprintAlgorithm(documentHash);
   if (given !== expected) {
     return fail(
@@ -23,10 +24,9 @@ export const documentHashAlgorithmRule = rule("DocumentHashAlgorithm", (context)
 /** GEN-01: the signature covers exactly the given document hash. */
 export const documentHashRule = rule("DocumentHash", (context) => {
   const documentHash = context.options.documentHash;
-  if (documentHash === undefined || bytesEqual(documentHash, context.documentInputHash)) {
-    return ok("DocumentHash");
-  }
-  return fail("DocumentHash", "GEN-01", `the signature covers ${toHex(context.documentInputHash)}`);
+  const signed = signedHash(context.signature);
+  if (documentHash === undefined || bytesEqual(documentHash, signed)) return ok("DocumentHash");
+  return fail("DocumentHash", "GEN-01", `the signature covers ${toHex(signed)}`);
 });
 
 /**

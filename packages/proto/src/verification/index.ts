@@ -20,3 +20,4 @@ export {
 export { checkQuorumCertificate, type QuorumCheck } from "./quorum-certificate.ts";
 export type { VerificationResult, VerificationStatus } from "./result.ts";
 export { allOf, anyOf, type Rule, rule } from "./rule.ts";
+export { signedHash } from "./signed-hash.ts";
