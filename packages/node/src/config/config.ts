@@ -95,6 +95,11 @@ export const SETTINGS: readonly Setting[] = [
     help: "default hashes per second per agency",
   },
   {
+    path: "rounds.contributionDeadlineMs",
+    type: { kind: "integer", min: 0, max: 900 },
+    help: "how far into the next second a round may still be contributed for the second it closed",
+  },
+  {
     path: "store.startupCheckSeconds",
     type: { kind: "integer", min: 0, max: 100_000_000 },
     help: "calendar seconds re-verified at start",

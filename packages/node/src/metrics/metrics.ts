@@ -1,4 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { AgreementMetrics } from "../consensus/metrics.ts";
+import type { NetworkMetrics } from "../network/metrics.ts";
 
 /**
  * Every metric of the node is created here, on the node's own registry (never prom-client's global
@@ -35,6 +37,8 @@ export interface Metrics {
   readonly pendingRequests: Gauge;
   readonly calendarHeight: Gauge;
   readonly leveldbWriteDuration: Histogram;
+  readonly agreement: AgreementMetrics;
+  readonly network: NetworkMetrics;
 }
 
 /** Round and latency buckets centred on the one-second round. */
@@ -113,5 +117,101 @@ export function createMetrics(options: MetricsOptions = defaultMetricsOptions): 
       buckets: WRITE_SECONDS,
       registers,
     }),
+    agreement: {
+      elections: new Counter({
+        name: "tempel_consensus_elections_total",
+        help: "Elections this node started",
+        registers,
+      }),
+      commitLatency: new Histogram({
+        name: "tempel_consensus_commit_latency_seconds",
+        help: "End of second t to calendar entry t committed",
+        buckets: ROUND_SECONDS,
+        registers,
+      }),
+      certificateLatency: new Histogram({
+        name: "tempel_consensus_certificate_latency_seconds",
+        help: "End of second t to the quorum certificate for t",
+        buckets: ROUND_SECONDS,
+        registers,
+      }),
+      missedContributions: new Counter({
+        name: "tempel_consensus_missed_contributions_total",
+        help: "Contributions of this node that did not make it into their calendar entry",
+        registers,
+      }),
+      droppedMessages: new Counter({
+        name: "tempel_consensus_dropped_messages_total",
+        help: "Consensus messages dropped, by reason",
+        labelNames: ["reason"],
+        registers,
+      }),
+      signRefusals: new Counter({
+        name: "tempel_consensus_sign_refusals_total",
+        help: "Seconds this node refused to sign, by reason",
+        labelNames: ["reason"],
+        registers,
+      }),
+      peerFaults: new Counter({
+        name: "tempel_consensus_peer_faults_total",
+        help: "Peers caught sending what does not check out, by reason",
+        labelNames: ["reason"],
+        registers,
+      }),
+      leaderClockOffset: new Gauge({
+        name: "tempel_consensus_leader_clock_offset_seconds",
+        help: "Latest estimate of the leader's clock minus this node's",
+        registers,
+      }),
+    },
+    network: {
+      peersConnected: new Gauge({
+        name: "tempel_network_peers_connected",
+        help: "Members with an open connection",
+        registers,
+      }),
+      messagesSent: new Counter({
+        name: "tempel_network_messages_sent_total",
+        help: "Messages sent to peers, by kind",
+        labelNames: ["kind"],
+        registers,
+      }),
+      messagesReceived: new Counter({
+        name: "tempel_network_messages_received_total",
+        help: "Messages received from peers, by kind",
+        labelNames: ["kind"],
+        registers,
+      }),
+      messagesDropped: new Counter({
+        name: "tempel_network_messages_dropped_total",
+        help: "Messages never delivered, by kind and reason",
+        labelNames: ["kind", "reason"],
+        registers,
+      }),
+      gossipValidation: new Counter({
+        name: "tempel_network_gossip_validation_total",
+        help: "Gossip validation results, by topic, result and reason",
+        labelNames: ["topic", "result", "reason"],
+        registers,
+      }),
+      dialFailures: new Counter({
+        name: "tempel_network_dial_failures_total",
+        help: "Failed dials to members",
+        registers,
+      }),
+      peerPenalties: new Counter({
+        name: "tempel_network_peer_penalties_total",
+        help: "Offences recorded against members, by reason",
+        labelNames: ["reason"],
+        registers,
+      }),
+      requestDuration: new Histogram({
+        name: "tempel_network_request_duration_seconds",
+        help: "Peer requests from start to answer or failure, by result",
+        labelNames: ["result"],
+        buckets: ROUND_SECONDS,
+        registers,
+      }),
+    },
   };
 }

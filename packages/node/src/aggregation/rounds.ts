@@ -1,0 +1,355 @@
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import {
+  type AggregationLeaf,
+  AggregationTree,
+  bytesEqual,
+  type CalendarHashChain,
+  type ChainSegment,
+  composeChains,
+  type Hasher,
+  type Imprint,
+  type KsiSignature,
+  toHex,
+} from "@tempel/proto";
+import { topTree } from "../consensus/calendar-entry.ts";
+import { ConsensusError } from "../consensus/errors.ts";
+import type { Agreement, CalendarEntry, CertifiedEntry } from "../consensus/types.ts";
+import type { CalendarSigner } from "../identity/calendar-signer.ts";
+import type { Logger } from "../logger/logger.ts";
+import type { Metrics } from "../metrics/metrics.ts";
+import type { RoundRecord } from "../store/round-record.ts";
+import type { Agency } from "./agency.ts";
+import { calendarAuthRecord } from "./auth-record.ts";
+import { RoundRejection } from "./errors.ts";
+import type { RoundOptions } from "./options.ts";
+
+/** One hash to sign: an imprint and the level the client's own tree reached (0 for a plain hash). */
+export interface HashRequest {
+  readonly imprint: Imprint;
+  readonly level: number;
+}
+
+export interface RoundModules {
+  readonly agreement: Agreement;
+  /** Calendar chains for answers: the chain from a certified second to the root at that second. */
+  readonly calendar: { chain(time: number, rootTime: number): Promise<CalendarHashChain> };
+  readonly signer: CalendarSigner;
+  readonly nodeId: string;
+  /** KSI id of the hash algorithm of the local and top trees (agreement must use the same). */
+  readonly algorithm: number;
+  readonly hasher: Hasher;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** Wall clock in milliseconds; rounds follow it. */
+  readonly now?: () => number;
+}
+
+/** A request waiting for its round: resolved with one signature per hash, in order. */
+interface Waiter {
+  readonly agency: Agency;
+  readonly hashes: readonly HashRequest[];
+  readonly acceptedAt: number;
+  readonly resolve: (signatures: KsiSignature[]) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** Requests that arrived during one second. */
+interface Batch {
+  readonly second: number;
+  readonly waiters: Waiter[];
+}
+
+/** Hashes answered between two yields to the event loop while a round hands out its signatures. */
+const ANSWER_CHUNK = 4096;
+
+/**
+ * One-second rounds. Hashes accepted during second t go into round t; once t has ended the round's
+ * tree is built, its root offered to agreement as this node's contribution, and when agreement says
+ * t is certified every waiting request gets its signatures. Rounds run one at a time and in order.
+ * If rounds fall behind (a slow commit), all seconds that have ended are closed together as one
+ * round for the latest of them: nothing is lost or reordered, the hashes just get a later time.
+ * A round that agreement reports as missed re-enters the next round whole.
+ */
+export class RoundPipeline {
+  readonly #options: RoundOptions;
+  readonly #modules: RoundModules;
+  readonly #now: () => number;
+  readonly #batches: Batch[] = [];
+  /** Waiters of a missed round, first in line for the next one. */
+  #carried: Waiter[] = [];
+  #pending = 0;
+  readonly #quotaUse = new Map<string, { second: number; used: number }>();
+  /** The round being committed: what `recordFor` tells the calendar about it. */
+  #committing: RoundRecord | undefined;
+  #lastClosed: number;
+  #stopping = false;
+  readonly #stop = new AbortController();
+  #loop: Promise<void> | undefined;
+  /** Ends the loop's sleep between rounds early (on stop). */
+  #wake: (() => void) | undefined;
+
+  constructor(options: RoundOptions, modules: RoundModules) {
+    this.#options = options;
+    this.#modules = modules;
+    this.#now = modules.now ?? Date.now;
+    this.#lastClosed = this.#second() - 1;
+  }
+
+  get pending(): number {
+    return this.#pending;
+  }
+
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  /**
+   * Queue `hashes` for the current round. Refuses at once (RoundRejection) when the node is stopping,
+   * when the agency's quota for this second is used up or when too many hashes are pending.
+   */
+  submit(agency: Agency, hashes: readonly HashRequest[]): Promise<KsiSignature[]> {
+    if (this.#stopping) throw new RoundRejection("STOPPING", "the node is shutting down");
+    const n = hashes.length;
+    if (this.#pending + n > this.#options.maxPending) {
+      throw new RoundRejection(
+        "OVERLOAD",
+        `${this.#pending} hashes are waiting for signatures; try again shortly`,
+      );
+    }
+    const second = this.#second();
+    let use = this.#quotaUse.get(agency.loginId);
+    if (use === undefined || use.second !== second) {
+      use = { second, used: 0 };
+      this.#quotaUse.set(agency.loginId, use);
+    }
+    if (use.used + n > agency.quotaPerSecond) {
+      throw new RoundRejection(
+        "QUOTA",
+        `agency ${agency.loginId} may submit ${agency.quotaPerSecond} hashes per second; ${use.used} already taken this second`,
+      );
+    }
+    use.used += n;
+    this.#pending += n;
+    this.#modules.metrics.pendingRequests.set(this.#pending);
+    return new Promise((resolve, reject) => {
+      let batch = this.#batches.at(-1);
+      if (batch === undefined || batch.second !== second) {
+        batch = { second, waiters: [] };
+        this.#batches.push(batch);
+      }
+      batch.waiters.push({ agency, hashes, acceptedAt: performance.now(), resolve, reject });
+    });
+  }
+
+  /**
+   * This node's record of the round in `entry`, when `entry` holds the contribution being committed;
+   * the calendar writes it in the batch that appends the entry.
+   */
+  recordFor(entry: CalendarEntry): RoundRecord | undefined {
+    const record = this.#committing;
+    if (record === undefined || record.time !== entry.time) return undefined;
+    const own = entry.contributions.some(
+      (c) => c.nodeId === this.#modules.nodeId && bytesEqual(c.root, record.root),
+    );
+    return own ? record : undefined;
+  }
+
+  /**
+   * Stop taking hashes, let the round in progress finish (up to `graceMs`, then give it up), and
+   * refuse every request still waiting, so clients can retry elsewhere.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    const timer = setTimeout(() => this.#stop.abort(), graceMs);
+    this.#wake?.();
+    await this.#loop;
+    clearTimeout(timer);
+    this.#stop.abort();
+    const waiters = [...this.#carried, ...this.#batches.flatMap((b) => b.waiters)];
+    this.#carried = [];
+    this.#batches.length = 0;
+    this.#settle(waiters, new RoundRejection("STOPPING", "the node is shutting down"));
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopping) {
+      const ended = this.#second() - 1;
+      if (ended <= this.#lastClosed) {
+        await this.#sleep((this.#lastClosed + 2) * 1000 - this.#now());
+        continue;
+      }
+      this.#lastClosed = await this.#closeRound(ended);
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, Math.max(ms, 1));
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /** Close the round of every second up to `ended`; returns the second the round was committed for. */
+  async #closeRound(ended: number): Promise<number> {
+    const waiters = this.#carried;
+    this.#carried = [];
+    while (this.#batches.length > 0 && this.#batches[0]!.second <= ended)
+      waiters.push(...this.#batches.shift()!.waiters);
+    const { metrics, logger } = this.#modules;
+    if (waiters.length === 0) {
+      metrics.rounds.inc({ outcome: "empty" });
+      return ended;
+    }
+    let time = ended;
+    try {
+      const tree = this.#build(waiters);
+      time = this.#contributionTime(ended);
+      const certified = await this.#commit(time, tree);
+      if (certified === undefined) {
+        metrics.rounds.inc({ outcome: "missed" });
+        logger.warn("round missed; its hashes go into the next round", {
+          round: time,
+          hashes: tree.leafCount,
+        });
+        this.#carried = waiters;
+        return time;
+      }
+      metrics.rounds.inc({ outcome: "certified" });
+      await this.#answer(time, waiters, tree, certified);
+    } catch (error) {
+      metrics.rounds.inc({ outcome: "failed" });
+      const stopping = this.#stop.signal.aborted;
+      if (!stopping) logger.error("round failed", { round: time, error });
+      this.#settle(
+        waiters,
+        stopping
+          ? new RoundRejection("STOPPING", "the node is shutting down")
+          : new RoundRejection("ROUND_FAILED", "the round could not be completed; try again"),
+      );
+    } finally {
+      this.#committing = undefined;
+    }
+    return time;
+  }
+
+  #build(waiters: readonly Waiter[]): AggregationTree {
+    const { metrics, algorithm, hasher } = this.#modules;
+    const stopBuild = metrics.roundBuildDuration.startTimer();
+    const leaves: AggregationLeaf[] = [];
+    for (const waiter of waiters) {
+      for (const hash of waiter.hashes) {
+        leaves.push({ imprint: hash.imprint, level: hash.level, metadata: waiter.agency.metadata });
+      }
+    }
+    const tree = new AggregationTree(leaves, { algorithm, hasher });
+    stopBuild();
+    metrics.roundHashes.observe(leaves.length);
+    return tree;
+  }
+
+  /**
+   * The second to contribute a round for once its tree is ready: the second it closed, unless building
+   * took so long that agreement may already have proposed that second (or the one after it); then
+   * the current second, whose entry cannot have been proposed yet.
+   */
+  #contributionTime(ended: number): number {
+    const now = this.#now();
+    const current = Math.floor(now / 1000);
+    const stillOpen = now - current * 1000 < this.#options.contributionDeadlineMs ? current - 1 : current;
+    return Math.max(ended, stillOpen);
+  }
+
+  /** Contribute the tree's root for `time` and wait for the outcome; undefined when the round missed. */
+  async #commit(
+    time: number,
+    tree: AggregationTree,
+  ): Promise<{ certified: CertifiedEntry; index: number } | undefined> {
+    const { agreement, metrics, nodeId } = this.#modules;
+    this.#committing = { time, root: tree.root, level: tree.rootLevel, hashes: tree.leafCount };
+    const stopCommit = metrics.roundCommitDuration.startTimer();
+    try {
+      agreement.contribute({ time, nodeId, root: tree.root, level: tree.rootLevel });
+    } catch (error) {
+      // The calendar already has this second (after a restart, or a clock behind the cluster's).
+      if (error instanceof ConsensusError && error.code === "CONSENSUS_LATE_CONTRIBUTION") return undefined;
+      throw error;
+    }
+    const outcome = await agreement.outcome(time, this.#stop.signal);
+    stopCommit();
+    if (outcome.kind === "missed") return undefined;
+    const index = outcome.certified.entry.contributions.findIndex(
+      (c) => c.nodeId === nodeId && bytesEqual(c.root, tree.root),
+    );
+    return index < 0 ? undefined : { certified: outcome.certified, index };
+  }
+
+  async #answer(
+    time: number,
+    waiters: readonly Waiter[],
+    tree: AggregationTree,
+    { certified, index }: { certified: CertifiedEntry; index: number },
+  ): Promise<void> {
+    const { metrics } = this.#modules;
+    const stopAnswer = metrics.roundAnswerDuration.startTimer();
+    const top = topTree(certified.entry.contributions, this.#modules.algorithm).segment(index);
+    const common = await this.#calendarParts(certified);
+    let leaf = 0;
+    let sinceYield = 0;
+    for (const waiter of waiters) {
+      const signatures: KsiSignature[] = [];
+      for (let i = 0; i < waiter.hashes.length; i++, leaf++) {
+        const segments: ChainSegment[] = [tree.segment(leaf), top];
+        signatures.push({ aggregationChains: composeChains(segments, time), ...common });
+      }
+      this.#pending -= waiter.hashes.length;
+      metrics.signatureLatency.observe((performance.now() - waiter.acceptedAt) / 1000);
+      waiter.resolve(signatures);
+      sinceYield += waiter.hashes.length;
+      if (sinceYield >= ANSWER_CHUNK) {
+        sinceYield = 0;
+        await yieldToEventLoop();
+      }
+    }
+    metrics.pendingRequests.set(this.#pending);
+    stopAnswer();
+  }
+
+  /**
+   * What every signature of a certified round shares: the calendar chain to the root at its second,
+   * the calendar authentication record (this node's PKI signature over that root) and the quorum
+   * certificate.
+   */
+  async #calendarParts(
+    certified: CertifiedEntry,
+  ): Promise<Pick<KsiSignature, "calendarChain" | "calendarAuthRecord" | "quorumCertificate">> {
+    const time = certified.entry.time;
+    const calendarChain = await this.#modules.calendar.chain(time, time);
+    const certifiedRoot = certified.certificate.publishedData.publishedHash;
+    if (!bytesEqual(certifiedRoot, certified.calendarRoot)) {
+      throw new RoundRejection(
+        "ROUND_FAILED",
+        `certificate of ${time} covers root ${toHex(certifiedRoot)}, agreement reported ${toHex(certified.calendarRoot)}`,
+      );
+    }
+    return {
+      calendarChain,
+      calendarAuthRecord: calendarAuthRecord(this.#modules.signer, time, certified.calendarRoot),
+      quorumCertificate: certified.certificate,
+    };
+  }
+
+  #settle(waiters: readonly Waiter[], error: Error): void {
+    for (const waiter of waiters) {
+      this.#pending -= waiter.hashes.length;
+      waiter.reject(error);
+    }
+    this.#modules.metrics.pendingRequests.set(this.#pending);
+  }
+
+  #second(): number {
+    return Math.floor(this.#now() / 1000);
+  }
+}

@@ -1,0 +1,206 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import {
+  assembleSignature,
+  calendarPolicy,
+  encodeCalendarChain,
+  encodeQuorumCertificate,
+  encodeSignature,
+  encodeTlv,
+  fromHex,
+  type KsiSignature,
+  signatureToJson,
+  toHex,
+  verifySignature,
+} from "@tempel/proto";
+import type { Agency, AgencyRegistry } from "../aggregation/agency.ts";
+import { calendarAuthRecord } from "../aggregation/auth-record.ts";
+import type { RoundOptions } from "../aggregation/options.ts";
+import type { HashRequest, RoundPipeline } from "../aggregation/rounds.ts";
+import type { CalendarSigner } from "../identity/calendar-signer.ts";
+import type { NodeCalendar } from "../store/node-calendar.ts";
+import { calendarChainBetween } from "./calendar-range.ts";
+import { HttpError } from "./http-error.ts";
+import {
+  badRequest,
+  base64,
+  decodeSignatureText,
+  parseHashItem,
+  parseJsonObject,
+  parseSecond,
+} from "./json-input.ts";
+import type { ApiOptions } from "./options.ts";
+
+export type JsonApiOptions = Pick<ApiOptions, "maxSignBatch"> & Pick<RoundOptions, "maxLevel">;
+
+export interface JsonApiModules {
+  readonly agencies: AgencyRegistry;
+  readonly rounds: Pick<RoundPipeline, "submit">;
+  readonly calendar: NodeCalendar;
+  readonly signer: CalendarSigner;
+  readonly status: () => Record<string, unknown>;
+  readonly now: () => number;
+}
+
+/** Header naming the agency of a JSON request. */
+export const LOGIN_ID_HEADER = "x-tempel-login-id";
+/** Header carrying the hex HMAC-SHA256 of the raw request body under the agency's key. */
+export const HMAC_HEADER = "x-tempel-hmac";
+
+/**
+ * The JSON API under /v1/. Signing needs an agency: the request names its login id and proves it
+ * holds the agency's key with an HMAC over the exact body bytes, like a KSI PDU does.
+ */
+export class JsonApi {
+  readonly #options: JsonApiOptions;
+  readonly #modules: JsonApiModules;
+
+  constructor(options: JsonApiOptions, modules: JsonApiModules) {
+    this.#options = options;
+    this.#modules = modules;
+  }
+
+  /**
+   * POST /v1/sign `{"hashes": ["<imprint hex>" | {"imprint": "<hex>", "level": n}, …]}` →
+   * `{"aggregationTime": t, "signatures": ["<base64 KSI signature>", …]}` in request order.
+   */
+  async sign(request: IncomingMessage, body: Uint8Array, view: boolean): Promise<unknown> {
+    const agency = this.#authenticate(request, body);
+    const json = parseJsonObject(body, ["hashes"]);
+    const items = json.hashes;
+    if (!Array.isArray(items) || items.length === 0 || items.length > this.#options.maxSignBatch) {
+      throw badRequest("BAD_HASHES", `"hashes" must be a list of 1..${this.#options.maxSignBatch} hashes`);
+    }
+    const nowSeconds = Math.floor(this.#modules.now() / 1000);
+    const hashes: HashRequest[] = items.map((item: unknown, i) =>
+      parseHashItem(item, i, this.#options.maxLevel, nowSeconds),
+    );
+    const signatures = await this.#modules.rounds.submit(agency, hashes);
+    return {
+      aggregationTime: signatures[0]!.aggregationChains[0]!.aggregationTime,
+      signatures: signatures.map((s) => base64(encodeSignature(s))),
+      ...(view && { json: signatures.map(signatureToJson) }),
+    };
+  }
+
+  /**
+   * POST /v1/extend `{"signature": "<base64>", "publicationTime"?: T}` → the signature with its
+   * calendar chain reaching the root at T (default: the latest certified second), that root's quorum
+   * certificate and this node's calendar authentication record for it.
+   */
+  async extend(body: Uint8Array, view: boolean): Promise<unknown> {
+    const json = parseJsonObject(body, ["signature", "publicationTime"]);
+    if (typeof json.signature !== "string")
+      throw badRequest("BAD_SIGNATURE", '"signature" must be base64 text');
+    const signature = decodeSignatureText(json.signature);
+    const { calendar } = this.#modules;
+    const target =
+      json.publicationTime === undefined ? undefined : parseSecond(json.publicationTime, "publicationTime");
+    const certificate =
+      target === undefined
+        ? await calendar.latestCertificate(calendar.head)
+        : await calendar.certificate(target);
+    if (certificate === undefined) {
+      throw new HttpError(
+        409,
+        "NOT_CERTIFIED",
+        target === undefined ? "no second is certified yet" : `second ${target} is not certified`,
+      );
+    }
+    const rootTime = certificate.publishedData.publicationTime;
+    const extender = (time: number, publicationTime?: number) =>
+      calendarChainBetween(calendar, time, publicationTime, this.#nowSeconds());
+    const verdict = await verifySignature(signature, { extender }, calendarPolicy);
+    if (verdict.result !== "OK") {
+      throw new HttpError(
+        422,
+        "SIGNATURE_NOT_VERIFIED",
+        `the signature does not verify against this calendar: ${verdict.code ?? verdict.result} ${verdict.message}`,
+      );
+    }
+    const calendarChain = await extender(signature.aggregationChains[0]!.aggregationTime, rootTime);
+    const extended = assembleSignature({
+      aggregationChains: signature.aggregationChains,
+      calendarChain,
+      calendarAuthRecord: calendarAuthRecord(
+        this.#modules.signer,
+        rootTime,
+        certificate.publishedData.publishedHash,
+      ),
+      quorumCertificate: certificate,
+      ...(signature.rfc3161Record !== undefined && { rfc3161Record: signature.rfc3161Record }),
+    });
+    return signatureResponse(extended, view);
+  }
+
+  /** GET /v1/calendar/head: the last second, its root, and the latest quorum certificate. */
+  async head(): Promise<unknown> {
+    const { calendar } = this.#modules;
+    const head = calendar.head;
+    if (head < calendar.genesisTime) return { time: null, genesisTime: calendar.genesisTime };
+    const certificate = await calendar.latestCertificate(head);
+    return {
+      time: head,
+      root: toHex(await calendar.rootAt(head)),
+      genesisTime: calendar.genesisTime,
+      ...(certificate !== undefined && {
+        certified: {
+          time: certificate.publishedData.publicationTime,
+          root: toHex(certificate.publishedData.publishedHash),
+          certificate: base64(encodeTlv(encodeQuorumCertificate(certificate))),
+        },
+      }),
+    };
+  }
+
+  /** GET /v1/calendar/chain?from=t&to=T: the calendar hash chain (TLV 0x0802, base64) from t to the root at T. */
+  async chain(url: URL): Promise<unknown> {
+    const from = parseSecond(url.searchParams.get("from"), "from");
+    const toText = url.searchParams.get("to");
+    const to = toText === null ? undefined : parseSecond(toText, "to");
+    const chain = await calendarChainBetween(this.#modules.calendar, from, to, this.#nowSeconds());
+    return {
+      from: chain.aggregationTime,
+      to: chain.publicationTime,
+      root: toHex(await this.#modules.calendar.rootAt(chain.publicationTime)),
+      chain: base64(encodeTlv(encodeCalendarChain(chain))),
+    };
+  }
+
+  status(): unknown {
+    return this.#modules.status();
+  }
+
+  #authenticate(request: IncomingMessage, body: Uint8Array): Agency {
+    const loginId = request.headers[LOGIN_ID_HEADER];
+    const mac = request.headers[HMAC_HEADER];
+    if (typeof loginId !== "string" || typeof mac !== "string") {
+      throw new HttpError(
+        401,
+        "UNAUTHENTICATED",
+        `send the agency login id in ${LOGIN_ID_HEADER} and the body's HMAC in ${HMAC_HEADER}`,
+      );
+    }
+    const agency = this.#modules.agencies.get(loginId);
+    if (agency === undefined)
+      throw new HttpError(401, "UNKNOWN_AGENCY", `no agency has login id "${loginId.slice(0, 64)}"`);
+    const given = fromHex(mac);
+    const expected = createHmac("sha256", agency.key).update(body).digest();
+    if (given === undefined || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new HttpError(
+        401,
+        "BAD_HMAC",
+        `${HMAC_HEADER} is not the HMAC-SHA256 of the body under the agency's key`,
+      );
+    }
+    return agency;
+  }
+
+  #nowSeconds(): number {
+    return Math.floor(this.#modules.now() / 1000);
+  }
+}
+
+function signatureResponse(signature: KsiSignature, view: boolean): unknown {
+  return { signature: base64(encodeSignature(signature)), ...(view && { json: signatureToJson(signature) }) };
+}

@@ -1,0 +1,90 @@
+import { decodeSignature, FormatError, fromHex, type KsiSignature, TempelError } from "@tempel/proto";
+import { checkHashRequest } from "../aggregation/hash-request.ts";
+import type { HashRequest } from "../aggregation/rounds.ts";
+import { HttpError } from "./http-error.ts";
+
+/** Strict readers for JSON request bodies: every field is checked, unknown fields are refused. */
+
+export function badRequest(code: string, message: string): HttpError {
+  return new HttpError(400, code, message);
+}
+
+export function parseJsonObject(body: Uint8Array, allowed: readonly string[]): Record<string, unknown> {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+  } catch {
+    throw badRequest("BAD_JSON", "the body is not valid UTF-8 JSON");
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw badRequest("BAD_JSON", "the body must be a JSON object");
+  }
+  for (const key of Object.keys(json)) {
+    if (!allowed.includes(key)) throw badRequest("UNKNOWN_FIELD", `unknown field "${key.slice(0, 64)}"`);
+  }
+  return json as Record<string, unknown>;
+}
+
+/** Longest hex imprint: SHA-512 (1 + 64 bytes). Anything longer is refused before decoding. */
+const MAX_IMPRINT_HEX = 2 * 65;
+
+/** A hash item: `"<imprint hex>"` or `{"imprint": "<imprint hex>", "level": n}`. */
+export function parseHashItem(
+  item: unknown,
+  index: number,
+  maxLevel: number,
+  nowSeconds: number,
+): HashRequest {
+  let hex: unknown = item;
+  let level: unknown = 0;
+  if (typeof item === "object" && item !== null && !Array.isArray(item)) {
+    const fields = item as Record<string, unknown>;
+    for (const key of Object.keys(fields)) {
+      if (key !== "imprint" && key !== "level") {
+        throw badRequest("UNKNOWN_FIELD", `hashes[${index}]: unknown field "${key.slice(0, 64)}"`);
+      }
+    }
+    hex = fields.imprint;
+    level = fields.level ?? 0;
+  }
+  const imprint = typeof hex === "string" && hex.length <= MAX_IMPRINT_HEX ? fromHex(hex) : undefined;
+  if (imprint === undefined) {
+    throw badRequest("BAD_IMPRINT", `hashes[${index}]: the imprint must be hex (algorithm id byte + digest)`);
+  }
+  if (typeof level !== "number") throw badRequest("LEVEL_RANGE", `hashes[${index}]: level must be a number`);
+  try {
+    return checkHashRequest(imprint, level, maxLevel, nowSeconds);
+  } catch (error) {
+    if (error instanceof TempelError) throw badRequest(error.code, `hashes[${index}]: ${error.message}`);
+    throw error;
+  }
+}
+
+/** A Unix second from a query parameter or a JSON field. */
+export function parseSecond(value: unknown, name: string): number {
+  const n = typeof value === "string" && /^\d{1,15}$/.test(value) ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) {
+    throw badRequest("BAD_TIME", `"${name}" must be a Unix time in seconds`);
+  }
+  return n;
+}
+
+/** Base64 of at most one TLV16 element: a longer text cannot be a signature. */
+const MAX_SIGNATURE_BASE64 = Math.ceil((4 + 0xffff) / 3) * 4;
+
+export function decodeSignatureText(text: string): KsiSignature {
+  if (text.length > MAX_SIGNATURE_BASE64 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
+    throw badRequest("BAD_SIGNATURE", '"signature" must be the base64 of a KSI signature');
+  }
+  try {
+    return decodeSignature(new Uint8Array(Buffer.from(text, "base64")));
+  } catch (error) {
+    if (error instanceof FormatError)
+      throw badRequest("BAD_SIGNATURE", `the signature does not parse: ${error.message}`);
+    throw error;
+  }
+}
+
+export function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+}

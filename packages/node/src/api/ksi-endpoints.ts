@@ -1,0 +1,264 @@
+import {
+  type AggregationRequestPdu,
+  type AggregationResponsePayload,
+  AggregatorStatus,
+  aggregationResponsePayloadFor,
+  type DecodedRequestPdu,
+  decodeAggregationRequestPdu,
+  decodeExtendRequestPdu,
+  ExtenderStatus,
+  type ExtendRequestPdu,
+  type ExtendResponsePayload,
+  encodeAggregationResponsePdu,
+  encodeErrorResponsePdu,
+  encodeExtendResponsePdu,
+  PduError,
+  PduStatus,
+  PduTag,
+  type ResponsePduType,
+} from "@tempel/proto";
+import type { Agency, AgencyRegistry } from "../aggregation/agency.ts";
+import { HashRequestError, RoundRejection } from "../aggregation/errors.ts";
+import { checkHashRequest } from "../aggregation/hash-request.ts";
+import type { RoundOptions } from "../aggregation/options.ts";
+import type { HashRequest, RoundPipeline } from "../aggregation/rounds.ts";
+import type { Logger } from "../logger/logger.ts";
+import type { Metrics, RejectReason } from "../metrics/metrics.ts";
+import { CalendarRangeError, type CalendarReader, calendarChainBetween } from "./calendar-range.ts";
+import type { ApiOptions } from "./options.ts";
+
+export type KsiEndpointOptions = Pick<ApiOptions, "maxPduBytes" | "maxPduPayloads"> &
+  Pick<RoundOptions, "maxLevel">;
+
+export interface KsiEndpointModules {
+  readonly agencies: AgencyRegistry;
+  readonly rounds: Pick<RoundPipeline, "submit">;
+  readonly calendar: CalendarReader;
+  /** KSI id of the algorithm the node aggregates with (announced in the aggregator configuration). */
+  readonly algorithm: number;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly now: () => number;
+}
+
+/**
+ * The KSI aggregator and extender (PDU v2 over HTTP). Every answer is a PDU: faults of one request
+ * payload are that payload's status, faults of the whole PDU an error response. Responses to an
+ * authenticated request carry an HMAC under the agency's key with the request's HMAC algorithm;
+ * a request that cannot be authenticated gets the reduced error PDU, which has no HMAC.
+ */
+export class KsiEndpoints {
+  readonly #options: KsiEndpointOptions;
+  readonly #modules: KsiEndpointModules;
+
+  constructor(options: KsiEndpointOptions, modules: KsiEndpointModules) {
+    this.#options = options;
+    this.#modules = modules;
+  }
+
+  async aggregate(body: Uint8Array): Promise<Uint8Array> {
+    const opened = this.#open(body, PduTag.AGGREGATION_RESPONSE, decodeAggregationRequestPdu);
+    if (opened instanceof Uint8Array) return opened;
+    const { pdu, agency, hmacAlgorithm } = opened;
+    const nowSeconds = Math.floor(this.#modules.now() / 1000);
+    const responses: AggregationResponsePayload[] = new Array(pdu.requests.length);
+    const accepted: { index: number; hash: HashRequest }[] = [];
+    pdu.requests.forEach((request, index) => {
+      try {
+        const hash = checkHashRequest(
+          request.requestHash,
+          request.requestLevel ?? 0,
+          this.#options.maxLevel,
+          nowSeconds,
+        );
+        accepted.push({ index, hash });
+      } catch (error) {
+        if (!(error instanceof HashRequestError)) throw error;
+        const status =
+          error.code === "LEVEL_RANGE"
+            ? AggregatorStatus.REQUEST_TOO_LARGE
+            : AggregatorStatus.INVALID_PAYLOAD;
+        this.#refused("bad_imprint", "ksi_aggregator", status, error.message);
+        responses[index] = failedPayload(request.requestId, status, error.message);
+      }
+    });
+    if (accepted.length > 0) {
+      try {
+        const signatures = await this.#modules.rounds.submit(
+          agency,
+          accepted.map((a) => a.hash),
+        );
+        accepted.forEach(({ index }, i) => {
+          responses[index] = aggregationResponsePayloadFor(pdu.requests[index]!.requestId, signatures[i]!);
+        });
+      } catch (error) {
+        if (!(error instanceof RoundRejection)) throw error;
+        const status = rejectionStatus(error);
+        const reason = rejectReason(error);
+        if (reason !== undefined) this.#refused(reason, "ksi_aggregator", status, error.message);
+        for (const { index } of accepted) {
+          responses[index] = failedPayload(pdu.requests[index]!.requestId, status, error.message);
+        }
+      }
+    }
+    return encodeAggregationResponsePdu(
+      {
+        // The same login, instance and message ids: what the client matches the response by.
+        header: pdu.header,
+        responses,
+        ...(pdu.configRequest === true && {
+          config: {
+            maxLevel: this.#options.maxLevel,
+            aggregationAlgorithm: this.#modules.algorithm,
+            aggregationPeriod: 1000,
+            maxRequests: this.#options.maxPduPayloads,
+            parentUris: [],
+          },
+        }),
+      },
+      agency.key,
+      hmacAlgorithm,
+    );
+  }
+
+  async extend(body: Uint8Array): Promise<Uint8Array> {
+    const opened = this.#open(body, PduTag.EXTEND_RESPONSE, decodeExtendRequestPdu);
+    if (opened instanceof Uint8Array) return opened;
+    const { pdu, agency, hmacAlgorithm } = opened;
+    const { calendar } = this.#modules;
+    const nowSeconds = Math.floor(this.#modules.now() / 1000);
+    const responses: ExtendResponsePayload[] = [];
+    for (const request of pdu.requests) {
+      const head = calendar.head;
+      const calendarLastTime = head >= calendar.genesisTime ? head : undefined;
+      try {
+        const calendarChain = await calendarChainBetween(
+          calendar,
+          request.aggregationTime,
+          request.publicationTime,
+          nowSeconds,
+        );
+        responses.push({
+          requestId: request.requestId,
+          status: ExtenderStatus.OK,
+          calendarLastTime: head,
+          calendarChain,
+        });
+      } catch (error) {
+        if (!(error instanceof CalendarRangeError)) throw error;
+        const status = ExtenderStatus[error.code as keyof typeof ExtenderStatus];
+        this.#refused("bad_request", "ksi_extender", status, error.message);
+        responses.push({
+          requestId: request.requestId,
+          status,
+          errorMessage: error.message,
+          ...(calendarLastTime !== undefined && { calendarLastTime }),
+        });
+      }
+    }
+    return encodeExtendResponsePdu(
+      {
+        // The same login, instance and message ids: what the client matches the response by.
+        header: pdu.header,
+        responses,
+        ...(pdu.configRequest === true && {
+          config: {
+            maxRequests: this.#options.maxPduPayloads,
+            parentUris: [],
+            calendarFirstTime: calendar.genesisTime,
+            ...(calendar.head >= calendar.genesisTime && { calendarLastTime: calendar.head }),
+          },
+        }),
+      },
+      agency.key,
+      hmacAlgorithm,
+    );
+  }
+
+  /**
+   * Decode and authenticate a request PDU: the agency is looked up by the header's login id before
+   * the HMAC is checked with its key. Returns the reduced error response when either fails.
+   */
+  #open<T extends AggregationRequestPdu | ExtendRequestPdu>(
+    body: Uint8Array,
+    responseType: ResponsePduType,
+    decode: (bytes: Uint8Array, options: { maxBytes: number; maxPayloads: number }) => DecodedRequestPdu<T>,
+  ): { pdu: T; agency: Agency; hmacAlgorithm: number } | Uint8Array {
+    const endpoint = responseType === PduTag.AGGREGATION_RESPONSE ? "ksi_aggregator" : "ksi_extender";
+    const refuse = (reason: RejectReason, status: number, message: string) => {
+      this.#refused(reason, endpoint, status, message);
+      return encodeErrorResponsePdu(responseType, { status, errorMessage: message });
+    };
+    let decoded: DecodedRequestPdu<T>;
+    try {
+      decoded = decode(body, {
+        maxBytes: this.#options.maxPduBytes,
+        maxPayloads: this.#options.maxPduPayloads,
+      });
+    } catch (error) {
+      if (!(error instanceof PduError)) throw error;
+      return refuse(
+        error.status === PduStatus.AUTHENTICATION_FAILURE ? "bad_hmac" : "bad_request",
+        error.status,
+        error.message,
+      );
+    }
+    const { pdu, hmac } = decoded;
+    const agency = this.#modules.agencies.get(pdu.header.loginId);
+    if (agency === undefined) {
+      return refuse(
+        "unknown_agency",
+        PduStatus.AUTHENTICATION_FAILURE,
+        `unknown login id "${pdu.header.loginId.slice(0, 64)}"`,
+      );
+    }
+    if (!hmac.check(agency.key)) {
+      return refuse(
+        "bad_hmac",
+        PduStatus.AUTHENTICATION_FAILURE,
+        "the PDU's HMAC does not match the login's key",
+      );
+    }
+    return { pdu, agency, hmacAlgorithm: hmac.algorithm };
+  }
+
+  #refused(reason: RejectReason, endpoint: string, status: number, message: string): void {
+    this.#modules.metrics.rejectedRequests.inc({ reason });
+    this.#modules.logger.info("request refused", {
+      endpoint,
+      status: `0x${status.toString(16).padStart(4, "0")}`,
+      message,
+    });
+  }
+}
+
+/** A payload that carries a status instead of signature components (proto's type asks for a chain list). */
+function failedPayload(requestId: bigint, status: number, errorMessage: string): AggregationResponsePayload {
+  return { requestId, status, errorMessage, aggregationChains: [] };
+}
+
+function rejectionStatus(error: RoundRejection): number {
+  switch (error.code) {
+    case "QUOTA":
+      return AggregatorStatus.OVER_QUOTA;
+    case "OVERLOAD":
+    case "STOPPING":
+      return AggregatorStatus.TOO_MANY_REQUESTS;
+    default:
+      return AggregatorStatus.INTERNAL_ERROR;
+  }
+}
+
+/** Refusals are counted; a failed round is the node's fault and logged by the rounds instead. */
+function rejectReason(error: RoundRejection): RejectReason | undefined {
+  switch (error.code) {
+    case "QUOTA":
+      return "quota";
+    case "STOPPING":
+      return "shutting_down";
+    case "OVERLOAD":
+      return "overload";
+    default:
+      return undefined;
+  }
+}

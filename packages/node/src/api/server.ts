@@ -1,0 +1,216 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { HashRequestError, RoundRejection } from "../aggregation/errors.ts";
+import type { Logger } from "../logger/logger.ts";
+import type { Metrics, RejectReason } from "../metrics/metrics.ts";
+import { readBody } from "./body.ts";
+import { CalendarRangeError } from "./calendar-range.ts";
+import { HttpError } from "./http-error.ts";
+import type { JsonApi } from "./json-api.ts";
+import type { KsiEndpoints } from "./ksi-endpoints.ts";
+import type { ApiOptions } from "./options.ts";
+import { sendBytes, sendError, sendJson } from "./respond.ts";
+
+export interface ApiModules {
+  readonly json: JsonApi;
+  readonly ksi: KsiEndpoints;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** Whether the node can sign now (store checked, agreement running, not stopping). */
+  readonly ready: () => boolean;
+}
+
+export interface ApiServer {
+  /** The port actually bound (useful with port 0). */
+  readonly port: number;
+  /** Stop accepting connections, let requests in flight finish, then close. */
+  close(): Promise<void>;
+}
+
+type Handler = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>;
+
+interface Route {
+  /** Label of the endpoint in metrics: a fixed set, whatever paths clients send. */
+  readonly endpoint: string;
+  readonly method: "GET" | "POST";
+  readonly handle: Handler;
+}
+
+const KSI_REQUEST = "application/ksi-request";
+const KSI_RESPONSE = "application/ksi-response";
+/** Requests that take longer (slow or stalled clients) are cut off. */
+const REQUEST_TIMEOUT_MS = 60_000;
+
+export function startApiServer(options: ApiOptions, modules: ApiModules): Promise<ApiServer> {
+  const { json, ksi, metrics, logger } = modules;
+  const jsonBody = (request: IncomingMessage) => {
+    requireContentType(request, "application/json");
+    return readBody(request, options.maxJsonBytes);
+  };
+  const view = (url: URL) => url.searchParams.get("view") === "json";
+  const jsonRoute =
+    (produce: (request: IncomingMessage, url: URL) => Promise<unknown> | unknown): Handler =>
+    async (request, response, url) =>
+      sendJson(response, 200, await produce(request, url));
+  const ksiRoute =
+    (endpoint: (body: Uint8Array) => Promise<Uint8Array>): Handler =>
+    async (request, response) => {
+      requireContentType(request, KSI_REQUEST);
+      sendBytes(response, 200, KSI_RESPONSE, await endpoint(await readBody(request, options.maxPduBytes)));
+    };
+  const aggregator = ksiRoute((body) => ksi.aggregate(body));
+  const extender = ksiRoute((body) => ksi.extend(body));
+
+  const routes = new Map<string, Route>([
+    [
+      "/v1/sign",
+      {
+        endpoint: "sign",
+        method: "POST",
+        handle: jsonRoute(async (r, u) => json.sign(r, await jsonBody(r), view(u))),
+      },
+    ],
+    [
+      "/v1/extend",
+      {
+        endpoint: "extend",
+        method: "POST",
+        handle: jsonRoute(async (r, u) => json.extend(await jsonBody(r), view(u))),
+      },
+    ],
+    ["/v1/calendar/head", { endpoint: "calendar_head", method: "GET", handle: jsonRoute(() => json.head()) }],
+    [
+      "/v1/calendar/chain",
+      { endpoint: "calendar_chain", method: "GET", handle: jsonRoute((_, u) => json.chain(u)) },
+    ],
+    ["/v1/status", { endpoint: "status", method: "GET", handle: jsonRoute(() => json.status()) }],
+    ["/ksi/aggregator", { endpoint: "ksi_aggregator", method: "POST", handle: aggregator }],
+    ["/gt-signingservice", { endpoint: "ksi_aggregator", method: "POST", handle: aggregator }],
+    ["/ksi/extender", { endpoint: "ksi_extender", method: "POST", handle: extender }],
+    ["/gt-extendingservice", { endpoint: "ksi_extender", method: "POST", handle: extender }],
+    ["/healthz", { endpoint: "healthz", method: "GET", handle: jsonRoute(() => ({ status: "ok" })) }],
+    [
+      "/readyz",
+      {
+        endpoint: "readyz",
+        method: "GET",
+        handle: async (_, response) =>
+          modules.ready()
+            ? sendJson(response, 200, { status: "ready" })
+            : sendError(response, 503, "NOT_READY", "the node is not ready to sign"),
+      },
+    ],
+    [
+      "/metrics",
+      {
+        endpoint: "metrics",
+        method: "GET",
+        handle: async (_, response) => {
+          const text = await metrics.registry.metrics();
+          response.writeHead(200, { "content-type": metrics.registry.contentType });
+          response.end(text);
+        },
+      },
+    ],
+  ]);
+
+  const server: Server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, (request, response) => {
+    const url = new URL(request.url ?? "/", "http://node");
+    const route = routes.get(url.pathname);
+    const endpoint = route?.endpoint ?? "unknown";
+    response.once("finish", () => metrics.httpRequests.inc({ endpoint, status: response.statusCode }));
+    const handled =
+      route === undefined
+        ? Promise.reject(new HttpError(404, "NOT_FOUND", `no endpoint ${url.pathname.slice(0, 100)}`))
+        : request.method !== route.method
+          ? Promise.reject(
+              new HttpError(405, "METHOD_NOT_ALLOWED", `use ${route.method} for ${url.pathname}`),
+            )
+          : route.handle(request, response, url);
+    handled.catch((error: unknown) => {
+      const refusal = toHttpError(error, options.retryAfterSeconds);
+      if (refusal === undefined) {
+        logger.error("request failed", { endpoint, error });
+        if (!response.headersSent)
+          sendError(response, 500, "INTERNAL", "the node could not answer this request");
+        return;
+      }
+      const reason = rejectReason(refusal);
+      if (reason !== undefined) metrics.rejectedRequests.inc({ reason });
+      logger.info("request refused", {
+        endpoint,
+        status: refusal.status,
+        code: refusal.code,
+        message: refusal.message,
+      });
+      if (response.headersSent) return;
+      const headers: Record<string, string> =
+        refusal.retryAfter === undefined ? {} : { "retry-after": String(refusal.retryAfter) };
+      // An unread body (refused before or while reading) would otherwise be parsed as the next request.
+      if (!request.complete) headers.connection = "close";
+      sendError(response, refusal.status, refusal.code, refusal.message, headers);
+    });
+  });
+
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve({
+        port: (server.address() as AddressInfo).port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeIdleConnections();
+          }),
+      });
+    });
+  });
+}
+
+function requireContentType(request: IncomingMessage, expected: string): void {
+  const type = request.headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
+  if (type !== expected) {
+    throw new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", `send the body as ${expected}`);
+  }
+}
+
+/** The HTTP answer for an expected failure, or undefined for a fault of the node itself. */
+function toHttpError(error: unknown, retryAfter: number): HttpError | undefined {
+  if (error instanceof HttpError) return error;
+  if (error instanceof RoundRejection) {
+    if (error.code === "QUOTA") return new HttpError(429, error.code, error.message, 1);
+    return new HttpError(503, error.code, error.message, retryAfter);
+  }
+  if (error instanceof CalendarRangeError) return new HttpError(400, error.code, error.message);
+  if (error instanceof HashRequestError) return new HttpError(400, error.code, error.message);
+  return undefined;
+}
+
+function rejectReason(error: HttpError): RejectReason | undefined {
+  switch (error.code) {
+    case "OVERLOAD":
+      return "overload";
+    case "QUOTA":
+      return "quota";
+    case "STOPPING":
+      return "shutting_down";
+    case "UNKNOWN_AGENCY":
+      return "unknown_agency";
+    case "BAD_HMAC":
+    case "UNAUTHENTICATED":
+      return "bad_hmac";
+    case "BODY_TOO_LARGE":
+      return "too_large";
+    case "BAD_IMPRINT":
+    case "IMPRINT_EMPTY":
+    case "IMPRINT_LENGTH":
+    case "HASH_UNKNOWN_ALGORITHM":
+    case "HASH_NOT_IMPLEMENTED":
+    case "HASH_DEPRECATED":
+    case "LEVEL_RANGE":
+      return "bad_imprint";
+    default:
+      return error.status >= 400 && error.status < 500 ? "bad_request" : undefined;
+  }
+}

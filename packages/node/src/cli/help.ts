@@ -1,0 +1,59 @@
+import { SETTINGS } from "../config/config.ts";
+import { describeType, envName, flagName } from "../config/settings.ts";
+
+export const MAIN_HELP = `tempel-node: a Tempel timestamping node (KSI-compatible aggregator, extender and calendar)
+
+Usage:
+  tempel-node init --data DIR [options]     create a data folder: keys, certificate, one-member genesis, config
+  tempel-node start --config FILE [settings] run the node until SIGINT or SIGTERM
+  tempel-node check --config FILE [--from SECOND]
+                                           recompute the whole stored calendar (node stopped)
+  tempel-node <command> --help             options of one command
+
+Exit codes: 0 success, 1 failure (store corrupt, port taken, ...), 2 usage or configuration error.
+`;
+
+export const INIT_HELP = `Usage: tempel-node init --data DIR [options]
+
+Creates DIR with the node's Ed25519 identity (node-key.pb), an RSA-2048 key and self-signed
+certificate for KSI calendar authentication records (calendar-key.pem, calendar-cert.pem), a
+one-member genesis (genesis.json) and a config file with an example agency (config.json).
+Existing files are never overwritten.
+
+Options:
+  --data DIR          the data folder (required)
+  --api-host HOST     HTTP bind address written to the config (default 127.0.0.1)
+  --api-port PORT     HTTP port written to the config (default 3131)
+  --api-url URL       how clients reach the API, written to the genesis (default http://HOST:PORT)
+  --p2p MULTIADDR     libp2p address of this member, repeatable (default /ip4/127.0.0.1/tcp/4131)
+`;
+
+export const CHECK_HELP = `Usage: tempel-node check --config FILE [--from SECOND]
+
+Recomputes every stored calendar subtree root from its children, checks that no record is missing
+or lies beyond the head, and that the latest quorum certificates cover the calendar's roots.
+Run it while the node is stopped. Exit code 0: sound; 1: problems found (listed).
+
+Options:
+  --config FILE       the node's config file (required)
+  --from SECOND       first second to check (default: the genesis)
+`;
+
+/** `start` help: every setting with its flag, variable and type, generated from the settings table. */
+export function startHelp(): string {
+  const lines = SETTINGS.map(
+    (s) => `  --${flagName(s)} VALUE\n      ${s.help}; ${describeType(s.type)}; env ${envName(s)}`,
+  );
+  return `Usage: tempel-node start --config FILE [settings]
+
+Runs the node: HTTP API (KSI aggregator /ksi/aggregator, extender /ksi/extender, JSON API /v1/,
+/metrics, /healthz, /readyz), one-second rounds and the cluster agreement. Stops gracefully on
+SIGINT or SIGTERM. Settings come from flags, then TEMPEL_* environment variables, then the config
+file, then defaults. Agencies (login ids and HMAC keys) are set in the config file only.
+
+Settings:
+  --config FILE
+      the node's config file (created by \`tempel-node init\`)
+${lines.join("\n")}
+`;
+}

@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+import { parseArgs } from "node:util";
+import { TempelError } from "@tempel/proto";
+import { SETTINGS } from "../config/config.ts";
+import { ConfigError } from "../config/errors.ts";
+import { loadConfig } from "../config/load.ts";
+import { flagName } from "../config/settings.ts";
+import { initDataDir } from "../identity/init.ts";
+import { createLogger } from "../logger/logger.ts";
+import { startNode } from "../node.ts";
+import { checkStore } from "./check.ts";
+import { CHECK_HELP, INIT_HELP, MAIN_HELP, startHelp } from "./help.ts";
+
+/** Exit codes: documented in `tempel-node --help`. */
+const OK = 0;
+const FAILURE = 1;
+const USAGE = 2;
+
+class UsageError extends TempelError {}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    process.stdout.write(MAIN_HELP);
+    return command === undefined ? USAGE : OK;
+  }
+  switch (command) {
+    case "init":
+      return init(rest);
+    case "start":
+      return start(rest);
+    case "check":
+      return check(rest);
+    default:
+      throw new UsageError("USAGE", `unknown command "${command}"; see tempel-node --help`);
+  }
+}
+
+function parse<T extends Parameters<typeof parseArgs>[0]["options"]>(args: string[], options: T) {
+  try {
+    return parseArgs({
+      args,
+      options: { ...options, help: { type: "boolean" } },
+      strict: true,
+      allowPositionals: false,
+    }).values as Record<string, string | string[] | boolean | undefined>;
+  } catch (error) {
+    throw new UsageError("USAGE", (error as Error).message);
+  }
+}
+
+async function init(args: string[]): Promise<number> {
+  const values = parse(args, {
+    data: { type: "string" },
+    "api-host": { type: "string" },
+    "api-port": { type: "string" },
+    "api-url": { type: "string" },
+    p2p: { type: "string", multiple: true },
+  });
+  if (values.help === true) {
+    process.stdout.write(INIT_HELP);
+    return OK;
+  }
+  const dataDir = values.data;
+  if (typeof dataDir !== "string") throw new UsageError("USAGE", "init needs --data DIR");
+  const httpHost = (values["api-host"] as string | undefined) ?? "127.0.0.1";
+  const portText = (values["api-port"] as string | undefined) ?? "3131";
+  const httpPort = Number(portText);
+  if (!/^\d{1,5}$/.test(portText) || httpPort > 65_535)
+    throw new UsageError("USAGE", `--api-port ${portText} is not a port`);
+  const result = await initDataDir({
+    dataDir,
+    httpHost,
+    httpPort,
+    apiUrl: (values["api-url"] as string | undefined) ?? `http://${httpHost}:${httpPort}`,
+    p2pAddrs: (values.p2p as string[] | undefined) ?? ["/ip4/127.0.0.1/tcp/4131"],
+    now: Math.floor(Date.now() / 1000),
+  });
+  process.stdout.write(
+    [
+      `created ${dataDir}`,
+      `  node id      ${result.nodeId}`,
+      `  cluster      ${result.genesis.clusterId} (genesis ${new Date(result.genesis.genesisTime * 1000).toISOString()})`,
+      `  config       ${result.paths.config}`,
+      `  agency       login id "${result.agency.loginId}", HMAC key "${result.agency.key}" (edit the config to change)`,
+      `start it with: tempel-node start --config ${result.paths.config}`,
+      "",
+    ].join("\n"),
+  );
+  return OK;
+}
+
+const SETTING_FLAGS = Object.fromEntries(SETTINGS.map((s) => [flagName(s), { type: "string" as const }]));
+
+function configFrom(values: Record<string, string | string[] | boolean | undefined>) {
+  const file = values.config;
+  if (typeof file !== "string")
+    throw new UsageError("USAGE", "give the node's config file with --config FILE");
+  const flags: Record<string, string> = {};
+  for (const name of Object.keys(SETTING_FLAGS)) {
+    const value = values[name];
+    if (typeof value === "string") flags[name] = value;
+  }
+  return loadConfig({ file, env: process.env, flags, cwd: process.cwd() });
+}
+
+async function start(args: string[]): Promise<number> {
+  const values = parse(args, { config: { type: "string" }, ...SETTING_FLAGS });
+  if (values.help === true) {
+    process.stdout.write(startHelp());
+    return OK;
+  }
+  const config = configFrom(values);
+  const logger = createLogger({ level: config.log.level, format: config.log.format });
+  const node = await startNode(config, logger);
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info("signal received", { signal });
+      // A second signal while stopping means: stop now.
+      process.once("SIGINT", () => process.exit(FAILURE));
+      process.once("SIGTERM", () => process.exit(FAILURE));
+      node.stop().then(resolve, (error: unknown) => {
+        logger.error("shutdown failed", { error });
+        process.exit(FAILURE);
+      });
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+  });
+  return OK;
+}
+
+async function check(args: string[]): Promise<number> {
+  const values = parse(args, { config: { type: "string" }, from: { type: "string" } });
+  if (values.help === true) {
+    process.stdout.write(CHECK_HELP);
+    return OK;
+  }
+  const fromText = values.from;
+  if (fromText !== undefined && (typeof fromText !== "string" || !/^\d{1,15}$/.test(fromText))) {
+    throw new UsageError("USAGE", "--from must be a Unix time in seconds");
+  }
+  const config = configFrom({ ...values, from: undefined });
+  const report = await checkStore(config, fromText === undefined ? undefined : Number(fromText));
+  const out = process.stdout;
+  out.write(
+    `calendar head ${report.head ?? "(empty)"}; checked from ${report.from}: ${report.leaves} leaves, ` +
+      `${report.nodes} subtree roots, ${report.roundRecords} round records, ${report.certificates} certificates\n`,
+  );
+  if (report.problems.length === 0) {
+    out.write("the store is sound\n");
+    return OK;
+  }
+  out.write(`${report.problems.length} problem(s):\n${report.problems.map((p) => `  ${p}\n`).join("")}`);
+  return FAILURE;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const usage = error instanceof UsageError || error instanceof ConfigError;
+    const message = error instanceof TempelError ? error.message : ((error as Error).stack ?? String(error));
+    process.stderr.write(`tempel-node: ${message}\n`);
+    process.exitCode = usage ? USAGE : FAILURE;
+  },
+);

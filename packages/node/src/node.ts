@@ -1,0 +1,216 @@
+import { X509Certificate } from "node:crypto";
+import { HashAlgorithm, setDefaultHasher } from "@tempel/proto";
+import { AgencyRegistry } from "./aggregation/agency.ts";
+import { nodeHasher } from "./aggregation/node-hasher.ts";
+import { RoundPipeline } from "./aggregation/rounds.ts";
+import { JsonApi } from "./api/json-api.ts";
+import { KsiEndpoints } from "./api/ksi-endpoints.ts";
+import { type ApiServer, startApiServer } from "./api/server.ts";
+import type { NodeConfig } from "./config/config.ts";
+import { createAgreement } from "./consensus/agreement.ts";
+import { ConsensusStore } from "./consensus/store.ts";
+import type { Agreement } from "./consensus/types.ts";
+import { genesisHash, loadGenesis } from "./genesis/genesis.ts";
+import { loadCalendarSigner } from "./identity/calendar-signer.ts";
+import { IdentityError } from "./identity/errors.ts";
+import { loadNodeIdentity } from "./identity/node-key.ts";
+import { dataPaths } from "./identity/paths.ts";
+import type { Logger } from "./logger/logger.ts";
+import { createMetrics } from "./metrics/metrics.ts";
+import { createNetwork, defaultNetworkOptions, type Network } from "./network/index.ts";
+import { openNodeDb } from "./store/db.ts";
+import { StoreError } from "./store/errors.ts";
+import { NodeCalendar } from "./store/node-calendar.ts";
+
+/** The hash algorithm of every tree the node builds: its own rounds and the cluster's top tree. */
+export const AGGREGATION_ALGORITHM = HashAlgorithm.SHA2_256;
+
+/** Certificates whose roots the start-up check recomputes. */
+const STARTUP_CERTIFICATES = 16;
+/** How long a stopping node lets the round in progress finish. */
+const STOP_GRACE_MS = 5_000;
+
+export interface RunningNode {
+  readonly nodeId: string;
+  /** The HTTP port bound (the configured one, or the one picked for port 0). */
+  readonly port: number;
+  /** Graceful shutdown: stop taking requests, finish or hand back the round, close the store. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Start a node from its configuration: identity and genesis, the store (checked before anything is
+ * served), the network and agreement, the rounds, and the HTTP API last.
+ */
+export async function startNode(config: NodeConfig, logger: Logger): Promise<RunningNode> {
+  setDefaultHasher(nodeHasher);
+  const paths = dataPaths(config.dataDir);
+  const genesis = loadGenesis(config.genesisFile);
+  const identity = loadNodeIdentity(paths.nodeKey);
+  const member = genesis.members.find((m) => m.id === identity.id);
+  if (member === undefined) {
+    throw new IdentityError(
+      "NOT_A_MEMBER",
+      `this node (${identity.id}) is not a member in ${config.genesisFile}`,
+    );
+  }
+  const signer = loadCalendarSigner(paths.calendarKey, paths.calendarCertificate);
+  if (!new X509Certificate(member.certificatePem).raw.equals(signer.certificateDer)) {
+    throw new IdentityError(
+      "CERTIFICATE_MISMATCH",
+      `${paths.calendarCertificate} is not the certificate the genesis lists for this node`,
+    );
+  }
+  const metrics = createMetrics(config.metrics);
+  const db = await openNodeDb(paths.db, { genesisHash: genesisHash(genesis), nodeId: identity.id });
+  const closing: (() => Promise<void>)[] = [() => db.close()];
+  const unwind = async () => {
+    for (const close of closing.reverse()) await close();
+  };
+  try {
+    const calendar = await NodeCalendar.open(
+      db,
+      { genesisTime: genesis.genesisTime, hasher: nodeHasher },
+      metrics,
+    );
+    await checkAtStart(calendar, config.store.startupCheckSeconds, logger);
+
+    const network: Network = await createNetwork(
+      {
+        ...defaultNetworkOptions,
+        clusterId: genesis.clusterId,
+        privateKey: identity.privateKey,
+        listen: config.p2p.listen.length > 0 ? config.p2p.listen : member.multiaddrs,
+        members: genesis.members.map((m) => ({ id: m.id, multiaddrs: m.multiaddrs })),
+        topics: [],
+      },
+      { logger: logger.child({ module: "network" }), metrics: metrics.network },
+    );
+    let rounds: RoundPipeline | undefined;
+    const agreement: Agreement = createAgreement(
+      { genesisTime: genesis.genesisTime, quorum: genesis.quorum, hashAlgorithm: AGGREGATION_ALGORITHM },
+      {
+        transport: network,
+        members: genesis.members.map((m) => ({ id: m.id, publicKey: m.publicKey })),
+        signer: identity.privateKey,
+        store: new ConsensusStore(db),
+        apply: (entry) => calendar.apply(entry, rounds?.recordFor(entry)),
+        logger,
+        metrics: metrics.agreement,
+        penalize: (peer, reason) => network.penalize(peer, reason),
+      },
+    );
+    await network.start();
+    closing.push(() => network.stop());
+    await agreement.start();
+    closing.push(() => agreement.stop());
+
+    rounds = new RoundPipeline(config.rounds, {
+      agreement,
+      calendar,
+      signer,
+      nodeId: identity.id,
+      algorithm: AGGREGATION_ALGORITHM,
+      hasher: nodeHasher,
+      metrics,
+      logger: logger.child({ module: "rounds" }),
+    });
+    rounds.start();
+    const pipeline = rounds;
+    closing.push(() => pipeline.stop(STOP_GRACE_MS));
+
+    const startedAt = Date.now();
+    let stopping = false;
+    const agencies = new AgencyRegistry(config.agencies, config.rounds.agencyQuotaPerSecond);
+    const apiLogger = logger.child({ module: "api" });
+    const status = () => ({
+      node: { id: identity.id, uptimeSeconds: Math.floor((Date.now() - startedAt) / 1000), ready: ready() },
+      cluster: {
+        id: genesis.clusterId,
+        genesisTime: genesis.genesisTime,
+        quorum: genesis.quorum,
+        members: genesis.members.map((m) => ({
+          id: m.id,
+          apiUrl: m.apiUrl,
+          connected: m.id === identity.id || network.connectedPeers().includes(m.id),
+        })),
+      },
+      agreement: agreement.status(),
+      calendar: { head: calendar.head, genesisTime: calendar.genesisTime },
+      rounds: { pending: pipeline.pending },
+    });
+    const ready = () => !stopping && agreement.status().ready;
+    const now = Date.now;
+    const server: ApiServer = await startApiServer(config.api, {
+      json: new JsonApi(
+        { maxSignBatch: config.api.maxSignBatch, maxLevel: config.rounds.maxLevel },
+        { agencies, rounds: pipeline, calendar, signer, status, now },
+      ),
+      ksi: new KsiEndpoints(
+        { ...config.api, maxLevel: config.rounds.maxLevel },
+        {
+          agencies,
+          rounds: pipeline,
+          calendar,
+          algorithm: AGGREGATION_ALGORITHM,
+          metrics,
+          logger: apiLogger,
+          now,
+        },
+      ),
+      metrics,
+      logger: apiLogger,
+      ready,
+    });
+    logger.info("node started", {
+      nodeId: identity.id,
+      cluster: genesis.clusterId,
+      http: `${config.api.host}:${server.port}`,
+      p2p: network.listenAddresses(),
+      calendarHead: calendar.head,
+    });
+    let stopped: Promise<void> | undefined;
+    return {
+      nodeId: identity.id,
+      port: server.port,
+      stop: () => {
+        stopped ??= (async () => {
+          stopping = true;
+          logger.info("stopping");
+          const serverClosed = server.close();
+          // The rounds go first: they answer or hand back every request the server is waiting on.
+          await closing.pop()!();
+          await serverClosed;
+          await unwind();
+          logger.info("stopped");
+        })();
+        return stopped;
+      },
+    };
+  } catch (error) {
+    await unwind();
+    throw error;
+  }
+}
+
+/**
+ * Refuse to serve from a store whose recent calendar does not recompute: every answer would carry
+ * the fault. `tempel-node check` does the same over the whole calendar.
+ */
+async function checkAtStart(calendar: NodeCalendar, seconds: number, logger: Logger): Promise<void> {
+  const from = Math.max(calendar.genesisTime, calendar.head - seconds + 1);
+  const report = await calendar.check(from, STARTUP_CERTIFICATES);
+  if (report.problems.length > 0) {
+    throw new StoreError(
+      "STORE_CORRUPT",
+      `the calendar store is corrupt; refusing to serve:\n  ${report.problems.join("\n  ")}`,
+      { problems: report.problems },
+    );
+  }
+  logger.info("calendar store checked", {
+    from,
+    head: report.head,
+    leaves: report.leaves,
+    nodes: report.nodes,
+  });
+}

@@ -1,0 +1,142 @@
+import {
+  bytesEqual,
+  Calendar,
+  type CalendarHashChain,
+  decodeQuorumCertificate,
+  decodeTlv,
+  type Hasher,
+  type Imprint,
+  type QuorumCertificate,
+  toHex,
+} from "@tempel/proto";
+import type { CalendarEntry } from "../consensus/types.ts";
+import type { Metrics } from "../metrics/metrics.ts";
+import { Bucket } from "./buckets.ts";
+import { LevelCalendarStore } from "./calendar-store.ts";
+import { type CalendarCheckReport, checkCalendar } from "./check.ts";
+import type { NodeDb } from "./db.ts";
+import { StoreError } from "./errors.ts";
+import { numberKey } from "./keys.ts";
+import { decodeRoundRecord, type RoundRecord, roundRecordPut } from "./round-record.ts";
+
+export interface NodeCalendarOptions {
+  readonly genesisTime: number;
+  readonly hasher: Hasher;
+}
+
+/**
+ * The node's calendar on LevelDB: agreement appends committed entries through `apply`, the API and
+ * the round pipeline read roots, chains and certificates.
+ */
+export class NodeCalendar {
+  readonly genesisTime: number;
+  readonly #db: NodeDb;
+  readonly #store: LevelCalendarStore;
+  readonly #calendar: Calendar;
+  readonly #metrics: Metrics;
+  readonly #hasher: Hasher;
+
+  private constructor(
+    db: NodeDb,
+    store: LevelCalendarStore,
+    calendar: Calendar,
+    metrics: Metrics,
+    hasher: Hasher,
+  ) {
+    this.genesisTime = calendar.genesisTime;
+    this.#db = db;
+    this.#store = store;
+    this.#calendar = calendar;
+    this.#metrics = metrics;
+    this.#hasher = hasher;
+  }
+
+  static async open(db: NodeDb, options: NodeCalendarOptions, metrics: Metrics): Promise<NodeCalendar> {
+    const store = new LevelCalendarStore(db, metrics);
+    const calendar = await Calendar.open(store, options);
+    metrics.calendarHeight.set(calendar.head + 1);
+    return new NodeCalendar(db, store, calendar, metrics, options.hasher);
+  }
+
+  /**
+   * Recompute the stored calendar from second `from` (see checkCalendar) and the roots of the
+   * latest `certificates` quorum certificates.
+   */
+  check(from: number, certificates: number): Promise<CalendarCheckReport> {
+    return checkCalendar(this.#db, this, this.#store, {
+      genesisTime: this.genesisTime,
+      from,
+      hasher: this.#hasher,
+      certificates,
+    });
+  }
+
+  /** The last second in the calendar; genesisTime − 1 before the first entry. */
+  get head(): number {
+    return this.#calendar.head;
+  }
+
+  /**
+   * Append committed entry `entry` (seconds skipped since the head become empty) with this node's
+   * record of the round, in one synced batch, and return the calendar root at `entry.time`.
+   * Re-applying an entry already in the calendar (agreement replaying after a restart) is a no-op
+   * when the leaf is the same, and a refusal when it is not: a committed leaf never changes.
+   */
+  async apply(entry: CalendarEntry, record: RoundRecord | undefined): Promise<Imprint> {
+    if (entry.time <= this.head) {
+      const stored = await this.#calendar.leaf(entry.time);
+      if (!bytesEqual(stored, entry.leaf)) {
+        throw new StoreError(
+          "CALENDAR_CONFLICT",
+          `entry ${entry.time} has leaf ${toHex(entry.leaf)} but the calendar holds ${toHex(stored)}`,
+          { time: entry.time },
+        );
+      }
+      return this.#calendar.rootAt(entry.time);
+    }
+    if (record !== undefined) this.#store.attach(entry.time, [roundRecordPut(record)]);
+    try {
+      await this.#calendar.append(entry.time, entry.leaf);
+    } finally {
+      this.#store.detach(entry.time);
+    }
+    this.#metrics.calendarHeight.set(entry.time + 1);
+    return this.#calendar.rootAt(entry.time);
+  }
+
+  rootAt(time: number): Promise<Imprint> {
+    return this.#calendar.rootAt(time);
+  }
+
+  leaf(time: number): Promise<Imprint> {
+    return this.#calendar.leaf(time);
+  }
+
+  /** The calendar hash chain from `time` to the root at `rootTime` (both ≤ head). */
+  chain(time: number, rootTime: number): Promise<CalendarHashChain> {
+    return this.#calendar.chain(time, rootTime);
+  }
+
+  async roundRecord(time: number): Promise<RoundRecord | undefined> {
+    const bytes = await this.#db.get(numberKey(Bucket.round, time));
+    return bytes === undefined ? undefined : decodeRoundRecord(bytes);
+  }
+
+  /** The quorum certificate agreement stored for `time`, if that second was certified. */
+  async certificate(time: number): Promise<QuorumCertificate | undefined> {
+    const bytes = await this.#db.get(numberKey(Bucket.certificate, time));
+    return bytes === undefined ? undefined : decodeQuorumCertificate(decodeTlv(bytes));
+  }
+
+  /** The latest certified second at or before `time` and its certificate. */
+  async latestCertificate(time: number): Promise<QuorumCertificate | undefined> {
+    const range = {
+      gte: numberKey(Bucket.certificate, this.genesisTime),
+      lte: numberKey(Bucket.certificate, time),
+    };
+    for await (const bytes of this.#db.values({ ...range, reverse: true, limit: 1 })) {
+      return decodeQuorumCertificate(decodeTlv(bytes));
+    }
+    return undefined;
+  }
+}
