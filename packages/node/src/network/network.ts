@@ -452,7 +452,7 @@ class Libp2pNetwork implements Network {
   #offence(peer: string, reason: string, error?: unknown): void {
     const offences = this.#penalties.record(peer);
     this.#metrics?.peerPenalties.inc({ reason });
-    this.#log.warn("peer misbehaved", { peer, reason, offences: Math.round(offences * 100) / 100, error });
+    this.#log.warn("peer misbehaved", { peer, reason, offences, error });
     if (this.#penalties.isGraylisted(peer)) {
       this.#log.warn("peer graylisted: disconnecting until its offences decay", { peer });
       void this.#hangUp(peer);

@@ -48,7 +48,7 @@ export const defaultNetworkOptions: Omit<NetworkOptions, NetworkIdentity> = {
   requestTimeoutMs: 5_000,
   dialTimeoutMs: 5_000,
   backoff: { initialMs: 250, maxMs: 5_000 },
-  penalties: { graylistAfter: 5, halfLifeMs: 60_000 },
+  penalties: { graylistAfter: 5, windowMs: 60_000 },
 };
 
 export interface ProtocolIds {
@@ -107,7 +107,7 @@ export function parseNetworkOptions(options: NetworkOptions): ParsedNetworkOptio
   positiveInteger("backoff.initialMs", options.backoff.initialMs);
   positiveInteger("backoff.maxMs", options.backoff.maxMs);
   positiveInteger("penalties.graylistAfter", options.penalties.graylistAfter);
-  positiveInteger("penalties.halfLifeMs", options.penalties.halfLifeMs);
+  positiveInteger("penalties.windowMs", options.penalties.windowMs);
   for (const address of options.listen) parseMultiaddr(address);
 
   const self = peerIdFromPrivateKey(options.privateKey);

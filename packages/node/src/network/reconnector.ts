@@ -10,8 +10,9 @@ export interface ReconnectorDeps {
 }
 
 interface PeerState {
-  /** Failed dials since the last connection. */
+  /** Failed attempts since the last connection that lasted. */
   failures: number;
+  connectedAt: number | null;
   timer: ReturnType<typeof setTimeout> | null;
   dialing: boolean;
 }
@@ -20,6 +21,10 @@ interface PeerState {
  * Keeps this node connected to every other member: dials all of them at start, redials a member
  * that disconnected, and retries failed dials with exponential backoff and jitter. Each member has at
  * most one dial or one timer pending, so no event can pile up dials.
+ *
+ * A connection that closes before it has lasted `backoff.maxMs` counts as a failed attempt. A member
+ * whose gater refuses us lets our side finish its handshake and then closes the connection: were
+ * that a success, both ends would spin through handshakes without pause.
  */
 export class Reconnector {
   readonly #backoff: BackoffOptions;
@@ -39,7 +44,7 @@ export class Reconnector {
     this.#dialTimeoutMs = options.dialTimeoutMs;
     this.#deps = deps;
     this.#random = random;
-    for (const peer of peers) this.#peers.set(peer, { failures: 0, timer: null, dialing: false });
+    for (const peer of peers) this.#peers.set(peer, { failures: 0, connectedAt: null, timer: null, dialing: false });
   }
 
   start(): void {
@@ -54,13 +59,19 @@ export class Reconnector {
   connected(peer: string): void {
     const state = this.#peers.get(peer);
     if (state === undefined) return;
-    state.failures = 0;
+    state.connectedAt = Date.now();
     this.cancel(peer);
   }
 
-  /** The first redial waits a jittered moment so that both ends of a lost link do not dial at once. */
   disconnected(peer: string): void {
-    this.#schedule(peer, backoffDelay(1, this.#backoff, this.#random));
+    const state = this.#peers.get(peer);
+    if (state === undefined) return;
+    const lasted = state.connectedAt !== null && Date.now() - state.connectedAt >= this.#backoff.maxMs;
+    state.connectedAt = null;
+    state.failures = lasted ? 0 : state.failures + 1;
+    // Even after a connection that lasted, the redial waits a jittered moment, so that both ends
+    // of a lost link do not dial each other at once.
+    this.#schedule(peer, this.#delay(state));
   }
 
   /** Dial now with a fresh backoff: after a block is lifted. */
@@ -77,6 +88,10 @@ export class Reconnector {
     if (state?.timer == null) return;
     clearTimeout(state.timer);
     state.timer = null;
+  }
+
+  #delay(state: PeerState): number {
+    return backoffDelay(Math.max(1, state.failures), this.#backoff, this.#random);
   }
 
   #schedule(peer: string, delayMs: number): void {
@@ -98,13 +113,12 @@ export class Reconnector {
     try {
       const signal = AbortSignal.any([this.#stopped.signal, AbortSignal.timeout(this.#dialTimeoutMs)]);
       await this.#deps.dial(peer, signal);
-      state.failures = 0;
       // A connection lost while the dial was still settling left its disconnect event unanswered.
-      if (this.#deps.wantsDial(peer)) retryInMs = backoffDelay(1, this.#backoff, this.#random);
+      if (this.#deps.wantsDial(peer)) retryInMs = this.#delay(state);
     } catch (error) {
       if (this.#stopped.signal.aborted) return;
       state.failures++;
-      retryInMs = backoffDelay(state.failures, this.#backoff, this.#random);
+      retryInMs = this.#delay(state);
       this.#deps.onDialFailure(peer, error, state.failures, retryInMs);
     } finally {
       state.dialing = false;

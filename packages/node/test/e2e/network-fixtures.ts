@@ -1,7 +1,11 @@
 import { createServer } from "node:net";
+import { noise } from "@chainsafe/libp2p-noise";
+import { yamux } from "@chainsafe/libp2p-yamux";
 import { generateKeyPair } from "@libp2p/crypto/keys";
-import type { PrivateKey } from "@libp2p/interface";
+import type { Libp2p, PrivateKey } from "@libp2p/interface";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
+import { tcp } from "@libp2p/tcp";
+import { createLibp2p } from "libp2p";
 import {
   createNetwork,
   defaultNetworkOptions,
@@ -94,6 +98,17 @@ export async function startCluster(
   return { members, nodes };
 }
 
+/** A bare libp2p node without Tempel's gater or protocols: an outsider, or a member gone rogue. */
+export async function rawNode(key: PrivateKey, listen = "/ip4/127.0.0.1/tcp/0"): Promise<Libp2p> {
+  return createLibp2p({
+    privateKey: key,
+    addresses: { listen: [listen] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+  });
+}
+
 export async function waitFor(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
@@ -111,7 +126,9 @@ export class Inbox {
   readonly messages: { from: string; text: string }[] = [];
 
   constructor(network: Network) {
-    network.onMessage((from, message) => this.messages.push({ from, text: new TextDecoder().decode(message) }));
+    network.onMessage((from, message) =>
+      this.messages.push({ from, text: new TextDecoder().decode(message) }),
+    );
   }
 
   texts(from?: string): string[] {
@@ -127,7 +144,11 @@ export class RecordingMetrics implements NetworkMetrics {
   connected = 0;
   readonly requestResults: string[] = [];
 
-  readonly peersConnected = { set: (value: number) => void (this.connected = value) };
+  readonly peersConnected = {
+    set: (value: number) => {
+      this.connected = value;
+    },
+  };
   readonly messagesSent = this.#counter("sent");
   readonly messagesReceived = this.#counter("received");
   readonly messagesDropped = this.#counter("dropped");
