@@ -1,3 +1,5 @@
+export * from "./aggregation/index.ts";
+export * from "./calendar/index.ts";
 export * from "./errors.ts";
 export * from "./hash/index.ts";
 export * from "./pki/index.ts";

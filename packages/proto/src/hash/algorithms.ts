@@ -32,8 +32,21 @@ export interface HashAlgorithmInfo {
 const SHA1_DEPRECATED = Date.UTC(2016, 6, 1) / 1000;
 
 const TABLE: readonly HashAlgorithmInfo[] = [
-  { id: 0x00, name: "SHA-1", aliases: ["SHA1"], digestLength: 20, deprecatedSince: SHA1_DEPRECATED, implemented: true },
-  { id: 0x01, name: "SHA-256", aliases: ["SHA2-256", "SHA256", "DEFAULT"], digestLength: 32, implemented: true },
+  {
+    id: 0x00,
+    name: "SHA-1",
+    aliases: ["SHA1"],
+    digestLength: 20,
+    deprecatedSince: SHA1_DEPRECATED,
+    implemented: true,
+  },
+  {
+    id: 0x01,
+    name: "SHA-256",
+    aliases: ["SHA2-256", "SHA256", "DEFAULT"],
+    digestLength: 32,
+    implemented: true,
+  },
   { id: 0x02, name: "RIPEMD-160", aliases: ["RIPEMD160"], digestLength: 20, implemented: true },
   { id: 0x04, name: "SHA-384", aliases: ["SHA2-384", "SHA384"], digestLength: 48, implemented: true },
   { id: 0x05, name: "SHA-512", aliases: ["SHA2-512", "SHA512"], digestLength: 64, implemented: true },
@@ -61,7 +74,20 @@ export function findHashAlgorithm(id: number): HashAlgorithmInfo | undefined {
 export function hashAlgorithm(id: number): HashAlgorithmInfo {
   const info = BY_ID[id];
   if (info === undefined) {
-    throw new HashAlgorithmError("HASH_UNKNOWN_ALGORITHM", `unknown hash algorithm id 0x${id.toString(16)}`, { id });
+    throw new HashAlgorithmError("HASH_UNKNOWN_ALGORITHM", `unknown hash algorithm id 0x${id.toString(16)}`, {
+      id,
+    });
+  }
+  return info;
+}
+
+/** Like `hashAlgorithm`, and the algorithm must also be computable by this build. */
+export function implementedHashAlgorithm(id: number): HashAlgorithmInfo {
+  const info = hashAlgorithm(id);
+  if (!info.implemented) {
+    throw new HashAlgorithmError("HASH_NOT_IMPLEMENTED", `hash algorithm ${info.name} is not implemented`, {
+      id,
+    });
   }
   return info;
 }

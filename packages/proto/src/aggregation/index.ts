@@ -1,0 +1,17 @@
+export {
+  aggregationChainOutput,
+  aggregationStepHash,
+  locationPointer,
+  MAX_AGGREGATION_LEVEL,
+  siblingBytes,
+} from "./chain.ts";
+export { aggregationChain, type ChainSegment, composeChains } from "./compose.ts";
+export { type DigestInto, digestIntoFrom } from "./digest.ts";
+export { AggregationError } from "./errors.ts";
+export {
+  type AggregationLeaf,
+  AggregationTree,
+  type AggregationTreeOptions,
+  type LeafMetadata,
+  MAX_AGGREGATION_LEAVES,
+} from "./tree.ts";

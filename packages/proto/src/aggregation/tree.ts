@@ -1,0 +1,306 @@
+import { implementedHashAlgorithm } from "../hash/algorithms.ts";
+import { getDefaultHasher, type Hasher } from "../hash/hasher.ts";
+import { checkImprint, type Imprint } from "../hash/imprint.ts";
+import { encodeMetadataValue, type MetadataInput } from "../signature/metadata.ts";
+import type { AggregationLink, LinkSibling, Metadata } from "../signature/types.ts";
+import { checkAggregationLevel, raiseLevel } from "./chain.ts";
+import type { ChainSegment } from "./compose.ts";
+import { type DigestInto, digestIntoFrom } from "./digest.ts";
+import { AggregationError } from "./errors.ts";
+
+type MetadataSibling = Extract<LinkSibling, { kind: "metadata" }>;
+
+/** Who asked for a leaf, as its metadata link records it. */
+export type LeafMetadata = MetadataInput;
+
+export interface AggregationLeaf {
+  readonly imprint: Imprint;
+  /** The level the client's own tree already reached (KSI request level); default 0. */
+  readonly level?: number;
+  /**
+   * When present, the first link above the leaf is this record, so the signature names the agency.
+   * Leaves sharing one object (an agency's) share its encoding and link sibling.
+   */
+  readonly metadata?: LeafMetadata;
+}
+
+export interface AggregationTreeOptions {
+  /** KSI id of the hash algorithm for every node the tree computes. */
+  readonly algorithm: number;
+  /** Default: the process-wide default hasher. */
+  readonly hasher?: Hasher;
+  /** Used instead of `hasher` when given: lets a platform write digests without a buffer per node. */
+  readonly digestInto?: DigestInto;
+}
+
+/** Keeps every byte offset of the node buffer within a Uint32Array even with 64-byte digests. */
+export const MAX_AGGREGATION_LEAVES = 1 << 24;
+
+/**
+ * One round's aggregation tree.
+ *
+ * Shape: the KSI canonical shape (the left subtree of any node is the perfect tree of the largest
+ * power of two strictly below its leaf count), which is what pairing nodes layer by layer and
+ * carrying an odd last node up unchanged produces. It keeps every chain at most ⌈log2 n⌉ links (+1
+ * for metadata) and is the shape other KSI aggregators build.
+ *
+ * Levels: a node's level is one more than the higher of its children's; a chain's level correction
+ * absorbs the gap when the two children differ (a carried node, a leaf with a client level, a leaf
+ * with metadata).
+ *
+ * Storage: every imprint sits in one byte buffer and each node has an offset, length and level in
+ * typed arrays, laid out layer by layer; a carried node aliases its child's bytes. Building hashes
+ * through one scratch area of that buffer and allocates nothing per node. A leaf's links are then
+ * read off one node per layer, O(log n), without hashing.
+ */
+export class AggregationTree {
+  readonly algorithm: number;
+  readonly leafCount: number;
+  readonly root: Imprint;
+  readonly rootLevel: number;
+
+  /** Leaf imprints (as given), then every node the tree hashed, then the scratch area. */
+  readonly #bytes: Uint8Array;
+  /** Leaf i's own imprint is `#bytes[#leafOffset[i] .. #leafOffset[i + 1])`. */
+  readonly #leafOffset: Uint32Array;
+  readonly #nodeOffset: Uint32Array;
+  readonly #nodeLength: Uint8Array;
+  readonly #nodeLevel: Uint8Array;
+  /** Index of each layer's first node; layer 0 holds one node per leaf, the last layer the root. */
+  readonly #layerStart: readonly number[];
+  readonly #metadata: readonly (MetadataSibling | undefined)[] | undefined;
+  /**
+   * The link above a node of layer ≥ 1, by node − leafCount. It depends only on that node, so all
+   * 2^layer leaves below share one frozen object; extracting every chain then creates O(n) links
+   * rather than O(n log n).
+   */
+  readonly #sharedLinks: (AggregationLink | undefined)[];
+
+  constructor(leaves: readonly AggregationLeaf[], options: AggregationTreeOptions) {
+    const n = leaves.length;
+    if (n === 0) throw new AggregationError("AGGREGATION_TREE_EMPTY", "an aggregation tree needs a leaf");
+    if (n > MAX_AGGREGATION_LEAVES) {
+      throw new AggregationError(
+        "AGGREGATION_TREE_TOO_LARGE",
+        `${n} leaves exceed the limit of ${MAX_AGGREGATION_LEAVES}`,
+        { leaves: n },
+      );
+    }
+    const algorithm = options.algorithm;
+    const stride = implementedHashAlgorithm(algorithm).digestLength + 1;
+    const digestInto = options.digestInto ?? digestIntoFrom(options.hasher ?? getDefaultHasher());
+
+    const layerStart = [0];
+    for (let size = n; size > 1; size = Math.ceil(size / 2)) layerStart.push(layerStart.at(-1)! + size);
+    const nodeCount = layerStart.at(-1)! + 1;
+
+    const leafOffset = new Uint32Array(n + 1);
+    let metadataCount = 0;
+    for (let i = 0; i < n; i++) {
+      const leaf = leaves[i]!;
+      leafOffset[i + 1] = leafOffset[i]! + checkImprint(leaf.imprint, `leaf ${i}`).length;
+      if (leaf.metadata !== undefined) metadataCount++;
+    }
+    const leafBytes = leafOffset[n]!;
+    // n − 1 inner nodes are hashed whatever the shape; carried nodes take no bytes.
+    const scratch = leafBytes + (metadataCount + n - 1) * stride;
+    const bytes = new Uint8Array(scratch + 2 * stride + 1);
+    const pairInput = bytes.subarray(scratch);
+    const nodeOffset = new Uint32Array(nodeCount);
+    const nodeLength = new Uint8Array(nodeCount);
+    const nodeLevel = new Uint8Array(nodeCount);
+    const metadata: (MetadataSibling | undefined)[] | undefined =
+      metadataCount > 0 ? new Array(n) : undefined;
+
+    let free = leafBytes;
+    /** Store `digest(input)` as the next hashed node; returns its offset. */
+    const hashNode = (input: Uint8Array): number => {
+      const at = free;
+      bytes[at] = algorithm;
+      digestInto(algorithm, input, bytes, at + 1);
+      free += stride;
+      return at;
+    };
+
+    const siblings = new Map<LeafMetadata, MetadataSibling>();
+    let metadataInput = new Uint8Array(0);
+    for (let i = 0; i < n; i++) {
+      const leaf = leaves[i]!;
+      const at = leafOffset[i]!;
+      const length = leafOffset[i + 1]! - at;
+      bytes.set(leaf.imprint, at);
+      const level = checkAggregationLevel(leaf.level ?? 0, `leaf ${i} level`);
+      if (leaf.metadata === undefined) {
+        nodeOffset[i] = at;
+        nodeLength[i] = length;
+        nodeLevel[i] = level;
+        continue;
+      }
+      let sibling = siblings.get(leaf.metadata);
+      if (sibling === undefined) {
+        const value = encodeMetadataValue(leaf.metadata);
+        const parsed = Object.freeze(parsedMetadata(leaf.metadata, value));
+        sibling = Object.freeze({ kind: "metadata", bytes: value, metadata: parsed });
+        siblings.set(leaf.metadata, sibling);
+      }
+      metadata![i] = sibling;
+      const value = sibling.bytes;
+      const metadataLevel = raiseLevel(level, 1);
+      // Leaves of one agency give inputs of one length, so the buffer is reused across them.
+      if (metadataInput.length !== length + value.length + 1)
+        metadataInput = new Uint8Array(length + value.length + 1);
+      metadataInput.set(leaf.imprint, 0);
+      metadataInput.set(value, length);
+      metadataInput[metadataInput.length - 1] = metadataLevel;
+      nodeOffset[i] = hashNode(metadataInput);
+      nodeLength[i] = stride;
+      nodeLevel[i] = metadataLevel;
+    }
+
+    for (let layer = 0; layer + 1 < layerStart.length; layer++) {
+      const start = layerStart[layer]!;
+      const size = layerStart[layer + 1]! - start;
+      const parents = layerStart[layer + 1]!;
+      for (let j = 0; j + 1 < size; j += 2) {
+        const left = start + j;
+        const right = left + 1;
+        const parent = parents + j / 2;
+        const level = raiseLevel(Math.max(nodeLevel[left]!, nodeLevel[right]!), 1);
+        const leftLength = nodeLength[left]!;
+        const rightLength = nodeLength[right]!;
+        if (leftLength === stride && rightLength === stride) {
+          bytes.copyWithin(scratch, nodeOffset[left]!, nodeOffset[left]! + stride);
+          bytes.copyWithin(scratch + stride, nodeOffset[right]!, nodeOffset[right]! + stride);
+          pairInput[2 * stride] = level;
+          nodeOffset[parent] = hashNode(pairInput);
+        } else {
+          // Only leaves of another algorithm than the tree's give an input of another length.
+          const input = new Uint8Array(leftLength + rightLength + 1);
+          input.set(bytes.subarray(nodeOffset[left]!, nodeOffset[left]! + leftLength), 0);
+          input.set(bytes.subarray(nodeOffset[right]!, nodeOffset[right]! + rightLength), leftLength);
+          input[leftLength + rightLength] = level;
+          nodeOffset[parent] = hashNode(input);
+        }
+        nodeLength[parent] = stride;
+        nodeLevel[parent] = level;
+      }
+      if (size % 2 === 1) {
+        const carried = start + size - 1;
+        const parent = parents + (size - 1) / 2;
+        nodeOffset[parent] = nodeOffset[carried]!;
+        nodeLength[parent] = nodeLength[carried]!;
+        nodeLevel[parent] = nodeLevel[carried]!;
+      }
+    }
+
+    const rootNode = nodeCount - 1;
+    this.algorithm = algorithm;
+    this.leafCount = n;
+    this.root = bytes.slice(nodeOffset[rootNode]!, nodeOffset[rootNode]! + nodeLength[rootNode]!);
+    this.rootLevel = nodeLevel[rootNode]!;
+    this.#bytes = bytes;
+    this.#leafOffset = leafOffset;
+    this.#nodeOffset = nodeOffset;
+    this.#nodeLength = nodeLength;
+    this.#nodeLevel = nodeLevel;
+    this.#layerStart = layerStart;
+    this.#metadata = metadata;
+    this.#sharedLinks = new Array(nodeCount - n);
+  }
+
+  /** Leaf `leaf`'s imprint as given to the tree: the input hash of its chain. */
+  leafImprint(leaf: number): Imprint {
+    this.#checkLeaf(leaf);
+    return this.#view(this.#leafOffset[leaf]!, this.#leafOffset[leaf + 1]! - this.#leafOffset[leaf]!);
+  }
+
+  leafLevel(leaf: number): number {
+    this.#checkLeaf(leaf);
+    return this.#nodeLevel[leaf]! - (this.#metadata?.[leaf] === undefined ? 0 : 1);
+  }
+
+  /**
+   * The links from leaf `leaf` to the root, leaf first: O(log n), no hashing. Links above the first
+   * layer are shared between leaves and frozen, and sibling imprints are views into the tree's buffer
+   * (copying them would dominate the cost of answering a round): none of it may be modified.
+   */
+  links(leaf: number): AggregationLink[] {
+    this.#checkLeaf(leaf);
+    const links: AggregationLink[] = [];
+    const metadata = this.#metadata?.[leaf];
+    if (metadata !== undefined) links.push({ direction: "left", levelCorrection: 0, sibling: metadata });
+    const layers = this.#layerStart;
+    let position = leaf;
+    for (let layer = 0; layer + 1 < layers.length; layer++) {
+      const start = layers[layer]!;
+      // A carried node (last of an odd layer) has no sibling: it moves up without a link.
+      if ((position ^ 1) < layers[layer + 1]! - start) {
+        const node = start + position;
+        if (layer === 0) {
+          links.push(this.#linkAbove(node, position, layers[1]!));
+        } else {
+          const shared = node - this.leafCount;
+          let link = this.#sharedLinks[shared];
+          if (link === undefined) {
+            link = Object.freeze(this.#linkAbove(node, position, layers[layer + 1]!));
+            this.#sharedLinks[shared] = link;
+          }
+          links.push(link);
+        }
+      }
+      position >>>= 1;
+    }
+    return links;
+  }
+
+  /** Leaf `leaf`'s path as one segment of a signature's aggregation chains (see composeChains). */
+  segment(leaf: number): ChainSegment {
+    return { algorithm: this.algorithm, inputHash: this.leafImprint(leaf), links: this.links(leaf) };
+  }
+
+  /** The link from `node` (at `position` in its layer) to its parent; the next layer starts at `parents`. */
+  #linkAbove(node: number, position: number, parents: number): AggregationLink {
+    const onLeft = (position & 1) === 0;
+    const sibling = onLeft ? node + 1 : node - 1;
+    const parent = parents + (position >>> 1);
+    return {
+      direction: onLeft ? "left" : "right",
+      levelCorrection: this.#nodeLevel[parent]! - this.#nodeLevel[node]! - 1,
+      sibling: Object.freeze({
+        kind: "imprint",
+        imprint: this.#view(this.#nodeOffset[sibling]!, this.#nodeLength[sibling]!),
+      }),
+    };
+  }
+
+  #view(offset: number, length: number): Uint8Array {
+    return new Uint8Array(this.#bytes.buffer, offset, length);
+  }
+
+  #checkLeaf(leaf: number): void {
+    if (!Number.isInteger(leaf) || leaf < 0 || leaf >= this.leafCount) {
+      throw new AggregationError(
+        "AGGREGATION_LEAF_INDEX",
+        `leaf ${leaf} is not in a tree of ${this.leafCount}`,
+        {
+          leaf,
+        },
+      );
+    }
+  }
+}
+
+/**
+ * What decodeMetadata would return for `value`, without parsing it again (parsing would double the
+ * cost of a metadata leaf): encodeMetadataValue writes the padding first as a TLV8 element, so its
+ * value starts at byte 2 and byte 1 is its length.
+ */
+function parsedMetadata(input: MetadataInput, value: Uint8Array): Metadata {
+  return {
+    padding: value.subarray(2, 2 + value[1]!),
+    clientId: input.clientId,
+    ...(input.machineId !== undefined && { machineId: input.machineId }),
+    ...(input.sequenceNumber !== undefined && { sequenceNumber: input.sequenceNumber }),
+    ...(input.requestTime !== undefined && { requestTime: input.requestTime }),
+  };
+}
