@@ -40,8 +40,29 @@ export interface Agreement {
   stop(): Promise<void>;
   /** Offer this node's contribution for its second. */
   contribute(contribution: Contribution): void;
-  /** Resolves when second `time` is certified (with or without this node's contribution). */
+  /**
+   * Resolves when second `time` is certified (with or without this node's contribution), or as
+   * "missed" once its committed entry lacks this node's contribution or its certification deadline
+   * has passed without a certificate here.
+   */
   outcome(time: number, signal?: AbortSignal): Promise<RoundOutcome>;
+  /** For /metrics and /readyz. */
+  status(): AgreementStatus;
+}
+
+export interface AgreementStatus {
+  readonly role: "follower" | "candidate" | "leader";
+  readonly term: number;
+  /** The leader this node follows (itself when leading), if it knows one. */
+  readonly leaderId: string | undefined;
+  /** Last second known committed here. */
+  readonly committed: number;
+  /** Last second whose entry is in this node's calendar. */
+  readonly applied: number;
+  /** Caught up with its peers since start and not halted: the node may serve clients. */
+  readonly ready: boolean;
+  /** Set when this node's calendar disagrees with its own signature or a valid certificate. */
+  readonly halted: string | undefined;
 }
 
 /**

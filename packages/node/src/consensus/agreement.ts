@@ -1,0 +1,486 @@
+import { bytesEqual, checkImprint, type Imprint, type QuorumTrust } from "@tempel/proto";
+import { type Logger, silentLogger } from "../logger/logger.ts";
+import { buildCalendarEntry, calendarEntryFault } from "./calendar-entry.ts";
+import { CatchUp } from "./catch-up.ts";
+import type { ShareSigner } from "./certificate.ts";
+import { Certifier } from "./certifier.ts";
+import { type Clock, systemClock, type TimerHandle } from "./clock.ts";
+import { ConsensusError } from "./errors.ts";
+import { decodeMessage, encodeMessage, type Message, type MessageLimits } from "./messages.ts";
+import { type AgreementMetrics, noAgreementMetrics } from "./metrics.ts";
+import { type AgreementOptions, defaultAgreementOptions } from "./options.ts";
+import { Raft } from "./raft.ts";
+import type { ConsensusStore } from "./store.ts";
+import type {
+  Agreement,
+  AgreementStatus,
+  CalendarEntry,
+  Contribution,
+  Member,
+  PeerTransport,
+  RoundOutcome,
+} from "./types.ts";
+
+export type AgreementSettings = Pick<AgreementOptions, "genesisTime" | "quorum"> & Partial<AgreementOptions>;
+
+export interface AgreementModules {
+  readonly transport: PeerTransport;
+  /** Every member, this node included (`transport.selfId`). */
+  readonly members: readonly Member[];
+  /** This node's Ed25519 key: signs certificate shares. */
+  readonly signer: ShareSigner;
+  readonly store: ConsensusStore;
+  /**
+   * Durably appends the entry's leaf to the node's calendar and returns the calendar root at
+   * `entry.time`. Called for every second in order. After a crash the last entry may be handed over
+   * again: the calendar must then return the same root without appending twice.
+   */
+  apply(entry: CalendarEntry): Promise<Imprint>;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly metrics?: AgreementMetrics;
+  /** Reports a member that sent something that does not check out (the network's scoring). */
+  penalize?(peerId: string, reason: string): void;
+}
+
+interface Waiter {
+  resolve(outcome: RoundOutcome): void;
+  reject(reason: unknown): void;
+}
+
+interface OwnContribution {
+  readonly contribution: Contribution;
+  sentAt: number;
+}
+
+const FAULT_SCORE = 10;
+/** Pause before applying again after the calendar refused an entry (disk full, I/O error). */
+const APPLY_RETRY_MS = 1_000;
+
+/**
+ * The cluster agreement of one node: a one-member cluster runs the very same code with no peers.
+ * See docs/consensus.md for the protocol and why it is safe.
+ */
+export function createAgreement(settings: AgreementSettings, modules: AgreementModules): Agreement {
+  return new ClusterAgreement({ ...defaultAgreementOptions, ...settings }, modules);
+}
+
+class ClusterAgreement implements Agreement {
+  readonly #options: AgreementOptions;
+  readonly #m: AgreementModules;
+  readonly #selfId: string;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #metrics: AgreementMetrics;
+  readonly #trust: QuorumTrust;
+  readonly #limits: MessageLimits;
+  readonly #raft: Raft;
+  readonly #certifier: Certifier;
+  readonly #catchUp: CatchUp;
+
+  /** Leader: contributions offered for seconds it has not proposed yet. */
+  readonly #offered = new Map<number, Map<string, Contribution>>();
+  /** This node's contributions whose outcome is not settled yet. */
+  readonly #contributed = new Map<number, OwnContribution>();
+  readonly #waiters = new Map<number, Set<Waiter>>();
+  readonly #appliedWatchers = new Set<{ time: number; resolve(done: boolean): void }>();
+  readonly #scores = new Map<string, number>();
+  readonly #stopping = new AbortController();
+
+  #applied = 0;
+  #applying = false;
+  #ready = false;
+  #halted: string | undefined;
+  #running = false;
+  #tickTimer: TimerHandle | undefined;
+  #applyRetry: TimerHandle | undefined;
+
+  constructor(options: AgreementOptions, modules: AgreementModules) {
+    this.#options = options;
+    this.#m = modules;
+    this.#selfId = modules.transport.selfId;
+    this.#clock = modules.clock ?? systemClock;
+    this.#logger = (modules.logger ?? silentLogger).child({ module: "consensus" });
+    this.#metrics = modules.metrics ?? noAgreementMetrics;
+    const ids = modules.members.map((member) => member.id);
+    if (!ids.includes(this.#selfId) || new Set(ids).size !== ids.length) {
+      throw new ConsensusError("CONSENSUS_MEMBERS", "members must be distinct and include this node");
+    }
+    if (!Number.isInteger(options.quorum) || options.quorum < 1 || options.quorum > ids.length) {
+      throw new ConsensusError("CONSENSUS_QUORUM", `quorum ${options.quorum} is outside 1..${ids.length}`);
+    }
+    this.#trust = { members: modules.members, quorum: options.quorum };
+    this.#limits = { maxMessageBytes: options.maxMessageBytes, maxBatchEntries: options.maxBatchEntries };
+    const peers = ids.filter((id) => id !== this.#selfId).sort();
+    const entryFault = (entry: CalendarEntry) =>
+      calendarEntryFault(entry, (id) => ids.includes(id), options.hashAlgorithm);
+    const send = (to: string, message: Message) => modules.transport.send(to, encodeMessage(message));
+    const peerFault = (peer: string, reason: string) => this.#peerFault(peer, reason);
+    const common = { store: modules.store, clock: this.#clock, logger: this.#logger, metrics: this.#metrics };
+
+    this.#raft = new Raft(options, {
+      ...common,
+      selfId: this.#selfId,
+      peers,
+      send,
+      peerFault,
+      entryFault,
+      propose: (from, to) => this.#propose(from, to),
+      committed: () => this.#applyCommitted(),
+      leaderChanged: (leaderId) => this.#leaderChanged(leaderId),
+    });
+    this.#certifier = new Certifier(options, {
+      ...common,
+      selfId: this.#selfId,
+      trust: this.#trust,
+      signer: modules.signer,
+      send,
+      broadcast: (message) => modules.transport.broadcast(encodeMessage(message)),
+      certified: (time) => void this.#settle(time),
+      peerFault,
+      halt: (reason, details) => this.#halt(reason, details),
+    });
+    this.#catchUp = new CatchUp(
+      { limits: this.#limits, retryMs: options.catchUpRetryMs },
+      {
+        ...common,
+        peers,
+        transport: modules.transport,
+        trust: this.#trust,
+        entryFault,
+        applied: () => this.#applied,
+        committed: () => this.#raft.status().commitIndex,
+        term: () => this.#raft.status().term,
+        appendCommitted: async (entries) => (await this.#raft.appendCommitted(entries)) ?? undefined,
+        expect: (certificates) => this.#certifier.expect(certificates),
+        appliedThrough: (time) => this.#appliedThrough(time),
+        score: (peer) => this.#scores.get(peer) ?? 0,
+        peerFault,
+      },
+    );
+  }
+
+  async start(): Promise<void> {
+    const state = await this.#m.store.load(this.#options.genesisTime);
+    this.#applied = state.applied;
+    this.#running = true;
+    await this.#certifier.start(state.applied);
+    this.#raft.start(state);
+    this.#m.transport.onMessage((from, bytes) => this.#receive(from, bytes));
+    this.#m.transport.onRequest((from, bytes) => this.#serve(from, bytes));
+    this.#tick();
+    this.#catchUp.run(this.#stopping.signal).then(
+      () => {
+        if (!this.#running) return;
+        this.#ready = true;
+        this.#logger.info("caught up with peers; ready", { applied: this.#applied });
+      },
+      (error: unknown) => this.#logger.error("catch-up failed", { error }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#stopping.abort();
+    for (const timer of [this.#tickTimer, this.#applyRetry])
+      if (timer !== undefined) this.#clock.clearTimer(timer);
+    this.#certifier.stop();
+    await this.#raft.stop();
+    const stopped = new ConsensusError("CONSENSUS_STOPPED", "agreement stopped");
+    for (const waiters of this.#waiters.values()) for (const waiter of waiters) waiter.reject(stopped);
+    this.#waiters.clear();
+    for (const watcher of this.#appliedWatchers) watcher.resolve(false);
+    this.#appliedWatchers.clear();
+  }
+
+  contribute(contribution: Contribution): void {
+    if (contribution.nodeId !== this.#selfId) {
+      throw new ConsensusError("CONSENSUS_FOREIGN_CONTRIBUTION", "a node contributes under its own id only");
+    }
+    checkImprint(contribution.root, "contribution root");
+    if (!Number.isInteger(contribution.level) || contribution.level < 0 || contribution.level > 255) {
+      throw new ConsensusError(
+        "CONSENSUS_LEVEL",
+        `contribution level ${contribution.level} is outside 0..255`,
+      );
+    }
+    if (contribution.time <= this.#applied) {
+      throw new ConsensusError(
+        "CONSENSUS_LATE_CONTRIBUTION",
+        `second ${contribution.time} is already in the calendar`,
+      );
+    }
+    this.#contributed.set(contribution.time, { contribution, sentAt: Number.NEGATIVE_INFINITY });
+    this.#sendContribution(this.#contributed.get(contribution.time)!);
+  }
+
+  outcome(time: number, signal?: AbortSignal): Promise<RoundOutcome> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      let waiters = this.#waiters.get(time);
+      if (waiters === undefined) {
+        waiters = new Set();
+        this.#waiters.set(time, waiters);
+      }
+      const onAbort = () => {
+        waiters.delete(waiter);
+        reject(signal!.reason);
+      };
+      const waiter: Waiter = {
+        resolve: (outcome) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(outcome);
+        },
+        reject,
+      };
+      waiters.add(waiter);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      void this.#settle(time);
+    });
+  }
+
+  status(): AgreementStatus {
+    const raft = this.#raft.status();
+    return {
+      role: raft.role,
+      term: raft.term,
+      leaderId: raft.leaderId,
+      committed: raft.commitIndex,
+      applied: this.#applied,
+      ready: this.#ready && this.#halted === undefined,
+      halted: this.#halted,
+    };
+  }
+
+  // ---- messages ----
+
+  #receive(from: string, bytes: Uint8Array): void {
+    if (!this.#running) return;
+    if (from === this.#selfId || !this.#isMember(from)) {
+      this.#metrics.droppedMessages.inc({ reason: "not_member" });
+      return;
+    }
+    let message: Message;
+    try {
+      message = decodeMessage(bytes, this.#limits);
+    } catch (error) {
+      this.#metrics.droppedMessages.inc({ reason: "malformed" });
+      this.#peerFault(from, "malformed_message");
+      this.#logger.debug("malformed consensus message", { peer: from, error });
+      return;
+    }
+    switch (message.kind) {
+      case "vote":
+      case "voteReply":
+      case "append":
+      case "appendReply":
+        this.#raft.receive(from, message);
+        return;
+      case "contribute":
+        this.#offer(from, message.contribution);
+        return;
+      case "share":
+        this.#certifier.share(from, message.time, message).catch((error: unknown) => this.#failed(error));
+        return;
+      case "certificate":
+        this.#certifier
+          .certificateReceived(from, message.certificate)
+          .catch((error: unknown) => this.#failed(error));
+        return;
+      default:
+        this.#metrics.droppedMessages.inc({ reason: "unexpected" });
+    }
+  }
+
+  async #serve(from: string, bytes: Uint8Array): Promise<Uint8Array> {
+    if (!this.#running || from === this.#selfId || !this.#isMember(from)) {
+      throw new ConsensusError("CONSENSUS_NOT_SERVING", "no catch-up service for this peer");
+    }
+    return this.#catchUp.serve(decodeMessage(bytes, this.#limits));
+  }
+
+  // ---- contributions ----
+
+  #sendContribution(own: OwnContribution): void {
+    const { leaderId } = this.#raft.status();
+    if (leaderId === undefined) return;
+    own.sentAt = this.#clock.now();
+    if (leaderId === this.#selfId) this.#offer(this.#selfId, own.contribution);
+    else
+      this.#m.transport.send(leaderId, encodeMessage({ kind: "contribute", contribution: own.contribution }));
+  }
+
+  /** Leader side: a contribution for a second not proposed yet is kept for the proposal; others are refused. */
+  #offer(from: string, contribution: Contribution): void {
+    const raft = this.#raft.status();
+    if (contribution.nodeId !== from) {
+      this.#peerFault(from, "contribution_not_own");
+      return;
+    }
+    if (raft.role !== "leader") {
+      this.#metrics.droppedMessages.inc({ reason: "not_leader" });
+      return;
+    }
+    if (contribution.time <= raft.lastIndex) {
+      // Refused: the contributor learns it missed when entry `time` commits without it.
+      this.#metrics.droppedMessages.inc({ reason: "late_contribution" });
+      return;
+    }
+    if ((contribution.time + 1) * 1000 > this.#clock.now() + this.#options.clockToleranceMs) {
+      this.#metrics.droppedMessages.inc({ reason: "future_contribution" });
+      return;
+    }
+    let offered = this.#offered.get(contribution.time);
+    if (offered === undefined) {
+      offered = new Map();
+      this.#offered.set(contribution.time, offered);
+    }
+    offered.set(from, contribution);
+  }
+
+  #propose(from: number, to: number): CalendarEntry[] {
+    const entries: CalendarEntry[] = [];
+    for (let time = from; time <= to; time++) {
+      const offered = this.#offered.get(time)?.values() ?? [];
+      entries.push(buildCalendarEntry(time, offered, this.#options.hashAlgorithm));
+    }
+    for (const time of this.#offered.keys()) if (time <= to) this.#offered.delete(time);
+    return entries;
+  }
+
+  #leaderChanged(leaderId: string | undefined): void {
+    this.#offered.clear();
+    if (leaderId === undefined) return;
+    this.#logger.info("leader changed", { leader: leaderId, term: this.#raft.status().term });
+    for (const own of this.#contributed.values()) {
+      if (own.contribution.time > this.#raft.status().lastIndex) this.#sendContribution(own);
+    }
+  }
+
+  // ---- applying and outcomes ----
+
+  #applyCommitted(): void {
+    if (this.#applying || !this.#running || this.#halted !== undefined) return;
+    this.#applying = true;
+    this.#applyLoop().catch((error: unknown) => {
+      this.#logger.error("applying a committed entry failed; retrying", { error, time: this.#applied + 1 });
+      this.#applyRetry = this.#clock.setTimer(() => this.#applyCommitted(), APPLY_RETRY_MS);
+    });
+  }
+
+  async #applyLoop(): Promise<void> {
+    try {
+      while (this.#running && this.#halted === undefined && this.#applied < this.#raft.status().commitIndex) {
+        const time = this.#applied + 1;
+        const logEntry = await this.#m.store.entry(time);
+        if (logEntry === undefined)
+          throw new ConsensusError("CONSENSUS_LOG_GAP", `committed entry ${time} is missing`);
+        const root = await this.#m.apply(logEntry.entry);
+        await this.#m.store.saveApplied(time);
+        this.#applied = time;
+        const late = this.#clock.now() - (time + 1) * 1000;
+        if (late <= this.#options.certificationDeadlineMs) this.#metrics.commitLatency.observe(late / 1000);
+        await this.#certifier.applied(time, root);
+        await this.#settle(time);
+        for (const watcher of this.#appliedWatchers) {
+          if (watcher.time <= time) {
+            this.#appliedWatchers.delete(watcher);
+            watcher.resolve(true);
+          }
+        }
+      }
+    } finally {
+      this.#applying = false;
+    }
+  }
+
+  #appliedThrough(time: number): Promise<boolean> {
+    if (this.#applied >= time) return Promise.resolve(true);
+    if (!this.#running || this.#halted !== undefined) return Promise.resolve(false);
+    return new Promise((resolve) => this.#appliedWatchers.add({ time, resolve }));
+  }
+
+  /** Resolves the waiters of `time` if its outcome is known by now. */
+  async #settle(time: number): Promise<void> {
+    const own = this.#contributed.get(time);
+    if (time > this.#applied || (own === undefined && !this.#waiters.has(time))) return;
+    const outcome = await this.#outcomeOf(time, own?.contribution);
+    if (outcome === undefined) return;
+    if (own !== undefined && this.#contributed.delete(time) && outcome.kind === "missed") {
+      this.#metrics.missedContributions.inc();
+    }
+    const waiters = this.#waiters.get(time);
+    this.#waiters.delete(time);
+    for (const waiter of waiters ?? []) waiter.resolve(outcome);
+  }
+
+  async #outcomeOf(time: number, own: Contribution | undefined): Promise<RoundOutcome | undefined> {
+    const logEntry = await this.#m.store.entry(time);
+    if (logEntry === undefined) return undefined;
+    const { entry } = logEntry;
+    if (
+      own !== undefined &&
+      !entry.contributions.some((c) => c.nodeId === own.nodeId && bytesEqual(c.root, own.root))
+    ) {
+      return { kind: "missed", time };
+    }
+    const certificate = await this.#certifier.certificate(time);
+    if (certificate !== undefined) {
+      return {
+        kind: "certified",
+        certified: { entry, calendarRoot: certificate.publishedData.publishedHash, certificate },
+      };
+    }
+    const overdue = this.#clock.now() - (time + 1) * 1000 > this.#options.certificationDeadlineMs;
+    return overdue ? { kind: "missed", time } : undefined;
+  }
+
+  /** Once a heartbeat: re-sends contributions the leader may have lost, settles overdue seconds. */
+  #tick(): void {
+    if (!this.#running) return;
+    const now = this.#clock.now();
+    const { lastIndex } = this.#raft.status();
+    for (const own of this.#contributed.values()) {
+      if (own.contribution.time > lastIndex && now - own.sentAt >= this.#options.heartbeatMs) {
+        this.#sendContribution(own);
+      }
+    }
+    const overdue = Math.floor((now - this.#options.certificationDeadlineMs) / 1000) - 1;
+    for (const time of new Set([...this.#waiters.keys(), ...this.#contributed.keys()])) {
+      if (time <= Math.min(overdue, this.#applied)) void this.#settle(time);
+    }
+    this.#tickTimer = this.#clock.setTimer(() => this.#tick(), this.#options.heartbeatMs);
+  }
+
+  // ---- faults ----
+
+  #isMember(id: string): boolean {
+    return this.#trust.members.some((member) => member.id === id);
+  }
+
+  #peerFault(peer: string, reason: string): void {
+    this.#scores.set(peer, (this.#scores.get(peer) ?? 0) - FAULT_SCORE);
+    this.#metrics.peerFaults.inc({ reason });
+    this.#logger.warn("peer sent something that does not check out", { peer, reason });
+    this.#m.penalize?.(peer, reason);
+  }
+
+  #halt(reason: string, details: Record<string, unknown>): void {
+    if (this.#halted !== undefined) return;
+    this.#halted = reason;
+    this.#logger.error(
+      `agreement halted: ${reason}; this node signs nothing more until its store is repaired`,
+      details,
+    );
+    for (const watcher of this.#appliedWatchers) watcher.resolve(false);
+    this.#appliedWatchers.clear();
+  }
+
+  #failed(error: unknown): void {
+    this.#logger.error("consensus message handling failed", { error });
+  }
+}

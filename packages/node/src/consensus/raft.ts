@@ -1,0 +1,507 @@
+import type { Logger } from "../logger/logger.ts";
+import type { Clock, TimerHandle } from "./clock.ts";
+import type { LogEntry } from "./log-entry.ts";
+import type { Message } from "./messages.ts";
+import type { AgreementMetrics } from "./metrics.ts";
+import type { AgreementOptions } from "./options.ts";
+import type { ConsensusState, ConsensusStore } from "./store.ts";
+import type { CalendarEntry } from "./types.ts";
+
+const SKEW_LOG_INTERVAL_MS = 10_000;
+
+export type Role = "follower" | "candidate" | "leader";
+
+export type RaftOptions = Pick<
+  AgreementOptions,
+  | "genesisTime"
+  | "graceMs"
+  | "heartbeatMs"
+  | "electionTimeoutMinMs"
+  | "electionTimeoutMaxMs"
+  | "clockToleranceMs"
+  | "maxBatchEntries"
+>;
+
+export interface RaftModules {
+  readonly selfId: string;
+  /** The other members. */
+  readonly peers: readonly string[];
+  readonly store: ConsensusStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: AgreementMetrics;
+  send(to: string, message: Message): void;
+  /** Leader: the calendar entries of the consecutive seconds `from`..`to`. */
+  propose(from: number, to: number): CalendarEntry[];
+  /** Why an entry received from a leader must not be stored, or undefined. */
+  entryFault(entry: CalendarEntry): string | undefined;
+  /** The commit index rose to `index`. */
+  committed(index: number): void;
+  /** Another leader (or none: undefined) is known now. */
+  leaderChanged(leaderId: string | undefined): void;
+  peerFault(peer: string, reason: string): void;
+}
+
+export interface RaftStatus {
+  readonly role: Role;
+  readonly term: number;
+  readonly leaderId: string | undefined;
+  readonly lastIndex: number;
+  readonly commitIndex: number;
+}
+
+/**
+ * The replicated log of calendar entries (Raft, with pre-vote). Log index = second: slot t holds
+ * calendar entry t, so the log is the calendar's sequence of leaves, gapless from genesis; index
+ * `genesisTime − 1` with term 0 stands for the empty prefix.
+ *
+ * Every handler runs on one serial queue, so each sees and leaves a consistent state, and every
+ * write Raft's safety rests on (term, vote, entries) is durable before the message that depends on it
+ * is sent.
+ */
+export class Raft {
+  readonly #options: RaftOptions;
+  readonly #m: RaftModules;
+  readonly #majority: number;
+
+  #role: Role = "follower";
+  #term = 0;
+  #votedFor: string | undefined;
+  #leaderId: string | undefined;
+  #lastIndex: number;
+  #lastTerm = 0;
+  #commitIndex: number;
+  #lastLeaderContact = Number.NEGATIVE_INFINITY;
+  /** Term a pre-vote round is asking about, or 0 when none is running. */
+  #preVoteTerm = 0;
+  readonly #votes = new Set<string>();
+  readonly #nextIndex = new Map<string, number>();
+  readonly #matchIndex = new Map<string, number>();
+  readonly #skewLogged = new Map<string, number>();
+
+  #electionTimer: TimerHandle | undefined;
+  #heartbeatTimer: TimerHandle | undefined;
+  #proposalTimer: TimerHandle | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  #running = false;
+
+  constructor(options: RaftOptions, modules: RaftModules) {
+    this.#options = options;
+    this.#m = modules;
+    this.#majority = Math.floor((modules.peers.length + 1) / 2) + 1;
+    this.#lastIndex = options.genesisTime - 1;
+    this.#commitIndex = options.genesisTime - 1;
+  }
+
+  start(state: ConsensusState): void {
+    this.#term = state.term;
+    this.#votedFor = state.votedFor;
+    this.#lastIndex = state.lastIndex;
+    this.#lastTerm = state.lastTerm;
+    this.#commitIndex = state.applied;
+    this.#running = true;
+    this.#resetElectionTimer();
+  }
+
+  /** Stops timers and message handling; resolves when the handler in progress is done. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#clearTimers();
+    await this.#queue;
+  }
+
+  status(): RaftStatus {
+    return {
+      role: this.#role,
+      term: this.#term,
+      leaderId: this.#leaderId,
+      lastIndex: this.#lastIndex,
+      commitIndex: this.#commitIndex,
+    };
+  }
+
+  receive(from: string, message: Message): void {
+    switch (message.kind) {
+      case "vote":
+        this.#run(() => this.#onVote(from, message));
+        break;
+      case "voteReply":
+        this.#run(() => this.#onVoteReply(from, message));
+        break;
+      case "append":
+        this.#run(() => this.#onAppend(from, message));
+        break;
+      case "appendReply":
+        this.#run(() => this.#onAppendReply(from, message));
+        break;
+      default:
+        break;
+    }
+  }
+
+  /**
+   * Catch-up: `entries` (consecutive, from a peer's committed prefix and already checked) become part
+   * of the log as committed. Entries this node has in the same term are kept; from the first that
+   * differs on, the slots are replaced. Returns why the batch was refused, or undefined.
+   */
+  appendCommitted(entries: readonly LogEntry[]): Promise<string | undefined> {
+    return this.#run(async () => {
+      const first = entries[0];
+      const last = entries[entries.length - 1];
+      if (first === undefined || last === undefined) return undefined;
+      // A leader's log is the reference; if it is stale it learns so from the next term.
+      if (this.#role === "leader") return "leader";
+      if (first.entry.time > this.#lastIndex + 1) return "gap";
+      let fresh = entries.length;
+      for (let i = 0; i < entries.length; i++) {
+        const logEntry = entries[i]!;
+        const time = logEntry.entry.time;
+        if (time > this.#lastIndex) {
+          fresh = i;
+          break;
+        }
+        const mine = await this.#m.store.entry(time);
+        if (mine !== undefined && mine.term === logEntry.term) continue;
+        if (time <= this.#commitIndex) return "conflicts_committed";
+        fresh = i;
+        break;
+      }
+      await this.#writeEntries(entries.slice(fresh));
+      this.#advanceCommitTo(last.entry.time);
+      return undefined;
+    });
+  }
+
+  #run<T>(task: () => Promise<T>): Promise<T | undefined> {
+    const result = this.#queue.then(() => (this.#running ? task() : undefined));
+    this.#queue = result.catch((error: unknown) => {
+      this.#m.logger.error("consensus step failed", { error });
+    });
+    return result;
+  }
+
+  // ---- elections ----
+
+  #onElectionTimeout(): void {
+    if (this.#role === "leader") return;
+    this.#preVoteTerm = this.#term + 1;
+    this.#votes.clear();
+    this.#votes.add(this.#m.selfId);
+    this.#resetElectionTimer();
+    if (this.#votes.size >= this.#majority) {
+      this.#run(() => this.#startElection());
+      return;
+    }
+    this.#broadcastVote(true, this.#preVoteTerm);
+  }
+
+  async #startElection(): Promise<void> {
+    this.#preVoteTerm = 0;
+    this.#term += 1;
+    this.#role = "candidate";
+    this.#votedFor = this.#m.selfId;
+    this.#setLeader(undefined);
+    await this.#m.store.saveTermAndVote(this.#term, this.#votedFor);
+    this.#m.metrics.elections.inc();
+    this.#m.logger.info("election started", { term: this.#term, lastIndex: this.#lastIndex });
+    this.#votes.clear();
+    this.#votes.add(this.#m.selfId);
+    this.#resetElectionTimer();
+    if (this.#votes.size >= this.#majority) {
+      await this.#becomeLeader();
+      return;
+    }
+    this.#broadcastVote(false, this.#term);
+  }
+
+  #broadcastVote(preVote: boolean, term: number): void {
+    for (const peer of this.#m.peers) {
+      this.#m.send(peer, {
+        kind: "vote",
+        term,
+        preVote,
+        lastIndex: this.#lastIndex,
+        lastTerm: this.#lastTerm,
+        senderTime: this.#m.clock.now(),
+      });
+    }
+  }
+
+  async #onVote(from: string, m: Extract<Message, { kind: "vote" }>): Promise<void> {
+    const upToDate =
+      m.lastTerm > this.#lastTerm || (m.lastTerm === this.#lastTerm && m.lastIndex >= this.#lastIndex);
+    const clockOk = this.#clockAgrees(from, m.senderTime);
+    if (m.preVote) {
+      // Refusing while a leader is alive keeps a node that was cut off from deposing it on return.
+      const leaderAlive =
+        this.#role === "leader" ||
+        this.#m.clock.now() - this.#lastLeaderContact < this.#options.electionTimeoutMinMs;
+      const granted = m.term > this.#term && upToDate && clockOk && !leaderAlive;
+      this.#m.send(from, { kind: "voteReply", term: this.#term, preVote: true, granted });
+      return;
+    }
+    if (m.term > this.#term) await this.#stepDown(m.term);
+    const granted =
+      m.term === this.#term &&
+      (this.#votedFor === undefined || this.#votedFor === from) &&
+      upToDate &&
+      clockOk;
+    if (granted && this.#votedFor !== from) {
+      this.#votedFor = from;
+      await this.#m.store.saveTermAndVote(this.#term, from);
+    }
+    if (granted) this.#resetElectionTimer();
+    this.#m.send(from, { kind: "voteReply", term: this.#term, preVote: false, granted });
+  }
+
+  async #onVoteReply(from: string, m: Extract<Message, { kind: "voteReply" }>): Promise<void> {
+    if (m.term > this.#term) {
+      await this.#stepDown(m.term);
+      return;
+    }
+    if (!m.granted || !this.#m.peers.includes(from)) return;
+    if (m.preVote) {
+      if (this.#role === "leader" || this.#preVoteTerm !== this.#term + 1) return;
+      this.#votes.add(from);
+      if (this.#votes.size >= this.#majority) await this.#startElection();
+      return;
+    }
+    if (this.#role !== "candidate" || m.term !== this.#term) return;
+    this.#votes.add(from);
+    if (this.#votes.size >= this.#majority) await this.#becomeLeader();
+  }
+
+  async #becomeLeader(): Promise<void> {
+    this.#role = "leader";
+    this.#preVoteTerm = 0;
+    this.#setLeader(this.#m.selfId);
+    this.#m.logger.info("became leader", { term: this.#term, lastIndex: this.#lastIndex });
+    if (this.#electionTimer !== undefined) this.#m.clock.clearTimer(this.#electionTimer);
+    this.#electionTimer = undefined;
+    for (const peer of this.#m.peers) {
+      this.#nextIndex.set(peer, this.#lastIndex + 1);
+      this.#matchIndex.set(peer, this.#options.genesisTime - 1);
+    }
+    await this.#heartbeat();
+    await this.#propose();
+  }
+
+  /** Adopt a higher term (forgetting the vote) or fall back to follower in the current one. */
+  async #stepDown(term: number): Promise<void> {
+    if (term > this.#term) {
+      this.#term = term;
+      this.#votedFor = undefined;
+      this.#preVoteTerm = 0;
+      await this.#m.store.saveTermAndVote(term, undefined);
+      this.#setLeader(undefined);
+    }
+    if (this.#role !== "follower") {
+      this.#role = "follower";
+      if (this.#heartbeatTimer !== undefined) this.#m.clock.clearTimer(this.#heartbeatTimer);
+      if (this.#proposalTimer !== undefined) this.#m.clock.clearTimer(this.#proposalTimer);
+      this.#heartbeatTimer = undefined;
+      this.#proposalTimer = undefined;
+      if (this.#leaderId === this.#m.selfId) this.#setLeader(undefined);
+    }
+    this.#resetElectionTimer();
+  }
+
+  // ---- replication, follower side ----
+
+  async #onAppend(from: string, m: Extract<Message, { kind: "append" }>): Promise<void> {
+    if (m.term < this.#term) {
+      this.#m.send(from, { kind: "appendReply", term: this.#term, success: false, index: this.#lastIndex });
+      return;
+    }
+    // A leader whose clock is off would have us sign at the wrong time: it is not followed, and
+    // without its heartbeats counting, the others elect one whose clock agrees.
+    if (!this.#clockAgrees(from, m.senderTime)) return;
+    if (m.term > this.#term || this.#role !== "follower") await this.#stepDown(m.term);
+    this.#preVoteTerm = 0;
+    this.#setLeader(from);
+    this.#lastLeaderContact = this.#m.clock.now();
+    this.#m.metrics.leaderClockOffset.set((m.senderTime - this.#lastLeaderContact) / 1000);
+    this.#resetElectionTimer();
+
+    const prevTerm = await this.#termAt(m.prevIndex);
+    if (prevTerm !== m.prevTerm) {
+      // Entries up to the commit index match every leader's, so the leader can resume right there.
+      const index = m.prevIndex > this.#lastIndex ? this.#lastIndex : this.#commitIndex;
+      this.#m.send(from, { kind: "appendReply", term: this.#term, success: false, index });
+      return;
+    }
+    let fresh = m.entries.length;
+    for (let i = 0; i < m.entries.length; i++) {
+      const time = m.entries[i]!.entry.time;
+      if (time > this.#lastIndex || (await this.#termAt(time)) !== m.entries[i]!.term) {
+        fresh = i;
+        break;
+      }
+    }
+    const incoming = m.entries.slice(fresh);
+    const fault = this.#appendFault(incoming, m.term);
+    if (fault !== undefined) {
+      this.#m.peerFault(from, fault);
+      return;
+    }
+    await this.#writeEntries(incoming);
+    const matched = m.prevIndex + m.entries.length;
+    this.#advanceCommitTo(Math.min(m.leaderCommit, matched));
+    this.#m.send(from, { kind: "appendReply", term: this.#term, success: true, index: matched });
+  }
+
+  #appendFault(entries: readonly LogEntry[], term: number): string | undefined {
+    const first = entries[0];
+    if (first === undefined) return undefined;
+    if (first.entry.time <= this.#commitIndex) return "replaces_committed";
+    const latestEnded = this.#m.clock.now() + this.#options.clockToleranceMs;
+    for (const logEntry of entries) {
+      if (logEntry.term > term) return "entry_term_ahead";
+      if ((logEntry.entry.time + 1) * 1000 > latestEnded) return "entry_in_future";
+      const fault = this.#m.entryFault(logEntry.entry);
+      if (fault !== undefined) return fault;
+    }
+    return undefined;
+  }
+
+  /** Writes consecutive entries starting at or before lastIndex + 1, dropping any slots after them. */
+  async #writeEntries(entries: readonly LogEntry[]): Promise<void> {
+    const last = entries[entries.length - 1];
+    if (last === undefined) return;
+    await this.#m.store.writeEntries(entries, entries[0]!.entry.time <= this.#lastIndex);
+    this.#lastIndex = last.entry.time;
+    this.#lastTerm = last.term;
+  }
+
+  #advanceCommitTo(index: number): void {
+    if (index <= this.#commitIndex) return;
+    this.#commitIndex = index;
+    this.#m.committed(index);
+  }
+
+  // ---- replication, leader side ----
+
+  async #heartbeat(): Promise<void> {
+    if (this.#role !== "leader") return;
+    for (const peer of this.#m.peers) await this.#sendAppend(peer);
+    this.#heartbeatTimer = this.#m.clock.setTimer(
+      () => this.#run(() => this.#heartbeat()),
+      this.#options.heartbeatMs,
+    );
+  }
+
+  async #sendAppend(peer: string): Promise<void> {
+    const next = this.#nextIndex.get(peer)!;
+    const prevIndex = next - 1;
+    const prevTerm = (await this.#termAt(prevIndex))!;
+    const entries = await this.#m.store.entries(next, this.#lastIndex, this.#options.maxBatchEntries);
+    this.#m.send(peer, {
+      kind: "append",
+      term: this.#term,
+      prevIndex,
+      prevTerm,
+      leaderCommit: this.#commitIndex,
+      senderTime: this.#m.clock.now(),
+      entries,
+    });
+  }
+
+  async #onAppendReply(from: string, m: Extract<Message, { kind: "appendReply" }>): Promise<void> {
+    if (m.term > this.#term) {
+      await this.#stepDown(m.term);
+      return;
+    }
+    if (this.#role !== "leader" || m.term !== this.#term || !this.#nextIndex.has(from)) return;
+    const match = this.#matchIndex.get(from)!;
+    if (m.success) {
+      if (m.index > this.#lastIndex) {
+        this.#m.peerFault(from, "match_beyond_log");
+        return;
+      }
+      if (m.index <= match) return;
+      this.#matchIndex.set(from, m.index);
+      this.#nextIndex.set(from, m.index + 1);
+      await this.#advanceCommit();
+      if (m.index < this.#lastIndex) await this.#sendAppend(from);
+      return;
+    }
+    const next = Math.max(match + 1, Math.min(this.#nextIndex.get(from)! - 1, m.index + 1));
+    this.#nextIndex.set(from, next);
+    await this.#sendAppend(from);
+  }
+
+  /** Commit the highest index a majority stores, once it is of this term (Raft §5.4.2). */
+  async #advanceCommit(): Promise<void> {
+    const stored = [this.#lastIndex, ...this.#m.peers.map((peer) => this.#matchIndex.get(peer)!)].sort(
+      (a, b) => b - a,
+    );
+    const index = stored[this.#majority - 1]!;
+    if (index > this.#commitIndex && (await this.#termAt(index)) === this.#term) this.#advanceCommitTo(index);
+  }
+
+  /** Appends the entries of every second whose grace has passed, then sleeps until the next one's. */
+  async #propose(): Promise<void> {
+    if (this.#role !== "leader") return;
+    const now = this.#m.clock.now();
+    const due = Math.floor((now - this.#options.graceMs) / 1000) - 1;
+    if (due > this.#lastIndex) {
+      const from = this.#lastIndex + 1;
+      const to = Math.min(due, this.#lastIndex + this.#options.maxBatchEntries);
+      const entries = this.#m.propose(from, to).map((entry) => ({ term: this.#term, entry }));
+      await this.#writeEntries(entries);
+      await this.#advanceCommit();
+      for (const peer of this.#m.peers) await this.#sendAppend(peer);
+    }
+    const delay = due > this.#lastIndex ? 0 : (this.#lastIndex + 2) * 1000 + this.#options.graceMs - now;
+    this.#proposalTimer = this.#m.clock.setTimer(() => this.#run(() => this.#propose()), Math.max(0, delay));
+  }
+
+  // ---- helpers ----
+
+  async #termAt(index: number): Promise<number | undefined> {
+    if (index === this.#options.genesisTime - 1) return 0;
+    if (index === this.#lastIndex) return this.#lastTerm;
+    if (index < this.#options.genesisTime || index > this.#lastIndex) return undefined;
+    return (await this.#m.store.entry(index))?.term;
+  }
+
+  #clockAgrees(from: string, senderTime: number): boolean {
+    const now = this.#m.clock.now();
+    const offset = senderTime - now;
+    if (Math.abs(offset) <= this.#options.clockToleranceMs) return true;
+    this.#m.metrics.droppedMessages.inc({ reason: "clock_skew" });
+    // Heartbeats come ten times a second: one line per peer every ten seconds is enough.
+    if (now - (this.#skewLogged.get(from) ?? Number.NEGATIVE_INFINITY) >= SKEW_LOG_INTERVAL_MS) {
+      this.#skewLogged.set(from, now);
+      this.#m.logger.warn("peer clock is off by more than the tolerance; not following it", {
+        peer: from,
+        offsetMs: offset,
+      });
+    }
+    return false;
+  }
+
+  #setLeader(leaderId: string | undefined): void {
+    if (leaderId === this.#leaderId) return;
+    this.#leaderId = leaderId;
+    this.#m.leaderChanged(leaderId);
+  }
+
+  #resetElectionTimer(): void {
+    if (!this.#running) return;
+    if (this.#electionTimer !== undefined) this.#m.clock.clearTimer(this.#electionTimer);
+    const { electionTimeoutMinMs: min, electionTimeoutMaxMs: max } = this.#options;
+    const delay = min + Math.floor(this.#m.clock.random() * (max - min));
+    this.#electionTimer = this.#m.clock.setTimer(() => {
+      this.#electionTimer = undefined;
+      this.#run(async () => this.#onElectionTimeout());
+    }, delay);
+  }
+
+  #clearTimers(): void {
+    for (const timer of [this.#electionTimer, this.#heartbeatTimer, this.#proposalTimer]) {
+      if (timer !== undefined) this.#m.clock.clearTimer(timer);
+    }
+    this.#electionTimer = this.#heartbeatTimer = this.#proposalTimer = undefined;
+  }
+}

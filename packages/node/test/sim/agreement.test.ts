@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { runSimulation, type SimulationConfig } from "./simulation.ts";
+
+/**
+ * CI runs a few seeds per cluster size; `SIM_SEEDS=200` runs more, `SIM_SEED=123` replays one.
+ */
+const seeds = process.env.SIM_SEED
+  ? [Number(process.env.SIM_SEED)]
+  : Array.from({ length: Number(process.env.SIM_SEEDS ?? 4) }, (_, i) => i + 1);
+
+const shape = { faultSeconds: 40, calmSeconds: 25 } as const;
+
+function replayHint(config: SimulationConfig): string {
+  return `replay: SIM_SEED=${config.seed} SIM_MEMBERS=${config.members} npx vitest run packages/node/test/sim/agreement.test.ts`;
+}
+
+describe.each(process.env.SIM_MEMBERS ? [Number(process.env.SIM_MEMBERS)] : [3, 5])(
+  "a %i-member cluster",
+  (members) => {
+    it.each(seeds)("keeps every invariant and certifies again after faults heal (seed %i)", async (seed) => {
+      const config = { seed, members, ...shape };
+      const result = await runSimulation(config);
+      expect(
+        result.violations,
+        `${result.violations.join("\n")}\nfaults:\n${result.faults.join("\n")}\n${replayHint(config)}`,
+      ).toEqual([]);
+      expect(result.answered).toBeGreaterThan(0);
+    });
+  },
+);
+
+describe("the simulation", () => {
+  it("replays a seed exactly", async () => {
+    const config = { seed: 7, members: 3, faultSeconds: 15, calmSeconds: 10 };
+    const first = await runSimulation(config);
+    const second = await runSimulation(config);
+    expect(second.digest).toBe(first.digest);
+    expect(second.steps).toBe(first.steps);
+  });
+});
