@@ -33,3 +33,13 @@ export function fail(rule: string, code: VerificationCode, detail?: string): Ver
 export function inconclusive(rule: string, detail: string): VerificationResult {
   return { result: "NA", code: "GEN-02", message: describe("GEN-02", detail), rule };
 }
+
+const INCONCLUSIVE = `${VERIFICATION_CODES["GEN-02"]}: `;
+
+/** One inconclusive result that gives the reason of each of `results` (all inconclusive). */
+export function inconclusiveAll(rule: string, results: readonly VerificationResult[]): VerificationResult {
+  const reasons = results.map((r) =>
+    r.message.startsWith(INCONCLUSIVE) ? r.message.slice(INCONCLUSIVE.length) : r.message,
+  );
+  return inconclusive(rule, reasons.join("; "));
+}

@@ -1,6 +1,6 @@
 import { TempelError } from "../errors.ts";
 import type { VerificationContext } from "./context.ts";
-import { inconclusive, ok, type VerificationResult } from "./result.ts";
+import { inconclusive, inconclusiveAll, ok, type VerificationResult } from "./result.ts";
 
 /** One verification step; a policy is a rule composed of rules. */
 export interface Rule {
@@ -46,19 +46,19 @@ export function allOf(name: string, rules: readonly Rule[]): Rule {
 
 /**
  * Alternatives in order: the first OK or FAIL decides (a FAIL is never overruled by a later
- * alternative); when every alternative is inconclusive, so is the group, with the last one's reason.
+ * alternative); when every alternative is inconclusive, so is the group, giving each one's reason.
  */
 export function anyOf(name: string, rules: readonly Rule[]): Rule {
   return {
     name,
     async verify(context) {
-      let last = inconclusive(name, "no verification method applies");
+      const inconclusive: VerificationResult[] = [];
       for (const alternative of rules) {
         const result = await alternative.verify(context);
         if (result.result !== "NA") return result;
-        last = result;
+        inconclusive.push(result);
       }
-      return last;
+      return inconclusiveAll(name, inconclusive);
     },
   };
 }

@@ -20,6 +20,7 @@ import {
   type VerificationResult,
   verifySignature,
 } from "../../src/verification/index.ts";
+import { inconclusive } from "../../src/verification/result.ts";
 import {
   alteredExtender,
   GENESIS,
@@ -88,10 +89,15 @@ describe("rule composition", () => {
     ).toBe("b");
   });
 
-  it("anyOf is inconclusive with the last reason when no alternative decides", async () => {
-    const result = await run(anyOf("any", [outcome("a", "NA"), outcome("b", "NA")]));
-    expect(result.rule).toBe("b");
-    expectResult(result, "NA", "GEN-02");
+  it("anyOf is inconclusive with every alternative's reason when none decides", async () => {
+    const reason = (name: string): Rule => rule(name, () => inconclusive(name, `no ${name}`));
+    const result = await run(anyOf("any", [reason("a"), reason("b")]));
+    expect(result).toEqual({
+      result: "NA",
+      code: "GEN-02",
+      message: "Verification inconclusive: no a; no b",
+      rule: "any",
+    });
   });
 
   it("a TempelError thrown inside a rule makes it inconclusive, other errors propagate", async () => {

@@ -1,0 +1,277 @@
+import { access } from "node:fs/promises";
+import {
+  calendarPolicy,
+  checkImprint,
+  decodePublicationString,
+  decodePublicationsFile,
+  defaultPolicy,
+  fromHex,
+  type Imprint,
+  imprintAlgorithm,
+  internalPolicy,
+  type KsiSignature,
+  keyPolicy,
+  MAX_PUBLICATIONS_FILE_BYTES,
+  type PublicationData,
+  type PublicationsFile,
+  publicationPolicy,
+  type Rule,
+  signedHash,
+  TempelError,
+  type VerificationCode,
+  type VerificationResult,
+  verifyPublicationsFile,
+  verifySignature,
+} from "@tempel/proto";
+import { parseStrict } from "../args.ts";
+import { hashDocument } from "../document-hash.ts";
+import { EXIT_CODES_HELP, ExitCode, type ExitCodeValue } from "../exit-codes.ts";
+import { readInput } from "../files.ts";
+import type { CliIo } from "../io.ts";
+import { readSignature } from "../signature-file.ts";
+import { parseConstraints, readCertificate } from "../trust-inputs.ts";
+import { UsageError } from "../usage-error.ts";
+
+export const VERIFY_SUMMARY = "verify a KSI signature, optionally against a document";
+
+export const VERIFY_HELP = `Usage: tempel verify <signature-file> [options]
+
+Verify a KSI signature, made by Tempel or by any KSI service. If <signature-file> is not a
+.ksig file and FILE.ksig exists beside it, FILE is the signed document and FILE.ksig its signature.
+
+Options:
+  --document FILE           check that the signature covers FILE (hashed with the signature's algorithm)
+  --document-hash IMPRINT   check against a document hash: hex algorithm byte + digest (01… = SHA-256)
+  --level N                 the document hash's level in a client-side aggregation tree (default 0)
+  --policy NAME             internal | publication | key | calendar | default (default: default)
+  --pub-str CODE            a publication string (printed publication code) to verify against
+  --publications-file FILE  a publications file (KSIPUBLF): publications and signing certificates
+  --trust-anchor FILE       CA certificate (PEM or DER) the publications file must be signed under;
+                            repeatable. Without one, the file is used as given, unchecked.
+  --cnstr NAME=VALUE        subject attribute the file signer's certificate must have, e.g.
+                            E=publications@example.org (NAME: E, CN, O, OU, C or an OID); repeatable
+  --json                    print one JSON object {"result","code","message",...} instead of text
+  -h, --help                show this help
+
+Policies:
+  internal     consistent in itself and with the document; needs nothing, proves no time
+  publication  against --pub-str, else against the publications file
+  key          a key holder certified the calendar root (certificate in the publications file)
+  calendar     against a calendar service (extender); this CLI cannot contact one yet
+  default      internal, then publication, falling back to key
+
+${EXIT_CODES_HELP}
+`;
+
+const POLICIES: ReadonlyMap<string, Rule> = new Map([
+  ["internal", internalPolicy],
+  ["publication", publicationPolicy],
+  ["key", keyPolicy],
+  ["calendar", calendarPolicy],
+  ["default", defaultPolicy],
+]);
+
+const OPTIONS = {
+  document: { type: "string" },
+  "document-hash": { type: "string" },
+  level: { type: "string" },
+  policy: { type: "string", default: "default" },
+  "pub-str": { type: "string" },
+  "publications-file": { type: "string" },
+  "trust-anchor": { type: "string", multiple: true },
+  cnstr: { type: "string", multiple: true },
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+type Values = ReturnType<typeof parseStrict<{ options: typeof OPTIONS }>>["values"];
+
+/** The verification result, or FAIL with code PARSE for bytes that are no signature, with the inputs named. */
+interface Report extends Omit<VerificationResult, "code"> {
+  readonly code: VerificationCode | "PARSE" | null;
+  readonly policy: string;
+  readonly signature: string;
+  readonly document?: string;
+  readonly publicationsFile?: { readonly path: string; readonly signature: "verified" | "not checked" };
+}
+
+const EXIT_BY_RESULT: Record<VerificationResult["result"], ExitCodeValue> = {
+  OK: ExitCode.OK,
+  FAIL: ExitCode.FAIL,
+  NA: ExitCode.INCONCLUSIVE,
+};
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** `tempel verify FILE` for a document FILE with FILE.ksig beside it. */
+async function locate(path: string, values: Values): Promise<{ signature: string; document?: string }> {
+  if (path.endsWith(".ksig") || !(await exists(`${path}.ksig`))) {
+    return { signature: path, ...(values.document !== undefined && { document: values.document }) };
+  }
+  if (values.document !== undefined || values["document-hash"] !== undefined) {
+    throw new UsageError(
+      `${path}.ksig is taken as the signature of ${path}; name the .ksig file to check another document`,
+    );
+  }
+  return { signature: `${path}.ksig`, document: path };
+}
+
+function parseLevel(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d{1,3}$/.test(text) || Number(text) > 255) throw new UsageError(`--level ${text}: expected 0..255`);
+  return Number(text);
+}
+
+function parseImprint(text: string): Imprint {
+  const bytes = fromHex(text.trim());
+  if (bytes === undefined)
+    throw new UsageError("--document-hash: expected hex digits (algorithm byte + digest)");
+  try {
+    return checkImprint(bytes, "--document-hash");
+  } catch (error) {
+    if (error instanceof TempelError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+function parsePublication(text: string): PublicationData {
+  try {
+    return decodePublicationString(text);
+  } catch (error) {
+    if (error instanceof TempelError) throw new UsageError(`--pub-str: ${error.message}`);
+    throw error;
+  }
+}
+
+async function loadPublicationsFile(
+  path: string,
+  values: Values,
+): Promise<{ file: PublicationsFile; checked: boolean }> {
+  const bytes = await readInput(path, MAX_PUBLICATIONS_FILE_BYTES, "publications file");
+  const anchors = values["trust-anchor"] ?? [];
+  const constraints = parseConstraints(values.cnstr ?? []);
+  if (anchors.length === 0 && Object.keys(constraints).length > 0) {
+    throw new UsageError(
+      "--cnstr needs --trust-anchor: constraints apply to a signer checked against an anchor",
+    );
+  }
+  try {
+    if (anchors.length === 0) return { file: decodePublicationsFile(bytes), checked: false };
+    const trustAnchors = await Promise.all(anchors.map(readCertificate));
+    return { file: await verifyPublicationsFile(bytes, { trustAnchors, constraints }), checked: true };
+  } catch (error) {
+    if (error instanceof TempelError)
+      throw new UsageError(`publications file ${path} cannot be used: ${error.message}`);
+    throw error;
+  }
+}
+
+async function documentHash(
+  signature: KsiSignature,
+  document: string | undefined,
+  imprint: string | undefined,
+): Promise<Imprint | undefined> {
+  if (document !== undefined && imprint !== undefined) {
+    throw new UsageError("give either --document or --document-hash, not both");
+  }
+  if (imprint !== undefined) return parseImprint(imprint);
+  return document === undefined ? undefined : hashDocument(document, imprintAlgorithm(signedHash(signature)));
+}
+
+/** What to do next, when the answer leaves something open. */
+function nextStep(report: Report): string | undefined {
+  if (report.result === "OK" && report.policy === "internal") {
+    return "internal consistency does not prove the signing time: verify against a publication with --pub-str or --publications-file";
+  }
+  if (report.result !== "NA") return undefined;
+  switch (report.policy) {
+    case "calendar":
+      return "calendar-based verification needs an extender; use --policy default with --pub-str or --publications-file";
+    case "key":
+      return "pass --publications-file FILE with the certificate that signed the calendar root";
+    default:
+      return report.publicationsFile === undefined
+        ? "pass --pub-str CODE (a printed publication) or --publications-file FILE"
+        : "the signature is not yet extended to a publication you gave: extend it, or give its own publication";
+  }
+}
+
+function printReport(report: Report, io: CliIo, json: boolean): void {
+  if (json) {
+    io.out(`${JSON.stringify(report)}\n`);
+    return;
+  }
+  const head = report.code === null ? report.result : `${report.result} ${report.code}`;
+  const lines = [`${head}: ${report.message}`, `  signature: ${report.signature}`];
+  if (report.document !== undefined) lines.push(`  document:  ${report.document}`);
+  if (report.publicationsFile !== undefined) {
+    lines.push(
+      `  publications file: ${report.publicationsFile.path} (signature ${report.publicationsFile.signature})`,
+    );
+  }
+  lines.push(`  policy: ${report.policy}${report.rule === undefined ? "" : `, decided by ${report.rule}`}`);
+  const next = nextStep(report);
+  if (next !== undefined) lines.push(`  next: ${next}`);
+  io.out(`${lines.join("\n")}\n`);
+}
+
+/** `tempel verify`: decode, gather what to trust, run the policy, report. */
+export async function verifyCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseStrict({ args: [...args], options: OPTIONS, allowPositionals: true });
+  if (values.help) {
+    io.out(VERIFY_HELP);
+    return ExitCode.OK;
+  }
+  if (positionals.length !== 1)
+    throw new UsageError("give exactly one signature file (see tempel verify --help)");
+  const policy = POLICIES.get(values.policy);
+  if (policy === undefined) {
+    throw new UsageError(`--policy ${values.policy}: expected one of ${[...POLICIES.keys()].join(", ")}`);
+  }
+  const paths = await locate(positionals[0]!, values);
+  const inputLevel = parseLevel(values.level);
+  const userPublication = values["pub-str"] === undefined ? undefined : parsePublication(values["pub-str"]);
+  const publications =
+    values["publications-file"] === undefined
+      ? undefined
+      : await loadPublicationsFile(values["publications-file"], values);
+
+  const base = {
+    policy: values.policy,
+    signature: paths.signature,
+    ...(paths.document !== undefined && { document: paths.document }),
+    ...(publications !== undefined && {
+      publicationsFile: {
+        path: values["publications-file"]!,
+        signature: publications.checked ? ("verified" as const) : ("not checked" as const),
+      },
+    }),
+  };
+  const signature = await readSignature(paths.signature);
+  if (typeof signature === "string") {
+    printReport(
+      { result: "FAIL", code: "PARSE", message: `not a KSI signature: ${signature}`, ...base },
+      io,
+      values.json,
+    );
+    return ExitCode.FAIL;
+  }
+  const hash = await documentHash(signature, paths.document, values["document-hash"]);
+  const result = await verifySignature(
+    signature,
+    {
+      ...(hash !== undefined && { documentHash: hash }),
+      ...(inputLevel !== undefined && { inputLevel }),
+      ...(userPublication !== undefined && { userPublication }),
+      ...(publications !== undefined && { publicationsFile: publications.file }),
+    },
+    policy,
+  );
+  printReport({ ...result, ...base }, io, values.json);
+  return EXIT_BY_RESULT[result.result];
+}

@@ -1,0 +1,55 @@
+import { INSPECT_HELP, INSPECT_SUMMARY, inspectCommand } from "./commands/inspect.ts";
+import { VERIFY_HELP, VERIFY_SUMMARY, verifyCommand } from "./commands/verify.ts";
+import { EXIT_CODES_HELP, ExitCode } from "./exit-codes.ts";
+import type { CliIo } from "./io.ts";
+import { UsageError } from "./usage-error.ts";
+
+interface Command {
+  readonly summary: string;
+  readonly help: string;
+  run(args: readonly string[], io: CliIo): Promise<number>;
+}
+
+const COMMANDS: ReadonlyMap<string, Command> = new Map([
+  ["verify", { summary: VERIFY_SUMMARY, help: VERIFY_HELP, run: verifyCommand }],
+  ["inspect", { summary: INSPECT_SUMMARY, help: INSPECT_HELP, run: inspectCommand }],
+]);
+
+const HELP = `Usage: tempel <command> [options]
+
+Tempel: keyless timestamping with KSI-compatible signatures.
+
+Commands:
+${[...COMMANDS].map(([name, command]) => `  ${name.padEnd(10)} ${command.summary}`).join("\n")}
+  help CMD   show the help of a command
+
+Run tempel <command> --help for a command's options.
+
+${EXIT_CODES_HELP}
+`;
+
+/** Run the `tempel` command line `argv` (without node and script); returns the exit code. */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === "--help" || name === "-h") {
+    io.out(HELP);
+    return ExitCode.OK;
+  }
+  if (name === "help") {
+    const command = args[0] === undefined ? undefined : COMMANDS.get(args[0]);
+    io.out(command?.help ?? HELP);
+    return args.length === 0 || command !== undefined ? ExitCode.OK : ExitCode.USAGE;
+  }
+  const command = name === undefined ? undefined : COMMANDS.get(name);
+  if (command === undefined) {
+    io.err(name === undefined ? HELP : `tempel: unknown command "${name}"; run tempel --help\n`);
+    return ExitCode.USAGE;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.err(`tempel ${name}: ${error.message}\n`);
+    return ExitCode.USAGE;
+  }
+}
