@@ -1,4 +1,5 @@
-import type { Stream } from "@libp2p/interface";
+import type { Stream, StreamCloseEvent } from "@libp2p/interface";
+import { RequestError } from "./errors.ts";
 
 export type OutboundDropReason = "queue_full" | "unreachable" | "stopped";
 
@@ -64,7 +65,7 @@ export class OutboundChannel {
         this.#queue.shift();
         this.#queuedBytes -= frame.length;
         this.#deps.sent();
-        if (!writable) await stream.onDrain({ signal: this.#closed.signal });
+        if (!writable) await drained(stream, this.#closed.signal);
       }
     } catch (error) {
       const dropped = this.#queue.length;
@@ -91,4 +92,32 @@ export class OutboundChannel {
     this.#stream = stream;
     return stream;
   }
+}
+
+/**
+ * Resolves on the stream's next `drain` event. Not `stream.onDrain()`: in @libp2p/utils 7.4 it keeps
+ * its first promise after that has resolved, so from the second wait on it no longer waits.
+ */
+function drained(stream: Stream, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const settle = (finish: () => void): void => {
+      stream.removeEventListener("drain", onDrain);
+      stream.removeEventListener("close", onClose);
+      signal.removeEventListener("abort", onAbort);
+      finish();
+    };
+    const onDrain = (): void => settle(resolve);
+    const onClose = (event: StreamCloseEvent): void =>
+      settle(() =>
+        reject(event.error ?? new RequestError("PEER_UNREACHABLE", "stream closed while sending")),
+      );
+    const onAbort = (): void => settle(() => reject(signal.reason));
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    stream.addEventListener("drain", onDrain);
+    stream.addEventListener("close", onClose);
+    signal.addEventListener("abort", onAbort);
+  });
 }

@@ -44,7 +44,8 @@ export class Reconnector {
     this.#dialTimeoutMs = options.dialTimeoutMs;
     this.#deps = deps;
     this.#random = random;
-    for (const peer of peers) this.#peers.set(peer, { failures: 0, connectedAt: null, timer: null, dialing: false });
+    for (const peer of peers)
+      this.#peers.set(peer, { failures: 0, connectedAt: null, timer: null, dialing: false });
   }
 
   start(): void {
