@@ -207,6 +207,12 @@ export class RoundPipeline {
     try {
       const tree = this.#build(waiters);
       time = this.#contributionTime(ended);
+      logger.debug("round built", {
+        round: time,
+        closed: ended,
+        hashes: tree.leafCount,
+        late: this.#now() - (ended + 1) * 1000,
+      });
       const certified = await this.#commit(time, tree);
       if (certified === undefined) {
         metrics.rounds.inc({ outcome: "missed" });
@@ -219,6 +225,12 @@ export class RoundPipeline {
       }
       metrics.rounds.inc({ outcome: "certified" });
       await this.#answer(time, waiters, tree, certified);
+      logger.debug("round answered", {
+        round: time,
+        closed: ended,
+        hashes: tree.leafCount,
+        requests: waiters.length,
+      });
     } catch (error) {
       metrics.rounds.inc({ outcome: "failed" });
       const stopping = this.#stop.signal.aborted;

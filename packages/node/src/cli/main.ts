@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { parseArgs } from "node:util";
+import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 import { TempelError } from "@tempel/proto";
 import { SETTINGS } from "../config/config.ts";
 import { ConfigError } from "../config/errors.ts";
@@ -36,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-function parse<T extends Parameters<typeof parseArgs>[0]["options"]>(args: string[], options: T) {
+function parse(args: string[], options: ParseArgsOptionsConfig) {
   try {
     return parseArgs({
       args,

@@ -1,0 +1,105 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  bytesEqual,
+  type Imprint,
+  internalPolicy,
+  type KsiSignature,
+  setDefaultHasher,
+  verifySignature,
+} from "@tempel/proto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { nodeHasher } from "../../src/aggregation/node-hasher.ts";
+import { silentLogger } from "../../src/logger/logger.ts";
+import { type RunningNode, startNode } from "../../src/node.ts";
+import { agencyOf, initTestNode, inParallel, randomImprint, TestClient } from "./node-fixtures.ts";
+
+let dir: string;
+let node: RunningNode;
+let client: TestClient;
+
+beforeAll(async () => {
+  setDefaultHasher(nodeHasher);
+  dir = mkdtempSync(join(tmpdir(), "tempel-sign-"));
+  const { init, config } = await initTestNode(dir);
+  node = await startNode(config, silentLogger);
+  client = new TestClient(node.port, init.agency);
+});
+
+afterAll(async () => {
+  await node?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * Sign `total` hashes in `waves` waves of requests of `perRequest` (at most 16 in flight); each wave
+ * starts once the previous one is answered, so every wave lands in a later round.
+ */
+async function signInWaves(
+  total: number,
+  waves: number,
+  perRequest: number,
+  sign: (imprints: Imprint[]) => Promise<KsiSignature[]>,
+): Promise<{ imprints: Imprint[]; signatures: KsiSignature[] }> {
+  const imprints = Array.from({ length: total }, randomImprint);
+  const perWave = Math.ceil(total / waves);
+  const signatures: KsiSignature[] = [];
+  for (let wave = 0; wave < waves; wave++) {
+    const requests: Imprint[][] = [];
+    const end = Math.min(total, (wave + 1) * perWave);
+    for (let at = wave * perWave; at < end; at += perRequest)
+      requests.push(imprints.slice(at, Math.min(at + perRequest, end)));
+    signatures.push(...(await inParallel(requests, 16, sign)).flat());
+  }
+  return { imprints, signatures };
+}
+
+async function expectAllVerify(imprints: Imprint[], signatures: KsiSignature[]): Promise<Set<number>> {
+  expect(signatures).toHaveLength(imprints.length);
+  const seconds = new Set<number>();
+  for (let i = 0; i < signatures.length; i++) {
+    const signature = signatures[i]!;
+    expect(bytesEqual(signature.aggregationChains[0]!.inputHash, imprints[i]!)).toBe(true);
+    expect(agencyOf(signature)).toBe(client.loginId);
+    const { internal, calendar } = await client.verify(signature);
+    expect(internal, `signature ${i}`).toMatchObject({ result: "OK" });
+    expect(calendar, `signature ${i}`).toMatchObject({ result: "OK" });
+    seconds.add(signature.aggregationChains[0]!.aggregationTime);
+  }
+  return seconds;
+}
+
+describe("a one-member node", () => {
+  it("signs 5,000 hashes through KSI aggregation PDUs over several rounds; all verify and name the agency", async () => {
+    const { imprints, signatures } = await signInWaves(5_000, 3, 16, (batch) => client.signPdu(batch));
+    const seconds = await expectAllVerify(imprints, signatures);
+    expect(seconds.size).toBeGreaterThanOrEqual(3);
+  });
+
+  it("signs 5,000 hashes through the JSON API over several rounds; all verify and name the agency", async () => {
+    const { imprints, signatures } = await signInWaves(5_000, 3, 250, (batch) => client.signJson(batch));
+    const seconds = await expectAllVerify(imprints, signatures);
+    expect(seconds.size).toBeGreaterThanOrEqual(3);
+  });
+
+  it("signs a hash with a client level so that it verifies only from that level", async () => {
+    const [signature] = await client.signPdu([randomImprint()], 5);
+    expect(await verifySignature(signature!, { inputLevel: 5 }, internalPolicy)).toMatchObject({
+      result: "OK",
+    });
+    expect(await verifySignature(signature!, { inputLevel: 6 }, internalPolicy)).toMatchObject({
+      result: "FAIL",
+    });
+  });
+
+  it("answers a configuration request with the aggregator's settings", async () => {
+    const config = await client.aggregatorConfig();
+    expect(config).toMatchObject({
+      maxLevel: 20,
+      aggregationAlgorithm: 1,
+      aggregationPeriod: 1000,
+      maxRequests: 16,
+    });
+  });
+});
