@@ -17,10 +17,13 @@ import { concatBytes } from "../util/bytes.ts";
 
 export const PUBLICATIONS_FILE_MAGIC = Uint8Array.from("KSIPUBLF", (c) => c.charCodeAt(0));
 export const PUBLICATIONS_FILE_VERSION = 1;
-/** Guardtime's file is ~100 KiB after 15 years of monthly publications; this leaves room for decades. */
+/** A publication record is about 100 bytes, a certificate a few KiB: room for centuries of them. */
 export const MAX_PUBLICATIONS_FILE_BYTES = 16 * 1024 * 1024;
-/** Each element is at least 2 bytes; this bounds the element list of a maximal file. */
-const MAX_ELEMENTS = MAX_PUBLICATIONS_FILE_BYTES / 2;
+/**
+ * Bounds the decoded element list separately: 16 MiB of 2-byte elements would be millions of objects.
+ * 100 000 is a century of daily publications plus certificates.
+ */
+const MAX_ELEMENTS = 100_000;
 
 export interface PublicationsFileHeader {
   readonly version: number;

@@ -14,7 +14,6 @@ export type MetadataInput = Pick<Metadata, "clientId" | "machineId" | "sequenceN
  */
 const FIELD_FLAGS = { nonCritical: true, forward: true } as const;
 
-/** Padding header byte 0x7E (N + F + type 0x1E) is no hash algorithm id, see encodeMetadataValue. */
 const PADDING_ODD = Uint8Array.of(0x01);
 const PADDING_EVEN = Uint8Array.of(0x01, 0x01);
 

@@ -38,7 +38,10 @@ export interface TestPackRow {
   /** The file's path relative to the pack root (stable in test names). */
   readonly name: string;
   readonly path: string;
-  /** `parsing` (must fail to parse), `not-implemented`, or a policy: internal, key, calendar, userPublication, publicationsFile. */
+  /**
+   * `parsing` (must fail to parse), `not-implemented`, or a policy: internal, key, calendar,
+   * userPublication, publicationsFile.
+   */
   readonly policy: string;
   /** Expected error code; undefined means the policy gives OK. */
   readonly errorCode?: string;
