@@ -1,0 +1,266 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  decodePublicationString,
+  encodePublicationsFile,
+  encodeSignature,
+  HashAlgorithm,
+  hashImprint,
+  type KsiSignature,
+} from "@tempel/proto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testPackPath } from "../../../proto/test/unit/helpers/testpack.ts";
+
+const MAIN = join(import.meta.dirname, "../../src/cli/main.ts");
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `tempel` as a child process, as a user or a script would. */
+function tempel(...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The single JSON object a `--json` run prints. */
+function json(run: Run): Record<string, unknown> {
+  expect(run.stdout.trim().split("\n")).toHaveLength(1);
+  return JSON.parse(run.stdout) as Record<string, unknown>;
+}
+
+const EXTENDED = testPackPath("valid-signatures", "signature-extended.ksig");
+const EXTENDED_PUBLICATION =
+  "AAAAAA-DF6NWU-2ANERL-ZQKP5E-WEEQEF-JT76EI-HLTKXG-FQKRZC-ZJJV4E-LAJNHZ-2WY22Z-C3V2JA";
+const INT_04 = testPackPath(
+  "internal-policy-signatures",
+  "aggregation-chain",
+  "invalid-signature-aggr-chain-aggr-time-int-value-wrong.tlv",
+);
+const UNPARSEABLE = testPackPath(
+  "internal-policy-signatures",
+  "aggregation-chain",
+  "invalid-signature-aggr-chain-left-link-metadata-padding-wrong-order.tlv",
+);
+/** The input hash of signature-extended.ksig, as the pack's CSV states it. */
+const EXTENDED_INPUT = "0111A700B0C8066C47ECBA05ED37BC14DCADB238552D86C659342D1D7E87B8772D";
+
+describe("tempel", () => {
+  it("--help lists the commands and the exit codes", async () => {
+    const run = await tempel("--help");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("verify");
+    expect(run.stdout).toContain("inspect");
+    expect(run.stdout).toMatch(/4\s+NA/);
+  });
+
+  it("an unknown command is a usage error that points to --help", async () => {
+    const run = await tempel("frobnicate");
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("tempel --help");
+  });
+
+  it("help verify shows the verify options", async () => {
+    const run = await tempel("help", "verify");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("--publications-file");
+  });
+});
+
+describe("tempel verify", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "tempel-cli-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("--help documents the policies and exit codes", async () => {
+    const run = await tempel("verify", "--help");
+    expect(run.code).toBe(0);
+    for (const word of ["--pub-str", "--policy", "calendar", "Exit codes"])
+      expect(run.stdout).toContain(word);
+  });
+
+  it("verifies a signature against its publication string: OK, exit 0", async () => {
+    const run = await tempel("verify", EXTENDED, "--pub-str", EXTENDED_PUBLICATION, "--json");
+    expect(run.code).toBe(0);
+    expect(json(run)).toMatchObject({ result: "OK", code: null, policy: "default" });
+  });
+
+  it("reports a broken signature with its KSI code: FAIL INT-04, exit 1", async () => {
+    const run = await tempel("verify", INT_04, "--json");
+    expect(run.code).toBe(1);
+    expect(json(run)).toMatchObject({ result: "FAIL", code: "INT-04" });
+  });
+
+  it("reports bytes that are no signature as FAIL PARSE without a stack trace, exit 1", async () => {
+    const run = await tempel("verify", UNPARSEABLE, "--json");
+    expect(run.code).toBe(1);
+    expect(json(run)).toMatchObject({ result: "FAIL", code: "PARSE" });
+    expect(run.stderr).not.toMatch(/\bat .*\.ts:\d+/);
+  });
+
+  it("is inconclusive, exit 4, when nothing to trust is given, and says what to pass", async () => {
+    const run = await tempel("verify", EXTENDED);
+    expect(run.code).toBe(4);
+    expect(run.stdout).toMatch(/^NA GEN-02/);
+    expect(run.stdout).toContain("next: pass --pub-str");
+  });
+
+  it("says calendar verification needs an extender: NA, exit 4", async () => {
+    const run = await tempel("verify", EXTENDED, "--policy", "calendar", "--json");
+    expect(run.code).toBe(4);
+    expect(json(run)).toMatchObject({ result: "NA", code: "GEN-02" });
+  });
+
+  it("checks a document hash: OK for the signed one, GEN-01 and GEN-04 for others", async () => {
+    const same = await tempel(
+      "verify",
+      EXTENDED,
+      "--policy",
+      "internal",
+      "--document-hash",
+      EXTENDED_INPUT,
+      "--json",
+    );
+    expect(json(same)).toMatchObject({ result: "OK" });
+    const other = `01${"00".repeat(32)}`;
+    const wrong = await tempel(
+      "verify",
+      EXTENDED,
+      "--policy",
+      "internal",
+      "--document-hash",
+      other,
+      "--json",
+    );
+    expect(wrong.code).toBe(1);
+    expect(json(wrong)).toMatchObject({ code: "GEN-01" });
+    const sha512 = `05${"00".repeat(64)}`;
+    const algorithm = await tempel(
+      "verify",
+      EXTENDED,
+      "--policy",
+      "internal",
+      "--document-hash",
+      sha512,
+      "--json",
+    );
+    expect(json(algorithm)).toMatchObject({ code: "GEN-04" });
+  });
+
+  it("finds FILE.ksig beside a document FILE and checks the document", async () => {
+    const document = join(dir, "report.txt");
+    const content = new TextEncoder().encode("quarterly report\n");
+    await writeFile(document, content);
+    const signature: KsiSignature = {
+      aggregationChains: [
+        {
+          aggregationTime: 1_700_000_000,
+          chainIndex: [3n],
+          inputHash: hashImprint(HashAlgorithm.SHA2_256, content),
+          aggregationAlgorithm: HashAlgorithm.SHA2_256,
+          links: [
+            {
+              direction: "left",
+              levelCorrection: 0,
+              sibling: { kind: "imprint", imprint: hashImprint(HashAlgorithm.SHA2_256, new Uint8Array(1)) },
+            },
+          ],
+        },
+      ],
+    };
+    await writeFile(`${document}.ksig`, encodeSignature(signature));
+    const ok = await tempel("verify", document, "--policy", "internal", "--json");
+    expect(ok.code).toBe(0);
+    expect(json(ok)).toMatchObject({ result: "OK", document, signature: `${document}.ksig` });
+    await writeFile(document, "quarterly report, edited\n");
+    const edited = await tempel("verify", document, "--policy", "internal", "--json");
+    expect(edited.code).toBe(1);
+    expect(json(edited)).toMatchObject({ result: "FAIL", code: "GEN-01" });
+  });
+
+  it("verifies against a publications file given without trust anchors, and says it was not checked", async () => {
+    const file = join(dir, "publications.bin");
+    const publishedData = decodePublicationString(EXTENDED_PUBLICATION);
+    const bytes = await encodePublicationsFile(
+      {
+        header: { version: 1, creationTime: publishedData.publicationTime + 86_400 },
+        certificates: [],
+        publications: [{ publishedData, references: [], repositoryUris: [] }],
+      },
+      () => new Uint8Array([0x30, 0x00]),
+    );
+    await writeFile(file, bytes);
+    const run = await tempel("verify", EXTENDED, "--publications-file", file, "--json");
+    expect(run.code).toBe(0);
+    expect(json(run)).toMatchObject({
+      result: "OK",
+      publicationsFile: { path: file, signature: "not checked" },
+    });
+    const untrusted = await tempel("verify", EXTENDED, "--publications-file", file, "--trust-anchor", file);
+    expect(untrusted.code).toBe(2);
+    expect(untrusted.stderr).toContain("cannot be used");
+  });
+
+  it("rejects bad arguments with exit 2 and a message", async () => {
+    const cases: string[][] = [
+      ["verify", EXTENDED, "--bogus"],
+      ["verify"],
+      ["verify", EXTENDED, "--policy", "trust-me"],
+      ["verify", EXTENDED, "--level", "256"],
+      ["verify", EXTENDED, "--pub-str", "AAAAAA-NOT-A-CODE"],
+      ["verify", EXTENDED, "--document-hash", "zz"],
+      ["verify", EXTENDED, "--document", EXTENDED, "--document-hash", EXTENDED_INPUT],
+      ["verify", EXTENDED, "--publications-file", EXTENDED, "--cnstr", "E=x@y"],
+      ["verify", join(dir, "missing.ksig")],
+    ];
+    const runs = await Promise.all(cases.map((args) => tempel(...args)));
+    runs.forEach((run, i) => {
+      expect(run.code, cases[i]!.join(" ")).toBe(2);
+      expect(run.stderr, cases[i]!.join(" ")).toMatch(/^tempel verify: /);
+    });
+  });
+});
+
+describe("tempel inspect", () => {
+  it("shows times in ISO 8601, the chains and the publication record", async () => {
+    const run = await tempel("inspect", EXTENDED);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("signed at:    2024-03-14T21:34:00Z (1710452040)");
+    expect(run.stdout).toContain("calendar chain:");
+    expect(run.stdout).toContain(EXTENDED_PUBLICATION);
+    expect(run.stdout).toContain(EXTENDED_INPUT.toLowerCase());
+  });
+
+  it("--json prints the signature as JSON", async () => {
+    const run = await tempel("inspect", EXTENDED, "--json");
+    expect(run.code).toBe(0);
+    const signature = JSON.parse(run.stdout) as { inputHash: string; aggregationChains: unknown[] };
+    expect(signature.inputHash).toBe(EXTENDED_INPUT.toLowerCase());
+    expect(signature.aggregationChains.length).toBeGreaterThan(0);
+  });
+
+  it("says a file is not a signature with exit 1", async () => {
+    const run = await tempel("inspect", UNPARSEABLE);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("is not a KSI signature");
+  });
+});
