@@ -1,4 +1,9 @@
-export { MAX_CERTIFICATE_BYTES, parseCertificate, type SubjectAttribute, type X509Certificate } from "./certificate.ts";
+export {
+  MAX_CERTIFICATE_BYTES,
+  parseCertificate,
+  type SubjectAttribute,
+  type X509Certificate,
+} from "./certificate.ts";
 export {
   COMMON_NAME_OID,
   type DetachedCmsOptions,
