@@ -15,6 +15,18 @@ const MAX_TEXT_LENGTH = 256;
 
 export function encodePublicationString(data: PublicationData): string {
   const imprint = data.publishedHash;
+  if (!Number.isSafeInteger(data.publicationTime) || data.publicationTime < 0) {
+    throw new FormatError(
+      "PUBLICATION_STRING_TIME",
+      `publication time ${data.publicationTime} is out of range`,
+    );
+  }
+  if (!isImprintShaped(imprint)) {
+    throw new FormatError(
+      "PUBLICATION_STRING_IMPRINT",
+      "published hash is not an imprint of a known algorithm",
+    );
+  }
   const bytes = new Uint8Array(8 + imprint.length + 4);
   const view = new DataView(bytes.buffer);
   view.setBigUint64(0, BigInt(data.publicationTime));

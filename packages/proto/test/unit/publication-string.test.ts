@@ -119,6 +119,18 @@ describe("publication strings", () => {
     );
   });
 
+  it("refuses to write a code for a time beyond 2^53 - 1 or a hash that is no imprint", () => {
+    const publishedHash = Uint8Array.of(0x01, ...new Uint8Array(32));
+    expect(formatErrorCode(() => encodePublicationString({ publicationTime: 2 ** 64, publishedHash }))).toBe(
+      "PUBLICATION_STRING_TIME",
+    );
+    expect(
+      formatErrorCode(() =>
+        encodePublicationString({ publicationTime: 1, publishedHash: publishedHash.subarray(1) }),
+      ),
+    ).toBe("PUBLICATION_STRING_IMPRINT");
+  });
+
   it("rejects a publication time beyond 2^53 - 1", () => {
     const bytes = new Uint8Array(8 + 33 + 4);
     bytes.set(fromHex("ffffffffffffffff")!, 0);
