@@ -5,10 +5,7 @@ import { SETTINGS } from "../config/config.ts";
 import { ConfigError } from "../config/errors.ts";
 import { loadConfig } from "../config/load.ts";
 import { flagName } from "../config/settings.ts";
-import { initDataDir } from "../identity/init.ts";
 import { createLogger } from "../logger/logger.ts";
-import { startNode } from "../node.ts";
-import { checkStore } from "./check.ts";
 import { CHECK_HELP, INIT_HELP, MAIN_HELP, startHelp } from "./help.ts";
 
 /** Exit codes: documented in `tempel-node --help`. */
@@ -68,6 +65,8 @@ async function init(args: string[]): Promise<number> {
   const httpPort = Number(portText);
   if (!/^\d{1,5}$/.test(portText) || httpPort > 65_535)
     throw new UsageError("USAGE", `--api-port ${portText} is not a port`);
+  // Commands load what they need only: `--help` and usage errors stay fast.
+  const { initDataDir } = await import("../identity/init.ts");
   const result = await initDataDir({
     dataDir,
     httpHost,
@@ -112,6 +111,7 @@ async function start(args: string[]): Promise<number> {
   }
   const config = configFrom(values);
   const logger = createLogger({ level: config.log.level, format: config.log.format });
+  const { startNode } = await import("../node.ts");
   const node = await startNode(config, logger);
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
@@ -141,6 +141,7 @@ async function check(args: string[]): Promise<number> {
     throw new UsageError("USAGE", "--from must be a Unix time in seconds");
   }
   const config = configFrom({ ...values, from: undefined });
+  const { checkStore } = await import("./check.ts");
   const report = await checkStore(config, fromText === undefined ? undefined : Number(fromText));
   const out = process.stdout;
   out.write(

@@ -1,0 +1,119 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Level } from "level";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Bucket } from "../../src/store/buckets.ts";
+import { keyNumber } from "../../src/store/keys.ts";
+import { exited, MAIN, randomImprint, sleep, spawnNode, TestClient } from "./node-fixtures.ts";
+
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "tempel-cli-"));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env } });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr })));
+}
+
+const agencyOfConfig = async (file: string) => {
+  const { readFile } = await import("node:fs/promises");
+  return (JSON.parse(await readFile(file, "utf8")) as { agencies: { loginId: string; key: string }[] })
+    .agencies[0]!;
+};
+
+describe("tempel-node", () => {
+  it("prints help for the program and each command, and exits 2 without a command", async () => {
+    const help = await run(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("tempel-node init --data DIR");
+    const start = await run(["start", "--help"]);
+    expect(start.code).toBe(0);
+    expect(start.stdout).toContain("--api-port VALUE");
+    expect(start.stdout).toContain("TEMPEL_ROUNDS_MAX_PENDING");
+    expect((await run([])).code).toBe(2);
+    const unknown = await run(["launch"]);
+    expect(unknown).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command "launch"') });
+  });
+
+  it("init creates a node once and refuses to overwrite it", async () => {
+    const data = join(dir, "init");
+    const first = await run(["init", "--data", data, "--p2p", "/ip4/127.0.0.1/tcp/0", "--api-port", "0"]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/node id\s+12D3KooW/);
+    const again = await run(["init", "--data", data]);
+    expect(again).toMatchObject({ code: 1, stderr: expect.stringContaining("already exists") });
+  });
+
+  it("start refuses a bad setting with exit code 2, naming the setting and its source", async () => {
+    const config = join(dir, "init", "config.json");
+    const flag = await run(["start", "--config", config, "--api-port", "http"]);
+    expect(flag).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("api.port (--api-port) must be an integer"),
+    });
+    const env = await run(["start", "--config", config], { TEMPEL_LOG_LEVEL: "loud" });
+    expect(env).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("log.level (TEMPEL_LOG_LEVEL) must be one of"),
+    });
+    const unknownFlag = await run(["start", "--config", config, "--colour", "blue"]);
+    expect(unknownFlag.code).toBe(2);
+  });
+
+  it("stops gracefully on SIGTERM; check then finds the store sound; a corrupted leaf stops start and fails check", async () => {
+    const config = join(dir, "init", "config.json");
+    const node = await spawnNode(config, ["--api-port", "0"]);
+    const client = new TestClient(node.port, await agencyOfConfig(config));
+    await client.signPdu([randomImprint(), randomImprint()]);
+    await sleep(2_500); // later seconds complete the signed leaf's subtrees
+    node.child.kill("SIGTERM");
+    expect(await exited(node.child)).toBe(0);
+    expect(node.lines.some((line) => line.includes('"msg":"stopped"'))).toBe(true);
+
+    const sound = await run(["check", "--config", config]);
+    expect(sound).toMatchObject({ code: 0, stdout: expect.stringContaining("the store is sound") });
+
+    const db = new Level<Uint8Array, Uint8Array>(join(dir, "init", "db"), {
+      keyEncoding: "view",
+      valueEncoding: "view",
+    });
+    let corrupted = -1;
+    for await (const [key, value] of db.iterator({
+      gte: Uint8Array.of(Bucket.calendarLeaf),
+      lt: Uint8Array.of(Bucket.calendarLeaf + 1),
+    })) {
+      corrupted = keyNumber(key);
+      value[5]! ^= 0xff;
+      await db.put(key, value);
+      break;
+    }
+    await db.close();
+    expect(corrupted).toBeGreaterThan(0);
+
+    const refused = await run(["start", "--config", config, "--api-port", "0"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("the calendar store is corrupt; refusing to serve");
+    expect(refused.stderr).toContain("its children hash to");
+    const check = await run(["check", "--config", config]);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toMatch(
+      /problem\(s\):\n {2}calendar node \(height 1, index \d+, seconds \d+\.\.\d+\) is /,
+    );
+  });
+});
