@@ -14,7 +14,7 @@ import { type TlvElement, tlv } from "../tlv/element.ts";
 import { Fields } from "../tlv/fields.ts";
 import { decodeSafeUint, decodeUint, uintTlv } from "../tlv/values.ts";
 import { type AggregationAck, decodeAggregationAck, encodeAggregationAck } from "./ack.ts";
-import { type ResponseBody, readConfigRequest, readResponseBody } from "./bodies.ts";
+import { CONFIG_REQUEST, type ResponseBody, readConfigRequest, readResponseBody } from "./bodies.ts";
 import { type AggregatorConfig, decodeAggregatorConfig, encodeAggregatorConfig } from "./config.ts";
 import {
   type DecodedRequestPdu,
@@ -156,7 +156,7 @@ export function encodeAggregationRequestPdu(
   algorithm: number = DEFAULT_HMAC_ALGORITHM,
 ): Uint8Array {
   const body = pdu.requests.map(encodeRequestPayload);
-  if (pdu.configRequest === true) body.push(tlv(PduChildTag.CONFIG, new Uint8Array(0)));
+  if (pdu.configRequest === true) body.push(CONFIG_REQUEST);
   if (pdu.ackRequest !== undefined) body.push(encodeAggregationAck(pdu.ackRequest));
   return sealPdu(PduTag.AGGREGATION_REQUEST, pdu.header, body, key, algorithm);
 }

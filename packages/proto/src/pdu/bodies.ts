@@ -1,5 +1,5 @@
 import { PduChildTag } from "../signature/tags.ts";
-import type { TlvElement } from "../tlv/element.ts";
+import { type TlvElement, tlv } from "../tlv/element.ts";
 import type { Fields } from "../tlv/fields.ts";
 import type { OpenedPdu, PduHeader } from "./envelope.ts";
 import { decodeErrorPayload, type ErrorPayload } from "./error-payload.ts";
@@ -16,6 +16,9 @@ export interface ResponseBody<Payload, Config> {
   readonly error?: ErrorPayload;
   readonly config?: Config;
 }
+
+/** A configuration request: the empty 0x04 element. */
+export const CONFIG_REQUEST = tlv(PduChildTag.CONFIG, new Uint8Array(0));
 
 /**
  * Whether the request asks for the configuration (an empty 0x04 element). A request that asks for

@@ -5,7 +5,7 @@ import { encodeTlvSequence } from "../tlv/codec.ts";
 import { type TlvElement, tlv } from "../tlv/element.ts";
 import { Fields } from "../tlv/fields.ts";
 import { decodeSafeUint, decodeUint, uintTlv } from "../tlv/values.ts";
-import { type ResponseBody, readConfigRequest, readResponseBody } from "./bodies.ts";
+import { CONFIG_REQUEST, type ResponseBody, readConfigRequest, readResponseBody } from "./bodies.ts";
 import { decodeExtenderConfig, type ExtenderConfig, encodeExtenderConfig } from "./config.ts";
 import {
   type DecodedRequestPdu,
@@ -139,7 +139,7 @@ export function encodeExtendRequestPdu(
   algorithm: number = DEFAULT_HMAC_ALGORITHM,
 ): Uint8Array {
   const body = pdu.requests.map(encodeRequestPayload);
-  if (pdu.configRequest === true) body.push(tlv(PduChildTag.CONFIG, new Uint8Array(0)));
+  if (pdu.configRequest === true) body.push(CONFIG_REQUEST);
   return sealPdu(PduTag.EXTEND_REQUEST, pdu.header, body, key, algorithm);
 }
 
