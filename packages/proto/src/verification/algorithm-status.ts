@@ -1,4 +1,6 @@
 import { findHashAlgorithm, isDeprecatedAt, isObsoleteAt } from "../hash/algorithms.ts";
+import { imprintAlgorithm } from "../hash/imprint.ts";
+import type { CalendarHashChain } from "../signature/types.ts";
 
 /**
  * Whether algorithm `id` must not have been used for new data at `time`. Unknown ids count as not
@@ -17,4 +19,20 @@ export function obsoleteAt(id: number, time: number): boolean {
 
 export function algorithmName(id: number): string {
   return findHashAlgorithm(id)?.name ?? `algorithm 0x${id.toString(16).padStart(2, "0")}`;
+}
+
+/**
+ * The first step-hash algorithm of a calendar chain for which `status(algorithm, publicationTime)`
+ * holds. A step's algorithm is that of its right (newer) operand: the sibling of a link whose running
+ * hash is on the left; the other steps repeat an algorithm already seen.
+ */
+export function calendarChainAlgorithmWhere(
+  chain: CalendarHashChain,
+  status: (id: number, time: number) => boolean,
+): number | undefined {
+  for (const link of chain.links) {
+    const algorithm = imprintAlgorithm(link.sibling);
+    if (link.direction === "left" && status(algorithm, chain.publicationTime)) return algorithm;
+  }
+  return undefined;
 }

@@ -1,8 +1,7 @@
 import { calendarChainAggregationTime, calendarChainOutput } from "../calendar/index.ts";
-import { imprintAlgorithm } from "../hash/imprint.ts";
 import type { CalendarHashChain, PublicationData } from "../signature/types.ts";
 import { bytesEqual } from "../util/bytes.ts";
-import { algorithmName, deprecatedAt } from "./algorithm-status.ts";
+import { algorithmName, calendarChainAlgorithmWhere, deprecatedAt } from "./algorithm-status.ts";
 import type { VerificationContext } from "./context.ts";
 import { fail, inconclusive, ok, type VerificationResult } from "./result.ts";
 
@@ -29,15 +28,6 @@ export async function extend(
   }
 }
 
-/** A step hash of `chain` whose algorithm was deprecated at the chain's publication time, if any. */
-export function deprecatedCalendarAlgorithm(chain: CalendarHashChain): number | undefined {
-  for (const link of chain.links) {
-    const algorithm = imprintAlgorithm(link.sibling);
-    if (link.direction === "left" && deprecatedAt(algorithm, chain.publicationTime)) return algorithm;
-  }
-  return undefined;
-}
-
 /**
  * Extend the signature to a trusted publication and check the extender's answer against it: the
  * chain reaches the published root (PUB-01), at the published second, from the signing second
@@ -61,7 +51,7 @@ export async function verifyExtensionTo(
   const extension = await extend(context, rule, publication.publicationTime);
   if (extension.result !== undefined) return extension.result;
   const chain = extension.chain;
-  const deprecated = deprecatedCalendarAlgorithm(chain);
+  const deprecated = calendarChainAlgorithmWhere(chain, deprecatedAt);
   if (deprecated !== undefined) {
     return inconclusive(
       rule,

@@ -3,8 +3,7 @@ import { verifyRawSignature } from "../pki/verify-raw-signature.ts";
 import { encodePublicationData } from "../signature/publication-data.ts";
 import { encodeTlv } from "../tlv/codec.ts";
 import { bytesEqual, toHex } from "../util/bytes.ts";
-import { algorithmName } from "./algorithm-status.ts";
-import { deprecatedCalendarAlgorithm } from "./extension.ts";
+import { algorithmName, calendarChainAlgorithmWhere, deprecatedAt } from "./algorithm-status.ts";
 import { checkQuorumCertificate } from "./quorum-certificate.ts";
 import { fail, inconclusive, ok } from "./result.ts";
 import { allOf, anyOf, rule } from "./rule.ts";
@@ -18,7 +17,7 @@ const calendarChainPresentRule = rule("CalendarChainPresent", (context) =>
 
 /** A key's word is worth nothing for a root computed with an algorithm deprecated at the time. */
 const calendarAlgorithmsCurrentRule = rule("CalendarChainAlgorithmsCurrent", (context) => {
-  const deprecated = deprecatedCalendarAlgorithm(context.signature.calendarChain!);
+  const deprecated = calendarChainAlgorithmWhere(context.signature.calendarChain!, deprecatedAt);
   return deprecated === undefined
     ? ok("CalendarChainAlgorithmsCurrent")
     : inconclusive(
@@ -37,8 +36,9 @@ export const calendarAuthRecordSignatureRule = rule("CalendarAuthRecordSignature
   const record = context.signature.calendarAuthRecord;
   if (record === undefined) return inconclusive(name, "the signature has no calendar authentication record");
   const file = context.options.publicationsFile;
-  if (file === undefined)
+  if (file === undefined) {
     return inconclusive(name, "no publications file with the signing certificates given");
+  }
   const { certificateId, signatureType, signatureValue } = record.signatureData;
   const entry = file.certificates.find((certificate) => bytesEqual(certificate.id, certificateId));
   if (entry === undefined) {
@@ -65,8 +65,9 @@ export const quorumCertificateRule = rule("QuorumCertificate", (context) => {
   const certificate = context.signature.quorumCertificate;
   if (certificate === undefined) return inconclusive(name, "the signature has no quorum certificate");
   const trust = context.options.quorumTrust;
-  if (trust === undefined)
+  if (trust === undefined) {
     return inconclusive(name, "no cluster members given to check the quorum certificate");
+  }
   const certified = certificate.publishedData;
   if (
     certified.publicationTime !== context.signature.calendarChain!.publicationTime ||

@@ -52,13 +52,13 @@ export function anyOf(name: string, rules: readonly Rule[]): Rule {
   return {
     name,
     async verify(context) {
-      const inconclusive: VerificationResult[] = [];
+      const undecided: VerificationResult[] = [];
       for (const alternative of rules) {
         const result = await alternative.verify(context);
         if (result.result !== "NA") return result;
-        inconclusive.push(result);
+        undecided.push(result);
       }
-      return inconclusiveAll(name, inconclusive);
+      return inconclusiveAll(name, undecided);
     },
   };
 }

@@ -1,8 +1,14 @@
-import { aggregationChain, aggregationChainOutput } from "../../src/aggregation/index.ts";
+import { aggregationChainOutput, locationPointer } from "../../src/aggregation/index.ts";
 import { Calendar, MemoryCalendarStore } from "../../src/calendar/index.ts";
 import { HashAlgorithm } from "../../src/hash/algorithms.ts";
 import { hashImprint, type Imprint } from "../../src/hash/imprint.ts";
-import type { CalendarHashChain, KsiSignature, PublicationData } from "../../src/signature/types.ts";
+import type {
+  AggregationHashChain,
+  AggregationLink,
+  CalendarHashChain,
+  KsiSignature,
+  PublicationData,
+} from "../../src/signature/types.ts";
 import type { Extender } from "../../src/verification/index.ts";
 
 /**
@@ -35,25 +41,21 @@ export interface SignedCalendar {
 
 export async function signedCalendar(): Promise<SignedCalendar> {
   const documentHash = imprintOf("the document");
-  const chain = aggregationChain(
+  const links: AggregationLink[] = [
+    { direction: "left", levelCorrection: 0, sibling: { kind: "imprint", imprint: imprintOf("neighbour") } },
     {
-      algorithm: HashAlgorithm.SHA2_256,
-      inputHash: documentHash,
-      links: [
-        {
-          direction: "left",
-          levelCorrection: 0,
-          sibling: { kind: "imprint", imprint: imprintOf("neighbour") },
-        },
-        {
-          direction: "right",
-          levelCorrection: 2,
-          sibling: { kind: "imprint", imprint: imprintOf("other node") },
-        },
-      ],
+      direction: "right",
+      levelCorrection: 2,
+      sibling: { kind: "imprint", imprint: imprintOf("other node") },
     },
-    SIGNED_AT,
-  );
+  ];
+  const chain: AggregationHashChain = {
+    aggregationTime: SIGNED_AT,
+    chainIndex: [locationPointer(links)],
+    inputHash: documentHash,
+    aggregationAlgorithm: HashAlgorithm.SHA2_256,
+    links,
+  };
   const root = aggregationChainOutput(chain, 0).hash;
   const calendar = await Calendar.open(new MemoryCalendarStore(), { genesisTime: GENESIS });
   for (let second = GENESIS; second <= PUBLISHED_AT; second++) {
