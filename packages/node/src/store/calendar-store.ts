@@ -2,7 +2,7 @@ import type { CalendarAppend, CalendarNodeId, CalendarStore, Imprint } from "@te
 import { isImprintShaped, toHex } from "@tempel/proto";
 import type { Metrics } from "../metrics/metrics.ts";
 import { Bucket } from "./buckets.ts";
-import type { NodeDb } from "./db.ts";
+import { type NodeDb, plainView } from "./db.ts";
 import { StoreError } from "./errors.ts";
 import { nameKey, numberKey, numberKeyWithByte } from "./keys.ts";
 
@@ -51,8 +51,9 @@ export class LevelCalendarStore implements CalendarStore {
   }
 
   /** Stored values as they are, for the store check to judge. */
-  readRaw(nodes: readonly CalendarNodeId[]): Promise<(Uint8Array | undefined)[]> {
-    return this.#db.getMany(nodes.map(calendarNodeKey));
+  async readRaw(nodes: readonly CalendarNodeId[]): Promise<(Uint8Array | undefined)[]> {
+    const values = await this.#db.getMany(nodes.map(calendarNodeKey));
+    return values.map((value) => (value === undefined ? undefined : plainView(value)));
   }
 
   async readNodes(nodes: readonly CalendarNodeId[]): Promise<readonly (Imprint | undefined)[]> {

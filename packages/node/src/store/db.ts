@@ -75,3 +75,13 @@ async function checkOwner(db: NodeDb, path: string, owner: DbOwner): Promise<voi
     );
   }
 }
+
+/**
+ * classic-level hands out Buffers for "view" values; Buffer's `slice` shares memory where
+ * Uint8Array's copies, so values leave the store as plain Uint8Array views (no copy).
+ */
+export function plainView(bytes: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(bytes) === Uint8Array.prototype
+    ? bytes
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

@@ -14,7 +14,7 @@ import type { Metrics } from "../metrics/metrics.ts";
 import { Bucket } from "./buckets.ts";
 import { LevelCalendarStore } from "./calendar-store.ts";
 import { type CalendarCheckReport, checkCalendar } from "./check.ts";
-import type { NodeDb } from "./db.ts";
+import { type NodeDb, plainView } from "./db.ts";
 import { StoreError } from "./errors.ts";
 import { numberKey } from "./keys.ts";
 import { decodeRoundRecord, type RoundRecord, roundRecordPut } from "./round-record.ts";
@@ -119,7 +119,7 @@ export class NodeCalendar {
 
   async roundRecord(time: number): Promise<RoundRecord | undefined> {
     const bytes = await this.#db.get(numberKey(Bucket.round, time));
-    return bytes === undefined ? undefined : decodeRoundRecord(bytes);
+    return bytes === undefined ? undefined : decodeRoundRecord(plainView(bytes));
   }
 
   /** The quorum certificate agreement stored for `time`, if that second was certified. */

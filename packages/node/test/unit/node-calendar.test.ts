@@ -1,0 +1,162 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  Calendar,
+  calendarChainOutput,
+  emptyCalendarLeaf,
+  HashAlgorithm,
+  type Imprint,
+  MemoryCalendarStore,
+  makeImprint,
+} from "@tempel/proto";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { nodeHasher } from "../../src/aggregation/node-hasher.ts";
+import type { CalendarEntry } from "../../src/consensus/types.ts";
+import { createMetrics } from "../../src/metrics/metrics.ts";
+import { Bucket } from "../../src/store/buckets.ts";
+import { calendarNodeKey } from "../../src/store/calendar-store.ts";
+import { type NodeDb, openNodeDb } from "../../src/store/db.ts";
+import { StoreError } from "../../src/store/errors.ts";
+import { numberKey } from "../../src/store/keys.ts";
+import { NodeCalendar } from "../../src/store/node-calendar.ts";
+
+const GENESIS = 1_763_780_000;
+const owner = { genesisHash: new Uint8Array(32), nodeId: "node" };
+
+let dir: string;
+let db: NodeDb;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), "tempel-calendar-"));
+  db = await openNodeDb(join(dir, "db"), owner);
+});
+afterEach(async () => {
+  await db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const open = () =>
+  NodeCalendar.open(
+    db,
+    { genesisTime: GENESIS, hasher: nodeHasher },
+    createMetrics({ processMetrics: false }),
+  );
+const leaf = (): Imprint => makeImprint(HashAlgorithm.SHA2_256, randomBytes(32));
+const entry = (time: number, value: Imprint = leaf()): CalendarEntry => ({
+  time,
+  contributions: [],
+  leaf: value,
+});
+
+async function storeError(run: () => Promise<unknown>): Promise<StoreError> {
+  try {
+    await run();
+  } catch (error) {
+    if (error instanceof StoreError) return error;
+    throw error;
+  }
+  throw new Error("expected a StoreError");
+}
+
+describe("NodeCalendar on LevelDB", () => {
+  it("gives the same roots and chains as proto's in-memory calendar, gaps filled with the empty leaf", async () => {
+    const calendar = await open();
+    const reference = await Calendar.open(new MemoryCalendarStore(), {
+      genesisTime: GENESIS,
+      hasher: nodeHasher,
+    });
+    let time = GENESIS;
+    for (let i = 0; i < 200; i++) {
+      time += i % 7 === 3 ? 5 : 1; // every seventh entry skips four seconds
+      const value = leaf();
+      const root = await calendar.apply(entry(time, value), undefined);
+      await reference.append(time, value);
+      expect(root).toEqual(await reference.rootAt(time));
+    }
+    expect(calendar.head).toBe(time);
+    expect(await calendar.leaf(GENESIS + 5)).toEqual(emptyCalendarLeaf());
+    for (const t of [GENESIS + 1, GENESIS + 77, time - 1, time]) {
+      const chain = await calendar.chain(t, time);
+      expect(chain).toEqual(await reference.chain(t, time));
+      expect(calendarChainOutput(chain, nodeHasher)).toEqual(await calendar.rootAt(time));
+    }
+  });
+
+  it("survives reopening with the same head and roots", async () => {
+    const calendar = await open();
+    for (let t = GENESIS; t < GENESIS + 20; t++) await calendar.apply(entry(t), undefined);
+    const root = await calendar.rootAt(GENESIS + 19);
+    const reopened = await open();
+    expect(reopened.head).toBe(GENESIS + 19);
+    expect(await reopened.rootAt(GENESIS + 19)).toEqual(root);
+  });
+
+  it("treats a replayed entry as done when its leaf is the same, and refuses a different leaf", async () => {
+    const calendar = await open();
+    const first = entry(GENESIS + 1);
+    const root = await calendar.apply(first, undefined);
+    await calendar.apply(entry(GENESIS + 2), undefined);
+    expect(await calendar.apply(first, undefined)).toEqual(root);
+    const conflict = await storeError(() => calendar.apply(entry(GENESIS + 1), undefined));
+    expect(conflict.code).toBe("CALENDAR_CONFLICT");
+    expect(calendar.head).toBe(GENESIS + 2);
+  });
+
+  it("writes the round record in the batch that appends its entry", async () => {
+    const calendar = await open();
+    const record = { time: GENESIS + 3, root: leaf(), level: 4, hashes: 9 };
+    await calendar.apply(entry(GENESIS + 3), record);
+    expect(await calendar.roundRecord(GENESIS + 3)).toEqual(record);
+    expect(await calendar.roundRecord(GENESIS + 2)).toBeUndefined();
+  });
+});
+
+describe("calendar store check", () => {
+  async function filled(seconds: number): Promise<NodeCalendar> {
+    const calendar = await open();
+    for (let t = GENESIS; t < GENESIS + seconds; t++) await calendar.apply(entry(t), undefined);
+    return calendar;
+  }
+
+  it("finds a sound store sound", async () => {
+    const calendar = await filled(64);
+    const report = await calendar.check(GENESIS, 10);
+    expect(report.problems).toEqual([]);
+    expect(report.leaves).toBe(64);
+    expect(report.nodes).toBeGreaterThan(0);
+  });
+
+  it("names a subtree root that does not match its children", async () => {
+    const calendar = await filled(64);
+    const node = { height: 2, index: (GENESIS + 8) / 4 };
+    await db.put(calendarNodeKey(node), leaf());
+    const { problems } = await calendar.check(GENESIS, 10);
+    expect(
+      problems.some(
+        (p) => p.startsWith(`calendar node (height 2, index ${node.index}`) && p.includes("children hash to"),
+      ),
+    ).toBe(true);
+  });
+
+  it("names a missing subtree root, a value that is no imprint and a record beyond the head", async () => {
+    const calendar = await filled(64);
+    await db.del(calendarNodeKey({ height: 1, index: (GENESIS + 10) / 2 }));
+    await db.put(numberKey(Bucket.calendarLeaf, GENESIS + 20), Uint8Array.of(0x7f, 1, 2));
+    await db.put(numberKey(Bucket.calendarLeaf, GENESIS + 500), leaf());
+    const { problems } = await calendar.check(GENESIS, 10);
+    expect(
+      problems.some((p) => p.includes("its complete parent (height 1") && p.includes("is missing")),
+    ).toBe(true);
+    expect(problems.some((p) => p.includes("not an imprint"))).toBe(true);
+    expect(problems.some((p) => p.includes("lies beyond the head"))).toBe(true);
+  });
+
+  it("checks only from the given second on", async () => {
+    const calendar = await filled(64);
+    await db.put(calendarNodeKey({ height: 0, index: GENESIS + 2 }), leaf());
+    expect((await calendar.check(GENESIS + 32, 10)).problems).toEqual([]);
+    expect((await calendar.check(GENESIS, 10)).problems).not.toEqual([]);
+  });
+});
