@@ -13,7 +13,7 @@ export class PeerPenalties {
   readonly #options: PenaltyOptions;
   readonly #now: () => number;
   /** Times of each peer's offences, oldest first, never more than `graylistAfter`. */
-  readonly #offences = new Map<string, number[]>();
+  readonly #offences = new Map<string, readonly number[]>();
 
   constructor(options: PenaltyOptions, now: () => number = Date.now) {
     this.#options = options;
@@ -22,9 +22,7 @@ export class PeerPenalties {
 
   /** Records one offence; returns how many the peer has within the window, this one included. */
   record(peer: string): number {
-    const times = this.#recent(peer);
-    times.push(this.#now());
-    if (times.length > this.#options.graylistAfter) times.shift();
+    const times = [...this.#recent(peer), this.#now()].slice(-this.#options.graylistAfter);
     this.#offences.set(peer, times);
     return times.length;
   }
@@ -33,11 +31,16 @@ export class PeerPenalties {
     return this.#recent(peer).length >= this.#options.graylistAfter;
   }
 
-  #recent(peer: string): number[] {
+  /** Asked for every message sent and received: allocates nothing for a peer without offences. */
+  #recent(peer: string): readonly number[] {
+    const times = this.#offences.get(peer);
+    if (times === undefined) return [];
     const since = this.#now() - this.#options.windowMs;
-    const times = (this.#offences.get(peer) ?? []).filter((time) => time > since);
+    if (times[0] > since) return times;
+    const recent = times.filter((time) => time > since);
     // Forgetting peers without recent offences keeps the map as small as the set misbehaving now.
-    if (times.length === 0) this.#offences.delete(peer);
-    return times;
+    if (recent.length === 0) this.#offences.delete(peer);
+    else this.#offences.set(peer, recent);
+    return recent;
   }
 }
