@@ -1,5 +1,11 @@
-import { type CalendarAuthRecord, decodePublicationData, decodeTlv, type Imprint } from "@tempel/proto";
-import { publishedDataBytes } from "../consensus/certificate.ts";
+import {
+  type CalendarAuthRecord,
+  decodePublicationData,
+  decodeTlv,
+  encodePublicationData,
+  encodeTlv,
+  type Imprint,
+} from "@tempel/proto";
 import type { CalendarSigner } from "../identity/calendar-signer.ts";
 
 /**
@@ -7,7 +13,7 @@ import type { CalendarSigner } from "../identity/calendar-signer.ts";
  * published-data element, the same bytes the quorum certificate's shares sign.
  */
 export function calendarAuthRecord(signer: CalendarSigner, time: number, root: Imprint): CalendarAuthRecord {
-  const published = publishedDataBytes(time, root);
+  const published = encodeTlv(encodePublicationData({ publicationTime: time, publishedHash: root }));
   return {
     publishedData: decodePublicationData(decodeTlv(published)),
     signatureData: {

@@ -11,9 +11,13 @@ import {
   type KsiSignature,
   toHex,
 } from "@tempel/proto";
-import { topTree } from "../consensus/calendar-entry.ts";
-import { ConsensusError } from "../consensus/errors.ts";
-import type { Agreement, CalendarEntry, CertifiedEntry } from "../consensus/types.ts";
+import {
+  type Agreement,
+  type CalendarEntry,
+  type CertifiedEntry,
+  ConsensusError,
+  topTree,
+} from "../consensus/index.ts";
 import type { CalendarSigner } from "../identity/calendar-signer.ts";
 import type { Logger } from "../logger/logger.ts";
 import type { Metrics } from "../metrics/metrics.ts";

@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { AgreementMetrics } from "../consensus/metrics.ts";
-import type { NetworkMetrics } from "../network/metrics.ts";
+import type { AgreementMetrics } from "../consensus/index.ts";
+import type { NetworkMetrics } from "../network/index.ts";
 
 /**
  * Every metric of the node is created here, on the node's own registry (never prom-client's global

@@ -9,7 +9,7 @@ import {
   type QuorumCertificate,
   toHex,
 } from "@tempel/proto";
-import type { CalendarEntry } from "../consensus/types.ts";
+import type { CalendarEntry } from "../consensus/index.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import { Bucket } from "./buckets.ts";
 import { LevelCalendarStore } from "./calendar-store.ts";

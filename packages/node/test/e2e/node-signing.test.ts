@@ -102,4 +102,27 @@ describe("a one-member node", () => {
       maxRequests: 16,
     });
   });
+
+  it("exports its metrics with the tempel_ prefix and units, and reports health and readiness", async () => {
+    const text = await (await fetch(`${client.base}/metrics`)).text();
+    for (const name of [
+      'tempel_http_requests_total{endpoint="ksi_aggregator",status="200"}',
+      "tempel_round_hashes_count",
+      "tempel_round_build_duration_seconds_count",
+      "tempel_round_commit_duration_seconds_count",
+      "tempel_request_signature_latency_seconds_count",
+      "tempel_pending_requests",
+      "tempel_calendar_height",
+      "tempel_leveldb_write_duration_seconds_count",
+      'tempel_rounds_total{outcome="certified"}',
+    ]) {
+      expect(text).toContain(name);
+    }
+    expect(await (await fetch(`${client.base}/healthz`)).json()).toEqual({ status: "ok" });
+    expect(await (await fetch(`${client.base}/readyz`)).json()).toEqual({ status: "ready" });
+    const status = (await (await fetch(`${client.base}/v1/status`)).json()) as {
+      agreement: { role: string };
+    };
+    expect(status.agreement.role).toBe("leader");
+  });
 });

@@ -1,0 +1,235 @@
+import { generateKeyPairSync, randomBytes, sign } from "node:crypto";
+import {
+  Calendar,
+  HashAlgorithm,
+  internalPolicy,
+  type KsiSignature,
+  MemoryCalendarStore,
+  makeImprint,
+  verifySignature,
+} from "@tempel/proto";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { AgencyRegistry } from "../../src/aggregation/agency.ts";
+import { RoundRejection } from "../../src/aggregation/errors.ts";
+import { nodeHasher } from "../../src/aggregation/node-hasher.ts";
+import { defaultRoundOptions, type RoundOptions } from "../../src/aggregation/options.ts";
+import { type HashRequest, RoundPipeline } from "../../src/aggregation/rounds.ts";
+import type { Agreement, CalendarEntry, Contribution, RoundOutcome } from "../../src/consensus/index.ts";
+import { ConsensusError, topTree } from "../../src/consensus/index.ts";
+import { SHA256_WITH_RSA_OID } from "../../src/identity/calendar-signer.ts";
+import { silentLogger } from "../../src/logger/logger.ts";
+import { createMetrics } from "../../src/metrics/metrics.ts";
+
+const T0 = 1_763_780_000;
+const NODE = "12D3KooWnode";
+const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 1024 });
+const signer = {
+  certificatePem: "",
+  certificateDer: new Uint8Array(0),
+  certificateId: Uint8Array.of(1, 2, 3, 4),
+  signatureType: SHA256_WITH_RSA_OID,
+  sign: (data: Uint8Array) => new Uint8Array(sign("sha256", data, privateKey)),
+};
+
+type Verdict = "certify" | "miss" | "late";
+
+/**
+ * A one-member agreement reduced to what the rounds rely on: each contribution is judged by
+ * `verdicts` (certified into the calendar, missed, or refused as late); the calendar is proto's.
+ */
+class ScriptedAgreement implements Agreement {
+  readonly contributions: Contribution[] = [];
+  readonly verdicts: Verdict[] = [];
+  readonly calendar: Promise<Calendar> = Calendar.open(new MemoryCalendarStore(), {
+    genesisTime: T0,
+    hasher: nodeHasher,
+  });
+  readonly #judged = new Map<number, Verdict>();
+  /** What the node's calendar would be told while applying each certified entry. */
+  readonly records: unknown[] = [];
+  recordFor: ((entry: CalendarEntry) => unknown) | undefined;
+
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+  status() {
+    return {
+      role: "leader" as const,
+      term: 1,
+      leaderId: NODE,
+      committed: 0,
+      applied: 0,
+      ready: true,
+      halted: undefined,
+    };
+  }
+
+  contribute(contribution: Contribution): void {
+    const verdict = this.verdicts.shift() ?? "certify";
+    if (verdict === "late")
+      throw new ConsensusError("CONSENSUS_LATE_CONTRIBUTION", "already in the calendar");
+    this.contributions.push(contribution);
+    this.#judged.set(contribution.time, verdict);
+  }
+
+  async outcome(time: number): Promise<RoundOutcome> {
+    if (this.#judged.get(time) === "miss") return { kind: "missed", time };
+    const contribution = this.contributions.find((c) => c.time === time)!;
+    const entry = {
+      time,
+      contributions: [contribution],
+      leaf: topTree([contribution], HashAlgorithm.SHA2_256).root,
+    };
+    const foreign = { ...contribution, nodeId: "someone-else" };
+    this.records.push(this.recordFor?.(entry), this.recordFor?.({ ...entry, contributions: [foreign] }));
+    const calendar = await this.calendar;
+    await calendar.append(time, entry.leaf);
+    const calendarRoot = await calendar.rootAt(time);
+    const publishedData = { publicationTime: time, publishedHash: calendarRoot };
+    return {
+      kind: "certified",
+      certified: { entry, calendarRoot, certificate: { publishedData, shares: [] } },
+    };
+  }
+}
+
+let agreement: ScriptedAgreement;
+let rounds: RoundPipeline;
+const agencies = new AgencyRegistry(
+  [
+    { loginId: "alpha", key: "a" },
+    { loginId: "beta", key: "b", quotaPerSecond: 10 },
+  ],
+  1_000,
+);
+const alpha = agencies.get("alpha")!;
+const beta = agencies.get("beta")!;
+
+function start(options: Partial<RoundOptions> = {}): void {
+  agreement = new ScriptedAgreement();
+  rounds = new RoundPipeline(
+    { ...defaultRoundOptions, ...options },
+    {
+      agreement,
+      calendar: { chain: async (t, root) => (await agreement.calendar).chain(t, root) },
+      signer,
+      nodeId: NODE,
+      algorithm: HashAlgorithm.SHA2_256,
+      hasher: nodeHasher,
+      metrics: createMetrics({ processMetrics: false }),
+      logger: silentLogger,
+    },
+  );
+  agreement.recordFor = (entry) => rounds.recordFor(entry);
+  rounds.start();
+}
+
+const hashes = (n: number): HashRequest[] =>
+  Array.from({ length: n }, () => ({
+    imprint: makeImprint(HashAlgorithm.SHA2_256, randomBytes(32)),
+    level: 0,
+  }));
+
+const timeOf = (signature: KsiSignature) => signature.aggregationChains[0]!.aggregationTime;
+
+function rejection(run: () => unknown): RoundRejection {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof RoundRejection) return error;
+    throw error;
+  }
+  throw new Error("expected a RoundRejection");
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date", "performance"] });
+  vi.setSystemTime(T0 * 1000 + 300);
+});
+
+afterEach(async () => {
+  const stopped = rounds.stop(0);
+  await vi.runAllTimersAsync();
+  await stopped;
+  vi.useRealTimers();
+});
+
+describe("one-second rounds", () => {
+  it("signs hashes accepted during second t in round t, after t ends, naming their agency", async () => {
+    start();
+    const first = rounds.submit(alpha, hashes(3));
+    const second = rounds.submit(beta, hashes(2));
+    await vi.advanceTimersByTimeAsync(650);
+    expect(agreement.contributions).toEqual([]);
+    await vi.advanceTimersByTimeAsync(100);
+    const signatures = [...(await first), ...(await second)];
+    expect(signatures.map(timeOf)).toEqual([T0, T0, T0, T0, T0]);
+    expect(agreement.contributions).toHaveLength(1);
+    for (const signature of signatures) {
+      expect(await verifySignature(signature, {}, internalPolicy)).toMatchObject({ result: "OK" });
+    }
+    const link = signatures[4]!.aggregationChains[0]!.links[0]!.sibling;
+    expect(link.kind === "metadata" && link.metadata.clientId).toBe("beta");
+    expect(rounds.pending).toBe(0);
+  });
+
+  it("contributes nothing for a second without hashes", async () => {
+    start();
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(agreement.contributions).toEqual([]);
+  });
+
+  it("puts a missed round's hashes into the next round, and a late contribution's too", async () => {
+    start();
+    agreement.verdicts.push("miss", "late");
+    const signed = rounds.submit(alpha, hashes(4));
+    await vi.advanceTimersByTimeAsync(3_800);
+    expect((await signed).map(timeOf)).toEqual([T0 + 2, T0 + 2, T0 + 2, T0 + 2]);
+    expect(agreement.contributions.map((c) => c.time)).toEqual([T0, T0 + 2]);
+  });
+
+  it("contributes a round whose tree is ready after the deadline for the current second", async () => {
+    start();
+    const signed = rounds.submit(alpha, hashes(1));
+    // The clock jumps while the event loop is busy: the round closes 700 ms into the next second.
+    vi.setSystemTime(T0 * 1000 + 1_000);
+    await vi.advanceTimersByTimeAsync(700);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect((await signed).map(timeOf)).toEqual([T0 + 1]);
+  });
+
+  it("refuses an agency over its per-second quota, and everyone above the pending bound, at once", async () => {
+    start({ maxPending: 12 });
+    const accepted = [rounds.submit(beta, hashes(8))];
+    expect(rejection(() => rounds.submit(beta, hashes(3))).code).toBe("QUOTA");
+    expect(rejection(() => rounds.submit(alpha, hashes(5))).code).toBe("OVERLOAD");
+    accepted.push(rounds.submit(alpha, hashes(4)));
+    await vi.advanceTimersByTimeAsync(1_000);
+    // A new second: beta's quota is fresh, and the answered round no longer counts as pending.
+    accepted.push(rounds.submit(beta, hashes(10)));
+    expect(rounds.pending).toBe(10);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect((await Promise.all(accepted)).flat()).toHaveLength(22);
+  });
+
+  it("tells the calendar its round record only for the entry holding its contribution", async () => {
+    start();
+    rounds.submit(alpha, hashes(2));
+    await vi.advanceTimersByTimeAsync(700);
+    const contribution = agreement.contributions[0]!;
+    expect(agreement.records).toEqual([
+      { time: T0, root: contribution.root, level: contribution.level, hashes: 2 },
+      undefined,
+    ]);
+  });
+
+  it("hands back waiting requests when it stops", async () => {
+    start();
+    const refused = expect(rounds.submit(alpha, hashes(2))).rejects.toMatchObject({ code: "STOPPING" });
+    const stopped = rounds.stop(0);
+    await vi.runAllTimersAsync();
+    await stopped;
+    await refused;
+    expect(rejection(() => rounds.submit(alpha, hashes(1))).code).toBe("STOPPING");
+    expect(rounds.pending).toBe(0);
+  });
+});
