@@ -53,7 +53,11 @@ function indent(lines: readonly string[], by = "  "): string[] {
 
 export function renderSignature(json: SignatureJson): string {
   const clients = json.aggregationChains.flatMap((chain) =>
-    chain.links.flatMap((l) => (l.sibling.kind === "metadata" ? [l.sibling.metadata.clientId] : [])),
+    chain.links.flatMap(({ sibling }) => {
+      if (sibling.kind !== "metadata") return [];
+      const { clientId, machineId } = sibling.metadata;
+      return [machineId === undefined ? clientId : `${clientId} (${machineId})`];
+    }),
   );
   const lines = [
     `signed hash:  ${json.inputHash}`,

@@ -33,8 +33,9 @@ export async function inspectCommand(args: readonly string[], io: CliIo): Promis
     io.out(INSPECT_HELP);
     return ExitCode.OK;
   }
-  if (positionals.length !== 1)
+  if (positionals.length !== 1) {
     throw new UsageError("give exactly one signature file (see tempel inspect --help)");
+  }
   const path = positionals[0]!;
   const signature = await readSignature(path);
   if (typeof signature === "string") {

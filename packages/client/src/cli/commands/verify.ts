@@ -129,8 +129,9 @@ function parseLevel(text: string | undefined): number | undefined {
 
 function parseImprint(text: string): Imprint {
   const bytes = fromHex(text.trim());
-  if (bytes === undefined)
+  if (bytes === undefined) {
     throw new UsageError("--document-hash: expected hex digits (algorithm byte + digest)");
+  }
   try {
     return checkImprint(bytes, "--document-hash");
   } catch (error) {
@@ -165,8 +166,9 @@ async function loadPublicationsFile(
     const trustAnchors = await Promise.all(anchors.map(readCertificate));
     return { file: await verifyPublicationsFile(bytes, { trustAnchors, constraints }), checked: true };
   } catch (error) {
-    if (error instanceof TempelError)
+    if (error instanceof TempelError) {
       throw new UsageError(`publications file ${path} cannot be used: ${error.message}`);
+    }
     throw error;
   }
 }
@@ -183,8 +185,8 @@ async function documentHash(
   return document === undefined ? undefined : hashDocument(document, imprintAlgorithm(signedHash(signature)));
 }
 
-/** What to do next, when the answer leaves something open. */
-function nextStep(report: Report): string | undefined {
+/** What to do next, when the answer leaves something open; `publicationGiven` if --pub-str or a file was. */
+function nextStep(report: Report, publicationGiven: boolean): string | undefined {
   if (report.result === "OK" && report.policy === "internal") {
     return "internal consistency does not prove the signing time: verify against a publication with --pub-str or --publications-file";
   }
@@ -193,15 +195,17 @@ function nextStep(report: Report): string | undefined {
     case "calendar":
       return "calendar-based verification needs an extender; use --policy default with --pub-str or --publications-file";
     case "key":
-      return "pass --publications-file FILE with the certificate that signed the calendar root";
-    default:
       return report.publicationsFile === undefined
-        ? "pass --pub-str CODE (a printed publication) or --publications-file FILE"
-        : "the signature is not yet extended to a publication you gave: extend it, or give its own publication";
+        ? "pass --publications-file FILE with the certificate that signed the calendar root"
+        : undefined;
+    default:
+      return publicationGiven
+        ? "the signature is not extended to a publication you gave: extend it, or give the one it has"
+        : "pass --pub-str CODE (a printed publication) or --publications-file FILE";
   }
 }
 
-function printReport(report: Report, io: CliIo, json: boolean): void {
+function printReport(report: Report, io: CliIo, json: boolean, publicationGiven: boolean): void {
   if (json) {
     io.out(`${JSON.stringify(report)}\n`);
     return;
@@ -215,7 +219,7 @@ function printReport(report: Report, io: CliIo, json: boolean): void {
     );
   }
   lines.push(`  policy: ${report.policy}${report.rule === undefined ? "" : `, decided by ${report.rule}`}`);
-  const next = nextStep(report);
+  const next = nextStep(report, publicationGiven);
   if (next !== undefined) lines.push(`  next: ${next}`);
   io.out(`${lines.join("\n")}\n`);
 }
@@ -227,8 +231,9 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
     io.out(VERIFY_HELP);
     return ExitCode.OK;
   }
-  if (positionals.length !== 1)
+  if (positionals.length !== 1) {
     throw new UsageError("give exactly one signature file (see tempel verify --help)");
+  }
   const policy = POLICIES.get(values.policy);
   if (policy === undefined) {
     throw new UsageError(`--policy ${values.policy}: expected one of ${[...POLICIES.keys()].join(", ")}`);
@@ -252,13 +257,11 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
       },
     }),
   };
+  const print = (report: Report) =>
+    printReport(report, io, values.json, userPublication !== undefined || publications !== undefined);
   const signature = await readSignature(paths.signature);
   if (typeof signature === "string") {
-    printReport(
-      { result: "FAIL", code: "PARSE", message: `not a KSI signature: ${signature}`, ...base },
-      io,
-      values.json,
-    );
+    print({ result: "FAIL", code: "PARSE", message: `not a KSI signature: ${signature}`, ...base });
     return ExitCode.FAIL;
   }
   const hash = await documentHash(signature, paths.document, values["document-hash"]);
@@ -272,6 +275,6 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
     },
     policy,
   );
-  printReport({ ...result, ...base }, io, values.json);
+  print({ ...result, ...base });
   return EXIT_BY_RESULT[result.result];
 }
