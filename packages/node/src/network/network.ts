@@ -34,8 +34,12 @@ import { Reconnector } from "./reconnector.ts";
  * and with a handful of members a fan-out of direct sends is cheap. Gossip (`publish`) suits what
  * every node should see and anyone may pass on, such as certificate shares and heads. `request`
  * opens a stream per exchange, so a large catch-up answer never holds up consensus messages.
+ *
+ * A message over its size bound makes `send`, `broadcast`, `request` and `publish` throw
+ * FrameError `FRAME_TOO_LARGE`: that is the caller's fault, not a condition of the network.
  */
 export interface Network extends PeerTransport {
+  /** Listens and dials the other members. A network starts once: after `stop()`, create a new one. */
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Addresses this node listens on, ports resolved, with its `/p2p/` id. */
@@ -347,6 +351,12 @@ class Libp2pNetwork implements Network {
   #receive(stream: Stream, connection: Connection): void {
     const from = connection.remotePeer.toString();
     const decoder = new FrameDecoder(this.#options.maxMessageBytes);
+    // Nothing is written this way: once the sender is done, the stream is done and frees its slot.
+    stream.addEventListener("remoteCloseWrite", () => {
+      stream
+        .close()
+        .catch((error: unknown) => this.#log.debug("closing message stream failed", { from, error }));
+    });
     stream.addEventListener("message", (event) => {
       let frames: Uint8Array[];
       try {

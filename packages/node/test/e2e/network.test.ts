@@ -2,6 +2,7 @@ import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { Libp2p } from "@libp2p/interface";
 import { multiaddr } from "@multiformats/multiaddr";
 import { afterEach, describe, expect, it } from "vitest";
+import { encodeFrame } from "../../src/network/frame.ts";
 import { protocolIds, RequestError } from "../../src/network/index.ts";
 import {
   fullyConnected,
@@ -165,6 +166,23 @@ describe("libp2p network admission", () => {
     b.network.send(a.member.id, utf8("still here"));
     await waitFor("delivery from a good member", () => inboxA.texts(b.member.id).length === 1);
     expect(inboxA.texts(members[2].id)).toEqual([]);
+  });
+
+  it("frees a message stream's slot when its sender closes it, so a sender may open one after another", async () => {
+    const members = await testMembers(3);
+    const a = await startNode(members[0], members);
+    running.push(a);
+    const sender = await rawNode(members[2].key, members[2].address);
+    rawNodes.push(sender);
+    const inbox = new Inbox(a.network);
+    for (let i = 0; i < 4; i++) {
+      const stream = await sender.dialProtocol(dialAddress(a.member), PROTOCOLS.consensus);
+      stream.send(encodeFrame(utf8(`stream ${i}`)));
+      await stream.close();
+      await waitFor("the stream closed at both ends", () => stream.status === "closed");
+    }
+    await waitFor("every message", () => inbox.messages.length === 4);
+    expect(inbox.texts(members[2].id)).toEqual(["stream 0", "stream 1", "stream 2", "stream 3"]);
   });
 
   it("disconnects and refuses a member once its offences reach the graylist threshold", async () => {
