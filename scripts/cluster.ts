@@ -1,0 +1,138 @@
+/**
+ * `npm start` / `npm run cluster`: a Tempel cluster on loopback, one OS process per node, until Ctrl-C.
+ * The first run sets it up (keys, genesis, a demo agency); later runs reuse the data and the calendar.
+ */
+import { basename, dirname, relative, resolve } from "node:path";
+import { EXIT_FAILURE, EXIT_OK, integerFlag, parseFlags, runScript, stringFlag } from "./common/cli.ts";
+import { logDir, MAX_NODES } from "./common/cluster-setup.ts";
+import { LocalCluster, START_TIMEOUT_MS } from "./common/local-cluster.ts";
+import type { ManagedProcess } from "./common/managed-process.ts";
+import { DEFAULT_DATA_DIR } from "./common/paths.ts";
+import { PROMETHEUS_PORT, prometheusInstalled, startPrometheus } from "./common/prometheus.ts";
+
+const HELP = `Usage: npm run cluster -- [options]     (npm start: the same with the defaults)
+
+Runs a local Tempel cluster on 127.0.0.1, each node its own process, until Ctrl-C. The first run
+creates everything (node keys and certificates, the genesis, a demo agency); later runs reuse the
+data, so the calendar continues. While it runs, <data>/cluster.json describes it for the tempel CLI
+and the load and chaos scripts.
+
+Options:
+  --nodes N          number of nodes (default 3; fixed once set up)
+  --base-port P      node i serves HTTP on P+i-1 and libp2p on P+1000+i-1 (default 3131)
+  --data DIR         data folder (default .tempel in the repository)
+  --fresh            delete an existing setup in DIR first (its calendar is lost)
+  --prometheus       also run Prometheus (when installed) scraping the nodes, on port ${PROMETHEUS_PORT}
+
+Exit codes: 0 stopped cleanly, 1 a node failed (to start, or to stop), 2 usage.
+`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const values = parseFlags(
+    argv,
+    {
+      nodes: { type: "string" },
+      "base-port": { type: "string" },
+      data: { type: "string" },
+      fresh: { type: "boolean" },
+      prometheus: { type: "boolean" },
+    },
+    HELP,
+  );
+  if (values === undefined) return EXIT_OK;
+  const dataDir = resolve(stringFlag(values, "data") ?? DEFAULT_DATA_DIR);
+  const nodes = integerFlag(values, "nodes", { min: 1, max: MAX_NODES });
+  const basePort = integerFlag(values, "base-port", { min: 1024, max: 65_535 });
+  const cluster = await LocalCluster.prepare({
+    dataDir,
+    ...(nodes !== undefined && { nodes }),
+    ...(basePort !== undefined && { basePort }),
+    fresh: values.fresh === true,
+  });
+  let stopping: Promise<number> | undefined;
+  let prometheus: ManagedProcess | undefined;
+  const stop = (): Promise<number> => {
+    stopping ??= (async () => {
+      process.stdout.write("\nstopping the nodes…\n");
+      await prometheus?.stop(5_000);
+      const report = await cluster.stop();
+      for (const name of report.forced)
+        process.stdout.write(`  ${name} did not stop in time and was killed\n`);
+      for (const name of report.failed) process.stdout.write(`  ${name} exited with an error; see its log\n`);
+      process.stdout.write("stopped\n");
+      return report.forced.length + report.failed.length === 0 ? EXIT_OK : EXIT_FAILURE;
+    })();
+    return stopping;
+  };
+  const stopped = new Promise<number>((resolve) => {
+    const onSignal = () => {
+      // A second Ctrl-C while stopping: do not wait for the nodes any longer.
+      process.once("SIGINT", () => process.exit(EXIT_FAILURE));
+      stop().then(resolve);
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+  });
+
+  process.stdout.write(`starting ${cluster.nodes.length} node(s) from ${dataDir}…\n`);
+  await cluster.start();
+  for (const node of cluster.nodes) {
+    node.process.exited.then((exit) => {
+      if (stopping === undefined) {
+        process.stdout.write(
+          `${node.setup.name} exited (${exit.signal ?? `code ${exit.code}`}); see ${node.process.logFile}\n`,
+        );
+      }
+    });
+  }
+  try {
+    await cluster.waitReady(START_TIMEOUT_MS);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  let prometheusLine = "";
+  if (values.prometheus === true) {
+    if (prometheusInstalled()) {
+      prometheus = await startPrometheus(cluster.description(), dataDir, `${logDir(dataDir)}/prometheus.log`);
+      prometheusLine = `Prometheus:  http://127.0.0.1:${PROMETHEUS_PORT} (alert rules: deploy/prometheus/rules.yml)\n`;
+    } else {
+      prometheusLine = "Prometheus:  not installed (Debian: apt-get install prometheus), not started\n";
+    }
+  }
+  process.stdout.write(banner(cluster) + prometheusLine + "\nCtrl-C stops all nodes.\n");
+  return stopped;
+}
+
+function banner(cluster: LocalCluster): string {
+  const shown = (path: string) => {
+    const near = relative(process.cwd(), path);
+    return near === "" || near.startsWith("..") ? path : near;
+  };
+  const { agency, dataDir } = cluster.setup;
+  const nodes = cluster.nodes.map((node) => `  ${node.setup.name}  ${node.apiUrl}  ${node.setup.id}`);
+  return [
+    "",
+    `Tempel cluster of ${cluster.nodes.length} node(s) is up. Each node serves the KSI aggregator`,
+    "(/ksi/aggregator), the extender (/ksi/extender), the JSON API (/v1/) and /metrics:",
+    ...nodes,
+    `Agency:      login id "${agency.loginId}", HMAC key "${agency.key}"`,
+    `Described:   ${shown(cluster.clusterFile)}    Logs: ${shown(logDir(dataDir))}/`,
+    `Sign a file: ${signCommand(cluster)}`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * `tempel` finds the cluster by looking for `.tempel/cluster.json` from the cwd upwards; for a data
+ * folder it cannot find that way, the command names an endpoint and the agency itself.
+ */
+function signCommand(cluster: LocalCluster): string {
+  const { dataDir, agency } = cluster.setup;
+  const found =
+    basename(dataDir) === ".tempel" && !relative(dirname(dataDir), process.cwd()).startsWith("..");
+  if (found) return "npx tempel sign README.md";
+  return `npx tempel sign README.md --endpoint ${cluster.nodes[0]!.apiUrl} --login ${agency.loginId} --key ${agency.key}`;
+}
+
+runScript("cluster", () => main(process.argv.slice(2)));

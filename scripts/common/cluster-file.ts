@@ -1,0 +1,116 @@
+import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { TempelError } from "@tempel/proto";
+
+/**
+ * `.tempel/cluster.json`: the running local cluster as the CLI, the scripts and outside checks see
+ * it. A stable contract — fields are added, never renamed:
+ * `{"genesis", "nodes": [{"id", "pid", "api", "ksi": {"aggregator", "extender"}, "metrics"}],
+ *   "agency": {"loginId", "key"}, "publications"}`.
+ */
+export interface ClusterNodeEntry {
+  /** libp2p peer id, as in the genesis. */
+  readonly id: string;
+  /** The node's OS process: killing it is a real crash. */
+  readonly pid: number;
+  /** Base URL of the JSON API (`/v1/…`). */
+  readonly api: string;
+  readonly ksi: { readonly aggregator: string; readonly extender: string };
+  readonly metrics: string;
+}
+
+export interface ClusterDescription {
+  /** Absolute path of the genesis file every node runs with. */
+  readonly genesis: string;
+  readonly nodes: readonly ClusterNodeEntry[];
+  /** The demo agency every node accepts. */
+  readonly agency: { readonly loginId: string; readonly key: string };
+  /** URL of the cluster's publications file; null while the nodes serve none. */
+  readonly publications: string | null;
+}
+
+export class ClusterFileError extends TempelError {}
+
+const MAX_CLUSTER_FILE_BYTES = 1024 * 1024;
+const MAX_NODES = 64;
+
+/** Write atomically: a reader never sees half a file. */
+export function writeClusterFile(file: string, cluster: ClusterDescription): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, JSON.stringify(cluster, null, 2) + "\n", { mode: 0o600 });
+  renameSync(temporary, file);
+}
+
+export function readClusterFile(file: string): ClusterDescription {
+  let text: string;
+  try {
+    if (statSync(file).size > MAX_CLUSTER_FILE_BYTES)
+      throw new Error(`larger than ${MAX_CLUSTER_FILE_BYTES} bytes`);
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new ClusterFileError(
+      "CLUSTER_FILE",
+      `cannot read ${file}: ${(error as Error).message} (is the cluster running? npm start)`,
+    );
+  }
+  try {
+    return parseCluster(JSON.parse(text));
+  } catch (error) {
+    throw new ClusterFileError(
+      "CLUSTER_FILE",
+      `${file} is not a cluster description: ${(error as Error).message}`,
+    );
+  }
+}
+
+function parseCluster(json: unknown): ClusterDescription {
+  const root = object(json, ["genesis", "nodes", "agency", "publications"], "cluster");
+  if (!Array.isArray(root.nodes) || root.nodes.length === 0 || root.nodes.length > MAX_NODES) {
+    throw new Error(`"nodes" must list 1..${MAX_NODES} nodes`);
+  }
+  const agency = object(root.agency, ["loginId", "key"], "agency");
+  return {
+    genesis: text(root.genesis, "genesis"),
+    nodes: root.nodes.map((entry: unknown, i) => {
+      const node = object(entry, ["id", "pid", "api", "ksi", "metrics"], `nodes[${i}]`);
+      const ksi = object(node.ksi, ["aggregator", "extender"], `nodes[${i}].ksi`);
+      if (typeof node.pid !== "number" || !Number.isSafeInteger(node.pid) || node.pid < 1) {
+        throw new Error(`nodes[${i}].pid must be a process id`);
+      }
+      return {
+        id: text(node.id, `nodes[${i}].id`),
+        pid: node.pid,
+        api: url(node.api, `nodes[${i}].api`),
+        ksi: {
+          aggregator: url(ksi.aggregator, `nodes[${i}].ksi.aggregator`),
+          extender: url(ksi.extender, `nodes[${i}].ksi.extender`),
+        },
+        metrics: url(node.metrics, `nodes[${i}].metrics`),
+      };
+    }),
+    agency: { loginId: text(agency.loginId, "agency.loginId"), key: text(agency.key, "agency.key") },
+    publications: root.publications === null ? null : url(root.publications, "publications"),
+  };
+}
+
+function object(json: unknown, keys: readonly string[], where: string): Record<string, unknown> {
+  if (typeof json !== "object" || json === null || Array.isArray(json))
+    throw new Error(`${where} must be an object`);
+  for (const key of keys) if (!(key in json)) throw new Error(`${where} lacks "${key}"`);
+  for (const key of Object.keys(json))
+    if (!keys.includes(key)) throw new Error(`${where} has an unknown "${key}"`);
+  return json as Record<string, unknown>;
+}
+
+function text(value: unknown, where: string): string {
+  if (typeof value !== "string" || value.length === 0 || value.length > 4096) {
+    throw new Error(`${where} must be a non-empty string`);
+  }
+  return value;
+}
+
+function url(value: unknown, where: string): string {
+  const checked = text(value, where);
+  const protocol = URL.canParse(checked) ? new URL(checked).protocol : "";
+  if (protocol !== "http:" && protocol !== "https:") throw new Error(`${where} must be an http(s) URL`);
+  return checked;
+}

@@ -1,0 +1,256 @@
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { TempelError } from "@tempel/proto";
+import { loadGenesis } from "../../packages/node/src/genesis/genesis.ts";
+import { UsageError } from "./cli.ts";
+import { readClusterFile } from "./cluster-file.ts";
+import { CLUSTER_FILE_NAME, NODE_CLI } from "./paths.ts";
+
+/**
+ * The files of a local cluster, made once with the node's own commands (`tempel-node init` per node,
+ * `tempel-node genesis` over them) and reused on every later start, so the calendar survives restarts.
+ *
+ *   <data>/setup.json        what was set up (written last: its presence means the setup is complete)
+ *   <data>/genesis.json      the cluster's genesis (a one-node cluster uses node-1/genesis.json)
+ *   <data>/node-<i>/         node i's data folder (keys, certificate, config, LevelDB)
+ *   <data>/logs/node-<i>.log node i's log
+ */
+export interface SetupNode {
+  /** `node-<i>`, 1-based. */
+  readonly name: string;
+  readonly dir: string;
+  readonly configFile: string;
+  readonly apiPort: number;
+  readonly p2pPort: number;
+  /** libp2p peer id. */
+  readonly id: string;
+}
+
+export interface ClusterSetup {
+  readonly dataDir: string;
+  readonly basePort: number;
+  readonly genesisFile: string;
+  readonly agency: { readonly loginId: string; readonly key: string };
+  readonly nodes: readonly SetupNode[];
+}
+
+export interface SetupOptions {
+  readonly dataDir: string;
+  /** Absent: as set up before, or the defaults for a new setup. */
+  readonly nodes?: number;
+  readonly basePort?: number;
+  /** Delete an existing setup first. */
+  readonly fresh: boolean;
+}
+
+export class SetupError extends TempelError {}
+
+export const DEFAULT_NODES = 3;
+export const DEFAULT_BASE_PORT = 3131;
+/** Node i (0-based) serves HTTP on basePort + i and libp2p on basePort + P2P_PORT_OFFSET + i. */
+export const P2P_PORT_OFFSET = 1000;
+export const MAX_NODES = 64;
+const DEMO_LOGIN_ID = "demo";
+const SETUP_FILE = "setup.json";
+const SETUP_VERSION = 1;
+/** What a setup may contain; `--fresh` deletes nothing else. */
+const OWNED = /^(node-\d+|logs|prometheus|setup\.json|genesis\.json|cluster\.json)$/;
+
+const run = promisify(execFile);
+
+export function logDir(dataDir: string): string {
+  return join(dataDir, "logs");
+}
+
+export async function prepareCluster(options: SetupOptions): Promise<ClusterSetup> {
+  const { dataDir } = options;
+  refuseWhileRunning(dataDir);
+  if (options.fresh) removeSetup(dataDir);
+  const existing = readSetup(dataDir);
+  if (existing !== undefined) {
+    const differs =
+      (options.nodes !== undefined && options.nodes !== existing.nodes.length) ||
+      (options.basePort !== undefined && options.basePort !== existing.basePort);
+    if (differs) {
+      throw new UsageError(
+        `${dataDir} holds a ${existing.nodes.length}-node cluster on base port ${existing.basePort}; ` +
+          "start it as it is, or add --fresh to replace it (its calendar is lost)",
+      );
+    }
+    return existing;
+  }
+  if (existsSync(dataDir) && readdirSync(dataDir).some((name) => name.startsWith("node-"))) {
+    throw new SetupError(
+      "SETUP_INCOMPLETE",
+      `${dataDir} holds an unfinished setup (no ${SETUP_FILE}); start again with --fresh`,
+    );
+  }
+  return createSetup(dataDir, options.nodes ?? DEFAULT_NODES, options.basePort ?? DEFAULT_BASE_PORT);
+}
+
+/** The processes a cluster file names that are still alive: a cluster from this folder is running. */
+export function runningPids(dataDir: string): number[] {
+  const file = join(dataDir, CLUSTER_FILE_NAME);
+  if (!existsSync(file)) return [];
+  let pids: number[];
+  try {
+    pids = readClusterFile(file).nodes.map((node) => node.pid);
+  } catch {
+    return [];
+  }
+  return pids.filter((pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === "EPERM";
+    }
+  });
+}
+
+function refuseWhileRunning(dataDir: string): void {
+  const pids = runningPids(dataDir);
+  if (pids.length > 0) {
+    throw new SetupError(
+      "CLUSTER_RUNNING",
+      `a cluster from ${dataDir} is running (pids ${pids.join(", ")}); stop it first ` +
+        `(or delete ${join(dataDir, CLUSTER_FILE_NAME)} if those processes are not its nodes)`,
+    );
+  }
+}
+
+function removeSetup(dataDir: string): void {
+  if (!existsSync(dataDir)) return;
+  const foreign = readdirSync(dataDir).filter((name) => !OWNED.test(name));
+  if (foreign.length > 0) {
+    throw new UsageError(
+      `--fresh would delete ${dataDir}, which holds files a cluster setup does not make (${foreign.slice(0, 3).join(", ")}); ` +
+        "choose another --data folder",
+    );
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+async function createSetup(dataDir: string, count: number, basePort: number): Promise<ClusterSetup> {
+  if (basePort + P2P_PORT_OFFSET + count - 1 > 65_535) {
+    throw new UsageError(`--base-port ${basePort} leaves no room for ${count} nodes' libp2p ports`);
+  }
+  mkdirSync(logDir(dataDir), { recursive: true, mode: 0o700 });
+  const planned = Array.from({ length: count }, (_, i) => ({
+    name: `node-${i + 1}`,
+    dir: join(dataDir, `node-${i + 1}`),
+    apiPort: basePort + i,
+    p2pPort: basePort + P2P_PORT_OFFSET + i,
+  }));
+  // Key generation is the slow part of init; the nodes' inits are independent.
+  await Promise.all(
+    planned.map((node) =>
+      tempelNode([
+        "init",
+        "--data",
+        node.dir,
+        "--api-port",
+        String(node.apiPort),
+        "--p2p",
+        `/ip4/127.0.0.1/tcp/${node.p2pPort}`,
+      ]),
+    ),
+  );
+  const stored: StoredSetup = {
+    version: SETUP_VERSION,
+    basePort,
+    genesis: count === 1 ? join("node-1", "genesis.json") : "genesis.json",
+    agency: { loginId: DEMO_LOGIN_ID, key: randomBytes(24).toString("base64url") },
+    nodes: planned.map((node) => ({
+      name: node.name,
+      apiPort: node.apiPort,
+      p2pPort: node.p2pPort,
+      id: loadGenesis(join(node.dir, "genesis.json")).members[0]!.id,
+    })),
+  };
+  const setup = withPaths(dataDir, stored);
+  if (count > 1) {
+    await tempelNode([
+      "genesis",
+      "--out",
+      setup.genesisFile,
+      ...setup.nodes.flatMap((node) => ["--member", node.dir]),
+    ]);
+  }
+  for (const node of setup.nodes) setAgencies(node.configFile, [setup.agency]);
+  writeFileSync(join(dataDir, SETUP_FILE), JSON.stringify(stored, null, 2) + "\n", { mode: 0o600 });
+  return setup;
+}
+
+/** setup.json: names relative to the data folder, so a moved folder still works. */
+interface StoredSetup {
+  readonly version: number;
+  readonly basePort: number;
+  readonly genesis: string;
+  readonly agency: { readonly loginId: string; readonly key: string };
+  readonly nodes: readonly Omit<SetupNode, "dir" | "configFile">[];
+}
+
+function withPaths(dataDir: string, stored: StoredSetup): ClusterSetup {
+  return {
+    dataDir,
+    basePort: stored.basePort,
+    genesisFile: join(dataDir, stored.genesis),
+    agency: stored.agency,
+    nodes: stored.nodes.map((node) => ({
+      ...node,
+      dir: join(dataDir, node.name),
+      configFile: join(dataDir, node.name, "config.json"),
+    })),
+  };
+}
+
+/** Agencies live in each node's config file (the node reads them nowhere else); every node gets the same. */
+function setAgencies(configFile: string, agencies: readonly { loginId: string; key: string }[]): void {
+  const config = JSON.parse(readFileSync(configFile, "utf8")) as Record<string, unknown>;
+  writeFileSync(configFile, JSON.stringify({ ...config, agencies }, null, 2) + "\n", { mode: 0o600 });
+}
+
+function readSetup(dataDir: string): ClusterSetup | undefined {
+  const file = join(dataDir, SETUP_FILE);
+  if (!existsSync(file)) return undefined;
+  const stored = JSON.parse(readFileSync(file, "utf8")) as StoredSetup;
+  const sound =
+    stored.version === SETUP_VERSION &&
+    Number.isSafeInteger(stored.basePort) &&
+    typeof stored.genesis === "string" &&
+    typeof stored.agency?.loginId === "string" &&
+    typeof stored.agency?.key === "string" &&
+    Array.isArray(stored.nodes) &&
+    stored.nodes.length > 0 &&
+    stored.nodes.length <= MAX_NODES &&
+    stored.nodes.every(
+      (node) =>
+        /^node-\d+$/.test(node.name) &&
+        typeof node.id === "string" &&
+        Number.isSafeInteger(node.apiPort) &&
+        Number.isSafeInteger(node.p2pPort),
+    );
+  if (!sound) {
+    throw new SetupError(
+      "SETUP_INVALID",
+      `${file} is not a setup this script can use; start again with --fresh`,
+    );
+  }
+  return withPaths(dataDir, stored);
+}
+
+async function tempelNode(args: readonly string[]): Promise<string> {
+  try {
+    return (await run(process.execPath, [NODE_CLI, ...args], { encoding: "utf8" })).stdout;
+  } catch (error) {
+    const { stderr, stdout } = error as { stderr?: string; stdout?: string };
+    throw new SetupError(
+      "TEMPEL_NODE_FAILED",
+      `tempel-node ${args.join(" ")} failed:\n${(stderr || stdout || (error as Error).message).trim()}`,
+    );
+  }
+}

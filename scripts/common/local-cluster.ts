@@ -1,0 +1,191 @@
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { TempelError } from "@tempel/proto";
+import { type ClusterDescription, writeClusterFile } from "./cluster-file.ts";
+import {
+  type ClusterSetup,
+  logDir,
+  prepareCluster,
+  type SetupNode,
+  type SetupOptions,
+} from "./cluster-setup.ts";
+import { ManagedProcess } from "./managed-process.ts";
+import { type NodeStatus, nodeStatus } from "./node-api.ts";
+import { CLUSTER_FILE_NAME, NODE_CLI } from "./paths.ts";
+
+export interface ClusterNode {
+  readonly setup: SetupNode;
+  readonly apiUrl: string;
+  readonly process: ManagedProcess;
+}
+
+export interface StopReport {
+  /** Nodes that did not exit within the timeout after SIGTERM and were killed. */
+  readonly forced: readonly string[];
+  /** Nodes that exited with an error status. */
+  readonly failed: readonly string[];
+}
+
+export class ClusterError extends TempelError {}
+
+/** A node needs a few seconds to open its store and check it; a busy 2-core machine needs more. */
+export const START_TIMEOUT_MS = 90_000;
+/** The node lets a round finish for up to 5 s when stopping; then it closes its network and store. */
+export const STOP_TIMEOUT_MS = 15_000;
+const STATUS_TIMEOUT_MS = 2_000;
+
+/**
+ * A local cluster: one `tempel-node` process per member, started from a setup (see cluster-setup.ts),
+ * described in `<data>/cluster.json` while it runs. The chaos script kills, freezes and restarts
+ * single nodes through it.
+ */
+export class LocalCluster {
+  readonly setup: ClusterSetup;
+  readonly nodes: readonly ClusterNode[];
+  readonly clusterFile: string;
+
+  private constructor(setup: ClusterSetup) {
+    this.setup = setup;
+    this.clusterFile = join(setup.dataDir, CLUSTER_FILE_NAME);
+    this.nodes = setup.nodes.map((node) => {
+      const apiUrl = `http://127.0.0.1:${node.apiPort}`;
+      return {
+        setup: node,
+        apiUrl,
+        process: new ManagedProcess(
+          node.name,
+          join(logDir(setup.dataDir), `${node.name}.log`),
+          `${apiUrl}/healthz`,
+        ),
+      };
+    });
+  }
+
+  static async prepare(options: SetupOptions): Promise<LocalCluster> {
+    return new LocalCluster(await prepareCluster(options));
+  }
+
+  /** Start every node; if one cannot start, stop the others and fail with its log. */
+  async start(): Promise<void> {
+    // The nodes are in their own process groups: if this script dies of an error, take them along.
+    process.once("exit", () => {
+      for (const node of this.nodes) node.process.killNow();
+    });
+    const started = await Promise.allSettled(this.nodes.map((node) => this.#launch(node, [])));
+    const failure = started.find((result) => result.status === "rejected");
+    if (failure !== undefined) {
+      await this.stop();
+      throw failure.reason;
+    }
+    this.#describe();
+  }
+
+  /** Start one stopped node again; `extraArgs` are `tempel-node start` settings for this run only. */
+  async restart(index: number, extraArgs: readonly string[] = []): Promise<void> {
+    await this.#launch(this.nodes[index]!, extraArgs);
+    this.#describe();
+  }
+
+  /** Wait until every node says it is ready to sign (it has caught up and knows a leader). */
+  async waitReady(
+    timeoutMs: number,
+    indexes: readonly number[] = this.nodes.map((_, i) => i),
+  ): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const waiting = new Set(indexes);
+    while (waiting.size > 0) {
+      for (const index of [...waiting]) {
+        const node = this.nodes[index]!;
+        if (!node.process.running) {
+          throw new ClusterError(
+            "NODE_EXITED",
+            `${node.setup.name} exited; last lines of ${node.process.logFile}:\n${node.process.logTail()}`,
+          );
+        }
+        if ((await this.status(index))?.ready === true) waiting.delete(index);
+      }
+      if (waiting.size === 0) return;
+      if (Date.now() > deadline) {
+        const names = [...waiting].map((i) => this.nodes[i]!.setup.name);
+        throw new ClusterError(
+          "NOT_READY",
+          `${names.join(", ")} not ready after ${timeoutMs / 1000} s; see the logs in ${logDir(this.setup.dataDir)}`,
+        );
+      }
+      await sleep(250);
+    }
+  }
+
+  /** The node's status, or undefined when it does not answer (down, frozen, partitioned from us). */
+  async status(index: number): Promise<NodeStatus | undefined> {
+    try {
+      return await nodeStatus(this.nodes[index]!.apiUrl, STATUS_TIMEOUT_MS);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The index of the node the answering nodes follow, if they agree on one. */
+  async leader(): Promise<number | undefined> {
+    const statuses = await Promise.all(this.nodes.map((_, i) => this.status(i)));
+    const leaders = new Set(statuses.flatMap((s) => (s?.leaderId === undefined ? [] : [s.leaderId])));
+    if (leaders.size !== 1) return undefined;
+    const [leaderId] = leaders;
+    const index = this.nodes.findIndex((node) => node.setup.id === leaderId);
+    return index < 0 ? undefined : index;
+  }
+
+  /** SIGTERM every node, SIGKILL those still running after the timeout; the cluster file goes. */
+  async stop(): Promise<StopReport> {
+    const forced: string[] = [];
+    const failed: string[] = [];
+    await Promise.all(
+      this.nodes.map(async (node) => {
+        if (!node.process.running) return;
+        const exit = await node.process.stop(STOP_TIMEOUT_MS);
+        if (exit.forced) forced.push(node.setup.name);
+        else if (exit.code !== 0) failed.push(node.setup.name);
+        node.process.note({ msg: "stopped by the cluster script", ...exit });
+      }),
+    );
+    rmSync(this.clusterFile, { force: true });
+    return { forced, failed };
+  }
+
+  description(): ClusterDescription {
+    return {
+      genesis: this.setup.genesisFile,
+      nodes: this.nodes.map((node) => ({
+        id: node.setup.id,
+        pid: node.process.pid!,
+        api: node.apiUrl,
+        ksi: { aggregator: `${node.apiUrl}/ksi/aggregator`, extender: `${node.apiUrl}/ksi/extender` },
+        metrics: `${node.apiUrl}/metrics`,
+      })),
+      agency: this.setup.agency,
+      // The nodes serve no publications file yet.
+      publications: null,
+    };
+  }
+
+  #launch(node: ClusterNode, extraArgs: readonly string[]): Promise<void> {
+    return node.process.start(
+      process.execPath,
+      [
+        NODE_CLI,
+        "start",
+        "--config",
+        node.setup.configFile,
+        "--genesis-file",
+        this.setup.genesisFile,
+        ...extraArgs,
+      ],
+      START_TIMEOUT_MS,
+    );
+  }
+
+  #describe(): void {
+    writeClusterFile(this.clusterFile, this.description());
+  }
+}
