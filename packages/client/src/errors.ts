@@ -37,3 +37,13 @@ export class AbortedError extends TempelError {
     super("ABORTED", reason instanceof Error ? reason.message : "the operation was aborted");
   }
 }
+
+/** What was asked for does not exist yet (e.g. no publication after the signing second); try later. */
+export class NotYetAvailableError extends TempelError {}
+
+/** The client was given options it cannot work with; the message names the option. */
+export class OptionsError extends TempelError {
+  constructor(message: string) {
+    super("OPTIONS", message);
+  }
+}

@@ -1,0 +1,25 @@
+export type { CalendarHead, CertifiedRoot } from "./cluster/calendar-head.ts";
+export type { MemberStatus, NodeStatus, NodeStatusReport } from "./cluster/node-status.ts";
+export {
+  AbortedError,
+  NetworkError,
+  NotYetAvailableError,
+  OptionsError,
+  ProtocolError,
+  ServiceError,
+  VerificationError,
+} from "./errors.ts";
+export { clientDefaults, type TempelClientOptions } from "./options.ts";
+export { Signature, type SignatureVerifier } from "./signature.ts";
+export type { SignInput } from "./signing/sign-input.ts";
+export { type SignManyOptions, signManyDefaults } from "./signing/sign-many.ts";
+export {
+  type ExtendOptions,
+  type ExtendTarget,
+  type SignOptions,
+  TempelClient,
+} from "./tempel-client.ts";
+export { endpointPoolDefaults } from "./transport/endpoint-pool.ts";
+export { quorumTrustFromGenesis } from "./trust/genesis.ts";
+export type { TrustOptions } from "./trust/trust-options.ts";
+export { POLICIES, type PolicyName, type VerifyOptions } from "./verification/verify.ts";

@@ -1,0 +1,77 @@
+import {
+  DEFAULT_HMAC_ALGORITHM,
+  HashAlgorithm,
+  hashAlgorithm,
+  isDeprecatedAt,
+  MAX_LOGIN_ID_BYTES,
+  TempelError,
+} from "@tempel/proto";
+import { OptionsError } from "./errors.ts";
+import type { AgencyCredentials } from "./transport/ksi-channel.ts";
+import type { TrustOptions } from "./trust/trust-options.ts";
+
+export interface TempelClientOptions {
+  /** Base URLs of the cluster's nodes, e.g. http://127.0.0.1:3131. */
+  readonly endpoints: readonly string[];
+  /**
+   * The agency as the nodes' configuration names it. A text key is used as its UTF-8 bytes, as KSI
+   * clients and Tempel nodes derive the HMAC key from the configured secret.
+   */
+  readonly agency: { readonly loginId: string; readonly key: string | Uint8Array };
+  readonly trust?: TrustOptions;
+  /** Per-attempt timeout; a signing request waits for the end of its round (about a second). */
+  readonly timeoutMs?: number;
+  /** Attempts after the first, spread over the endpoints. */
+  readonly retries?: number;
+  /** Ask a second node when the first has not answered by then; off by default. */
+  readonly hedgeAfterMs?: number;
+  readonly backoffMs?: number;
+  /** How long a failed node is skipped. */
+  readonly quarantineMs?: number;
+  /** KSI id of the hash algorithm data is hashed with (default SHA-256); see HashAlgorithm. */
+  readonly hashAlgorithm?: number;
+  /** KSI id of the PDU HMAC algorithm (default SHA-256). */
+  readonly hmacAlgorithm?: number;
+  /** How long a fetched publications file is used before it is fetched again (default 1 hour). */
+  readonly publicationsTtlMs?: number;
+  readonly fetch?: typeof globalThis.fetch;
+}
+
+export const clientDefaults = {
+  hashAlgorithm: HashAlgorithm.SHA2_256,
+  hmacAlgorithm: DEFAULT_HMAC_ALGORITHM,
+  publicationsTtlMs: 3_600_000,
+} as const;
+
+/** A KSI hash algorithm this build computes and that is not deprecated for new signatures. */
+export function usableAlgorithm(id: number, option: string): number {
+  try {
+    const info = hashAlgorithm(id);
+    if (!info.implemented || isDeprecatedAt(info, Math.floor(Date.now() / 1000))) {
+      throw new OptionsError(`${option}: ${info.name} cannot be used for new signatures`);
+    }
+    return id;
+  } catch (error) {
+    if (error instanceof OptionsError || !(error instanceof TempelError)) throw error;
+    throw new OptionsError(`${option}: ${error.message}`);
+  }
+}
+
+export function checkEndpoints(endpoints: readonly string[]): void {
+  for (const endpoint of endpoints) {
+    const url = URL.parse(endpoint);
+    if (url === null || (url.protocol !== "http:" && url.protocol !== "https:")) {
+      throw new OptionsError(`endpoint ${endpoint} is not an http(s) URL`);
+    }
+  }
+}
+
+export function agencyCredentials(agency: TempelClientOptions["agency"]): AgencyCredentials {
+  const loginIdBytes = new TextEncoder().encode(agency.loginId).length;
+  if (loginIdBytes === 0 || loginIdBytes > MAX_LOGIN_ID_BYTES) {
+    throw new OptionsError(`agency.loginId must have 1..${MAX_LOGIN_ID_BYTES} bytes`);
+  }
+  const key = typeof agency.key === "string" ? new TextEncoder().encode(agency.key) : agency.key;
+  if (key.length === 0) throw new OptionsError("agency.key must not be empty");
+  return { loginId: agency.loginId, key };
+}

@@ -1,0 +1,80 @@
+import {
+  type AggregationRequestPayload,
+  type AggregationResponsePayload,
+  AggregatorStatus,
+  decodeAggregationResponsePdu,
+  encodeAggregationRequestPdu,
+  type Imprint,
+  internalPolicy,
+  type KsiSignature,
+  signatureFromAggregationResponse,
+  TempelError,
+  verifySignature,
+} from "@tempel/proto";
+import { ProtocolError } from "../errors.ts";
+import type { KsiChannel, KsiService } from "../transport/ksi-channel.ts";
+
+const aggregator: KsiService<AggregationRequestPayload, AggregationResponsePayload> = {
+  name: "aggregator",
+  path: "/ksi/aggregator",
+  retryableStatuses: new Set([
+    AggregatorStatus.TOO_MANY_REQUESTS,
+    AggregatorStatus.INTERNAL_ERROR,
+    AggregatorStatus.UPSTREAM_ERROR,
+    AggregatorStatus.UPSTREAM_TIMEOUT,
+  ]),
+  encode: (header, request, key, hmacAlgorithm) =>
+    encodeAggregationRequestPdu({ header, requests: [request] }, key, hmacAlgorithm),
+  decode: (bytes) => decodeAggregationResponsePdu(bytes, { maxPayloads: 1 }),
+};
+
+/**
+ * The signature the aggregator answered, accepted only if it is internally consistent and covers
+ * exactly the hash and level that were sent: a node cannot hand out a signature for something else.
+ */
+async function acceptSignature(
+  payload: AggregationResponsePayload,
+  imprint: Imprint,
+  level: number,
+  endpoint: string,
+): Promise<KsiSignature> {
+  let signature: KsiSignature;
+  try {
+    signature = signatureFromAggregationResponse(payload);
+  } catch (error) {
+    if (!(error instanceof TempelError)) throw error;
+    throw new ProtocolError("BAD_SIGNATURE", `${endpoint} answered parts of no signature: ${error.message}`);
+  }
+  const check = await verifySignature(
+    signature,
+    { documentHash: imprint, inputLevel: level },
+    internalPolicy,
+  );
+  if (check.result !== "OK") {
+    throw new ProtocolError(
+      "BAD_SIGNATURE",
+      `${endpoint} answered a signature that does not verify for the hash sent: ${check.code} ${check.message}`,
+    );
+  }
+  return signature;
+}
+
+/** Sign one imprint at `level` (the height of the client's own tree above it, 0 for a plain hash). */
+export function requestSignature(
+  channel: KsiChannel,
+  imprint: Imprint,
+  level: number,
+  signal?: AbortSignal,
+): Promise<KsiSignature> {
+  const request = {
+    requestId: channel.nextRequestId(),
+    requestHash: imprint,
+    ...(level > 0 && { requestLevel: level }),
+  };
+  return channel.exchange(
+    aggregator,
+    request,
+    (payload, endpoint) => acceptSignature(payload, imprint, level, endpoint),
+    signal,
+  );
+}

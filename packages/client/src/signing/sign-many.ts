@@ -1,0 +1,88 @@
+import type { Imprint, KsiSignature } from "@tempel/proto";
+import { AbortedError } from "../errors.ts";
+import type { SignInput } from "./sign-input.ts";
+
+export interface SignManyOptions {
+  /**
+   * Hashes per aggregation request: the client aggregates them into one tree and the cluster signs
+   * its root, so the tree's height plus `level` must stay within the aggregator's maximum level
+   * (20 on a Tempel node). Default 256 (height 8).
+   */
+  readonly batchSize?: number;
+  /** Requests in flight at once. Default 4. */
+  readonly concurrency?: number;
+  /** The level of every input hash in the caller's own tree (0 for plain hashes). */
+  readonly level?: number;
+  readonly signal?: AbortSignal;
+  /** Called as signatures arrive, with how many inputs are signed so far. */
+  readonly onProgress?: (signed: number) => void;
+}
+
+export const signManyDefaults = { batchSize: 256, concurrency: 4 } as const;
+
+/** How one batch gets its signatures, in the order of its imprints. */
+export type BatchSigner = (imprints: readonly Imprint[], signal: AbortSignal) => Promise<KsiSignature[]>;
+
+/**
+ * Hash the inputs in order and sign them in batches, with up to `concurrency` batches in flight:
+ * reading and hashing go on while earlier batches wait for their round. Signatures come back in input
+ * order. The first failure cancels the batches in flight and is what the call rejects with.
+ */
+export async function signInBatches(
+  inputs: Iterable<SignInput> | AsyncIterable<SignInput>,
+  hash: (input: SignInput, signal: AbortSignal) => Promise<Imprint>,
+  signBatch: BatchSigner,
+  options: SignManyOptions & { readonly batchSize: number; readonly concurrency: number },
+): Promise<KsiSignature[]> {
+  const cancel = new AbortController();
+  const onAbort = () => cancel.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  const signatures: KsiSignature[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  let signed = 0;
+
+  const dispatch = (imprints: Imprint[], first: number) => {
+    const batch = signBatch(imprints, cancel.signal).then(
+      (batchSignatures) => {
+        batchSignatures.forEach((signature, i) => {
+          signatures[first + i] = signature;
+        });
+        signed += batchSignatures.length;
+        options.onProgress?.(signed);
+      },
+      (error: unknown) => {
+        failure ??= error;
+        cancel.abort(error);
+      },
+    );
+    const tracked = batch.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+  };
+
+  try {
+    let batch: Imprint[] = [];
+    let next = 0;
+    for await (const input of inputs) {
+      if (cancel.signal.aborted) break;
+      batch.push(await hash(input, cancel.signal));
+      if (batch.length < options.batchSize) continue;
+      dispatch(batch, next);
+      next += batch.length;
+      batch = [];
+      while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
+    }
+    if (batch.length > 0 && !cancel.signal.aborted) dispatch(batch, next);
+    await Promise.all(inFlight);
+  } catch (error) {
+    // Reading or hashing an input failed: stop the batches in flight before passing the error on.
+    failure ??= error;
+    cancel.abort(error);
+    await Promise.all(inFlight);
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
+  }
+  if (options.signal?.aborted) throw new AbortedError(options.signal.reason);
+  if (failure !== undefined) throw failure;
+  return signatures;
+}

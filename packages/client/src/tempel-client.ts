@@ -1,0 +1,293 @@
+import {
+  AggregationTree,
+  checkQuorumCertificate,
+  type Imprint,
+  type KsiSignature,
+  MAX_AGGREGATION_LEVEL,
+  type PublicationData,
+  type PublicationRecord,
+  type PublicationsFile,
+  TempelError,
+  type VerificationResult,
+} from "@tempel/proto";
+import { type CalendarHead, readCalendarHead } from "./cluster/calendar-head.ts";
+import { type NodeStatusReport, readNodeStatus } from "./cluster/node-status.ts";
+import { AbortedError, NotYetAvailableError, OptionsError, ProtocolError } from "./errors.ts";
+import { extendedSignature, type RootRecords } from "./extending/extended-signature.ts";
+import { requestCalendarChain } from "./extending/extender.ts";
+import {
+  agencyCredentials,
+  checkEndpoints,
+  clientDefaults,
+  type TempelClientOptions,
+  usableAlgorithm,
+} from "./options.ts";
+import { Signature, type SignatureVerifier } from "./signature.ts";
+import { requestSignature } from "./signing/aggregator.ts";
+import { leafSignatures } from "./signing/local-tree.ts";
+import { imprintOf, type SignInput } from "./signing/sign-input.ts";
+import { type SignManyOptions, signInBatches, signManyDefaults } from "./signing/sign-many.ts";
+import { EndpointPool, type EndpointPoolOptions, endpointPoolDefaults } from "./transport/endpoint-pool.ts";
+import { jsonAnswer } from "./transport/json-request.ts";
+import { KsiChannel } from "./transport/ksi-channel.ts";
+import { PublicationsSource } from "./trust/publications-source.ts";
+import { type ResolvedTrust, resolveTrust } from "./trust/trust-options.ts";
+import { type VerifyOptions, verifyKsiSignature } from "./verification/verify.ts";
+
+export interface SignOptions {
+  /** The level of an imprint in the caller's own aggregation tree (0 for a plain hash). */
+  readonly level?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Where to extend a signature to: a Unix second, the newest certified calendar root ("latest"), the
+ * first publication of the cluster's publications file after the signing second ("publication"), or
+ * a given publication (e.g. decoded from a printed publication code).
+ */
+export type ExtendTarget = number | "latest" | "publication" | PublicationData | PublicationRecord;
+
+export interface ExtendOptions {
+  /** Default: "latest". */
+  readonly to?: ExtendTarget;
+  readonly signal?: AbortSignal;
+}
+
+/** The calendar root a signature is to be extended to, and what certifies it. */
+interface ExtensionGoal extends RootRecords {
+  /** Undefined: the newest root the answering node has. */
+  readonly publicationTime?: number;
+}
+
+function checkLevel(level = 0): number {
+  if (!Number.isInteger(level) || level < 0 || level > MAX_AGGREGATION_LEVEL) {
+    throw new OptionsError(`level ${level} is outside 0..${MAX_AGGREGATION_LEVEL}`);
+  }
+  return level;
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new OptionsError(`${name} must be a positive integer`);
+  return value;
+}
+
+/**
+ * The Tempel SDK: signs, extends and verifies KSI signatures with a cluster's nodes, failing over
+ * between them. Every call takes an AbortSignal; failures are typed (NetworkError: no node reachable,
+ * ServiceError: a node refused, with the KSI status; ProtocolError: a node answered wrongly;
+ * VerificationError: a signature contradicts the calendar).
+ */
+export class TempelClient implements SignatureVerifier {
+  readonly #poolOptions: EndpointPoolOptions;
+  readonly #pool: EndpointPool;
+  readonly #channel: KsiChannel;
+  readonly #trust: ResolvedTrust;
+  readonly #publications: PublicationsSource | undefined;
+  readonly #hashAlgorithm: number;
+
+  constructor(options: TempelClientOptions) {
+    checkEndpoints(options.endpoints);
+    this.#poolOptions = {
+      endpoints: options.endpoints,
+      ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+      ...(options.retries !== undefined && { retries: options.retries }),
+      ...(options.hedgeAfterMs !== undefined && { hedgeAfterMs: options.hedgeAfterMs }),
+      ...(options.backoffMs !== undefined && { backoffMs: options.backoffMs }),
+      ...(options.quarantineMs !== undefined && { quarantineMs: options.quarantineMs }),
+      ...(options.fetch !== undefined && { fetch: options.fetch }),
+    };
+    this.#pool = new EndpointPool(this.#poolOptions);
+    this.#hashAlgorithm = usableAlgorithm(
+      options.hashAlgorithm ?? clientDefaults.hashAlgorithm,
+      "hashAlgorithm",
+    );
+    this.#channel = new KsiChannel(
+      this.#pool,
+      agencyCredentials(options.agency),
+      usableAlgorithm(options.hmacAlgorithm ?? clientDefaults.hmacAlgorithm, "hmacAlgorithm"),
+    );
+    this.#trust = resolveTrust(options.trust);
+    const publications = this.#trust.publications;
+    this.#publications =
+      publications === undefined
+        ? undefined
+        : new PublicationsSource({
+            ...publications,
+            timeoutMs: options.timeoutMs ?? endpointPoolDefaults.timeoutMs,
+            ttlMs: options.publicationsTtlMs ?? clientDefaults.publicationsTtlMs,
+            fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+            now: Date.now,
+          });
+  }
+
+  /** Hash `input` here and have the cluster sign the hash. */
+  async sign(input: SignInput, options: SignOptions = {}): Promise<Signature> {
+    const level = checkLevel(options.level);
+    const imprint = await imprintOf(input, this.#hashAlgorithm, options.signal);
+    return this.#bound(await requestSignature(this.#channel, imprint, level, options.signal));
+  }
+
+  /**
+   * Sign many inputs: each batch of `batchSize` hashes is aggregated here into one tree whose root
+   * the cluster signs, and `concurrency` batches are in flight at once. Signatures come back in input
+   * order; the first failure cancels the rest.
+   */
+  async signMany(
+    inputs: Iterable<SignInput> | AsyncIterable<SignInput>,
+    options: SignManyOptions = {},
+  ): Promise<Signature[]> {
+    const level = checkLevel(options.level);
+    const batchSize = positiveInteger(options.batchSize ?? signManyDefaults.batchSize, "batchSize");
+    const concurrency = positiveInteger(options.concurrency ?? signManyDefaults.concurrency, "concurrency");
+    const signatures = await signInBatches(
+      inputs,
+      (input, signal) => imprintOf(input, this.#hashAlgorithm, signal),
+      (imprints, signal) => this.#signBatch(imprints, level, signal),
+      { ...options, batchSize, concurrency },
+    );
+    return signatures.map((signature) => this.#bound(signature));
+  }
+
+  async #signBatch(
+    imprints: readonly Imprint[],
+    level: number,
+    signal: AbortSignal,
+  ): Promise<KsiSignature[]> {
+    if (imprints.length === 1) return [await requestSignature(this.#channel, imprints[0]!, level, signal)];
+    const tree = new AggregationTree(
+      imprints.map((imprint) => ({ imprint, level })),
+      { algorithm: this.#hashAlgorithm },
+    );
+    return leafSignatures(tree, await requestSignature(this.#channel, tree.root, tree.rootLevel, signal));
+  }
+
+  /**
+   * Extend `signature` to a later calendar root (default: the newest certified one), so that it
+   * verifies against that root's certificate or publication without the records it had.
+   */
+  async extend(signature: Signature, options: ExtendOptions = {}): Promise<Signature> {
+    const { signal } = options;
+    const goal = await this.#extensionGoal(signature, options.to ?? "latest", signal);
+    const chain = await requestCalendarChain(
+      this.#channel,
+      signature.aggregationTime,
+      goal.publicationTime,
+      signal,
+    );
+    return this.#bound(await extendedSignature(signature.ksi, chain, goal));
+  }
+
+  async #extensionGoal(signature: Signature, to: ExtendTarget, signal?: AbortSignal): Promise<ExtensionGoal> {
+    if (typeof to === "number") {
+      if (!Number.isSafeInteger(to) || to < 0) throw new OptionsError(`to: ${to} is not a Unix second`);
+      return { publicationTime: to };
+    }
+    if (to === "latest") {
+      const certified = (await this.head({ signal })).certified;
+      if (certified === undefined) return {};
+      const trust = this.#trust.quorumTrust;
+      if (
+        trust !== undefined &&
+        checkQuorumCertificate(certified.certificate, trust).status !== "certified"
+      ) {
+        throw new ProtocolError(
+          "BAD_CERTIFICATE",
+          "the calendar head's quorum certificate is not signed by a quorum of the trusted members",
+        );
+      }
+      return { publicationTime: certified.time, quorumCertificate: certified.certificate };
+    }
+    if (to === "publication") {
+      const file = await this.publications({ ...(signal !== undefined && { signal }) });
+      const record = firstPublicationAfter(file, signature.aggregationTime);
+      if (record === undefined) {
+        throw new NotYetAvailableError(
+          "NOT_YET_PUBLISHED",
+          "the publications file has no publication after the signing second yet: extend to the latest certified root, or wait for the next publication",
+        );
+      }
+      return { publicationTime: record.publishedData.publicationTime, publicationRecord: record };
+    }
+    const record = "publishedData" in to ? to : { publishedData: to, references: [], repositoryUris: [] };
+    return { publicationTime: record.publishedData.publicationTime, publicationRecord: record };
+  }
+
+  /**
+   * Verify `signature` (against `document` when given) with this cluster's members and quorum, its
+   * extender and its publications file, as far as the options name them.
+   */
+  verify(
+    signature: Signature,
+    document?: SignInput,
+    options: VerifyOptions = {},
+  ): Promise<VerificationResult> {
+    const publications = this.#publications;
+    return verifyKsiSignature(signature.ksi, document, options, {
+      ...(this.#trust.quorumTrust !== undefined && { quorumTrust: this.#trust.quorumTrust }),
+      extender: (time, publicationTime, signal) =>
+        requestCalendarChain(this.#channel, time, publicationTime, signal),
+      ...(publications !== undefined && { publicationsFile: (signal) => publications.get(signal) }),
+    });
+  }
+
+  /** A signature read from bytes, verified with this client's cluster. */
+  decode(bytes: Uint8Array): Signature {
+    return Signature.decode(bytes, this);
+  }
+
+  /** The cluster's publications file, checked against the trust anchors (cached for a while). */
+  publications(options: { readonly signal?: AbortSignal } = {}): Promise<PublicationsFile> {
+    if (this.#publications === undefined) {
+      return Promise.reject(
+        new OptionsError(
+          "no publications file configured: give trust.publicationsFileUrl and trust.trustAnchors",
+        ),
+      );
+    }
+    return this.#publications.get(options.signal);
+  }
+
+  /** The calendar's end as one of the nodes sees it, with the newest certified root. */
+  head(options: { readonly signal?: AbortSignal } = {}): Promise<CalendarHead> {
+    return this.#pool.request(
+      "/v1/calendar/head",
+      { method: "GET" },
+      jsonAnswer(readCalendarHead),
+      options.signal,
+    );
+  }
+
+  /** Every endpoint's own status, asked in parallel; a node that does not answer is reported with why. */
+  status(options: { readonly signal?: AbortSignal } = {}): Promise<NodeStatusReport[]> {
+    return Promise.all(
+      this.#pool.endpoints.map(async (endpoint): Promise<NodeStatusReport> => {
+        const single = new EndpointPool({ ...this.#poolOptions, endpoints: [endpoint], retries: 0 });
+        try {
+          const status = await single.request(
+            "/v1/status",
+            { method: "GET" },
+            jsonAnswer((json) => readNodeStatus(json)),
+            options.signal,
+          );
+          return { endpoint, status };
+        } catch (error) {
+          if (!(error instanceof TempelError) || error instanceof AbortedError) throw error;
+          return { endpoint, error };
+        }
+      }),
+    );
+  }
+
+  #bound(signature: KsiSignature): Signature {
+    return new Signature(signature, this);
+  }
+}
+
+function firstPublicationAfter(file: PublicationsFile, time: number): PublicationRecord | undefined {
+  let first: PublicationRecord | undefined;
+  for (const record of file.publications) {
+    const at = record.publishedData.publicationTime;
+    if (at >= time && (first === undefined || at < first.publishedData.publicationTime)) first = record;
+  }
+  return first;
+}

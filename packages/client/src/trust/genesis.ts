@@ -1,0 +1,55 @@
+import { FormatError, fromHex, type QuorumMember, type QuorumTrust } from "@tempel/proto";
+
+/** A genesis names at most this many members; ids are libp2p peer ids, well under 128 characters. */
+const MAX_MEMBERS = 64;
+const MAX_MEMBER_ID_LENGTH = 128;
+const GENESIS_VERSION = 1;
+
+function invalid(problem: string): FormatError {
+  return new FormatError("GENESIS_INVALID", `genesis: ${problem}`);
+}
+
+function record(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw invalid(`${what} must be an object`);
+  return value as Record<string, unknown>;
+}
+
+function member(value: unknown, index: number): QuorumMember {
+  const json = record(value, `members[${index}]`);
+  const { id, publicKey } = json;
+  if (typeof id !== "string" || id.length === 0 || id.length > MAX_MEMBER_ID_LENGTH) {
+    throw invalid(`members[${index}].id must be a peer id`);
+  }
+  const key = typeof publicKey === "string" ? fromHex(publicKey) : undefined;
+  if (key?.length !== 32) throw invalid(`members[${index}].publicKey must be 64 hex digits (Ed25519)`);
+  return { id, publicKey: key };
+}
+
+/**
+ * The members and quorum a cluster's genesis file names (parsed JSON or its text): what the quorum
+ * certificates of its calendar roots are checked against. Only those fields are read, strictly.
+ */
+export function quorumTrustFromGenesis(genesis: unknown): QuorumTrust {
+  let json: unknown = genesis;
+  if (typeof genesis === "string") {
+    try {
+      json = JSON.parse(genesis);
+    } catch {
+      throw invalid("not JSON");
+    }
+  }
+  const root = record(json, "the genesis");
+  if (root.version !== GENESIS_VERSION) throw invalid(`version must be ${GENESIS_VERSION}`);
+  const list = root.members;
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_MEMBERS) {
+    throw invalid(`members must list 1..${MAX_MEMBERS} members`);
+  }
+  const members = list.map(member);
+  if (new Set(members.map((m) => m.id)).size !== members.length) throw invalid("names a member twice");
+  const quorum = root.quorum;
+  if (typeof quorum !== "number" || !Number.isInteger(quorum) || quorum < 1 || quorum > members.length) {
+    throw invalid(`quorum must be an integer from 1 to ${members.length}`);
+  }
+  return { members, quorum };
+}

@@ -1,0 +1,103 @@
+import {
+  type CalendarHashChain,
+  calendarPolicy,
+  decodePublicationString,
+  defaultPolicy,
+  imprintAlgorithm,
+  internalPolicy,
+  type KsiSignature,
+  keyPolicy,
+  type PublicationData,
+  type PublicationsFile,
+  publicationPolicy,
+  type QuorumTrust,
+  type Rule,
+  signedHash,
+  type VerificationResult,
+  verifySignature,
+} from "@tempel/proto";
+import { OptionsError } from "../errors.ts";
+import { imprintOf, type SignInput } from "../signing/sign-input.ts";
+
+/** KSI's verification policies by name (see @tempel/proto's policies). */
+export const POLICIES = {
+  internal: internalPolicy,
+  calendar: calendarPolicy,
+  key: keyPolicy,
+  publication: publicationPolicy,
+  default: defaultPolicy,
+} as const satisfies Record<string, Rule>;
+
+export type PolicyName = keyof typeof POLICIES;
+
+export interface VerifyOptions {
+  /** A policy by name, or any rule composed with @tempel/proto. Default: "default". */
+  readonly policy?: PolicyName | Rule;
+  /** A publication to verify against: a publication code as printed, or decoded. */
+  readonly publication?: PublicationData | string;
+  /** The document hash's level in the caller's own aggregation tree; default 0. */
+  readonly level?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** What verification may draw on beyond the signature: a client's cluster, when there is one. */
+export interface VerificationSources {
+  readonly quorumTrust?: QuorumTrust;
+  readonly extender?: (
+    aggregationTime: number,
+    publicationTime: number | undefined,
+    signal: AbortSignal | undefined,
+  ) => Promise<CalendarHashChain>;
+  readonly publicationsFile?: (signal: AbortSignal | undefined) => Promise<PublicationsFile>;
+}
+
+function policyRule(policy: VerifyOptions["policy"]): Rule {
+  if (policy === undefined) return defaultPolicy;
+  if (typeof policy !== "string") return policy;
+  if (!Object.hasOwn(POLICIES, policy)) {
+    throw new OptionsError(`policy ${policy}: expected one of ${Object.keys(POLICIES).join(", ")}`);
+  }
+  return POLICIES[policy];
+}
+
+/**
+ * Verify `signature` under a KSI policy, against `document` when given (hashed with the algorithm the
+ * signature used). A wrong signature is a FAIL or NA result; only bad options or an unreachable
+ * publications file throw. The publications file is fetched only for policies that can use it and
+ * when no publication was given.
+ */
+export async function verifyKsiSignature(
+  signature: KsiSignature,
+  document: SignInput | undefined,
+  options: VerifyOptions,
+  sources: VerificationSources,
+): Promise<VerificationResult> {
+  const { signal } = options;
+  const rule = policyRule(options.policy);
+  const publication =
+    typeof options.publication === "string"
+      ? decodePublicationString(options.publication)
+      : options.publication;
+  const documentHash =
+    document === undefined
+      ? undefined
+      : await imprintOf(document, imprintAlgorithm(signedHash(signature)), signal);
+  const wantsFile = rule !== internalPolicy && rule !== calendarPolicy && publication === undefined;
+  const publicationsFile = wantsFile ? await sources.publicationsFile?.(signal) : undefined;
+  const { extender, quorumTrust } = sources;
+  return verifySignature(
+    signature,
+    {
+      ...(documentHash !== undefined && { documentHash }),
+      ...(options.level !== undefined && { inputLevel: options.level }),
+      ...(publication !== undefined && { userPublication: publication }),
+      ...(publicationsFile !== undefined && { publicationsFile }),
+      ...(quorumTrust !== undefined && { quorumTrust }),
+      ...(extender !== undefined && {
+        extender: (time: number, publicationTime?: number) => extender(time, publicationTime, signal),
+        extendingAllowed: true,
+      }),
+    },
+    rule,
+  );
+}
