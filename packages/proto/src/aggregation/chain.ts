@@ -60,8 +60,9 @@ export function siblingBytes(sibling: LinkSibling): Uint8Array {
 }
 
 /**
- * Recompute a chain from `inputLevel` (the client's requested level for the first chain, the previous
- * chain's output level for the others). Throws AggregationError when a level leaves 0..255 and
+ * Recompute a chain from `inputLevel`: 0 for a signature's first chain (KSI verifiers start there; a
+ * client's own tree height is in the first link's level correction, rule GEN-03), the previous
+ * chain's output level for the others. Throws AggregationError when a level leaves 0..255 and
  * HashAlgorithmError when the chain's algorithm is unknown or not implemented.
  */
 export function aggregationChainOutput(

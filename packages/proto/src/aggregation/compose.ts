@@ -1,32 +1,44 @@
 import type { Imprint } from "../hash/imprint.ts";
 import type { AggregationHashChain, AggregationLink } from "../signature/types.ts";
-import { locationPointer } from "./chain.ts";
+import { checkAggregationLevel, locationPointer } from "./chain.ts";
 import { AggregationError } from "./errors.ts";
 
 /** One tree's part of a signature: from `inputHash` (a leaf of that tree) up to the tree's root. */
 export interface ChainSegment {
   readonly algorithm: number;
   readonly inputHash: Imprint;
-  /** Leaf → root. */
+  /** The level of `inputHash` in its tree. */
+  readonly inputLevel: number;
+  /** Leaf → root; level corrections count from `inputLevel`. */
   readonly links: readonly AggregationLink[];
 }
 
+/** The level a segment's last link reaches: a sum, no hashing. */
+function outputLevel(segment: ChainSegment): number {
+  let level = segment.inputLevel;
+  for (const link of segment.links) level += link.levelCorrection + 1;
+  return level;
+}
+
 /**
- * The KSI aggregation hash chain for `segment`: its chain index is the index of the chain above it
- * (`chainIndexPrefix`, empty for the chain that reaches the calendar) followed by its own location
- * pointer, which is what KSI verifiers check (INT-10, INT-12).
+ * A signature's aggregation chains from its segments ordered leaf → root (the node's local tree,
+ * then the cluster's top tree), ordered like a signature's chains, from the document up.
+ *
+ * - Each segment must start where the previous one ends: its input hash that segment's root and its
+ *   input level that root's level, as `AggregationTree.segment` of trees stacked that way gives. The
+ *   levels are checked here (a sum); the hashes are not (that would rehash every chain).
+ * - A segment without links (a single-leaf tree without metadata) adds nothing to prove; it is left out.
+ * - KSI verifiers start the first chain at level 0 and read the client's level off its first link: the
+ *   first chain's first link must have a level correction of at least the level the client asked for
+ *   (rule GEN-03). So the first chain's input level is folded into that link's correction.
+ * - Chain indices nest: each chain's index is the one above it followed by its own location pointer
+ *   (rules INT-10, INT-12); `chainIndexPrefix` is the index above the topmost chain, if any.
  */
-export function aggregationChain(
-  segment: ChainSegment,
+export function composeChains(
+  segments: readonly ChainSegment[],
   aggregationTime: number,
   chainIndexPrefix: readonly bigint[] = [],
-): AggregationHashChain {
-  if (segment.links.length === 0) {
-    throw new AggregationError(
-      "AGGREGATION_CHAIN_EMPTY",
-      "an aggregation hash chain needs at least one link",
-    );
-  }
+): AggregationHashChain[] {
   if (!Number.isSafeInteger(aggregationTime) || aggregationTime < 0) {
     throw new AggregationError(
       "AGGREGATION_TIME_RANGE",
@@ -36,38 +48,42 @@ export function aggregationChain(
       },
     );
   }
-  return {
-    aggregationTime,
-    chainIndex: [...chainIndexPrefix, locationPointer(segment.links)],
-    inputHash: segment.inputHash,
-    aggregationAlgorithm: segment.algorithm,
-    links: segment.links,
-  };
-}
-
-/**
- * A signature's aggregation chains from its segments ordered leaf → root (the node's local tree, then
- * the cluster's top tree). Each segment's input must be the previous one's output and its leaf level
- * that output's level, as `AggregationTree.segment` of trees stacked that way gives. A segment without
- * links (a tree with a single leaf and no metadata) adds nothing to prove and is left out; the result
- * is ordered like a signature's chains, from the document up.
- */
-export function composeChains(
-  segments: readonly ChainSegment[],
-  aggregationTime: number,
-  chainIndexPrefix: readonly bigint[] = [],
-): AggregationHashChain[] {
-  const chains: AggregationHashChain[] = [];
-  let prefix = chainIndexPrefix;
-  for (let i = segments.length - 1; i >= 0; i--) {
-    const segment = segments[i]!;
-    if (segment.links.length === 0) continue;
-    const chain = aggregationChain(segment, aggregationTime, prefix);
-    chains.push(chain);
-    prefix = chain.chainIndex;
-  }
-  if (chains.length === 0) {
+  const used = segments.filter((segment) => segment.links.length > 0);
+  if (used.length === 0) {
     throw new AggregationError("AGGREGATION_CHAIN_EMPTY", "a signature needs at least one aggregation link");
   }
-  return chains.reverse();
+  for (let i = 1; i < used.length; i++) {
+    const carried = outputLevel(used[i - 1]!);
+    if (used[i]!.inputLevel !== carried) {
+      throw new AggregationError(
+        "AGGREGATION_LEVEL_MISMATCH",
+        `segment ${i} starts at level ${used[i]!.inputLevel} but the one below it ends at level ${carried}`,
+        { expected: carried, actual: used[i]!.inputLevel },
+      );
+    }
+  }
+  const first = used[0]!;
+  const inputLevel = checkAggregationLevel(first.inputLevel, "input level");
+  if (inputLevel > 0) {
+    const [bottom, ...rest] = first.links;
+    used[0] = {
+      ...first,
+      links: [{ ...bottom!, levelCorrection: bottom!.levelCorrection + inputLevel }, ...rest],
+    };
+  }
+  const chains: AggregationHashChain[] = new Array(used.length);
+  let prefix = chainIndexPrefix;
+  for (let i = used.length - 1; i >= 0; i--) {
+    const segment = used[i]!;
+    const chainIndex = [...prefix, locationPointer(segment.links)];
+    chains[i] = {
+      aggregationTime,
+      chainIndex,
+      inputHash: segment.inputHash,
+      aggregationAlgorithm: segment.algorithm,
+      links: segment.links,
+    };
+    prefix = chainIndex;
+  }
+  return chains;
 }

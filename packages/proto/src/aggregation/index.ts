@@ -5,7 +5,7 @@ export {
   MAX_AGGREGATION_LEVEL,
   siblingBytes,
 } from "./chain.ts";
-export { aggregationChain, type ChainSegment, composeChains } from "./compose.ts";
+export { type ChainSegment, composeChains } from "./compose.ts";
 export { type DigestInto, digestIntoFrom } from "./digest.ts";
 export { AggregationError } from "./errors.ts";
 export {

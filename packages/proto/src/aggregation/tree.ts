@@ -255,7 +255,12 @@ export class AggregationTree {
 
   /** Leaf `leaf`'s path as one segment of a signature's aggregation chains (see composeChains). */
   segment(leaf: number): ChainSegment {
-    return { algorithm: this.algorithm, inputHash: this.leafImprint(leaf), links: this.links(leaf) };
+    return {
+      algorithm: this.algorithm,
+      inputHash: this.leafImprint(leaf),
+      inputLevel: this.leafLevel(leaf),
+      links: this.links(leaf),
+    };
   }
 
   /** The link from `node` (at `position` in its layer) to its parent; the next layer starts at `parents`. */

@@ -9,7 +9,7 @@ import { hash } from "node:crypto";
 import {
   type AggregationLeaf,
   AggregationTree,
-  aggregationChain,
+  composeChains,
   type DigestInto,
   digestIntoFrom,
 } from "../../src/aggregation/index.ts";
@@ -53,7 +53,7 @@ function run(leaves: readonly AggregationLeaf[], digestInto: DigestInto): Run {
   const built = performance.now();
   let links = 0;
   for (let i = 0; i < tree.leafCount; i++)
-    links += aggregationChain(tree.segment(i), aggregationTime).links.length;
+    links += composeChains([tree.segment(i)], aggregationTime)[0]!.links.length;
   const done = performance.now();
   if (links === 0) throw new Error("no links extracted");
   const hashes = leaves.length - 1 + leaves.filter((leaf) => leaf.metadata !== undefined).length;
