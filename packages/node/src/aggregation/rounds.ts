@@ -6,6 +6,9 @@ import {
   type CalendarHashChain,
   type ChainSegment,
   composeChains,
+  encodeCalendarAuthRecord,
+  encodeCalendarChain,
+  encodeQuorumCertificate,
   type Hasher,
   type Imprint,
   type KsiSignature,
@@ -336,13 +339,13 @@ export class RoundPipeline {
   /**
    * What every signature of a certified round shares: the calendar chain to the root at its second,
    * the calendar authentication record (this node's PKI signature over that root) and the quorum
-   * certificate.
+   * certificate. Each is encoded once here and carries its encoding (`source`), so encoding each of
+   * the round's signatures copies these bytes instead of re-encoding them.
    */
   async #calendarParts(
     certified: CertifiedEntry,
   ): Promise<Pick<KsiSignature, "calendarChain" | "calendarAuthRecord" | "quorumCertificate">> {
     const time = certified.entry.time;
-    const calendarChain = await this.#modules.calendar.chain(time, time);
     const certifiedRoot = certified.certificate.publishedData.publishedHash;
     if (!bytesEqual(certifiedRoot, certified.calendarRoot)) {
       throw new RoundRejection(
@@ -350,10 +353,13 @@ export class RoundPipeline {
         `certificate of ${time} covers root ${toHex(certifiedRoot)}, agreement reported ${toHex(certified.calendarRoot)}`,
       );
     }
+    const calendarChain = await this.#modules.calendar.chain(time, time);
+    const authRecord = calendarAuthRecord(this.#modules.signer, time, certified.calendarRoot);
+    const certificate = certified.certificate;
     return {
-      calendarChain,
-      calendarAuthRecord: calendarAuthRecord(this.#modules.signer, time, certified.calendarRoot),
-      quorumCertificate: certified.certificate,
+      calendarChain: { ...calendarChain, source: encodeCalendarChain(calendarChain) },
+      calendarAuthRecord: { ...authRecord, source: encodeCalendarAuthRecord(authRecord) },
+      quorumCertificate: { ...certificate, source: encodeQuorumCertificate(certificate) },
     };
   }
 

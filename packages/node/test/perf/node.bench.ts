@@ -1,0 +1,314 @@
+/**
+ * Node benchmarks (not a vitest test): `npx node packages/node/test/perf/node.bench.ts [--quick]`.
+ *
+ * 1. Hashers: node:crypto's one-shot hash() against proto's noble hasher on tree-step inputs.
+ * 2. Batched signing: a `tempel-node` child process, JSON /v1/sign batches sent open-loop at a fixed
+ *    hash rate from this process; request-to-signature latency per request and hashes answered/s.
+ * 3. Single-hash signing: one KSI aggregation PDU per hash at a fixed request rate.
+ * 4. Heap: 1M hashes pending in one round (requests parsed as the JSON API does, the round's tree
+ *    built) in this process's rounds, with agreement holding the round open.
+ * Prints each figure and one JSON line with all of them.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHmac, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import {
+  AggregatorStatus,
+  decodeAggregationResponsePdu,
+  encodeAggregationRequestPdu,
+  HashAlgorithm,
+  makeImprint,
+  nobleHasher,
+} from "@tempel/proto";
+import { AgencyRegistry } from "../../src/aggregation/agency.ts";
+import { nodeHasher } from "../../src/aggregation/node-hasher.ts";
+import { defaultRoundOptions } from "../../src/aggregation/options.ts";
+import { RoundPipeline } from "../../src/aggregation/rounds.ts";
+import { parseHashItem } from "../../src/api/json-input.ts";
+import type { Agreement, Contribution } from "../../src/consensus/index.ts";
+import { initDataDir } from "../../src/identity/init.ts";
+import { silentLogger } from "../../src/logger/logger.ts";
+import { createMetrics } from "../../src/metrics/metrics.ts";
+
+const quick = process.argv.includes("--quick");
+const MAIN = join(import.meta.dirname, "../../src/cli/main.ts");
+const results: Record<string, unknown> = { loadAverageAtStart: loadavg()[0] };
+
+function report(name: string, value: number | string, unit = ""): void {
+  results[name] = value;
+  console.log(`${name.padEnd(40)} ${typeof value === "number" ? value.toLocaleString("en") : value} ${unit}`);
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+// ---- 1. hashers ----
+
+function hashRate(hasher: (algorithm: number, data: Uint8Array) => Uint8Array, count: number): number {
+  const input = randomBytes(67); // left imprint ‖ right imprint ‖ level: one tree step
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    input[i % 67] = i & 0xff;
+    hasher(HashAlgorithm.SHA2_256, input);
+  }
+  return Math.round(count / ((performance.now() - started) / 1000));
+}
+
+const hashes = quick ? 200_000 : 1_000_000;
+const nodeRate = hashRate(nodeHasher, hashes);
+const nobleRate = hashRate(nobleHasher, hashes);
+report("hasher node:crypto hash()", nodeRate, "SHA-256/s (67-byte inputs)");
+report("hasher noble", nobleRate, "SHA-256/s");
+report("hasher ratio node/noble", Number((nodeRate / nobleRate).toFixed(2)));
+
+// ---- 2 & 3. a node under load ----
+
+async function startChild(
+  dir: string,
+): Promise<{ child: ChildProcess; port: number; agency: { loginId: string; key: string } }> {
+  const init = await initDataDir({
+    dataDir: dir,
+    httpHost: "127.0.0.1",
+    httpPort: 0,
+    apiUrl: "http://127.0.0.1:0",
+    p2pAddrs: ["/ip4/127.0.0.1/tcp/0"],
+    now: Math.floor(Date.now() / 1000),
+  });
+  const child = spawn(
+    process.execPath,
+    [
+      MAIN,
+      "start",
+      "--config",
+      init.paths.config,
+      "--rounds-agency-quota-per-second",
+      "10000000",
+      "--rounds-max-pending",
+      "5000000",
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stderr! }).on("line", (line) => {
+      if (line.includes('"msg":"node started"')) resolve(Number(/"http":"[^"]*:(\d+)"/.exec(line)![1]));
+    });
+    child.once("exit", (code) => reject(new Error(`node exited with ${code}`)));
+  });
+  return { child, port, agency: init.agency };
+}
+
+interface LoadResult {
+  readonly sent: number;
+  readonly answered: number;
+  readonly failed: number;
+  readonly seconds: number;
+  readonly latencies: number[];
+}
+
+/**
+ * Open-loop load: every tick, `perTick` requests from `bodies` (cycled) are sent without waiting
+ * for earlier answers; each request's latency is measured to the last byte of its answer.
+ */
+async function load(
+  port: number,
+  path: string,
+  headers: (body: Uint8Array) => Record<string, string>,
+  bodies: readonly Uint8Array[],
+  requestsPerSecond: number,
+  seconds: number,
+  check: (status: number, body: Buffer) => number,
+): Promise<LoadResult> {
+  // Every request waits for its round (about a second), so the open requests are about the request
+  // rate: each needs its own connection (KSI clients do not pipeline).
+  const agent = new Agent({ keepAlive: true, maxSockets: Math.ceil(requestsPerSecond * 1.5) + 64 });
+  const tickMs = 10;
+  const perTick = requestsPerSecond / (1000 / tickMs);
+  const latencies: number[] = [];
+  let sent = 0;
+  let answered = 0;
+  let failed = 0;
+  const inFlight: Promise<void>[] = [];
+  const send = (body: Uint8Array) =>
+    new Promise<void>((resolve) => {
+      const started = performance.now();
+      const req = request(
+        { host: "127.0.0.1", port, path, method: "POST", agent, headers: headers(body) },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("end", () => {
+            latencies.push((performance.now() - started) / 1000);
+            const ok = check(res.statusCode ?? 0, Buffer.concat(chunks));
+            if (ok > 0) answered += ok;
+            else failed++;
+            resolve();
+          });
+        },
+      );
+      req.on("error", () => {
+        failed++;
+        resolve();
+      });
+      req.end(body);
+    });
+  const started = performance.now();
+  let due = 0;
+  while (performance.now() - started < seconds * 1000) {
+    due += perTick;
+    for (; due >= 1; due--) inFlight.push(send(bodies[sent++ % bodies.length]!));
+    const next = started + (Math.floor((performance.now() - started) / tickMs) + 1) * tickMs;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - performance.now())));
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  return {
+    sent,
+    answered,
+    failed,
+    seconds: (performance.now() - started) / 1000,
+    latencies: latencies.sort((a, b) => a - b),
+  };
+}
+
+function reportLoad(name: string, result: LoadResult, hashesPerRequest: number): void {
+  report(`${name} hashes answered/s`, Math.round(result.answered / result.seconds));
+  report(`${name} requests sent`, result.sent);
+  report(`${name} requests failed`, result.failed);
+  report(`${name} latency p50`, Number(percentile(result.latencies, 50).toFixed(3)), "s");
+  report(`${name} latency p99`, Number(percentile(result.latencies, 99).toFixed(3)), "s");
+  report(`${name} latency max`, Number((result.latencies.at(-1) ?? Number.NaN).toFixed(3)), "s");
+  report(`${name} hashes per request`, hashesPerRequest);
+}
+
+const dir = mkdtempSync(join(tmpdir(), "tempel-bench-"));
+try {
+  const seconds = quick ? 4 : 10;
+  {
+    const { child, port, agency } = await startChild(join(dir, "batched"));
+    const key = new TextEncoder().encode(agency.key);
+    const batch = 1_000;
+    const rate = 100_000;
+    const bodies = Array.from({ length: 64 }, () => {
+      const hashes = Array.from({ length: batch }, () =>
+        Buffer.from(makeImprint(1, randomBytes(32))).toString("hex"),
+      );
+      return new TextEncoder().encode(JSON.stringify({ hashes }));
+    });
+    const headers = (body: Uint8Array) => ({
+      "content-type": "application/json",
+      "x-tempel-login-id": agency.loginId,
+      "x-tempel-hmac": createHmac("sha256", key).update(body).digest("hex"),
+    });
+    const result = await load(port, "/v1/sign", headers, bodies, rate / batch, seconds, (status, body) =>
+      status === 200 ? (JSON.parse(body.toString("utf8")) as { signatures: string[] }).signatures.length : 0,
+    );
+    reportLoad(`batched ${rate}/s JSON`, result, batch);
+    child.kill("SIGTERM");
+  }
+  {
+    const { child, port, agency } = await startChild(join(dir, "single"));
+    const key = new TextEncoder().encode(agency.key);
+    const rate = 10_000;
+    const bodies = Array.from({ length: 20_000 }, (_, i) =>
+      encodeAggregationRequestPdu(
+        {
+          header: { loginId: agency.loginId },
+          requests: [{ requestId: BigInt(i + 1), requestHash: makeImprint(1, randomBytes(32)) }],
+        },
+        key,
+      ),
+    );
+    const headers = () => ({ "content-type": "application/ksi-request" });
+    const result = await load(port, "/ksi/aggregator", headers, bodies, rate, seconds, (status, body) => {
+      if (status !== 200) return 0;
+      const { pdu } = decodeAggregationResponsePdu(new Uint8Array(body));
+      return pdu.responses[0]?.status === AggregatorStatus.OK ? 1 : 0;
+    });
+    reportLoad(`single ${rate}/s PDU`, result, 1);
+    child.kill("SIGTERM");
+  }
+
+  // ---- 4. heap with 1M pending hashes ----
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  const pendingHashes = quick ? 200_000 : 1_000_000;
+  let contributed: (c: Contribution) => void = () => undefined;
+  const roundBuilt = new Promise<Contribution>((resolve) => {
+    contributed = resolve;
+  });
+  const holdingAgreement: Agreement = {
+    start: async () => undefined,
+    stop: async () => undefined,
+    contribute: (c) => contributed(c),
+    outcome: (_time, signal) =>
+      new Promise((_, reject) => signal?.addEventListener("abort", () => reject(signal.reason))),
+    status: () => ({
+      role: "leader",
+      term: 1,
+      leaderId: "n",
+      committed: 0,
+      applied: 0,
+      ready: true,
+      halted: undefined,
+    }),
+  };
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const agency = new AgencyRegistry([{ loginId: "agency1", key: "k" }], Number.MAX_SAFE_INTEGER).get(
+    "agency1",
+  )!;
+  const rounds = new RoundPipeline(
+    { ...defaultRoundOptions, maxPending: pendingHashes },
+    {
+      agreement: holdingAgreement,
+      calendar: { chain: () => Promise.reject(new Error("never certified")) },
+      signer: {
+        certificatePem: "",
+        certificateDer: new Uint8Array(0),
+        certificateId: new Uint8Array(4),
+        signatureType: "",
+        sign: () => new Uint8Array(0),
+      },
+      nodeId: "n",
+      algorithm: HashAlgorithm.SHA2_256,
+      hasher: nodeHasher,
+      metrics: createMetrics({ processMetrics: false }),
+      logger: silentLogger,
+    },
+  );
+  rounds.start();
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  const waiting: Promise<unknown>[] = [];
+  for (let r = 0; r < pendingHashes / 1000; r++) {
+    const items = Array.from({ length: 1000 }, () => randomBytes(33).toString("hex").replace(/^../, "01"));
+    waiting.push(
+      rounds
+        .submit(
+          agency,
+          items.map((item, i) => parseHashItem(item, i, 20, nowSeconds)),
+        )
+        .catch(() => undefined),
+    );
+  }
+  gc();
+  const pendingHeap = process.memoryUsage().heapUsed - before;
+  await roundBuilt;
+  gc();
+  const withTree = process.memoryUsage().heapUsed - before;
+  report(`heap ${pendingHashes} hashes pending`, Math.round(pendingHeap / 2 ** 20), "MiB");
+  report(`heap ${pendingHashes} pending + round tree`, Math.round(withTree / 2 ** 20), "MiB");
+  await rounds.stop(0);
+  await Promise.all(waiting);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+results.loadAverageAtEnd = loadavg()[0];
+console.log(JSON.stringify({ benchmark: "node", quick, results }));
