@@ -74,7 +74,7 @@ export class GossipRouter {
 
   constructor(options: GossipRouterOptions, modules: GossipRouterModules, pubsub: GossipSub) {
     if (!hasAsyncValidation(pubsub)) {
-      throw new TypeError("this gossipsub version cannot report asynchronous validation results");
+      throw new NetworkConfigError("the installed gossipsub cannot report asynchronous validation results");
     }
     this.#options = options;
     this.#modules = modules;

@@ -1,9 +1,10 @@
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { Libp2p } from "@libp2p/interface";
 import { multiaddr } from "@multiformats/multiaddr";
+import { TempelError } from "@tempel/proto";
 import { afterEach, describe, expect, it } from "vitest";
 import { encodeFrame } from "../../src/network/frame.ts";
-import { protocolIds, RequestError } from "../../src/network/index.ts";
+import { protocolIds } from "../../src/network/index.ts";
 import {
   fullyConnected,
   Inbox,
@@ -70,14 +71,14 @@ describe("libp2p network of 3 members", () => {
     const [a, b] = (await cluster(3)).nodes;
     b.network.onRequest(async (from, message) => {
       const text = new TextDecoder().decode(message);
-      if (text === "missing") throw new RequestError("REMOTE_FAILED", "x", {}); // any TempelError code travels
+      if (text === "missing") throw new TempelError("CALENDAR_GAP", "no such entries here");
       return utf8(`${from.slice(-4)}:${text.toUpperCase()}`);
     });
     const reply = await a.network.request(b.member.id, utf8("entries 5..9"));
     expect(new TextDecoder().decode(reply)).toBe(`${a.member.id.slice(-4)}:ENTRIES 5..9`);
     await expect(a.network.request(b.member.id, utf8("missing"))).rejects.toMatchObject({
       code: "REMOTE_FAILED",
-      details: { remoteCode: "REMOTE_FAILED" },
+      details: { remoteCode: "CALENDAR_GAP" },
     });
   });
 });
