@@ -1,24 +1,15 @@
 import { X509Certificate } from "node:crypto";
 import { HashAlgorithm, setDefaultHasher } from "@tempel/proto";
-import { AgencyRegistry } from "./aggregation/agency.ts";
-import { nodeHasher } from "./aggregation/node-hasher.ts";
-import { RoundPipeline } from "./aggregation/rounds.ts";
-import { JsonApi } from "./api/json-api.ts";
-import { KsiEndpoints } from "./api/ksi-endpoints.ts";
-import { type ApiServer, startApiServer } from "./api/server.ts";
-import type { NodeConfig } from "./config/config.ts";
+import { AgencyRegistry, nodeHasher, RoundPipeline } from "./aggregation/index.ts";
+import { type ApiServer, JsonApi, KsiEndpoints, startApiServer } from "./api/index.ts";
+import type { NodeConfig } from "./config/index.ts";
 import { type Agreement, ConsensusStore, createAgreement } from "./consensus/index.ts";
-import { genesisHash, loadGenesis } from "./genesis/genesis.ts";
-import { loadCalendarSigner } from "./identity/calendar-signer.ts";
-import { IdentityError } from "./identity/errors.ts";
-import { loadNodeIdentity } from "./identity/node-key.ts";
-import { dataPaths } from "./identity/paths.ts";
-import type { Logger } from "./logger/logger.ts";
-import { createMetrics } from "./metrics/metrics.ts";
+import { genesisHash, loadGenesis } from "./genesis/index.ts";
+import { dataPaths, IdentityError, loadCalendarSigner, loadNodeIdentity } from "./identity/index.ts";
+import type { Logger } from "./logger/index.ts";
+import { createMetrics } from "./metrics/index.ts";
 import { createNetwork, defaultNetworkOptions, type Network } from "./network/index.ts";
-import { openNodeDb } from "./store/db.ts";
-import { StoreError } from "./store/errors.ts";
-import { NodeCalendar } from "./store/node-calendar.ts";
+import { NodeCalendar, openNodeDb, StoreError } from "./store/index.ts";
 
 /** The hash algorithm of every tree the node builds: its own rounds and the cluster's top tree. */
 export const AGGREGATION_ALGORITHM = HashAlgorithm.SHA2_256;

@@ -1,5 +1,5 @@
 import type { LeafMetadata } from "@tempel/proto";
-import type { AgencyConfig } from "../config/config.ts";
+import type { AgencyConfig } from "../config/index.ts";
 
 /** A configured agency as the API and the rounds use it. */
 export interface Agency {

@@ -6,7 +6,7 @@ import {
   encodeTlv,
   type Imprint,
 } from "@tempel/proto";
-import type { CalendarSigner } from "../identity/calendar-signer.ts";
+import type { CalendarSigner } from "../identity/index.ts";
 
 /**
  * The KSI calendar authentication record for the root at `time`: this node's PKI signature over the

@@ -21,10 +21,10 @@ import {
   ConsensusError,
   topTree,
 } from "../consensus/index.ts";
-import type { CalendarSigner } from "../identity/calendar-signer.ts";
-import type { Logger } from "../logger/logger.ts";
-import type { Metrics } from "../metrics/metrics.ts";
-import type { RoundRecord } from "../store/round-record.ts";
+import type { CalendarSigner } from "../identity/index.ts";
+import type { Logger } from "../logger/index.ts";
+import type { Metrics } from "../metrics/index.ts";
+import type { RoundRecord } from "../store/index.ts";
 import type { Agency } from "./agency.ts";
 import { calendarAuthRecord } from "./auth-record.ts";
 import { RoundRejection } from "./errors.ts";

@@ -13,12 +13,16 @@ import {
   toHex,
   verifySignature,
 } from "@tempel/proto";
-import type { Agency, AgencyRegistry } from "../aggregation/agency.ts";
-import { calendarAuthRecord } from "../aggregation/auth-record.ts";
-import type { RoundOptions } from "../aggregation/options.ts";
-import type { HashRequest, RoundPipeline } from "../aggregation/rounds.ts";
-import type { CalendarSigner } from "../identity/calendar-signer.ts";
-import type { NodeCalendar } from "../store/node-calendar.ts";
+import type {
+  Agency,
+  AgencyRegistry,
+  HashRequest,
+  RoundOptions,
+  RoundPipeline,
+} from "../aggregation/index.ts";
+import { calendarAuthRecord } from "../aggregation/index.ts";
+import type { CalendarSigner } from "../identity/index.ts";
+import type { NodeCalendar } from "../store/index.ts";
 import { calendarChainBetween } from "./calendar-range.ts";
 import { HttpError } from "./http-error.ts";
 import {

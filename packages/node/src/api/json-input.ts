@@ -1,6 +1,6 @@
 import { decodeSignature, FormatError, fromHex, type KsiSignature, TempelError } from "@tempel/proto";
-import { checkHashRequest } from "../aggregation/hash-request.ts";
-import type { HashRequest } from "../aggregation/rounds.ts";
+import type { HashRequest } from "../aggregation/index.ts";
+import { checkHashRequest } from "../aggregation/index.ts";
 import { HttpError } from "./http-error.ts";
 
 /** Strict readers for JSON request bodies: every field is checked, unknown fields are refused. */

@@ -17,13 +17,16 @@ import {
   PduTag,
   type ResponsePduType,
 } from "@tempel/proto";
-import type { Agency, AgencyRegistry } from "../aggregation/agency.ts";
-import { HashRequestError, RoundRejection } from "../aggregation/errors.ts";
-import { checkHashRequest } from "../aggregation/hash-request.ts";
-import type { RoundOptions } from "../aggregation/options.ts";
-import type { HashRequest, RoundPipeline } from "../aggregation/rounds.ts";
-import type { Logger } from "../logger/logger.ts";
-import type { Metrics, RejectReason } from "../metrics/metrics.ts";
+import type {
+  Agency,
+  AgencyRegistry,
+  HashRequest,
+  RoundOptions,
+  RoundPipeline,
+} from "../aggregation/index.ts";
+import { checkHashRequest, HashRequestError, RoundRejection } from "../aggregation/index.ts";
+import type { Logger } from "../logger/index.ts";
+import type { Metrics, RejectReason } from "../metrics/index.ts";
 import { CalendarRangeError, type CalendarReader, calendarChainBetween } from "./calendar-range.ts";
 import type { ApiOptions } from "./options.ts";
 

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { HashRequestError, RoundRejection } from "../aggregation/errors.ts";
-import type { Logger } from "../logger/logger.ts";
-import type { Metrics, RejectReason } from "../metrics/metrics.ts";
+import { HashRequestError, RoundRejection } from "../aggregation/index.ts";
+import type { Logger } from "../logger/index.ts";
+import type { Metrics, RejectReason } from "../metrics/index.ts";
 import { readBody } from "./body.ts";
 import { CalendarRangeError } from "./calendar-range.ts";
 import { HttpError } from "./http-error.ts";

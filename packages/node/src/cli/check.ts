@@ -1,12 +1,10 @@
-import { nodeHasher } from "../aggregation/node-hasher.ts";
-import type { NodeConfig } from "../config/config.ts";
-import { genesisHash, loadGenesis } from "../genesis/genesis.ts";
-import { loadNodeIdentity } from "../identity/node-key.ts";
-import { dataPaths } from "../identity/paths.ts";
-import { createMetrics } from "../metrics/metrics.ts";
-import type { CalendarCheckReport } from "../store/check.ts";
-import { openNodeDb } from "../store/db.ts";
-import { NodeCalendar } from "../store/node-calendar.ts";
+import { nodeHasher } from "../aggregation/index.ts";
+import type { NodeConfig } from "../config/index.ts";
+import { genesisHash, loadGenesis } from "../genesis/index.ts";
+import { dataPaths, loadNodeIdentity } from "../identity/index.ts";
+import { createMetrics } from "../metrics/index.ts";
+import type { CalendarCheckReport } from "../store/index.ts";
+import { NodeCalendar, openNodeDb } from "../store/index.ts";
 
 /** Every certificate of a full check is compared with the calendar. */
 const ALL_CERTIFICATES = Number.MAX_SAFE_INTEGER;

@@ -1,5 +1,4 @@
-import { SETTINGS } from "../config/config.ts";
-import { describeType, envName, flagName } from "../config/settings.ts";
+import { describeType, envName, flagName, SETTINGS } from "../config/index.ts";
 
 export const MAIN_HELP = `tempel-node: a Tempel timestamping node (KSI-compatible aggregator, extender and calendar)
 

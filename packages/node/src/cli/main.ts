@@ -1,11 +1,8 @@
 #!/usr/bin/env node
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 import { TempelError } from "@tempel/proto";
-import { SETTINGS } from "../config/config.ts";
-import { ConfigError } from "../config/errors.ts";
-import { loadConfig } from "../config/load.ts";
-import { flagName } from "../config/settings.ts";
-import { createLogger } from "../logger/logger.ts";
+import { ConfigError, flagName, loadConfig, SETTINGS } from "../config/index.ts";
+import { createLogger } from "../logger/index.ts";
 import { CHECK_HELP, INIT_HELP, MAIN_HELP, startHelp } from "./help.ts";
 
 /** Exit codes: documented in `tempel-node --help`. */

@@ -1,14 +1,14 @@
-import { defaultRoundOptions, type RoundOptions } from "../aggregation/options.ts";
-import { type ApiOptions, defaultApiOptions } from "../api/options.ts";
+import { defaultRoundOptions, type RoundOptions } from "../aggregation/index.ts";
+import { type ApiOptions, defaultApiOptions } from "../api/index.ts";
 import {
   defaultLoggerOptions,
   LOG_FORMATS,
   LOG_LEVELS,
   type LogFormat,
   type LogLevel,
-} from "../logger/logger.ts";
-import { defaultMetricsOptions, type MetricsOptions } from "../metrics/metrics.ts";
-import { defaultStoreOptions, type StoreOptions } from "../store/options.ts";
+} from "../logger/index.ts";
+import { defaultMetricsOptions, type MetricsOptions } from "../metrics/index.ts";
+import { defaultStoreOptions, type StoreOptions } from "../store/index.ts";
 import type { Setting } from "./settings.ts";
 
 /** An agency: a KSI login id with its shared HMAC key (used as UTF-8 bytes, as KSI clients do). */

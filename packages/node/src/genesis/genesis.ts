@@ -3,7 +3,7 @@ import { readFileSync, statSync } from "node:fs";
 import { peerIdFromString } from "@libp2p/peer-id";
 import { multiaddr } from "@multiformats/multiaddr";
 import { bytesEqual, fromHex, toHex } from "@tempel/proto";
-import { IdentityError } from "../identity/errors.ts";
+import { IdentityError } from "../identity/index.ts";
 
 /**
  * The genesis file fixes a cluster for its whole life: who the members are, from which second the

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { type Genesis, genesisToJson } from "../genesis/genesis.ts";
+import { type Genesis, genesisToJson } from "../genesis/index.ts";
 import { createCalendarCertificate } from "./calendar-signer.ts";
 import { IdentityError } from "./errors.ts";
 import { generateNodeIdentity } from "./node-key.ts";

@@ -1,6 +1,6 @@
 import type { CalendarAppend, CalendarNodeId, CalendarStore, Imprint } from "@tempel/proto";
 import { isImprintShaped, toHex } from "@tempel/proto";
-import type { Metrics } from "../metrics/metrics.ts";
+import type { Metrics } from "../metrics/index.ts";
 import { Bucket } from "./buckets.ts";
 import { type NodeDb, plainView } from "./db.ts";
 import { StoreError } from "./errors.ts";

@@ -10,7 +10,7 @@ import {
   toHex,
 } from "@tempel/proto";
 import type { CalendarEntry } from "../consensus/index.ts";
-import type { Metrics } from "../metrics/metrics.ts";
+import type { Metrics } from "../metrics/index.ts";
 import { Bucket } from "./buckets.ts";
 import { LevelCalendarStore } from "./calendar-store.ts";
 import { type CalendarCheckReport, checkCalendar } from "./check.ts";

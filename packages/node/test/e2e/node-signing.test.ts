@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   bytesEqual,
+  decodeSignature,
+  encodeSignature,
   type Imprint,
   internalPolicy,
   type KsiSignature,
@@ -13,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodeHasher } from "../../src/aggregation/node-hasher.ts";
 import { silentLogger } from "../../src/logger/logger.ts";
 import { type RunningNode, startNode } from "../../src/node.ts";
-import { agencyOf, initTestNode, inParallel, randomImprint, TestClient } from "./node-fixtures.ts";
+import { agencyOf, initTestNode, inParallel, randomImprint, sleep, TestClient } from "./node-fixtures.ts";
 
 let dir: string;
 let node: RunningNode;
@@ -104,6 +106,7 @@ describe("a one-member node", () => {
   });
 
   it("exports its metrics with the tempel_ prefix and units, and reports health and readiness", async () => {
+    await client.signPdu([randomImprint()]);
     const text = await (await fetch(`${client.base}/metrics`)).text();
     for (const name of [
       'tempel_http_requests_total{endpoint="ksi_aggregator",status="200"}',
@@ -125,4 +128,44 @@ describe("a one-member node", () => {
     };
     expect(status.agreement.role).toBe("leader");
   });
+
+  it("extends a signature through the JSON API to a later certified root, and it still verifies", async () => {
+    const [original] = await client.signJson([randomImprint()]);
+    const signedAt = original!.aggregationChains[0]!.aggregationTime;
+    await sleep(2_500);
+    const head = (await (await fetch(`${client.base}/v1/calendar/head`)).json()) as {
+      time: number;
+      certified: { time: number; root: string; certificate: string };
+    };
+    expect(head.certified.time).toBeGreaterThan(signedAt);
+    const response = await client.postJson("/v1/extend?view=json", { signature: encodeBase64(original!) });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { signature: string; json: { calendarChain: unknown } };
+    const extended = decodeSignature(new Uint8Array(Buffer.from(body.signature, "base64")));
+    expect(extended.calendarChain!.publicationTime).toBeGreaterThanOrEqual(head.certified.time);
+    expect(extended.quorumCertificate!.publishedData.publicationTime).toBe(extended.calendarChain!.publicationTime);
+    expect(body.json.calendarChain).toBeDefined();
+    const { internal, calendar } = await client.verify(extended);
+    expect(internal).toMatchObject({ result: "OK" });
+    expect(calendar).toMatchObject({ result: "OK" });
+
+    const back = await client.postJson("/v1/extend", { signature: encodeBase64(original!), publicationTime: signedAt });
+    const same = decodeSignature(new Uint8Array(Buffer.from(((await back.json()) as { signature: string }).signature, "base64")));
+    expect(same.calendarAuthRecord!.publishedData.publishedHash).toEqual(original!.calendarAuthRecord!.publishedData.publishedHash);
+  });
+
+  it("refuses to extend a signature that is not from this calendar", async () => {
+    const [signature] = await client.signJson([randomImprint()]);
+    const chains = signature!.aggregationChains;
+    const { source: _decodedFrom, ...first } = chains[0]!;
+    const forged = { ...signature!, aggregationChains: [{ ...first, inputHash: randomImprint() }, ...chains.slice(1)] };
+    const response = await client.postJson("/v1/extend", { signature: encodeBase64(forged) });
+    expect(response.status).toBe(422);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("SIGNATURE_NOT_VERIFIED");
+  });
 });
+
+function encodeBase64(signature: KsiSignature): string {
+  const { source: _decodedFrom, ...parts } = signature;
+  return Buffer.from(encodeSignature(parts)).toString("base64");
+}

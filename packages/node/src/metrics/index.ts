@@ -1,0 +1,7 @@
+export {
+  createMetrics,
+  defaultMetricsOptions,
+  type Metrics,
+  type MetricsOptions,
+  type RejectReason,
+} from "./metrics.ts";
