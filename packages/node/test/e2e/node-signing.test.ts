@@ -143,25 +143,39 @@ describe("a one-member node", () => {
     const body = (await response.json()) as { signature: string; json: { calendarChain: unknown } };
     const extended = decodeSignature(new Uint8Array(Buffer.from(body.signature, "base64")));
     expect(extended.calendarChain!.publicationTime).toBeGreaterThanOrEqual(head.certified.time);
-    expect(extended.quorumCertificate!.publishedData.publicationTime).toBe(extended.calendarChain!.publicationTime);
+    expect(extended.quorumCertificate!.publishedData.publicationTime).toBe(
+      extended.calendarChain!.publicationTime,
+    );
     expect(body.json.calendarChain).toBeDefined();
     const { internal, calendar } = await client.verify(extended);
     expect(internal).toMatchObject({ result: "OK" });
     expect(calendar).toMatchObject({ result: "OK" });
 
-    const back = await client.postJson("/v1/extend", { signature: encodeBase64(original!), publicationTime: signedAt });
-    const same = decodeSignature(new Uint8Array(Buffer.from(((await back.json()) as { signature: string }).signature, "base64")));
-    expect(same.calendarAuthRecord!.publishedData.publishedHash).toEqual(original!.calendarAuthRecord!.publishedData.publishedHash);
+    const back = await client.postJson("/v1/extend", {
+      signature: encodeBase64(original!),
+      publicationTime: signedAt,
+    });
+    const same = decodeSignature(
+      new Uint8Array(Buffer.from(((await back.json()) as { signature: string }).signature, "base64")),
+    );
+    expect(same.calendarAuthRecord!.publishedData.publishedHash).toEqual(
+      original!.calendarAuthRecord!.publishedData.publishedHash,
+    );
   });
 
   it("refuses to extend a signature that is not from this calendar", async () => {
     const [signature] = await client.signJson([randomImprint()]);
     const chains = signature!.aggregationChains;
     const { source: _decodedFrom, ...first } = chains[0]!;
-    const forged = { ...signature!, aggregationChains: [{ ...first, inputHash: randomImprint() }, ...chains.slice(1)] };
+    const forged = {
+      ...signature!,
+      aggregationChains: [{ ...first, inputHash: randomImprint() }, ...chains.slice(1)],
+    };
     const response = await client.postJson("/v1/extend", { signature: encodeBase64(forged) });
     expect(response.status).toBe(422);
-    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("SIGNATURE_NOT_VERIFIED");
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
+      "SIGNATURE_NOT_VERIFIED",
+    );
   });
 });
 
