@@ -14,10 +14,11 @@ export interface TempelClientOptions {
   /** Base URLs of the cluster's nodes, e.g. http://127.0.0.1:3131. */
   readonly endpoints: readonly string[];
   /**
-   * The agency as the nodes' configuration names it. A text key is used as its UTF-8 bytes, as KSI
-   * clients and Tempel nodes derive the HMAC key from the configured secret.
+   * The agency as the nodes' configuration names it; needed to sign and extend (and to verify with
+   * the calendar policy), not for status, head or publications. A text key is used as its UTF-8 bytes,
+   * as KSI clients and Tempel nodes derive the HMAC key from the configured secret.
    */
-  readonly agency: { readonly loginId: string; readonly key: string | Uint8Array };
+  readonly agency?: { readonly loginId: string; readonly key: string | Uint8Array };
   readonly trust?: TrustOptions;
   /** Per-attempt timeout; a signing request waits for the end of its round (about a second). */
   readonly timeoutMs?: number;
@@ -66,7 +67,7 @@ export function checkEndpoints(endpoints: readonly string[]): void {
   }
 }
 
-export function agencyCredentials(agency: TempelClientOptions["agency"]): AgencyCredentials {
+export function agencyCredentials(agency: NonNullable<TempelClientOptions["agency"]>): AgencyCredentials {
   const loginIdBytes = new TextEncoder().encode(agency.loginId).length;
   if (loginIdBytes === 0 || loginIdBytes > MAX_LOGIN_ID_BYTES) {
     throw new OptionsError(`agency.loginId must have 1..${MAX_LOGIN_ID_BYTES} bytes`);

@@ -80,7 +80,7 @@ function positiveInteger(value: number, name: string): number {
 export class TempelClient implements SignatureVerifier {
   readonly #poolOptions: EndpointPoolOptions;
   readonly #pool: EndpointPool;
-  readonly #channel: KsiChannel;
+  readonly #channel: KsiChannel | undefined;
   readonly #trust: ResolvedTrust;
   readonly #publications: PublicationsSource | undefined;
   readonly #hashAlgorithm: number;
@@ -101,11 +101,14 @@ export class TempelClient implements SignatureVerifier {
       options.hashAlgorithm ?? clientDefaults.hashAlgorithm,
       "hashAlgorithm",
     );
-    this.#channel = new KsiChannel(
-      this.#pool,
-      agencyCredentials(options.agency),
-      usableAlgorithm(options.hmacAlgorithm ?? clientDefaults.hmacAlgorithm, "hmacAlgorithm"),
+    const hmacAlgorithm = usableAlgorithm(
+      options.hmacAlgorithm ?? clientDefaults.hmacAlgorithm,
+      "hmacAlgorithm",
     );
+    this.#channel =
+      options.agency === undefined
+        ? undefined
+        : new KsiChannel(this.#pool, agencyCredentials(options.agency), hmacAlgorithm);
     this.#trust = resolveTrust(options.trust);
     const publications = this.#trust.publications;
     this.#publications =
@@ -122,9 +125,10 @@ export class TempelClient implements SignatureVerifier {
 
   /** Hash `input` here and have the cluster sign the hash. */
   async sign(input: SignInput, options: SignOptions = {}): Promise<Signature> {
+    const channel = this.#ksi();
     const level = checkLevel(options.level);
     const imprint = await imprintOf(input, this.#hashAlgorithm, options.signal);
-    return this.#bound(await requestSignature(this.#channel, imprint, level, options.signal));
+    return this.#bound(await requestSignature(channel, imprint, level, options.signal));
   }
 
   /**
@@ -136,29 +140,31 @@ export class TempelClient implements SignatureVerifier {
     inputs: Iterable<SignInput> | AsyncIterable<SignInput>,
     options: SignManyOptions = {},
   ): Promise<Signature[]> {
+    const channel = this.#ksi();
     const level = checkLevel(options.level);
     const batchSize = positiveInteger(options.batchSize ?? signManyDefaults.batchSize, "batchSize");
     const concurrency = positiveInteger(options.concurrency ?? signManyDefaults.concurrency, "concurrency");
     const signatures = await signInBatches(
       inputs,
       (input, signal) => imprintOf(input, this.#hashAlgorithm, signal),
-      (imprints, signal) => this.#signBatch(imprints, level, signal),
+      (imprints, signal) => this.#signBatch(channel, imprints, level, signal),
       { ...options, batchSize, concurrency },
     );
     return signatures.map((signature) => this.#bound(signature));
   }
 
   async #signBatch(
+    channel: KsiChannel,
     imprints: readonly Imprint[],
     level: number,
     signal: AbortSignal,
   ): Promise<KsiSignature[]> {
-    if (imprints.length === 1) return [await requestSignature(this.#channel, imprints[0]!, level, signal)];
+    if (imprints.length === 1) return [await requestSignature(channel, imprints[0]!, level, signal)];
     const tree = new AggregationTree(
       imprints.map((imprint) => ({ imprint, level })),
       { algorithm: this.#hashAlgorithm },
     );
-    return leafSignatures(tree, await requestSignature(this.#channel, tree.root, tree.rootLevel, signal));
+    return leafSignatures(tree, await requestSignature(channel, tree.root, tree.rootLevel, signal));
   }
 
   /**
@@ -167,9 +173,10 @@ export class TempelClient implements SignatureVerifier {
    */
   async extend(signature: Signature, options: ExtendOptions = {}): Promise<Signature> {
     const { signal } = options;
+    const channel = this.#ksi();
     const goal = await this.#extensionGoal(signature, options.to ?? "latest", signal);
     const chain = await requestCalendarChain(
-      this.#channel,
+      channel,
       signature.aggregationTime,
       goal.publicationTime,
       signal,
@@ -222,10 +229,13 @@ export class TempelClient implements SignatureVerifier {
     options: VerifyOptions = {},
   ): Promise<VerificationResult> {
     const publications = this.#publications;
+    const channel = this.#channel;
     return verifyKsiSignature(signature.ksi, document, options, {
       ...(this.#trust.quorumTrust !== undefined && { quorumTrust: this.#trust.quorumTrust }),
-      extender: (time, publicationTime, signal) =>
-        requestCalendarChain(this.#channel, time, publicationTime, signal),
+      ...(channel !== undefined && {
+        extender: (time, publicationTime, signal) =>
+          requestCalendarChain(channel, time, publicationTime, signal),
+      }),
       ...(publications !== undefined && { publicationsFile: (signal) => publications.get(signal) }),
     });
   }
@@ -276,6 +286,14 @@ export class TempelClient implements SignatureVerifier {
         }
       }),
     );
+  }
+
+  /** The KSI services speak only to a known agency. */
+  #ksi(): KsiChannel {
+    if (this.#channel === undefined) {
+      throw new OptionsError("this client has no agency: give agency {loginId, key} to sign or extend");
+    }
+    return this.#channel;
   }
 
   #bound(signature: KsiSignature): Signature {

@@ -1,6 +1,11 @@
+import { EXTEND_HELP, EXTEND_SUMMARY, extendCommand } from "./commands/extend.ts";
 import { INSPECT_HELP, INSPECT_SUMMARY, inspectCommand } from "./commands/inspect.ts";
+import { PUBLICATIONS_HELP, PUBLICATIONS_SUMMARY, publicationsCommand } from "./commands/publications.ts";
+import { SIGN_HELP, SIGN_SUMMARY, signCommand } from "./commands/sign.ts";
+import { STATUS_HELP, STATUS_SUMMARY, statusCommand } from "./commands/status.ts";
 import { VERIFY_HELP, VERIFY_SUMMARY, verifyCommand } from "./commands/verify.ts";
 import { EXIT_CODES_HELP, ExitCode } from "./exit-codes.ts";
+import { describeFailure } from "./failure.ts";
 import type { CliIo } from "./io.ts";
 import { UsageError } from "./usage-error.ts";
 
@@ -11,8 +16,12 @@ interface Command {
 }
 
 const COMMANDS: ReadonlyMap<string, Command> = new Map([
+  ["sign", { summary: SIGN_SUMMARY, help: SIGN_HELP, run: signCommand }],
   ["verify", { summary: VERIFY_SUMMARY, help: VERIFY_HELP, run: verifyCommand }],
+  ["extend", { summary: EXTEND_SUMMARY, help: EXTEND_HELP, run: extendCommand }],
   ["inspect", { summary: INSPECT_SUMMARY, help: INSPECT_HELP, run: inspectCommand }],
+  ["publications", { summary: PUBLICATIONS_SUMMARY, help: PUBLICATIONS_HELP, run: publicationsCommand }],
+  ["status", { summary: STATUS_SUMMARY, help: STATUS_HELP, run: statusCommand }],
 ]);
 
 const HELP = `Usage: tempel <command> [options]
@@ -20,8 +29,8 @@ const HELP = `Usage: tempel <command> [options]
 Tempel: keyless timestamping with KSI-compatible signatures.
 
 Commands:
-${[...COMMANDS].map(([name, command]) => `  ${name.padEnd(10)} ${command.summary}`).join("\n")}
-  help CMD   show the help of a command
+${[...COMMANDS].map(([name, command]) => `  ${name.padEnd(13)} ${command.summary}`).join("\n")}
+  help CMD      show the help of a command
 
 Run tempel <command> --help for a command's options.
 
@@ -48,8 +57,13 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   try {
     return await command.run(args, io);
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    io.err(`tempel ${name}: ${error.message}\n`);
-    return ExitCode.USAGE;
+    if (error instanceof UsageError) {
+      io.err(`tempel ${name}: ${error.message}\n`);
+      return ExitCode.USAGE;
+    }
+    const failure = describeFailure(error);
+    if (failure === undefined) throw error;
+    io.err(`tempel ${name}: ${failure.message}\n`);
+    return failure.exitCode;
   }
 }

@@ -1,0 +1,113 @@
+import { rename, writeFile } from "node:fs/promises";
+import { encodePublicationString } from "@tempel/proto";
+import { type ExtendTarget, Signature } from "../../index.ts";
+import { parseStrict } from "../args.ts";
+import { CONNECTION_HELP, CONNECTION_OPTIONS, connect } from "../connection.ts";
+import { ExitCode } from "../exit-codes.ts";
+import type { CliIo } from "../io.ts";
+import { readSignature } from "../signature-file.ts";
+import { parseTime, timeText } from "../time-text.ts";
+import { UsageError } from "../usage-error.ts";
+
+export const EXTEND_SUMMARY = "extend a signature to a later certified root or a publication";
+
+export const EXTEND_HELP = `Usage: tempel extend <signature-file> [--to latest|publication|TIME] [options]
+
+Extends a signature to a later calendar root: its calendar chain is replaced by one the cluster's
+extender computes, its old records are dropped, and it verifies against the new root from then on.
+  --to latest       the newest root a quorum of the cluster certified (default); the signature
+                    then carries that root's quorum certificate
+  --to publication  the first publication after the signing time in the cluster's publications
+                    file; the signature then verifies with that publication alone (tempel verify
+                    --pub-str CODE), long after every key is retired
+  --to TIME         the root at that second: Unix seconds or a date-time like 2026-01-15T00:00:00Z
+The signature file is replaced (atomically) unless -o names another.
+
+Options:
+  -o, --output FILE   write the extended signature there instead
+  --json              print one JSON object instead of text
+  -h, --help          show this help
+
+${CONNECTION_HELP}
+
+Exit codes: 0 extended, 1 not a signature or it contradicts the cluster's calendar, 2 usage error,
+3 the cluster is unavailable, 4 no publication after the signing time yet (try later or --to latest).
+`;
+
+const OPTIONS = {
+  to: { type: "string", default: "latest" },
+  output: { type: "string", short: "o" },
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+  ...CONNECTION_OPTIONS,
+} as const;
+
+function parseTarget(text: string): ExtendTarget {
+  return text === "latest" || text === "publication" ? text : parseTime(text, "--to");
+}
+
+/** Write `bytes` to `path` so that a reader sees the old file or the new one, never a part. */
+async function replaceFile(path: string, bytes: Uint8Array): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, bytes, { flag: "wx" });
+  await rename(temporary, path);
+}
+
+/** What certifies the root the signature now reaches, for people. */
+function certifiedBy(signature: Signature): string {
+  const record = signature.ksi.publicationRecord;
+  if (record !== undefined) return `published as ${encodePublicationString(record.publishedData)}`;
+  const certificate = signature.ksi.quorumCertificate;
+  if (certificate !== undefined) return `certified by ${certificate.shares.length} cluster members`;
+  return "not certified in the signature: verify it with --policy calendar, or extend it again later";
+}
+
+/** `tempel extend`: read, extend through the cluster, write back, report. */
+export async function extendCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseStrict({ args: [...args], options: OPTIONS, allowPositionals: true });
+  if (values.help) {
+    io.out(EXTEND_HELP);
+    return ExitCode.OK;
+  }
+  if (positionals.length !== 1)
+    throw new UsageError("give exactly one signature file (see tempel extend --help)");
+  const path = positionals[0]!;
+  const to = parseTarget(values.to);
+  const read = await readSignature(path);
+  if (typeof read === "string") {
+    io.err(`tempel extend: ${path} is not a KSI signature: ${read}\n`);
+    return ExitCode.FAIL;
+  }
+  const client = await connect(values, { agency: true, publications: to === "publication" });
+  const extended = await client.extend(new Signature(read, client), { to });
+  const output = values.output ?? path;
+  try {
+    await (values.output === undefined
+      ? replaceFile(path, extended.encode())
+      : writeFile(output, extended.encode()));
+  } catch (error) {
+    throw new UsageError(`cannot write the extended signature to ${output}: ${(error as Error).message}`);
+  }
+  const chain = extended.ksi.calendarChain!;
+  const publication = extended.ksi.publicationRecord?.publishedData;
+  if (values.json) {
+    const report = {
+      signature: output,
+      aggregationTime: extended.aggregationTime,
+      publicationTime: chain.publicationTime,
+      ...(publication !== undefined && { publication: encodePublicationString(publication) }),
+      quorumCertificate: extended.ksi.quorumCertificate !== undefined,
+    };
+    io.out(`${JSON.stringify(report)}\n`);
+    return ExitCode.OK;
+  }
+  io.out(
+    [
+      `extended ${output}: signed at ${timeText(extended.aggregationTime)}, now reaches the calendar root at ${timeText(chain.publicationTime)}`,
+      `  ${certifiedBy(extended)}`,
+      `check with: tempel verify ${output}${publication === undefined ? "" : ` --pub-str ${encodePublicationString(publication)}`}`,
+      "",
+    ].join("\n"),
+  );
+  return ExitCode.OK;
+}

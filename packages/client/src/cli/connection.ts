@@ -1,0 +1,140 @@
+import { TempelError } from "@tempel/proto";
+import { TempelClient, type TempelClientOptions } from "../index.ts";
+import { type ClusterFile, findClusterFile, readClusterFile } from "./cluster-file.ts";
+import { readInput } from "./files.ts";
+import { parseConstraints, readCertificate } from "./trust-inputs.ts";
+import { UsageError } from "./usage-error.ts";
+
+/** How every command that talks to a cluster finds it: flags, then TEMPEL_* variables, then a file. */
+export const CONNECTION_OPTIONS = {
+  endpoint: { type: "string", multiple: true },
+  login: { type: "string" },
+  key: { type: "string" },
+  config: { type: "string" },
+  "publications-url": { type: "string" },
+  "trust-anchor": { type: "string", multiple: true },
+  cnstr: { type: "string", multiple: true },
+} as const;
+
+export const CONNECTION_HELP = `Cluster (flags first, then environment variables, then the cluster description):
+  --endpoint URL          a node's API base URL, repeatable (TEMPEL_ENDPOINTS, comma-separated)
+  --login ID              the agency's login id (TEMPEL_LOGIN)
+  --key KEY               the agency's HMAC key (TEMPEL_KEY)
+  --config FILE           cluster description (TEMPEL_CONFIG); without one and without endpoints,
+                          .tempel/cluster.json here or in the nearest folder above (npm start writes
+                          it) gives the nodes, the agency, the genesis and the publications file
+  --publications-url URL  the cluster's publications file (TEMPEL_PUBLICATIONS_URL)
+  --trust-anchor FILE     CA certificate (PEM or DER) the publications file's signer must chain to;
+                          repeatable, needed to use a publications file
+  --cnstr NAME=VALUE      subject attribute the publications file's signer must have, e.g.
+                          E=publications@example.org; repeatable`;
+
+export interface ConnectionValues {
+  readonly endpoint?: string[];
+  readonly login?: string;
+  readonly key?: string;
+  readonly config?: string;
+  readonly "publications-url"?: string;
+  readonly "trust-anchor"?: string[];
+  readonly cnstr?: string[];
+}
+
+type Environment = Readonly<Record<string, string | undefined>>;
+
+const MAX_GENESIS_BYTES = 1024 * 1024;
+
+const NO_CLUSTER =
+  "no cluster to talk to: pass --endpoint URL (and --login ID --key KEY), set TEMPEL_ENDPOINTS, " +
+  "or run where .tempel/cluster.json is found (start a local cluster with npm start)";
+
+/** The cluster description to use: named, or found above `cwd` unless endpoints are given directly. */
+async function clusterFile(
+  values: ConnectionValues,
+  env: Environment,
+  cwd: string,
+): Promise<ClusterFile | undefined> {
+  const named = values.config ?? env.TEMPEL_CONFIG;
+  if (named !== undefined) return readClusterFile(named);
+  if (values.endpoint !== undefined || env.TEMPEL_ENDPOINTS !== undefined) return undefined;
+  const found = findClusterFile(cwd);
+  return found === undefined ? undefined : readClusterFile(found);
+}
+
+function endpointsFrom(
+  values: ConnectionValues,
+  env: Environment,
+  file: ClusterFile | undefined,
+): readonly string[] {
+  const endpoints =
+    values.endpoint ??
+    env.TEMPEL_ENDPOINTS?.split(",")
+      .map((url) => url.trim())
+      .filter((url) => url.length > 0) ??
+    file?.endpoints ??
+    [];
+  if (endpoints.length === 0) throw new UsageError(NO_CLUSTER);
+  return endpoints;
+}
+
+/** What the command needs of the cluster beyond its endpoints. */
+export interface ConnectionNeeds {
+  /** Signing and extending speak as an agency. */
+  readonly agency?: boolean;
+  /** The publications file is used (listing it, extending to a publication). */
+  readonly publications?: boolean;
+}
+
+/** The client for the cluster the flags, environment and cluster description name. */
+export async function connect(
+  values: ConnectionValues,
+  needs: ConnectionNeeds,
+  env: Environment = process.env,
+  cwd: string = process.cwd(),
+): Promise<TempelClient> {
+  const file = await clusterFile(values, env, cwd);
+  const endpoints = endpointsFrom(values, env, file);
+  const loginId = values.login ?? env.TEMPEL_LOGIN ?? file?.agency?.loginId;
+  const key = values.key ?? env.TEMPEL_KEY ?? file?.agency?.key;
+  if (needs.agency === true && (loginId === undefined || key === undefined)) {
+    throw new UsageError(
+      "no agency credentials: pass --login ID --key KEY, set TEMPEL_LOGIN and TEMPEL_KEY, or add an " +
+        '"agency" to the cluster description (the node\'s config lists its agencies)',
+    );
+  }
+  const publicationsUrl = values["publications-url"] ?? env.TEMPEL_PUBLICATIONS_URL ?? file?.publications;
+  const anchors = values["trust-anchor"] ?? [];
+  if (needs.publications === true) {
+    if (publicationsUrl === undefined) {
+      throw new UsageError(
+        "no publications file: pass --publications-url URL or set TEMPEL_PUBLICATIONS_URL",
+      );
+    }
+    if (anchors.length === 0) {
+      throw new UsageError(
+        "the publications file is trusted only through its signer: pass --trust-anchor FILE, the CA certificate it must chain to",
+      );
+    }
+  }
+  const constraints = parseConstraints(values.cnstr ?? []);
+  const options: TempelClientOptions = {
+    endpoints,
+    ...(loginId !== undefined && key !== undefined && { agency: { loginId, key } }),
+    trust: {
+      ...(file?.genesis !== undefined && {
+        genesis: new TextDecoder().decode(await readInput(file.genesis, MAX_GENESIS_BYTES, "genesis file")),
+      }),
+      ...(publicationsUrl !== undefined &&
+        anchors.length > 0 && {
+          publicationsFileUrl: publicationsUrl,
+          trustAnchors: await Promise.all(anchors.map(readCertificate)),
+          constraints,
+        }),
+    },
+  };
+  try {
+    return new TempelClient(options);
+  } catch (error) {
+    if (!(error instanceof TempelError)) throw error;
+    throw new UsageError(`${file === undefined ? "" : `${file.path}: `}${error.message}`);
+  }
+}
