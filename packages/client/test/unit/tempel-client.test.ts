@@ -121,7 +121,7 @@ describe("TempelClient.sign", () => {
         { ...pdu, requests: [request] },
         new TextEncoder().encode(KEY),
       );
-      return cluster.fetch(input, { ...init, body });
+      return cluster.fetch(input, { ...init, body: body.slice() });
     };
     const error = await client({ endpoints: [OTHER], fetch: routed(swapped) })
       .sign(text)
