@@ -88,6 +88,8 @@ class ClusterAgreement implements Agreement {
   readonly #stopping = new AbortController();
 
   #applied = 0;
+  /** While catching up, entries are applied only as far as catch-up has their certificates. */
+  #applyLimit = Number.POSITIVE_INFINITY;
   #applying = false;
   #ready = false;
   #halted: string | undefined;
@@ -149,7 +151,10 @@ class ClusterAgreement implements Agreement {
         trust: this.#trust,
         entryFault,
         applied: () => this.#applied,
-        committed: () => this.#raft.status().commitIndex,
+        allowApplyThrough: (time) => {
+          this.#applyLimit = Math.max(this.#applyLimit, time);
+          this.#applyCommitted();
+        },
         term: () => this.#raft.status().term,
         appendCommitted: async (entries) => (await this.#raft.appendCommitted(entries)) ?? undefined,
         expect: (certificates) => this.#certifier.expect(certificates),
@@ -163,6 +168,7 @@ class ClusterAgreement implements Agreement {
   async start(): Promise<void> {
     const state = await this.#m.store.load(this.#options.genesisTime);
     this.#applied = state.applied;
+    this.#applyLimit = state.applied;
     this.#running = true;
     await this.#certifier.start(state.applied);
     this.#raft.start(state);
@@ -173,6 +179,8 @@ class ClusterAgreement implements Agreement {
       () => {
         if (!this.#running) return;
         this.#ready = true;
+        this.#applyLimit = Number.POSITIVE_INFINITY;
+        this.#applyCommitted();
         this.#logger.info("caught up with peers; ready", { applied: this.#applied });
       },
       (error: unknown) => this.#logger.error("catch-up failed", { error }),
@@ -211,8 +219,17 @@ class ClusterAgreement implements Agreement {
         `second ${contribution.time} is already in the calendar`,
       );
     }
-    this.#contributed.set(contribution.time, { contribution, sentAt: Number.NEGATIVE_INFINITY });
-    this.#sendContribution(this.#contributed.get(contribution.time)!);
+    const earlier = this.#contributed.get(contribution.time)?.contribution;
+    if (earlier !== undefined) {
+      if (earlier.level === contribution.level && bytesEqual(earlier.root, contribution.root)) return;
+      throw new ConsensusError(
+        "CONSENSUS_DUPLICATE_CONTRIBUTION",
+        `second ${contribution.time} has a contribution`,
+      );
+    }
+    const own = { contribution, sentAt: Number.NEGATIVE_INFINITY };
+    this.#contributed.set(contribution.time, own);
+    this.#sendContribution(own);
   }
 
   outcome(time: number, signal?: AbortSignal): Promise<RoundOutcome> {
@@ -374,7 +391,9 @@ class ClusterAgreement implements Agreement {
 
   async #applyLoop(): Promise<void> {
     try {
-      while (this.#running && this.#halted === undefined && this.#applied < this.#raft.status().commitIndex) {
+      for (;;) {
+        const limit = Math.min(this.#raft.status().commitIndex, this.#applyLimit);
+        if (!this.#running || this.#halted !== undefined || this.#applied >= limit) return;
         const time = this.#applied + 1;
         const logEntry = await this.#m.store.entry(time);
         if (logEntry === undefined)

@@ -22,14 +22,14 @@ export interface CatchUpModules {
   readonly trust: QuorumTrust;
   /** Last second applied here: everything up to it is committed. */
   applied(): number;
-  /** Last second known committed here (applied or about to be). */
-  committed(): number;
   term(): number;
   entryFault(entry: CalendarEntry): string | undefined;
   /** Hands checked entries to the log as committed; returns why they were refused, or undefined. */
   appendCommitted(entries: readonly LogEntry[]): Promise<string | undefined>;
   /** Certificates to check the calendar against when their seconds are applied. */
   expect(certificates: readonly QuorumCertificate[]): void;
+  /** Lets the node apply committed entries up to `time`: their certificates are in hand. */
+  allowApplyThrough(time: number): void;
   /** Resolves true once `time` is applied here, false if agreement halts or stops first. */
   appliedThrough(time: number): Promise<boolean>;
   /** Higher is more trusted; faults lower it. */
@@ -56,13 +56,20 @@ export class CatchUp {
     this.#m = modules;
   }
 
-  /** Resolves once this node has applied everything a peer reported committed (or on abort). */
+  /**
+   * Resolves once this node has checked and applied everything a peer reported committed (or on
+   * abort). Until then the node applies only what catch-up has checked (`allowApplyThrough`).
+   */
   async run(signal: AbortSignal): Promise<void> {
     if (this.#m.peers.length === 0) return;
+    let checked = this.#m.applied();
     while (!signal.aborted) {
       const reports = await this.#statuses(signal);
-      const target = Math.max(...reports.values());
-      if (reports.size > 0 && (await this.#reach(target, reports, signal))) return;
+      if (reports.size > 0) {
+        const target = Math.max(...reports.values());
+        checked = await this.#reach(target, checked, reports, signal);
+        if (checked >= target) return;
+      }
       await this.#sleep(this.#options.retryMs, signal);
     }
   }
@@ -91,49 +98,59 @@ export class CatchUp {
     return reports;
   }
 
-  /** Fetches until `target` is applied; false when no reporting peer could help. */
-  async #reach(target: number, reports: Map<string, number>, signal: AbortSignal): Promise<boolean> {
-    while (!signal.aborted && this.#m.applied() < target) {
-      if (this.#m.committed() >= target) return this.#m.appliedThrough(target);
+  /** Fetches batches after `checked` until `target`; returns how far it got. */
+  async #reach(
+    target: number,
+    checked: number,
+    reports: Map<string, number>,
+    signal: AbortSignal,
+  ): Promise<number> {
+    let reached = checked;
+    while (!signal.aborted && reached < target) {
       const ahead = [...reports]
-        .filter(([, committed]) => committed > this.#m.committed())
+        .filter(([, committed]) => committed > reached)
         .sort(([a, ca], [b, cb]) => this.#m.score(b) - this.#m.score(a) || cb - ca);
       const best = ahead[0]?.[0];
-      if (best === undefined) return false;
-      if (!(await this.#fetchFrom(best, signal))) reports.delete(best);
+      if (best === undefined) break;
+      const last = await this.#fetchFrom(best, reached + 1, signal);
+      if (last === undefined) reports.delete(best);
+      else reached = last;
     }
-    return this.#m.applied() >= target;
+    return reached;
   }
 
-  /** One batch from `peer`; false when it had nothing usable. */
-  async #fetchFrom(peer: string, signal: AbortSignal): Promise<boolean> {
-    const from = this.#m.committed() + 1;
-    const reply = await this.#ask(
-      peer,
-      { kind: "fetchRequest", from, count: this.#options.limits.maxBatchEntries },
-      signal,
-    );
-    if (reply === undefined) return false;
+  /**
+   * One batch from `peer`, starting at second `from`: checked, handed to the log and applied. Entries
+   * the log has already (Raft may have replicated them meanwhile) are fetched again all the same,
+   * for the certificates that come with them. Returns the batch's last second, or undefined when
+   * the peer had nothing usable.
+   */
+  async #fetchFrom(peer: string, from: number, signal: AbortSignal): Promise<number | undefined> {
+    const count = this.#options.limits.maxBatchEntries;
+    const reply = await this.#ask(peer, { kind: "fetchRequest", from, count }, signal);
+    if (reply === undefined) return undefined;
     if (reply.kind !== "fetch") {
       this.#m.peerFault(peer, "unexpected_reply");
-      return false;
+      return undefined;
     }
     const { entries, certificates } = reply;
     const fault = this.#batchFault(entries, certificates, from);
     if (fault !== undefined) {
       this.#m.peerFault(peer, fault);
-      return false;
+      return undefined;
     }
-    const last = entries[entries.length - 1];
-    if (last === undefined) return false;
+    const last = entries[entries.length - 1]?.entry.time;
+    if (last === undefined) return undefined;
     this.#m.expect(certificates);
     const refused = await this.#m.appendCommitted(entries);
     if (refused !== undefined) {
       if (refused !== "leader") this.#m.peerFault(peer, refused);
-      return false;
+      return undefined;
     }
-    this.#m.logger.info("caught up entries from a peer", { peer, from, to: last.entry.time });
-    return this.#m.appliedThrough(last.entry.time);
+    this.#m.allowApplyThrough(last);
+    if (!(await this.#m.appliedThrough(last))) return undefined;
+    this.#m.logger.info("caught up entries from a peer", { peer, from, to: last });
+    return last;
   }
 
   #batchFault(

@@ -22,8 +22,8 @@ export class Invariants {
   readonly #leaves = new Map<number, Imprint>();
   readonly #certifiedRoots = new Map<number, Imprint>();
   readonly #signed = new Map<string, Imprint>();
-  /** Per node: the seconds it holds a certificate for. */
-  readonly certified = new Map<string, Set<number>>();
+  /** Per node: the seconds it holds a certificate for, with when (ms since the start) it got each. */
+  readonly certified = new Map<string, Map<number, number>>();
   #digest = 0x811c9dc5;
   #now: () => number;
 
@@ -52,10 +52,10 @@ export class Invariants {
     this.#fold(`certified ${node} ${time} ${toHex(root)}`);
     let seconds = this.certified.get(node);
     if (seconds === undefined) {
-      seconds = new Set();
+      seconds = new Map();
       this.certified.set(node, seconds);
     }
-    seconds.add(time);
+    if (!seconds.has(time)) seconds.set(time, this.#now());
     const known = this.#certifiedRoots.get(time);
     if (known === undefined) this.#certifiedRoots.set(time, root);
     else if (!bytesEqual(known, root)) this.violation(`two certified roots for second ${time} (${node})`);

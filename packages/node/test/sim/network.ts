@@ -40,6 +40,8 @@ const REQUEST_TIMEOUT_MS = 1_000;
  */
 export class SimNetwork {
   faults: LinkFaults = { ...calmLinks };
+  /** Makes a node a faulty catch-up server: rewrites the replies it gives to requests. */
+  tamperReplies: ((server: string, reply: Uint8Array) => Uint8Array) | undefined;
   readonly #scheduler: Scheduler;
   readonly #random: Prng;
   readonly #endpoints = new Map<string, Endpoint>();
@@ -93,6 +95,11 @@ export class SimNetwork {
     return (this.#groups.get(a) ?? -1) === (this.#groups.get(b) ?? -1);
   }
 
+  /** Delivers arbitrary bytes as if `from` had sent them (a faulty member), unobserved. */
+  inject(from: string, to: string, message: Uint8Array): void {
+    this.#scheduler.after(this.#delay(), () => this.#endpoints.get(to)?.onMessage?.(from, message));
+  }
+
   #send(from: string, to: string, message: Uint8Array): void {
     this.#observe(from, message);
     const copies = this.#random.chance(this.faults.duplicateRate) ? 2 : 1;
@@ -125,7 +132,8 @@ export class SimNetwork {
         handler(from, message).then(
           (reply) =>
             this.#scheduler.after(this.#delay(), () => {
-              if (this.#connected(from, to)) settle(() => resolve(reply));
+              const sent = this.tamperReplies?.(to, reply) ?? reply;
+              if (this.#connected(from, to)) settle(() => resolve(sent));
             }),
           (error: unknown) => this.#scheduler.after(this.#delay(), () => settle(() => reject(error))),
         );

@@ -20,6 +20,7 @@ import type { Agreement, CalendarEntry, Member, RoundOutcome } from "../../src/c
 import type { Invariants } from "./invariants.ts";
 import type { SimNetwork } from "./network.ts";
 import type { Prng } from "./prng.ts";
+import { RecordingMetrics } from "./recording-metrics.ts";
 import type { Scheduler } from "./scheduler.ts";
 
 /** Counts the real asynchronous work in flight, so a step can wait until it has all settled. */
@@ -72,6 +73,8 @@ export class SimNode {
   /** Documents not yet answered; lost (with the node's memory) when it crashes. */
   readonly pending = new Map<string, Pending>();
   answered = 0;
+  /** What the node reported, across its restarts. */
+  readonly metrics = new RecordingMetrics();
   readonly #ctx: SimNodeContext;
   readonly #random: Prng;
   readonly #calendarStore = new MemoryCalendarStore();
@@ -80,6 +83,7 @@ export class SimNode {
   #db: Level<Uint8Array, Uint8Array> | undefined;
   #agreement: Agreement | undefined;
   #documentCounter = 0;
+  #lastRound = 0;
   /** Documents in a round whose outcome is awaited. */
   readonly #inFlight = new Set<Pending>();
 
@@ -118,6 +122,7 @@ export class SimNode {
       store: this.#observedStore(new ConsensusStore(db, { sync: false })),
       apply: (entry) => ctx.inflight.track(this.#apply(entry)),
       clock,
+      metrics: this.metrics,
     });
     this.#agreement = agreement;
     this.up = true;
@@ -183,7 +188,14 @@ export class SimNode {
 
   #closeRound(time: number): void {
     const agreement = this.#agreement!;
-    if (time <= agreement.status().applied || time < this.#ctx.settings.genesisTime) return;
+    // A clock set back must not make a second's round twice.
+    if (
+      time <= this.#lastRound ||
+      time <= agreement.status().applied ||
+      time < this.#ctx.settings.genesisTime
+    )
+      return;
+    this.#lastRound = time;
     for (let i = this.#random.int(0, 2); i > 0; i--) {
       const document = hashImprint(
         HashAlgorithm.SHA2_256,

@@ -4,7 +4,7 @@ import type { Prng } from "./prng.ts";
 interface SimEvent {
   readonly at: number;
   readonly seq: number;
-  readonly run: () => void;
+  readonly run: () => void | Promise<void>;
   cancelled: boolean;
 }
 
@@ -26,13 +26,13 @@ export class Scheduler {
     return this.#now;
   }
 
-  at(time: number, run: () => void): SimEvent {
+  at(time: number, run: () => void | Promise<void>): SimEvent {
     const event: SimEvent = { at: Math.max(time, this.#now), seq: this.#seq++, run, cancelled: false };
     this.#push(event);
     return event;
   }
 
-  after(delayMs: number, run: () => void): SimEvent {
+  after(delayMs: number, run: () => void | Promise<void>): SimEvent {
     return this.at(this.#now + Math.max(0, delayMs), run);
   }
 

@@ -1,0 +1,164 @@
+import { encodeTlv, HashAlgorithm, hashImprint, tlv } from "@tempel/proto";
+import { afterEach, describe, expect, it } from "vitest";
+import { decodeMessage, encodeMessage, type MessageLimits } from "../../src/consensus/messages.ts";
+import { SimCluster } from "./cluster.ts";
+import type { SimNode } from "./node.ts";
+
+const LIMITS: MessageLimits = { maxMessageBytes: 1 << 24, maxBatchEntries: 1 << 16 };
+/** The simulated clocks may be off by this much before a peer is not followed. */
+const TOLERANCE = { clockToleranceMs: 5_000 };
+
+let cluster: SimCluster | undefined;
+
+afterEach(async () => {
+  await cluster?.dispose();
+  cluster = undefined;
+});
+
+async function startCluster(seed: number, members: number): Promise<SimCluster> {
+  cluster = await SimCluster.create({ seed, members, settings: TOLERANCE });
+  await cluster.startAll();
+  return cluster;
+}
+
+function leaderOf(nodes: readonly SimNode[]): SimNode {
+  const leaders = nodes.filter((node) => node.up && node.agreement!.status().role === "leader");
+  expect(leaders).toHaveLength(1);
+  return leaders[0]!;
+}
+
+/** Seconds in [from, to] that `node` holds no certificate for. */
+function uncertified(c: SimCluster, node: SimNode, from: number, to: number): number[] {
+  const certified = c.certifiedBy(node);
+  const missing: number[] = [];
+  for (let t = from; t <= to; t++) if (!certified.has(t)) missing.push(t);
+  return missing;
+}
+
+describe("agreement in a simulated cluster", () => {
+  it("a one-member cluster commits and certifies every second and answers its clients", async () => {
+    const c = await startCluster(1, 1);
+    await c.runUntil(12_000);
+    const [node] = c.nodes;
+    expect(uncertified(c, node!, c.genesisTime, c.second(10_000))).toEqual([]);
+    expect(node!.answered).toBeGreaterThan(5);
+    expect(node!.agreement!.status()).toMatchObject({ role: "leader", ready: true, halted: undefined });
+    expect(c.invariants.violations).toEqual([]);
+  });
+
+  it("certifies again within 3 s after the leader crashes", async () => {
+    const c = await startCluster(2, 3);
+    await c.runUntil(8_000);
+    const leader = leaderOf(c.nodes);
+    const crashedAt = c.elapsed;
+    await c.step(() => leader.crash());
+    await c.runUntil(crashedAt + 8_000);
+    for (const node of c.nodes.filter((n) => n !== leader)) {
+      const resumed = [...c.certifiedBy(node)]
+        .filter(([second]) => second >= c.second(crashedAt))
+        .map(([, at]) => at);
+      expect(Math.min(...resumed) - crashedAt).toBeLessThanOrEqual(3_000);
+      expect(uncertified(c, node, c.second(crashedAt + 3_000), c.second(crashedAt + 6_000))).toEqual([]);
+    }
+    expect(leaderOf(c.nodes)).not.toBe(leader);
+    expect(c.invariants.violations).toEqual([]);
+  });
+
+  it("stops certifying in a minority partition, never forks, and resumes everywhere once healed", async () => {
+    const c = await startCluster(3, 5);
+    await c.runUntil(8_000);
+    const leader = leaderOf(c.nodes);
+    const minority = [leader, c.nodes.find((n) => n !== leader)!];
+    const majority = c.nodes.filter((n) => !minority.includes(n));
+    const splitAt = c.elapsed;
+    await c.step(() => c.network.partition([minority.map((n) => n.id)]));
+    await c.runUntil(splitAt + 10_000);
+    for (const node of minority) {
+      const during = [...c.certifiedBy(node).keys()].filter((t) => t > c.second(splitAt) + 1);
+      expect(during).toEqual([]);
+    }
+    for (const node of majority) {
+      expect(uncertified(c, node, c.second(splitAt + 4_000), c.second(splitAt + 8_000))).toEqual([]);
+    }
+    const healedAt = c.elapsed;
+    await c.step(() => c.network.heal());
+    await c.runUntil(healedAt + 8_000);
+    for (const node of c.nodes) {
+      expect(uncertified(c, node, c.second(healedAt + 4_000), c.second(healedAt + 6_000))).toEqual([]);
+    }
+    expect(c.invariants.violations).toEqual([]);
+  });
+
+  it("a restarted node catches up entries and certificates from its peers before it is ready", async () => {
+    const c = await startCluster(4, 3);
+    await c.runUntil(5_000);
+    const node = c.nodes.find((n) => n.agreement!.status().role !== "leader")!;
+    await c.step(() => node.crash());
+    await c.runUntil(25_000);
+    await c.step(() => node.start());
+    expect(node.agreement!.status().ready).toBe(false);
+    await c.runUntil(30_000);
+    expect(node.agreement!.status()).toMatchObject({ ready: true, halted: undefined });
+    expect(node.calendar.head).toBeGreaterThanOrEqual(c.second(28_000));
+    // Certificates of the seconds it was down for came from its peers, checked against its calendar.
+    expect(uncertified(c, node, c.second(8_000), c.second(22_000))).toEqual([]);
+    expect(c.invariants.violations).toEqual([]);
+  });
+
+  it("scores down a peer whose catch-up answer does not check out and asks another", async () => {
+    const c = await startCluster(5, 3);
+    await c.runUntil(5_000);
+    const node = c.nodes.find((n) => n.agreement!.status().role !== "leader")!;
+    await c.step(() => node.crash());
+    await c.runUntil(15_000);
+    let tampered = 0;
+    c.network.tamperReplies = (_server, reply) => {
+      const message = decodeMessage(reply, LIMITS);
+      if (message.kind !== "fetch" || message.entries.length === 0 || tampered > 0) return reply;
+      tampered++;
+      const [first, ...rest] = message.entries;
+      const forged = {
+        ...first!,
+        entry: { ...first!.entry, leaf: hashImprint(HashAlgorithm.SHA2_256, reply) },
+      };
+      return encodeMessage({ ...message, entries: [forged, ...rest] });
+    };
+    await c.step(() => node.start());
+    await c.runUntil(22_000);
+    expect(tampered).toBe(1);
+    expect(node.metrics.count("peerFaults/entry_leaf_mismatch")).toBe(1);
+    expect(node.agreement!.status()).toMatchObject({ ready: true, halted: undefined });
+    expect(c.invariants.violations).toEqual([]);
+  });
+
+  it("does not follow a leader whose clock is off by more than the tolerance", async () => {
+    const c = await startCluster(6, 3);
+    await c.runUntil(6_000);
+    const skewed = leaderOf(c.nodes);
+    skewed.skewMs = 8_000;
+    await c.runUntil(16_000);
+    const others = c.nodes.filter((n) => n !== skewed);
+    for (const node of others) {
+      expect(node.metrics.count("droppedMessages/clock_skew")).toBeGreaterThan(0);
+      expect(uncertified(c, node, c.second(10_000), c.second(14_000))).toEqual([]);
+    }
+    expect(others).toContain(leaderOf(others));
+    expect(c.invariants.violations).toEqual([]);
+  });
+
+  it("drops and counts malformed messages from a member and keeps certifying", async () => {
+    const c = await startCluster(7, 3);
+    await c.runUntil(4_000);
+    const [target, sender] = c.nodes;
+    const garbage = [
+      new Uint8Array([0xff, 0xff, 0xff]),
+      encodeTlv(tlv(0x1f, new Uint8Array(4))),
+      encodeTlv(tlv(0x03, new Uint8Array([0x01, 0x09, 0x00]))),
+    ];
+    for (const bytes of garbage) c.network.inject(sender!.id, target!.id, bytes);
+    await c.runUntil(8_000);
+    expect(target!.metrics.count("droppedMessages/malformed")).toBe(garbage.length);
+    expect(uncertified(c, target!, c.second(5_000), c.second(6_000))).toEqual([]);
+    expect(c.invariants.violations).toEqual([]);
+  });
+});
