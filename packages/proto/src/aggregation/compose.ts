@@ -57,7 +57,7 @@ export function composeChains(
     if (used[i]!.inputLevel !== carried) {
       throw new AggregationError(
         "AGGREGATION_LEVEL_MISMATCH",
-        `segment ${i} starts at level ${used[i]!.inputLevel} but the one below it ends at level ${carried}`,
+        `a segment starts at level ${used[i]!.inputLevel} but the one below it ends at level ${carried}`,
         { expected: carried, actual: used[i]!.inputLevel },
       );
     }

@@ -5,7 +5,7 @@ import { bytesEqual } from "../util/bytes.ts";
 import { calendarStepHash } from "./chain.ts";
 import { emptySubtreeRoot } from "./empty.ts";
 import { CalendarError } from "./errors.ts";
-import { type CalendarNodeId, checkSecond, highBit, lastSecond, rangeBlocks } from "./shape.ts";
+import { type CalendarNodeId, calendarNodeLastSecond, checkSecond, highBit, rangeBlocks } from "./shape.ts";
 import type { CalendarAppend, CalendarNodeRecord, CalendarStore } from "./store.ts";
 
 export interface CalendarOptions {
@@ -85,7 +85,7 @@ export class Calendar {
     const nodeValue = async (node: CalendarNodeId): Promise<Imprint> => {
       const done = computed.get(nodeKey(node));
       if (done !== undefined) return done;
-      if (lastSecond(node) > previous) return emptySubtreeRoot(node.height);
+      if (calendarNodeLastSecond(node) > previous) return emptySubtreeRoot(node.height);
       return (await this.#readNodes([node]))[0]!;
     };
     keep({ height: 0, index: time }, leaf);
@@ -94,7 +94,7 @@ export class Calendar {
       if (previous >= 0) candidates.add(Math.floor(previous / size));
       for (const index of candidates) {
         const node = { height, index };
-        const last = lastSecond(node);
+        const last = calendarNodeLastSecond(node);
         if (last <= previous || last > time) continue;
         const left = await nodeValue({ height: height - 1, index: 2 * index });
         const right = await nodeValue({ height: height - 1, index: 2 * index + 1 });
@@ -172,11 +172,11 @@ export class Calendar {
 
   /** Node values, with the constant root wherever the store holds nothing (never read before genesis). */
   async #readNodes(nodes: readonly CalendarNodeId[]): Promise<Imprint[]> {
-    const stored = nodes.filter((node) => lastSecond(node) >= this.genesisTime);
+    const stored = nodes.filter((node) => calendarNodeLastSecond(node) >= this.genesisTime);
     const values = stored.length === 0 ? [] : await this.#store.readNodes(stored);
     let next = 0;
     return nodes.map((node) => {
-      const value = lastSecond(node) >= this.genesisTime ? values[next++] : undefined;
+      const value = calendarNodeLastSecond(node) >= this.genesisTime ? values[next++] : undefined;
       return value ?? emptySubtreeRoot(node.height);
     });
   }

@@ -9,5 +9,10 @@ export { type CalendarConsistency, checkCalendarConsistency } from "./consistenc
 export { emptyCalendarLeaf, emptySubtreeRoot } from "./empty.ts";
 export { CalendarError } from "./errors.ts";
 export { MemoryCalendarStore } from "./memory-store.ts";
-export { type CalendarNodeId, calendarChainAggregationTime, highBit } from "./shape.ts";
+export {
+  type CalendarNodeId,
+  calendarChainAggregationTime,
+  calendarNodeLastSecond,
+  highBit,
+} from "./shape.ts";
 export type { CalendarAppend, CalendarNodeRecord, CalendarStore } from "./store.ts";

@@ -75,7 +75,7 @@ export function rangeBlocks(start: number, count: number): CalendarNodeId[] {
   return blocks;
 }
 
-/** The last leaf second a node covers. */
-export function lastSecond(node: CalendarNodeId): number {
+/** The last second a node covers: its subtree is complete once the calendar head reaches it. */
+export function calendarNodeLastSecond(node: CalendarNodeId): number {
   return (node.index + 1) * 2 ** node.height - 1;
 }
