@@ -89,6 +89,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
         penalize: (peer, reason) => network.penalize(peer, reason),
       },
     );
+    metrics.watchAgreement(() => agreement.status());
     await network.start();
     closing.push(() => network.stop());
     await agreement.start();

@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { AgreementMetrics } from "../consensus/index.ts";
+import type { AgreementMetrics, AgreementStatus } from "../consensus/index.ts";
 import type { NetworkMetrics } from "../network/index.ts";
 
 /**
@@ -39,7 +39,11 @@ export interface Metrics {
   readonly leveldbWriteDuration: Histogram;
   readonly agreement: AgreementMetrics;
   readonly network: NetworkMetrics;
+  /** Agreement's state (role, term, leader, committed and applied seconds) is read at scrape time from `status`. */
+  watchAgreement(status: () => AgreementStatus): void;
 }
+
+const ROLES: readonly AgreementStatus["role"][] = ["follower", "candidate", "leader"];
 
 /** Round and latency buckets centred on the one-second round. */
 const ROUND_SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -51,7 +55,59 @@ export function createMetrics(options: MetricsOptions = defaultMetricsOptions): 
   const registry = new Registry();
   if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: "tempel_" });
   const registers = [registry];
+  let agreementStatus: (() => AgreementStatus) | undefined;
+  new Gauge({
+    name: "tempel_consensus_term",
+    help: "Agreement term this node is in",
+    registers,
+    collect() {
+      const status = agreementStatus?.();
+      if (status !== undefined) this.set(status.term);
+    },
+  });
+  new Gauge({
+    name: "tempel_consensus_role",
+    help: "1 for the agreement role this node has now, 0 for the others",
+    labelNames: ["role"],
+    registers,
+    collect() {
+      const status = agreementStatus?.();
+      if (status !== undefined) for (const role of ROLES) this.set({ role }, status.role === role ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "tempel_consensus_leader",
+    help: "1 for the member this node follows as leader",
+    labelNames: ["leader"],
+    registers,
+    collect() {
+      const status = agreementStatus?.();
+      this.reset();
+      if (status?.leaderId !== undefined) this.set({ leader: status.leaderId }, 1);
+    },
+  });
+  new Gauge({
+    name: "tempel_consensus_committed_timestamp_seconds",
+    help: "Last second whose calendar entry this node knows is committed",
+    registers,
+    collect() {
+      const status = agreementStatus?.();
+      if (status !== undefined) this.set(status.committed);
+    },
+  });
+  new Gauge({
+    name: "tempel_ready",
+    help: "1 when agreement has caught up and is not halted, so the node serves signatures",
+    registers,
+    collect() {
+      const status = agreementStatus?.();
+      if (status !== undefined) this.set(status.ready ? 1 : 0);
+    },
+  });
   return {
+    watchAgreement(status) {
+      agreementStatus = status;
+    },
     registry,
     httpRequests: new Counter({
       name: "tempel_http_requests_total",

@@ -118,6 +118,9 @@ describe("a one-member node", () => {
       "tempel_calendar_height",
       "tempel_leveldb_write_duration_seconds_count",
       'tempel_rounds_total{outcome="certified"}',
+      'tempel_consensus_role{role="leader"} 1',
+      "tempel_consensus_term 1",
+      "tempel_ready 1",
     ]) {
       expect(text).toContain(name);
     }
