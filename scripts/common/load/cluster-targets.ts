@@ -1,0 +1,29 @@
+import type { QuorumTrust } from "@tempel/proto";
+import { loadGenesis } from "../../../packages/node/src/genesis/genesis.ts";
+import type { ClusterDescription } from "../cluster-file.ts";
+import type { ProtocolName } from "./protocols.ts";
+import type { LoadTarget } from "./run-load.ts";
+
+/** The endpoint of each chosen node (1-based positions in the cluster file; all by default) for `protocol`. */
+export function clusterTargets(
+  cluster: ClusterDescription,
+  protocol: Exclude<ProtocolName, "baseline">,
+  positions: readonly number[] = cluster.nodes.map((_, i) => i + 1),
+): LoadTarget[] {
+  return positions.map((position) => {
+    const node = cluster.nodes[position - 1]!;
+    return {
+      name: `node-${position}`,
+      url: protocol === "ksi" ? node.ksi.aggregator : `${node.api}/v1/sign`,
+    };
+  });
+}
+
+/** What the quorum policy checks certificates against: the members and quorum of the cluster's genesis. */
+export function quorumTrust(genesisFile: string): QuorumTrust {
+  const genesis = loadGenesis(genesisFile);
+  return {
+    members: genesis.members.map((m) => ({ id: m.id, publicKey: m.publicKey })),
+    quorum: genesis.quorum,
+  };
+}

@@ -1,0 +1,361 @@
+import { randomFillSync } from "node:crypto";
+import { Agent, request } from "node:http";
+import { Worker } from "node:worker_threads";
+import { HashAlgorithm, type Imprint, type QuorumTrust } from "@tempel/proto";
+import { LatencyRecorder, type LatencySummary } from "./latency.ts";
+import { encodeRequest, type ProtocolName, type Service } from "./protocols.ts";
+import { BASELINE_VERIFY_EVERY } from "./response-checker.ts";
+import type { VerificationPolicy } from "./signature-verifier.ts";
+import type { VerifyJob, VerifyReply, VerifyWorkerData } from "./verify-worker.ts";
+
+export interface LoadTarget {
+  /** Shown in results: `node-1`, `baseline`. */
+  readonly name: string;
+  /** Where requests are POSTed. */
+  readonly url: string;
+}
+
+export interface LoadOptions {
+  readonly service: Service;
+  readonly targets: readonly LoadTarget[];
+  /** Hashes per second offered, whatever the answers do (open loop). */
+  readonly rate: number;
+  readonly durationSeconds: number;
+  /** Hashes per request. */
+  readonly batch: number;
+  /** Requests in flight at most, split evenly over the targets; the rest wait their turn (and it counts). */
+  readonly concurrency: number;
+  readonly timeoutMs: number;
+  readonly policy: VerificationPolicy;
+  /** The cluster's members and quorum, for the quorum policy. */
+  readonly trust?: QuorumTrust;
+}
+
+export interface LoadProgress {
+  readonly elapsedSeconds: number;
+  /** Hashes per second answered (HTTP 200) during the last interval. */
+  readonly answeredRate: number;
+  readonly inFlight: number;
+  /** Requests due but waiting for a free slot. */
+  readonly queued: number;
+  /** Responses waiting for verification. */
+  readonly verifying: number;
+  readonly errors: number;
+  /** p99 latency of the requests answered during the last interval, seconds. */
+  readonly p99: number;
+  /** CPU cores the generator used during the last interval. */
+  readonly cpuCores: number;
+}
+
+export interface LoadResult {
+  readonly protocol: ProtocolName;
+  readonly targets: readonly string[];
+  readonly startedAt: string;
+  readonly durationSeconds: number;
+  /** From the first scheduled send to the last answer's arrival (verification may finish later). */
+  readonly elapsedSeconds: number;
+  readonly batch: number;
+  readonly concurrency: number;
+  readonly requests: { readonly scheduled: number; readonly answered: number; readonly failed: number };
+  readonly hashes: { readonly offered: number; readonly answered: number };
+  readonly offeredRate: number;
+  /** Hashes answered with signatures, per second of the run. */
+  readonly achievedRate: number;
+  /** Failed requests by what went wrong (`http_503`, `timeout`, `network_ECONNREFUSED`, `ksi_OVER_QUOTA`, …). */
+  readonly errors: Readonly<Record<string, number>>;
+  /** From each request's scheduled send time to its answer, answered requests only. */
+  readonly latencySeconds: LatencySummary;
+  readonly verification: {
+    readonly policy: VerificationPolicy;
+    /** Signatures (or sampled baseline tokens) by verdict: "OK" or why not. */
+    readonly verdicts: Readonly<Record<string, number>>;
+    /** 1: every signature; n: one in n (baseline tokens). */
+    readonly verifiedOneIn: number;
+    /**
+     * Answers left unchecked because verification fell too far behind (its backlog is bounded):
+     * the generator's CPU, not the cluster, was the limit. Counted as answered.
+     */
+    readonly uncheckedRequests: number;
+  };
+  /** Aggregation seconds of the signatures each target handed out. */
+  readonly secondsByTarget: Readonly<Record<string, readonly number[]>>;
+  readonly generatorCpu: {
+    readonly userSeconds: number;
+    readonly systemSeconds: number;
+    readonly cores: number;
+  };
+}
+
+/** Open connections are what a high concurrency costs; beyond this the generator's machine suffers first. */
+export const MAX_CONCURRENCY = 20_000;
+/** Every answer waits for its round to end and be certified: about a second, more under load. */
+const EXPECTED_LATENCY_SECONDS = 2;
+
+/** In-flight requests the rate needs if each took the expected latency. */
+export function defaultConcurrency(rate: number, batch: number): number {
+  return Math.min(MAX_CONCURRENCY, Math.max(4, Math.ceil((rate / batch) * EXPECTED_LATENCY_SECONDS)));
+}
+
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** Response bytes waiting for verification at most; answers beyond it go unchecked (and are counted). */
+const MAX_VERIFY_BACKLOG_BYTES = 256 * 1024 * 1024;
+/** SHA-256 imprint: algorithm byte + 32-byte digest. */
+const IMPRINT_BYTES = 33;
+const PROGRESS_MS = 1_000;
+
+interface Lane {
+  readonly target: LoadTarget;
+  readonly agent: Agent;
+  readonly limit: number;
+  inFlight: number;
+  /** Request numbers due and not sent yet, oldest first. */
+  readonly queue: number[];
+  queueHead: number;
+}
+
+interface Answered {
+  readonly lane: Lane;
+  readonly latency: number;
+  readonly bytes: number;
+}
+
+/**
+ * An open-loop load run: request k is due at start + k·batch/rate whatever happened to earlier ones,
+ * and its latency counts from then, so a slow cluster shows up as latency instead of quietly
+ * lowering the offered rate. Requests go round-robin over the targets. Every answer is decoded and
+ * its signatures verified on a worker thread.
+ */
+export async function runLoad(
+  options: LoadOptions,
+  onProgress?: (progress: LoadProgress) => void,
+): Promise<LoadResult> {
+  const { batch, targets } = options;
+  const total = Math.max(1, Math.floor((options.rate * options.durationSeconds) / batch));
+  const intervalMs = (1000 * batch) / options.rate;
+  const perLane = Math.max(1, Math.floor(options.concurrency / targets.length));
+  const lanes: Lane[] = targets.map((target) => ({
+    target,
+    agent: new Agent({ keepAlive: true, maxSockets: perLane }),
+    limit: perLane,
+    inFlight: 0,
+    queue: [],
+    queueHead: 0,
+  }));
+  const worker = new Worker(new URL("./verify-worker.ts", import.meta.url), {
+    workerData: {
+      service: options.service,
+      policy: options.policy,
+      ...(options.trust !== undefined && { trust: options.trust }),
+    } satisfies VerifyWorkerData,
+  });
+
+  const latencies = new LatencyRecorder();
+  const errors: Record<string, number> = {};
+  const verdicts: Record<string, number> = {};
+  const seconds = new Map<string, Set<number>>(targets.map((t) => [t.name, new Set()]));
+  const verifying = new Map<number, Answered>();
+  let backlogBytes = 0;
+  let answered = 0;
+  let unchecked = 0;
+  let failed = 0;
+  let lastAnswerAt = 0;
+  let next = 0;
+  let intervalAnswered = 0;
+  let intervalLatencyFrom = 0;
+
+  const startedAt = new Date();
+  const cpuAtStart = process.cpuUsage();
+  const t0 = performance.now();
+  const dueAt = (k: number) => t0 + k * intervalMs;
+
+  let finish!: () => void;
+  let fail!: (error: unknown) => void;
+  const finished = new Promise<void>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
+  const settled = () => answered + failed === total;
+  const countError = (kind: string) => {
+    errors[kind] = (errors[kind] ?? 0) + 1;
+    failed++;
+    if (settled()) finish();
+  };
+
+  const succeeded = (latency: number) => {
+    latencies.add(latency);
+    answered++;
+    if (settled()) finish();
+  };
+  worker.on("message", (reply: VerifyReply) => {
+    const sent = verifying.get(reply.id)!;
+    verifying.delete(reply.id);
+    backlogBytes -= sent.bytes;
+    for (const [verdict, count] of Object.entries(reply.verdicts))
+      verdicts[verdict] = (verdicts[verdict] ?? 0) + count;
+    const answeredSeconds = seconds.get(sent.lane.target.name)!;
+    for (const second of reply.seconds) answeredSeconds.add(second);
+    if (reply.outcome === "ok") succeeded(sent.latency);
+    else countError(reply.outcome);
+  });
+  worker.on("error", fail);
+
+  const send = (lane: Lane, k: number) => {
+    lane.inFlight++;
+    const { bytes, imprints } = randomImprints(batch);
+    const firstId = BigInt(k) * BigInt(batch) + 1n;
+    const { body, headers } = encodeRequest(options.service, imprints, firstId);
+    let ended = false;
+    const done = (kind: string | undefined, responseBody?: Uint8Array) => {
+      // A request can fail after its response has ended (a late abort) or fail twice: count it once.
+      if (ended) return;
+      ended = true;
+      lane.inFlight--;
+      const latency = (performance.now() - dueAt(k)) / 1000;
+      if (kind !== undefined) countError(kind);
+      else {
+        lastAnswerAt = performance.now();
+        intervalAnswered += batch;
+        if (backlogBytes + responseBody!.length > MAX_VERIFY_BACKLOG_BYTES) {
+          unchecked++;
+          succeeded(latency);
+        } else {
+          backlogBytes += responseBody!.length;
+          verifying.set(k, { lane, latency, bytes: responseBody!.length });
+          const job: VerifyJob = {
+            id: k,
+            body: responseBody!,
+            imprints: bytes,
+            imprintBytes: IMPRINT_BYTES,
+            firstId,
+          };
+          worker.postMessage(job);
+        }
+      }
+      pump(lane);
+    };
+    const outgoing = request(lane.target.url, {
+      method: "POST",
+      agent: lane.agent,
+      headers: { ...headers, "content-length": String(body.length) },
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+    outgoing.on("response", (response) => {
+      const chunks: Buffer[] = [];
+      let length = 0;
+      response.on("data", (chunk: Buffer) => {
+        length += chunk.length;
+        if (length > MAX_RESPONSE_BYTES) response.destroy(new RangeError("response too large"));
+        else chunks.push(chunk);
+      });
+      response.on("end", () => {
+        if (response.statusCode !== 200) done(`http_${response.statusCode}`);
+        else done(undefined, new Uint8Array(Buffer.concat(chunks, length)));
+      });
+      response.on("error", (error) => done(errorKind(error)));
+    });
+    outgoing.on("error", (error) => done(errorKind(error)));
+    outgoing.end(body);
+  };
+
+  const pump = (lane: Lane) => {
+    while (lane.inFlight < lane.limit && lane.queueHead < lane.queue.length) {
+      send(lane, lane.queue[lane.queueHead++]!);
+    }
+    if (lane.queueHead > 4096 && lane.queueHead * 2 > lane.queue.length) {
+      lane.queue.splice(0, lane.queueHead);
+      lane.queueHead = 0;
+    }
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = () => {
+    const now = performance.now();
+    while (next < total && dueAt(next) <= now) {
+      const lane = lanes[next % lanes.length]!;
+      lane.queue.push(next++);
+      pump(lane);
+    }
+    if (next < total) timer = setTimeout(schedule, Math.max(0, dueAt(next) - performance.now()));
+  };
+
+  let cpuAtInterval = cpuAtStart;
+  let intervalStart = t0;
+  const progress = setInterval(() => {
+    const now = performance.now();
+    const cpu = process.cpuUsage(cpuAtInterval);
+    const since = (now - intervalStart) / 1000;
+    onProgress?.({
+      elapsedSeconds: (now - t0) / 1000,
+      answeredRate: intervalAnswered / since,
+      inFlight: lanes.reduce((sum, lane) => sum + lane.inFlight, 0),
+      queued: lanes.reduce((sum, lane) => sum + lane.queue.length - lane.queueHead, 0),
+      verifying: verifying.size,
+      errors: failed,
+      p99: latencies.summary(intervalLatencyFrom).p99,
+      cpuCores: (cpu.user + cpu.system) / 1e6 / since,
+    });
+    cpuAtInterval = process.cpuUsage();
+    intervalStart = now;
+    intervalAnswered = 0;
+    intervalLatencyFrom = latencies.count;
+  }, PROGRESS_MS);
+
+  schedule();
+  try {
+    await finished;
+  } finally {
+    clearTimeout(timer);
+    clearInterval(progress);
+    for (const lane of lanes) lane.agent.destroy();
+    await worker.terminate();
+  }
+  const cpu = process.cpuUsage(cpuAtStart);
+  const cpuSeconds = (performance.now() - t0) / 1000;
+  const elapsedSeconds = (Math.max(lastAnswerAt, dueAt(total - 1)) - t0) / 1000;
+  return {
+    protocol: options.service.protocol,
+    targets: targets.map((t) => t.name),
+    startedAt: startedAt.toISOString(),
+    durationSeconds: options.durationSeconds,
+    elapsedSeconds,
+    batch,
+    concurrency: options.concurrency,
+    requests: { scheduled: total, answered, failed },
+    hashes: { offered: total * batch, answered: answered * batch },
+    offeredRate: options.rate,
+    achievedRate: (answered * batch) / elapsedSeconds,
+    errors,
+    latencySeconds: latencies.summary(),
+    verification: {
+      policy: options.policy,
+      verdicts,
+      verifiedOneIn: options.service.protocol === "baseline" ? BASELINE_VERIFY_EVERY : 1,
+      uncheckedRequests: unchecked,
+    },
+    secondsByTarget: Object.fromEntries(
+      [...seconds].map(([name, set]) => [name, [...set].sort((a, b) => a - b)]),
+    ),
+    generatorCpu: {
+      userSeconds: cpu.user / 1e6,
+      systemSeconds: cpu.system / 1e6,
+      cores: (cpu.user + cpu.system) / 1e6 / cpuSeconds,
+    },
+  };
+}
+
+/** Random SHA-256 imprints, views into one buffer: every request is a fresh hash, as real records would be. */
+function randomImprints(count: number): { bytes: Uint8Array; imprints: Imprint[] } {
+  const bytes = randomFillSync(new Uint8Array(IMPRINT_BYTES * count));
+  const imprints = Array.from({ length: count }, (_, i) => {
+    const imprint = bytes.subarray(IMPRINT_BYTES * i, IMPRINT_BYTES * (i + 1));
+    imprint[0] = HashAlgorithm.SHA2_256;
+    return imprint;
+  });
+  return { bytes, imprints };
+}
+
+function errorKind(error: Error): string {
+  if (error.name === "AbortError" || error.name === "TimeoutError") return "timeout";
+  const code = (error as NodeJS.ErrnoException).code;
+  return typeof code === "string" ? `network_${code}` : `network_${error.name}`;
+}
