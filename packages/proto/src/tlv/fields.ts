@@ -11,6 +11,18 @@ export interface FieldSpec {
   readonly max?: number;
 }
 
+/** Spec lists are module constants: index each once, not on every decode (PDUs are decoded per request). */
+const indexedSpecs = new WeakMap<readonly FieldSpec[], ReadonlyMap<number, FieldSpec>>();
+
+function specIndex(specs: readonly FieldSpec[]): ReadonlyMap<number, FieldSpec> {
+  let index = indexedSpecs.get(specs);
+  if (index === undefined) {
+    index = new Map(specs.map((spec) => [spec.type, spec]));
+    indexedSpecs.set(specs, index);
+  }
+  return index;
+}
+
 /**
  * The children of a composite element, grouped by type after a strict check against `specs`:
  * cardinalities hold, unknown critical children are an error, unknown non-critical children are
@@ -24,8 +36,7 @@ export class Fields {
   constructor(element: TlvElement, specs: readonly FieldSpec[], what: string) {
     this.element = element;
     this.children = childrenOf(element);
-    const known = new Map<number, FieldSpec>();
-    for (const spec of specs) known.set(spec.type, spec);
+    const known = specIndex(specs);
     for (const child of this.children) {
       const spec = known.get(child.type);
       if (spec === undefined) {
