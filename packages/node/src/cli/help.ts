@@ -5,6 +5,8 @@ export const MAIN_HELP = `tempel-node: a Tempel timestamping node (KSI-compatibl
 Usage:
   tempel-node init --data DIR [options]     create a data folder: keys, certificate, one-member genesis, config
   tempel-node start --config FILE [settings] run the node until SIGINT or SIGTERM
+  tempel-node genesis --member DIR_OR_FILE... --out FILE
+                                           one cluster's genesis from its members' init outputs
   tempel-node check --config FILE [--from SECOND]
                                            recompute the whole stored calendar (node stopped)
   tempel-node <command> --help             options of one command

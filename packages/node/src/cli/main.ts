@@ -25,6 +25,8 @@ async function main(argv: string[]): Promise<number> {
       return start(rest);
     case "check":
       return check(rest);
+    case "genesis":
+      return (await import("./genesis.ts")).genesisCommand(rest);
     default:
       throw new UsageError("USAGE", `unknown command "${command}"; see tempel-node --help`);
   }
