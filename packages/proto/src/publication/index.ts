@@ -1,3 +1,20 @@
+export {
+  certificateFromPem,
+  certificateToPem,
+  DEFAULT_GENESIS_PUBLICATIONS,
+  type GenesisPublications,
+  genesisPublicationsToJson,
+  type PublicationsAuthority,
+  parseGenesisPublications,
+  publicationsFileTrust,
+} from "./genesis-publications.ts";
+export {
+  DEFAULT_PUBLICATION_SCHEDULE,
+  nextPublicationTime,
+  type PublicationSchedule,
+  parsePublicationSchedule,
+  publicationScheduleToJson,
+} from "./publication-schedule.ts";
 export { decodePublicationString, encodePublicationString } from "./publication-string.ts";
 export {
   type CertificateRecord,
@@ -11,3 +28,5 @@ export {
   type PublicationsFileHeader,
   type PublicationsFileSigner,
 } from "./publications-file.ts";
+export { type PublicationsCmsSignerOptions, publicationsCmsSigner } from "./publications-file-cms.ts";
+export { comparePublications, type PublicationsGrowth } from "./publications-growth.ts";

@@ -1,0 +1,75 @@
+import { X509Certificate } from "node:crypto";
+import type { GenesisPublications } from "@tempel/proto";
+import type { Genesis } from "../genesis/genesis.ts";
+import type { Logger } from "../logger/logger.ts";
+import type { NodeDb } from "../store/db.ts";
+import type { PublicationMetrics } from "./metrics.ts";
+import type { PublicationOptions } from "./options.ts";
+import {
+  type PublicationCalendar,
+  type PublicationCluster,
+  PublicationService,
+} from "./publication-service.ts";
+import { PublicationStore } from "./publication-store.ts";
+import { loadPublicationsKey } from "./publications-key.ts";
+
+export interface PublicationServiceModules {
+  readonly genesis: Pick<Genesis, "genesisTime" | "members" | "quorum">;
+  /** The genesis's `publications` object. */
+  readonly publications: GenesisPublications;
+  /** This node's member id. */
+  readonly selfId: string;
+  /** Where a publishing node keeps publications-key.pem and publications-cert.pem. */
+  readonly dataDir: string;
+  readonly db: NodeDb;
+  readonly calendar: PublicationCalendar;
+  readonly logger: Logger;
+  readonly metrics: PublicationMetrics;
+  readonly now?: () => number;
+  readonly fetch?: typeof globalThis.fetch;
+}
+
+/**
+ * The node's publication service, not yet started: it publishes if the data folder holds the
+ * publications key, and mirrors its peers' file otherwise. Undefined when the genesis names no
+ * publications authority: such a cluster has no publications file.
+ */
+export async function createPublicationService(
+  options: PublicationOptions,
+  modules: PublicationServiceModules,
+): Promise<PublicationService | undefined> {
+  const { genesis, publications, logger } = modules;
+  const authority = publications.authority;
+  if (authority === undefined) {
+    logger.info("the genesis names no publications authority: no publications file");
+    return undefined;
+  }
+  const now = modules.now ?? Date.now;
+  const cluster: PublicationCluster = {
+    genesisTime: genesis.genesisTime,
+    schedule: publications.schedule,
+    authority,
+    trust: {
+      members: genesis.members.map((m) => ({ id: m.id, publicKey: m.publicKey })),
+      quorum: genesis.quorum,
+    },
+    memberCertificates: genesis.members.map((m) => new Uint8Array(new X509Certificate(m.certificatePem).raw)),
+    peerUrls: genesis.members.filter((m) => m.id !== modules.selfId).map((m) => m.apiUrl),
+  };
+  const key = await loadPublicationsKey(modules.dataDir, authority, Math.floor(now() / 1000));
+  logger.info(
+    key === undefined ? "mirroring the peers' publications file" : "publishing with the publications key",
+    {
+      schedule: publications.schedule,
+    },
+  );
+  return PublicationService.open(options, cluster, {
+    store: new PublicationStore(modules.db),
+    calendar: modules.calendar,
+    key,
+    logger,
+    metrics: modules.metrics,
+    now,
+    fetch: modules.fetch ?? globalThis.fetch.bind(globalThis),
+  });
+}

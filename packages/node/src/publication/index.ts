@@ -1,0 +1,11 @@
+export {
+  AUTHORITY_FILES,
+  createPublicationsAuthority,
+  type PublicationsAuthorityKeys,
+} from "./authority.ts";
+export { PUBLICATIONS_CA_HELP, PUBLICATIONS_CA_OPTIONS, publicationsCaInit } from "./ca-command.ts";
+export { createPublicationService, type PublicationServiceModules } from "./create-publication-service.ts";
+export { PublicationError } from "./errors.ts";
+export { noPublicationMetrics, type PublicationMetrics } from "./metrics.ts";
+export { defaultPublicationOptions, type PublicationOptions } from "./options.ts";
+export type { PublicationCalendar, PublicationService } from "./publication-service.ts";
