@@ -16,7 +16,7 @@ import {
   type VerificationResult,
   verifySignature,
 } from "@tempel/proto";
-import { OptionsError } from "../errors.ts";
+import { AbortedError, OptionsError } from "../errors.ts";
 import { imprintOf, type SignInput } from "../signing/sign-input.ts";
 
 /** KSI's verification policies by name (see @tempel/proto's policies). */
@@ -61,10 +61,29 @@ function policyRule(policy: VerifyOptions["policy"]): Rule {
 }
 
 /**
+ * The publications file for a policy that can use it, when no publication was given. A file that
+ * cannot be had fails only the publication policy, which is about nothing else; the others go on
+ * without it (the quorum certificate may still decide).
+ */
+async function publicationsFileFor(
+  rule: Rule,
+  sources: VerificationSources,
+  signal: AbortSignal | undefined,
+): Promise<PublicationsFile | undefined> {
+  if (rule === internalPolicy || rule === calendarPolicy || sources.publicationsFile === undefined)
+    return undefined;
+  try {
+    return await sources.publicationsFile(signal);
+  } catch (error) {
+    if (rule === publicationPolicy || error instanceof AbortedError) throw error;
+    return undefined;
+  }
+}
+
+/**
  * Verify `signature` under a KSI policy, against `document` when given (hashed with the algorithm the
- * signature used). A wrong signature is a FAIL or NA result; only bad options or an unreachable
- * publications file throw. The publications file is fetched only for policies that can use it and
- * when no publication was given.
+ * signature used). A wrong signature is a FAIL or NA result; bad options throw, and so does a
+ * publications file that cannot be had under the publication policy.
  */
 export async function verifyKsiSignature(
   signature: KsiSignature,
@@ -82,8 +101,8 @@ export async function verifyKsiSignature(
     document === undefined
       ? undefined
       : await imprintOf(document, imprintAlgorithm(signedHash(signature)), signal);
-  const wantsFile = rule !== internalPolicy && rule !== calendarPolicy && publication === undefined;
-  const publicationsFile = wantsFile ? await sources.publicationsFile?.(signal) : undefined;
+  const publicationsFile =
+    publication === undefined ? await publicationsFileFor(rule, sources, signal) : undefined;
   const { extender, quorumTrust } = sources;
   return verifySignature(
     signature,

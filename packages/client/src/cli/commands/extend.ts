@@ -58,7 +58,10 @@ function certifiedBy(signature: Signature): string {
   const record = signature.ksi.publicationRecord;
   if (record !== undefined) return `published as ${encodePublicationString(record.publishedData)}`;
   const certificate = signature.ksi.quorumCertificate;
-  if (certificate !== undefined) return `certified by ${certificate.shares.length} cluster members`;
+  if (certificate !== undefined) {
+    const count = certificate.shares.length;
+    return `certified by ${count} cluster member${count === 1 ? "" : "s"}`;
+  }
   return "not certified in the signature: verify it with --policy calendar, or extend it again later";
 }
 
