@@ -35,7 +35,7 @@ afterAll(async () => {
 });
 
 /**
- * Sign `total` hashes in `waves` waves of requests of `perRequest` (at most 16 in flight); each wave
+ * Sign `total` hashes in `waves` waves of requests of `perRequest` (at most 128 in flight: a wave fits one round); each wave
  * starts once the previous one is answered, so every wave lands in a later round.
  */
 async function signInWaves(
@@ -52,7 +52,7 @@ async function signInWaves(
     const end = Math.min(total, (wave + 1) * perWave);
     for (let at = wave * perWave; at < end; at += perRequest)
       requests.push(imprints.slice(at, Math.min(at + perRequest, end)));
-    signatures.push(...(await inParallel(requests, 16, sign)).flat());
+    signatures.push(...(await inParallel(requests, 128, sign)).flat());
   }
   return { imprints, signatures };
 }
