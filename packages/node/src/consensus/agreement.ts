@@ -86,6 +86,8 @@ class ClusterAgreement implements Agreement {
   readonly #appliedWatchers = new Set<{ time: number; resolve(done: boolean): void }>();
   readonly #scores = new Map<string, number>();
   readonly #stopping = new AbortController();
+  /** Work started by messages and timers, awaited by `stop` so that nothing touches the store after it. */
+  readonly #inFlight = new Set<Promise<void>>();
 
   #applied = 0;
   /** While catching up, entries are applied only as far as catch-up has their certificates. */
@@ -138,7 +140,7 @@ class ClusterAgreement implements Agreement {
       signer: modules.signer,
       send,
       broadcast: (message) => modules.transport.broadcast(encodeMessage(message)),
-      certified: (time) => void this.#settle(time),
+      certified: (time) => this.#background(this.#settle(time)),
       peerFault,
       halt: (reason, details) => this.#halt(reason, details),
     });
@@ -156,7 +158,7 @@ class ClusterAgreement implements Agreement {
           this.#applyCommitted();
         },
         term: () => this.#raft.status().term,
-        appendCommitted: async (entries) => (await this.#raft.appendCommitted(entries)) ?? undefined,
+        appendCommitted: (entries) => this.#raft.appendCommitted(entries),
         expect: (certificates) => this.#certifier.expect(certificates),
         appliedThrough: (time) => this.#appliedThrough(time),
         score: (peer) => this.#scores.get(peer) ?? 0,
@@ -175,15 +177,14 @@ class ClusterAgreement implements Agreement {
     this.#m.transport.onMessage((from, bytes) => this.#receive(from, bytes));
     this.#m.transport.onRequest((from, bytes) => this.#serve(from, bytes));
     this.#tick();
-    this.#catchUp.run(this.#stopping.signal).then(
-      () => {
+    this.#background(
+      this.#catchUp.run(this.#stopping.signal).then(() => {
         if (!this.#running) return;
         this.#ready = true;
         this.#applyLimit = Number.POSITIVE_INFINITY;
         this.#applyCommitted();
         this.#logger.info("caught up with peers; ready", { applied: this.#applied });
-      },
-      (error: unknown) => this.#logger.error("catch-up failed", { error }),
+      }),
     );
   }
 
@@ -191,15 +192,17 @@ class ClusterAgreement implements Agreement {
     if (!this.#running) return;
     this.#running = false;
     this.#stopping.abort();
-    for (const timer of [this.#tickTimer, this.#applyRetry])
+    for (const timer of [this.#tickTimer, this.#applyRetry]) {
       if (timer !== undefined) this.#clock.clearTimer(timer);
+    }
     this.#certifier.stop();
-    await this.#raft.stop();
     const stopped = new ConsensusError("CONSENSUS_STOPPED", "agreement stopped");
     for (const waiters of this.#waiters.values()) for (const waiter of waiters) waiter.reject(stopped);
     this.#waiters.clear();
     for (const watcher of this.#appliedWatchers) watcher.resolve(false);
     this.#appliedWatchers.clear();
+    await this.#raft.stop();
+    await Promise.all(this.#inFlight);
   }
 
   contribute(contribution: Contribution): void {
@@ -238,6 +241,10 @@ class ClusterAgreement implements Agreement {
         reject(signal.reason);
         return;
       }
+      if (this.#stopping.signal.aborted) {
+        reject(new ConsensusError("CONSENSUS_STOPPED", "agreement stopped"));
+        return;
+      }
       let waiters = this.#waiters.get(time);
       if (waiters === undefined) {
         waiters = new Set();
@@ -256,7 +263,7 @@ class ClusterAgreement implements Agreement {
       };
       waiters.add(waiter);
       signal?.addEventListener("abort", onAbort, { once: true });
-      void this.#settle(time);
+      this.#background(this.#settle(time));
     });
   }
 
@@ -281,15 +288,8 @@ class ClusterAgreement implements Agreement {
       this.#metrics.droppedMessages.inc({ reason: "not_member" });
       return;
     }
-    let message: Message;
-    try {
-      message = decodeMessage(bytes, this.#limits);
-    } catch (error) {
-      this.#metrics.droppedMessages.inc({ reason: "malformed" });
-      this.#peerFault(from, "malformed_message");
-      this.#logger.debug("malformed consensus message", { peer: from, error });
-      return;
-    }
+    const message = this.#decode(from, bytes);
+    if (message === undefined) return;
     switch (message.kind) {
       case "vote":
       case "voteReply":
@@ -301,12 +301,10 @@ class ClusterAgreement implements Agreement {
         this.#offer(from, message.contribution);
         return;
       case "share":
-        this.#certifier.share(from, message.time, message).catch((error: unknown) => this.#failed(error));
+        this.#background(this.#certifier.share(from, message.time, message));
         return;
       case "certificate":
-        this.#certifier
-          .certificateReceived(from, message.certificate)
-          .catch((error: unknown) => this.#failed(error));
+        this.#background(this.#certifier.certificateReceived(from, message.certificate));
         return;
       default:
         this.#metrics.droppedMessages.inc({ reason: "unexpected" });
@@ -314,10 +312,20 @@ class ClusterAgreement implements Agreement {
   }
 
   async #serve(from: string, bytes: Uint8Array): Promise<Uint8Array> {
-    if (!this.#running || from === this.#selfId || !this.#isMember(from)) {
-      throw new ConsensusError("CONSENSUS_NOT_SERVING", "no catch-up service for this peer");
+    const message = this.#running && this.#isMember(from) ? this.#decode(from, bytes) : undefined;
+    if (message === undefined) throw new ConsensusError("CONSENSUS_BAD_REQUEST", "not a catch-up request");
+    return this.#catchUp.serve(message);
+  }
+
+  #decode(from: string, bytes: Uint8Array): Message | undefined {
+    try {
+      return decodeMessage(bytes, this.#limits);
+    } catch (error) {
+      this.#metrics.droppedMessages.inc({ reason: "malformed" });
+      this.#peerFault(from, "malformed_message");
+      this.#logger.debug("malformed consensus message", { peer: from, error });
+      return undefined;
     }
-    return this.#catchUp.serve(decodeMessage(bytes, this.#limits));
   }
 
   // ---- contributions ----
@@ -383,10 +391,13 @@ class ClusterAgreement implements Agreement {
   #applyCommitted(): void {
     if (this.#applying || !this.#running || this.#halted !== undefined) return;
     this.#applying = true;
-    this.#applyLoop().catch((error: unknown) => {
-      this.#logger.error("applying a committed entry failed; retrying", { error, time: this.#applied + 1 });
-      this.#applyRetry = this.#clock.setTimer(() => this.#applyCommitted(), APPLY_RETRY_MS);
-    });
+    this.#background(
+      this.#applyLoop().catch((error: unknown) => {
+        this.#logger.error("applying a committed entry failed; retrying", { error, time: this.#applied + 1 });
+        if (this.#running)
+          this.#applyRetry = this.#clock.setTimer(() => this.#applyCommitted(), APPLY_RETRY_MS);
+      }),
+    );
   }
 
   async #applyLoop(): Promise<void> {
@@ -470,7 +481,7 @@ class ClusterAgreement implements Agreement {
     }
     const overdue = Math.floor((now - this.#options.certificationDeadlineMs) / 1000) - 1;
     for (const time of new Set([...this.#waiters.keys(), ...this.#contributed.keys()])) {
-      if (time <= Math.min(overdue, this.#applied)) void this.#settle(time);
+      if (time <= Math.min(overdue, this.#applied)) this.#background(this.#settle(time));
     }
     this.#tickTimer = this.#clock.setTimer(() => this.#tick(), this.#options.heartbeatMs);
   }
@@ -499,7 +510,9 @@ class ClusterAgreement implements Agreement {
     this.#appliedWatchers.clear();
   }
 
-  #failed(error: unknown): void {
-    this.#logger.error("consensus message handling failed", { error });
+  #background(work: Promise<void>): void {
+    const tracked = work.catch((error: unknown) => this.#logger.error("consensus task failed", { error }));
+    this.#inFlight.add(tracked);
+    void tracked.finally(() => this.#inFlight.delete(tracked));
   }
 }

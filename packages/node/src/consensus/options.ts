@@ -25,7 +25,10 @@ export interface AgreementOptions {
   shareRetryMs: number;
   /** Most entries in one AppendEntries or catch-up reply. */
   maxBatchEntries: number;
-  /** Upper bound of any consensus message on the wire; larger ones are dropped unread. */
+  /**
+   * Upper bound of a consensus message; larger ones are dropped unread. The network's own limit
+   * (`maxMessageBytes` there) must not be smaller.
+   */
   maxMessageBytes: number;
   /** Catch-up: pause between attempts when no peer could help (requests time out in the transport). */
   catchUpRetryMs: number;
@@ -41,6 +44,6 @@ export const defaultAgreementOptions: Omit<AgreementOptions, "genesisTime" | "qu
   certificationDeadlineMs: 20_000,
   shareRetryMs: 500,
   maxBatchEntries: 256,
-  maxMessageBytes: 4 * 1024 * 1024,
+  maxMessageBytes: 1024 * 1024,
   catchUpRetryMs: 2_000,
 };

@@ -20,6 +20,7 @@ export type RaftOptions = Pick<
   | "electionTimeoutMaxMs"
   | "clockToleranceMs"
   | "maxBatchEntries"
+  | "maxMessageBytes"
 >;
 
 export interface RaftModules {
@@ -149,8 +150,6 @@ export class Raft {
       const first = entries[0];
       const last = entries[entries.length - 1];
       if (first === undefined || last === undefined) return undefined;
-      // A leader's log is the reference; if it is stale it learns so from the next term.
-      if (this.#role === "leader") return "leader";
       if (first.entry.time > this.#lastIndex + 1) return "gap";
       let fresh = entries.length;
       for (let i = 0; i < entries.length; i++) {
@@ -166,6 +165,9 @@ export class Raft {
         fresh = i;
         break;
       }
+      // A leader never rewrites its log (a stale one learns so from the next term); one that has
+      // these entries already may take them as committed all the same.
+      if (fresh < entries.length && this.#role === "leader") return "leader";
       await this.#writeEntries(entries.slice(fresh));
       this.#advanceCommitTo(last.entry.time);
       return undefined;
@@ -394,7 +396,9 @@ export class Raft {
     const next = this.#nextIndex.get(peer)!;
     const prevIndex = next - 1;
     const prevTerm = (await this.#termAt(prevIndex))!;
-    const entries = await this.#m.store.entries(next, this.#lastIndex, this.#options.maxBatchEntries);
+    // Room is left for the message's own fields.
+    const budget = this.#options.maxMessageBytes - 1024;
+    const entries = await this.#m.store.entries(next, this.#lastIndex, this.#options.maxBatchEntries, budget);
     this.#m.send(peer, {
       kind: "append",
       term: this.#term,
@@ -444,16 +448,25 @@ export class Raft {
     if (this.#role !== "leader") return;
     const now = this.#m.clock.now();
     const due = Math.floor((now - this.#options.graceMs) / 1000) - 1;
-    if (due > this.#lastIndex) {
-      const from = this.#lastIndex + 1;
-      const to = Math.min(due, this.#lastIndex + this.#options.maxBatchEntries);
-      const entries = this.#m.propose(from, to).map((entry) => ({ term: this.#term, entry }));
-      await this.#writeEntries(entries);
-      await this.#advanceCommit();
-      for (const peer of this.#m.peers) await this.#sendAppend(peer);
+    try {
+      if (due > this.#lastIndex) {
+        const from = this.#lastIndex + 1;
+        const to = Math.min(due, this.#lastIndex + this.#options.maxBatchEntries);
+        const entries = this.#m.propose(from, to).map((entry) => ({ term: this.#term, entry }));
+        await this.#writeEntries(entries);
+        await this.#advanceCommit();
+        for (const peer of this.#m.peers) await this.#sendAppend(peer);
+      }
+    } finally {
+      // Even after a failed write: a leader that stopped proposing would stall the whole cluster.
+      const delay = due > this.#lastIndex ? 0 : (this.#lastIndex + 2) * 1000 + this.#options.graceMs - now;
+      if (this.#role === "leader" && this.#running) {
+        this.#proposalTimer = this.#m.clock.setTimer(
+          () => this.#run(() => this.#propose()),
+          Math.max(0, delay),
+        );
+      }
     }
-    const delay = due > this.#lastIndex ? 0 : (this.#lastIndex + 2) * 1000 + this.#options.graceMs - now;
-    this.#proposalTimer = this.#m.clock.setTimer(() => this.#run(() => this.#propose()), Math.max(0, delay));
   }
 
   // ---- helpers ----

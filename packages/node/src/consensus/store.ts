@@ -76,16 +76,29 @@ export class ConsensusStore {
     return bytes === undefined ? undefined : decodeLogEntry(bytes);
   }
 
-  /** Entries from `from` on, at most `limit` and none after `to`. */
-  async entries(from: number, to: number, limit: number): Promise<LogEntry[]> {
+  /**
+   * Entries from `from` on: at most `limit`, none after `to`, and no more than fit in `maxBytes`
+   * encoded (but always the first, so that a batch makes progress).
+   */
+  async entries(
+    from: number,
+    to: number,
+    limit: number,
+    maxBytes = Number.POSITIVE_INFINITY,
+  ): Promise<LogEntry[]> {
     if (to < from) return [];
     const out: LogEntry[] = [];
+    let bytes = 0;
     const range = {
       gte: numberKey(Bucket.consensusLog, from),
       lte: numberKey(Bucket.consensusLog, to),
       limit,
     };
-    for await (const value of this.#db.values(range)) out.push(decodeLogEntry(value));
+    for await (const value of this.#db.values(range)) {
+      bytes += value.length;
+      if (out.length > 0 && bytes > maxBytes) break;
+      out.push(decodeLogEntry(value));
+    }
     return out;
   }
 

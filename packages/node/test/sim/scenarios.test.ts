@@ -105,6 +105,20 @@ describe("agreement in a simulated cluster", () => {
     expect(c.invariants.violations).toEqual([]);
   });
 
+  it("a whole cluster restarted from its stores becomes ready and certifies again", async () => {
+    const c = await startCluster(8, 3);
+    await c.runUntil(6_000);
+    for (const node of c.nodes) await c.step(() => node.crash());
+    await c.runUntil(10_000);
+    for (const node of c.nodes) await c.step(() => node.start());
+    await c.runUntil(20_000);
+    for (const node of c.nodes) {
+      expect(node.agreement!.status()).toMatchObject({ ready: true, halted: undefined });
+      expect(uncertified(c, node, c.second(15_000), c.second(18_000))).toEqual([]);
+    }
+    expect(c.invariants.violations).toEqual([]);
+  });
+
   it("scores down a peer whose catch-up answer does not check out and asks another", async () => {
     const c = await startCluster(5, 3);
     await c.runUntil(5_000);
