@@ -1,0 +1,338 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { encodePublicationString, HashAlgorithm, hashImprint, toHex } from "@tempel/proto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TempelClient } from "../../src/index.ts";
+import {
+  PUBLICATIONS_EMAIL,
+  type PublicationsAuthority,
+  publicationsAuthority,
+  publicationsFile,
+  servePublications,
+} from "./publications-fixture.ts";
+import { deadEndpoint, type TestServer } from "./servers.ts";
+import { type RunningTempelNode, startTempelNode, waitForCertifiedHead } from "./tempel-node.ts";
+
+const MAIN = join(import.meta.dirname, "../../src/cli/main.ts");
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  /** Standard output as bytes, for binary output. */
+  readonly output: Buffer;
+  readonly stderr: string;
+}
+
+let node: RunningTempelNode;
+let authority: PublicationsAuthority;
+let publications: TestServer;
+let published: Uint8Array = new Uint8Array(0);
+/** A folder with .tempel/cluster.json describing the node, as `npm start` leaves it. */
+let project: string;
+/** A folder with no cluster description above it. */
+let elsewhere: string;
+let anchor: string;
+
+/** Runs `tempel` in `cwd` as a child process, with only PATH from the environment plus `env`. */
+function tempel(cwd: string, args: readonly string[], options: { env?: object; stdin?: Uint8Array } = {}) {
+  return new Promise<Run>((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH, ...options.env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const chunks: Buffer[] = [];
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const output = Buffer.concat(chunks);
+      resolve({ code, stdout: output.toString(), output, stderr });
+    });
+    child.stdin.end(options.stdin);
+  });
+}
+
+function inProject(...args: string[]): Promise<Run> {
+  return tempel(project, args);
+}
+
+function publicationArgs(): string[] {
+  return ["--publications-url", `${publications.url}/publications.bin`, "--trust-anchor", anchor];
+}
+
+/** Publish the newest certified root after `time` in the served publications file; its code. */
+async function publishAfter(time: number): Promise<string> {
+  const sdk = new TempelClient({ endpoints: [node.url] });
+  for (;;) {
+    const certified = (await sdk.head()).certified;
+    if (certified !== undefined && certified.time > time) {
+      const publication = { publicationTime: certified.time, publishedHash: certified.root };
+      published = await publicationsFile(authority, [publication]);
+      return encodePublicationString(publication);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+beforeAll(async () => {
+  [node, authority] = await Promise.all([startTempelNode(), publicationsAuthority()]);
+  publications = await servePublications(() => published);
+  project = await mkdtemp(join(tmpdir(), "tempel-cli-"));
+  elsewhere = await mkdtemp(join(tmpdir(), "tempel-cli-bare-"));
+  await mkdir(join(project, ".tempel"));
+  await writeFile(
+    join(project, ".tempel", "cluster.json"),
+    JSON.stringify({
+      genesis: node.genesisPath,
+      nodes: [
+        {
+          id: "node-1",
+          pid: 1,
+          api: node.url,
+          ksi: { aggregator: `${node.url}/ksi/aggregator`, extender: `${node.url}/ksi/extender` },
+          metrics: `${node.url}/metrics`,
+        },
+      ],
+      agency: node.agency,
+    }),
+  );
+  anchor = join(project, "ca.der");
+  await writeFile(anchor, authority.ca.der);
+  await waitForCertifiedHead(node.url);
+});
+
+afterAll(async () => {
+  await Promise.all([node?.stop(), publications?.close()]);
+  await Promise.all([project, elsewhere].map((dir) => dir && rm(dir, { recursive: true, force: true })));
+});
+
+describe("tempel sign, verify, extend, verify", () => {
+  it("signs a file into FILE.ksig, verifies it, extends it to the latest root and to a publication, verifies again", async () => {
+    const file = join(project, "minutes.txt");
+    await writeFile(file, "minutes of the meeting\n");
+    const signed = await inProject("sign", "minutes.txt");
+    expect(signed).toMatchObject({ code: 0 });
+    expect(signed.stdout).toContain("signed minutes.txt → minutes.txt.ksig");
+    expect(signed.stdout).toContain(`for ${node.agency.loginId}`);
+    expect(await inProject("verify", "minutes.txt", "--policy", "internal")).toMatchObject({ code: 0 });
+    expect((await inProject("inspect", "minutes.txt.ksig")).stdout).toContain(
+      `requested by: ${node.agency.loginId}`,
+    );
+
+    const latest = await inProject("extend", "minutes.txt.ksig");
+    expect(latest).toMatchObject({ code: 0 });
+    expect(latest.stdout).toContain("certified by 1 cluster member");
+    expect(await inProject("verify", "minutes.txt", "--policy", "internal")).toMatchObject({ code: 0 });
+
+    const signedAt = JSON.parse((await inProject("inspect", "minutes.txt.ksig", "--json")).stdout)
+      .aggregationTime.unix;
+    const code = await publishAfter(signedAt);
+    const toPublication = await inProject(
+      "extend",
+      "minutes.txt.ksig",
+      "--to",
+      "publication",
+      ...publicationArgs(),
+    );
+    expect(toPublication).toMatchObject({ code: 0 });
+    expect(toPublication.stdout).toContain(`published as ${code}`);
+    const verified = await inProject("verify", "minutes.txt", "--pub-str", code, "--json");
+    expect(verified).toMatchObject({ code: 0 });
+    expect(JSON.parse(verified.stdout)).toMatchObject({ result: "OK", policy: "default" });
+    await writeFile(file, "minutes of the meeting, amended\n");
+    expect(await inProject("verify", "minutes.txt", "--pub-str", code)).toMatchObject({ code: 1 });
+  });
+
+  it("signs standard input into -o FILE, verifies, extends and verifies again", async () => {
+    const data = new TextEncoder().encode("streamed from a pipe\n".repeat(1000));
+    await writeFile(join(project, "piped.txt"), data);
+    const signed = await tempel(project, ["sign", "-", "-o", "piped.ksig"], { stdin: data });
+    expect(signed).toMatchObject({ code: 0 });
+    expect(signed.stdout).toContain("tempel verify piped.ksig --document FILE");
+    const document = ["--document", "piped.txt", "--policy", "internal"];
+    expect(await inProject("verify", "piped.ksig", ...document)).toMatchObject({ code: 0 });
+    expect(await inProject("extend", "piped.ksig", "--json")).toMatchObject({ code: 0 });
+    expect(await inProject("verify", "piped.ksig", ...document)).toMatchObject({ code: 0 });
+  });
+
+  it("signs a given imprint, writes the signature to standard output, verifies, extends and verifies again", async () => {
+    const imprint = toHex(hashImprint(HashAlgorithm.SHA2_256, new TextEncoder().encode("hashed elsewhere")));
+    const signed = await inProject("sign", "--hash", imprint, "-o", "-");
+    expect(signed).toMatchObject({ code: 0 });
+    expect(signed.stderr).toContain("1 signature in");
+    await writeFile(join(project, "imprint.ksig"), signed.output);
+    const document = ["--document-hash", imprint, "--policy", "internal"];
+    expect(await inProject("verify", "imprint.ksig", ...document)).toMatchObject({ code: 0 });
+    const extended = await inProject("extend", "imprint.ksig", "--json");
+    expect(extended).toMatchObject({ code: 0 });
+    expect(JSON.parse(extended.stdout)).toMatchObject({ signature: "imprint.ksig", quorumCertificate: true });
+    expect(await inProject("verify", "imprint.ksig", ...document)).toMatchObject({ code: 0 });
+  });
+
+  it("signs many files in one go and reports each as JSON", async () => {
+    const names = Array.from({ length: 12 }, (_, i) => `batch-${i}.txt`);
+    await Promise.all(names.map((name, i) => writeFile(join(project, name), `file ${i}`)));
+    const signed = await inProject("sign", ...names, "--json");
+    expect(signed).toMatchObject({ code: 0 });
+    const report = JSON.parse(signed.stdout) as {
+      signed: { input: string; signature: string; agency: string }[];
+    };
+    expect(report.signed.map((s) => s.signature)).toEqual(names.map((name) => `${name}.ksig`));
+    for (const name of names) expect(existsSync(join(project, `${name}.ksig`))).toBe(true);
+    expect(await inProject("verify", names[7]!, "--policy", "internal")).toMatchObject({ code: 0 });
+  });
+
+  it("finds the cluster through TEMPEL_* variables where no cluster description is", async () => {
+    await writeFile(join(elsewhere, "env.txt"), "configured by environment");
+    const env = {
+      TEMPEL_ENDPOINTS: node.url,
+      TEMPEL_LOGIN: node.agency.loginId,
+      TEMPEL_KEY: node.agency.key,
+    };
+    expect(await tempel(elsewhere, ["sign", "env.txt"], { env })).toMatchObject({ code: 0 });
+    const config = join(project, ".tempel", "cluster.json");
+    expect(await tempel(elsewhere, ["status", "--config", config])).toMatchObject({ code: 0 });
+  });
+});
+
+describe("tempel sign errors", () => {
+  it("says how to name a cluster when there is none (exit 2)", async () => {
+    await writeFile(join(elsewhere, "lonely.txt"), "no cluster here");
+    const run = await tempel(elsewhere, ["sign", "lonely.txt"]);
+    expect(run).toMatchObject({ code: 2 });
+    expect(run.stderr).toContain("--endpoint URL");
+    expect(run.stderr).toContain("npm start");
+  });
+
+  it("refuses to overwrite a signature unless --force (exit 2)", async () => {
+    await writeFile(join(project, "twice.txt"), "signed twice");
+    expect(await inProject("sign", "twice.txt")).toMatchObject({ code: 0 });
+    const again = await inProject("sign", "twice.txt");
+    expect(again).toMatchObject({ code: 2 });
+    expect(again.stderr).toContain("--force");
+    expect(await inProject("sign", "twice.txt", "--force")).toMatchObject({ code: 0 });
+  });
+
+  it("reports refused credentials with what to check (exit 2)", async () => {
+    await writeFile(join(project, "key.txt"), "wrong key");
+    const run = await inProject("sign", "key.txt", "--key", "not-the-key", "--force");
+    expect(run).toMatchObject({ code: 2 });
+    expect(run.stderr).toContain("0x0102");
+    expect(run.stderr).toContain("--key");
+  });
+
+  it("reports an unreachable cluster (exit 3)", async () => {
+    await writeFile(join(project, "down.txt"), "nobody home");
+    const { loginId, key } = node.agency;
+    const run = await inProject(
+      "sign",
+      "down.txt",
+      "--endpoint",
+      await deadEndpoint(),
+      "--login",
+      loginId,
+      "--key",
+      key,
+    );
+    expect(run).toMatchObject({ code: 3 });
+    expect(run.stderr).toContain("Check that the cluster is running");
+  });
+
+  it("refuses missing files, bad imprints and stdin without -o (exit 2)", async () => {
+    expect(await inProject("sign", "missing.txt")).toMatchObject({ code: 2 });
+    expect(await inProject("sign", "--hash", "01abcd", "-o", "x.ksig")).toMatchObject({ code: 2 });
+    expect(await inProject("sign", "-")).toMatchObject({ code: 2 });
+  });
+});
+
+describe("tempel extend errors", () => {
+  it("fails on a file that is no signature (exit 1)", async () => {
+    await writeFile(join(project, "not-a.ksig"), "plain text");
+    expect(await inProject("extend", "not-a.ksig")).toMatchObject({ code: 1 });
+  });
+
+  it("needs trust anchors to extend to a publication (exit 2) and a publication after the signature (exit 4)", async () => {
+    await publishAfter(0);
+    await writeFile(join(project, "late.txt"), "signed after the last publication");
+    expect(await inProject("sign", "late.txt", "--force")).toMatchObject({ code: 0 });
+    const anchorless = await inProject(
+      "extend",
+      "late.txt.ksig",
+      "--to",
+      "publication",
+      "--publications-url",
+      "http://x",
+    );
+    expect(anchorless).toMatchObject({ code: 2 });
+    expect(anchorless.stderr).toContain("--trust-anchor");
+    const tooEarly = await inProject("extend", "late.txt.ksig", "--to", "publication", ...publicationArgs());
+    expect(tooEarly).toMatchObject({ code: 4 });
+    expect(tooEarly.stderr).toContain("no publication after the signing second");
+  });
+
+  it("refuses an unreadable --to (exit 2)", async () => {
+    expect(await inProject("extend", "late.txt.ksig", "--to", "next tuesday")).toMatchObject({ code: 2 });
+  });
+});
+
+describe("tempel publications", () => {
+  it("lists the checked publications, prints the newest code with --pub-str, and refuses another signer (exit 1)", async () => {
+    const code = await publishAfter(0);
+    const listed = await inProject(
+      "publications",
+      ...publicationArgs(),
+      "--cnstr",
+      `E=${PUBLICATIONS_EMAIL}`,
+    );
+    expect(listed).toMatchObject({ code: 0 });
+    expect(listed.stdout).toContain("signature checked");
+    expect(listed.stdout).toContain(code);
+    expect(await inProject("publications", "--pub-str", ...publicationArgs())).toMatchObject({
+      code: 0,
+      stdout: `${code}\n`,
+    });
+    const json = JSON.parse((await inProject("publications", "--json", ...publicationArgs())).stdout);
+    expect(json.publications[0]).toMatchObject({ code, references: ["Tempel test gazette, page 1"] });
+    const wrongEmail = await inProject(
+      "publications",
+      ...publicationArgs(),
+      "--cnstr",
+      "E=someone@else.test",
+    );
+    expect(wrongEmail).toMatchObject({ code: 1 });
+  });
+
+  it("needs a publications file URL (exit 2)", async () => {
+    const run = await inProject("publications");
+    expect(run).toMatchObject({ code: 2 });
+    expect(run.stderr).toContain("--publications-url");
+  });
+});
+
+describe("tempel status", () => {
+  it("shows each node's readiness, role, leader and head, as text and JSON", async () => {
+    const text = await inProject("status");
+    expect(text).toMatchObject({ code: 0 });
+    expect(text.stdout).toContain("1 member, quorum 1");
+    expect(text.stdout).toMatch(/ready {2}leader/);
+    const json = JSON.parse((await inProject("status", "--json")).stdout) as {
+      nodes: Record<string, unknown>[];
+    };
+    expect(json.nodes[0]).toMatchObject({ endpoint: node.url, ready: true, role: "leader", lag: 0 });
+  });
+
+  it("lists a dead node as DOWN beside a live one, and exits 3 when none answers", async () => {
+    const dead = await deadEndpoint();
+    const mixed = await inProject("status", "--endpoint", node.url, "--endpoint", dead);
+    expect(mixed).toMatchObject({ code: 0 });
+    expect(mixed.stdout).toContain(`${dead}  DOWN`);
+    expect(await inProject("status", "--endpoint", dead)).toMatchObject({ code: 3 });
+  });
+});

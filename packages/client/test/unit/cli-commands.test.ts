@@ -1,0 +1,154 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findClusterFile, readClusterFile } from "../../src/cli/cluster-file.ts";
+import { connect } from "../../src/cli/connection.ts";
+import { describeFailure } from "../../src/cli/failure.ts";
+import { run } from "../../src/cli/run.ts";
+import { parseTime } from "../../src/cli/time-text.ts";
+import {
+  NetworkError,
+  NotYetAvailableError,
+  OptionsError,
+  ProtocolError,
+  ServiceError,
+  VerificationError,
+} from "../../src/index.ts";
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "tempel-cli-unit-"));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function tempel(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const code = await run(argv, { out: (text) => (out += text), err: (text) => (err += text) });
+  return { code, out, err };
+}
+
+describe("tempel help", () => {
+  it("lists every command with the exit codes, and each command documents its own", async () => {
+    const help = await tempel("--help");
+    expect(help.code).toBe(0);
+    for (const command of ["sign", "verify", "extend", "inspect", "publications", "status"]) {
+      expect(help.out).toContain(`  ${command} `);
+      const own = await tempel(command, "--help");
+      expect(own.code, command).toBe(0);
+      expect(own.out).toContain(`Usage: tempel ${command}`);
+    }
+    expect(help.out).toContain("3  a service needed for the answer is unavailable");
+  });
+
+  it("documents the cluster options and their variables in the commands that talk to a cluster", async () => {
+    for (const command of ["sign", "extend", "publications", "status"]) {
+      const { out } = await tempel(command, "--help");
+      for (const text of [
+        "--endpoint URL",
+        "TEMPEL_ENDPOINTS",
+        "TEMPEL_LOGIN",
+        "TEMPEL_KEY",
+        ".tempel/cluster.json",
+      ]) {
+        expect(out, `${command}: ${text}`).toContain(text);
+      }
+    }
+  });
+
+  it("refuses unknown options with exit code 2", async () => {
+    expect(await tempel("sign", "--bogus")).toMatchObject({ code: 2 });
+    expect(await tempel("status", "extra")).toMatchObject({ code: 2 });
+  });
+});
+
+describe("cluster description", () => {
+  it("is found in the nearest folder above, and reads nodes, agency, genesis and publications", async () => {
+    const project = join(dir, "project");
+    await mkdir(join(project, ".tempel"), { recursive: true });
+    await mkdir(join(project, "deep", "er"), { recursive: true });
+    await writeFile(
+      join(project, ".tempel", "cluster.json"),
+      JSON.stringify({
+        genesis: "../data/genesis.json",
+        nodes: [{ id: "n1", pid: 7, api: "http://127.0.0.1:3131", ksi: {}, metrics: "x" }],
+        agency: { loginId: "agency1", key: "secret" },
+        publications: "http://127.0.0.1:3131/publications.bin",
+        future: "ignored",
+      }),
+    );
+    const found = findClusterFile(join(project, "deep", "er"));
+    expect(found).toBe(join(project, ".tempel", "cluster.json"));
+    expect(await readClusterFile(found!)).toEqual({
+      path: found,
+      endpoints: ["http://127.0.0.1:3131"],
+      genesis: join(project, "data", "genesis.json"),
+      agency: { loginId: "agency1", key: "secret" },
+      publications: "http://127.0.0.1:3131/publications.bin",
+    });
+  });
+
+  it("refuses fields of the wrong kind as usage errors naming the field", async () => {
+    const path = join(dir, "bad.json");
+    await writeFile(path, JSON.stringify({ nodes: [{ api: "ftp://x" }] }));
+    await expect(readClusterFile(path)).rejects.toMatchObject({ code: "USAGE", message: /nodes\[0\]\.api/ });
+    await writeFile(path, "{not json");
+    await expect(readClusterFile(path)).rejects.toMatchObject({ code: "USAGE" });
+  });
+
+  it("gives way to flags and TEMPEL_* variables, flags first", async () => {
+    const path = join(dir, "cluster.json");
+    await writeFile(
+      path,
+      JSON.stringify({ nodes: [{ api: "http://127.0.0.1:1" }], agency: { loginId: "a", key: "k" } }),
+    );
+    const env = { TEMPEL_ENDPOINTS: "http://127.0.0.1:2, http://127.0.0.1:3", TEMPEL_LOGIN: "env-login" };
+    const fromEnv = await connect({ config: path }, { agency: true }, env, dir);
+    expect((await fromEnv.status()).map((r) => r.endpoint)).toEqual([
+      "http://127.0.0.1:2",
+      "http://127.0.0.1:3",
+    ]);
+    const fromFlags = await connect({ config: path, endpoint: ["http://127.0.0.1:4"] }, {}, env, dir);
+    expect((await fromFlags.status()).map((r) => r.endpoint)).toEqual(["http://127.0.0.1:4"]);
+  });
+
+  it("says how to name a cluster or an agency when none is given", async () => {
+    await expect(connect({}, {}, {}, dir)).rejects.toMatchObject({ message: /--endpoint URL/ });
+    await expect(
+      connect({ endpoint: ["http://127.0.0.1:1"] }, { agency: true }, {}, dir),
+    ).rejects.toMatchObject({
+      message: /--login ID --key KEY/,
+    });
+  });
+});
+
+describe("command-line times", () => {
+  it("reads Unix seconds and ISO 8601 date-times with a zone, nothing else", () => {
+    expect(parseTime("1795315628", "--to")).toBe(1795315628);
+    expect(parseTime("2026-01-15T00:00:00Z", "--to")).toBe(Date.UTC(2026, 0, 15) / 1000);
+    expect(parseTime("2026-01-15T02:00:00+02:00", "--to")).toBe(Date.UTC(2026, 0, 15) / 1000);
+    expect(() => parseTime("2026-01-15", "--to")).toThrow(/--to 2026-01-15/);
+    expect(() => parseTime("yesterday", "--to")).toThrow();
+  });
+});
+
+describe("exit codes of client failures", () => {
+  it("maps each failure to the documented exit code", () => {
+    const refused = (ksiStatus: number, retryable: boolean) =>
+      new ServiceError("X", "refused", { ksiStatus, retryable });
+    expect(describeFailure(new OptionsError("bad"))?.exitCode).toBe(2);
+    expect(describeFailure(refused(0x0102, false))?.exitCode).toBe(2);
+    expect(describeFailure(refused(0x0104, false))?.exitCode).toBe(3);
+    expect(describeFailure(refused(0x0106, true))?.message).toContain("try again later");
+    expect(describeFailure(new NetworkError("UNAVAILABLE", "down"))?.exitCode).toBe(3);
+    expect(describeFailure(new ProtocolError("BAD_PDU", "garbage"))?.exitCode).toBe(3);
+    expect(describeFailure(new VerificationError("CAL-04", "forked"))?.exitCode).toBe(1);
+    expect(describeFailure(new NotYetAvailableError("NOT_YET_PUBLISHED", "later"))?.exitCode).toBe(4);
+    expect(describeFailure(new Error("a bug"))).toBeUndefined();
+  });
+});
