@@ -1,14 +1,12 @@
 import { implementedHashAlgorithm } from "../hash/algorithms.ts";
 import { getDefaultHasher, type Hasher } from "../hash/hasher.ts";
 import { checkImprint, type Imprint } from "../hash/imprint.ts";
-import { encodeMetadataValue, type MetadataInput } from "../signature/metadata.ts";
-import type { AggregationLink, LinkSibling, Metadata } from "../signature/types.ts";
+import { decodeMetadata, encodeMetadataValue, type MetadataInput } from "../signature/metadata.ts";
+import type { AggregationLink } from "../signature/types.ts";
 import { checkAggregationLevel, raiseLevel } from "./chain.ts";
 import type { ChainSegment } from "./compose.ts";
 import { type DigestInto, digestIntoFrom } from "./digest.ts";
 import { AggregationError } from "./errors.ts";
-
-type MetadataSibling = Extract<LinkSibling, { kind: "metadata" }>;
 
 /** Who asked for a leaf, as its metadata link records it. */
 export type LeafMetadata = MetadataInput;
@@ -19,7 +17,7 @@ export interface AggregationLeaf {
   readonly level?: number;
   /**
    * When present, the first link above the leaf is this record, so the signature names the agency.
-   * Leaves sharing one object (an agency's) share its encoding and link sibling.
+   * Leaves that share one object (an agency's) share its encoding and its link.
    */
   readonly metadata?: LeafMetadata;
 }
@@ -68,7 +66,8 @@ export class AggregationTree {
   readonly #nodeLevel: Uint8Array;
   /** Index of each layer's first node; layer 0 holds one node per leaf, the last layer the root. */
   readonly #layerStart: readonly number[];
-  readonly #metadata: readonly (MetadataSibling | undefined)[] | undefined;
+  /** Leaf i's metadata link, if it has one; one frozen object per distinct metadata record. */
+  readonly #metadataLinks: readonly (AggregationLink | undefined)[] | undefined;
   /**
    * The link above a node of layer ≥ 1, by node − leafCount. It depends only on that node, so all
    * 2^layer leaves below share one frozen object; extracting every chain then creates O(n) links
@@ -109,7 +108,7 @@ export class AggregationTree {
     const nodeOffset = new Uint32Array(nodeCount);
     const nodeLength = new Uint8Array(nodeCount);
     const nodeLevel = new Uint8Array(nodeCount);
-    const metadata: (MetadataSibling | undefined)[] | undefined =
+    const metadataLinks: (AggregationLink | undefined)[] | undefined =
       metadataCount > 0 ? new Array(n) : undefined;
 
     let free = leafBytes;
@@ -122,7 +121,7 @@ export class AggregationTree {
       return at;
     };
 
-    const siblings = new Map<LeafMetadata, MetadataSibling>();
+    const sharedMetadata = new Map<LeafMetadata, ReturnType<typeof metadataLink>>();
     let metadataInput = new Uint8Array(0);
     for (let i = 0; i < n; i++) {
       const leaf = leaves[i]!;
@@ -136,15 +135,13 @@ export class AggregationTree {
         nodeLevel[i] = level;
         continue;
       }
-      let sibling = siblings.get(leaf.metadata);
-      if (sibling === undefined) {
-        const value = encodeMetadataValue(leaf.metadata);
-        const parsed = Object.freeze(parsedMetadata(leaf.metadata, value));
-        sibling = Object.freeze({ kind: "metadata", bytes: value, metadata: parsed });
-        siblings.set(leaf.metadata, sibling);
+      let shared = sharedMetadata.get(leaf.metadata);
+      if (shared === undefined) {
+        shared = metadataLink(leaf.metadata);
+        sharedMetadata.set(leaf.metadata, shared);
       }
-      metadata![i] = sibling;
-      const value = sibling.bytes;
+      metadataLinks![i] = shared.link;
+      const value = shared.value;
       const metadataLevel = raiseLevel(level, 1);
       // Leaves of one agency give inputs of one length, so the buffer is reused across them.
       if (metadataInput.length !== length + value.length + 1)
@@ -204,31 +201,55 @@ export class AggregationTree {
     this.#nodeLength = nodeLength;
     this.#nodeLevel = nodeLevel;
     this.#layerStart = layerStart;
-    this.#metadata = metadata;
+    this.#metadataLinks = metadataLinks;
     this.#sharedLinks = new Array(nodeCount - n);
   }
 
   /** Leaf `leaf`'s imprint as given to the tree: the input hash of its chain. */
   leafImprint(leaf: number): Imprint {
     this.#checkLeaf(leaf);
-    return this.#view(this.#leafOffset[leaf]!, this.#leafOffset[leaf + 1]! - this.#leafOffset[leaf]!);
+    return this.#leafImprint(leaf);
   }
 
   leafLevel(leaf: number): number {
     this.#checkLeaf(leaf);
-    return this.#nodeLevel[leaf]! - (this.#metadata?.[leaf] === undefined ? 0 : 1);
+    return this.#leafLevel(leaf);
   }
 
   /**
    * The links from leaf `leaf` to the root, leaf first: O(log n), no hashing. Links above the first
-   * layer are shared between leaves and frozen, and sibling imprints are views into the tree's buffer
-   * (copying them would dominate the cost of answering a round): none of it may be modified.
+   * layer and metadata links are shared between leaves and frozen, and sibling imprints are views into
+   * the tree's buffer (copying them would dominate the cost of answering a round): none of it may be
+   * modified.
    */
   links(leaf: number): AggregationLink[] {
     this.#checkLeaf(leaf);
+    return this.#links(leaf);
+  }
+
+  /** Leaf `leaf`'s path as one segment of a signature's aggregation chains (see composeChains). */
+  segment(leaf: number): ChainSegment {
+    this.#checkLeaf(leaf);
+    return {
+      algorithm: this.algorithm,
+      inputHash: this.#leafImprint(leaf),
+      inputLevel: this.#leafLevel(leaf),
+      links: this.#links(leaf),
+    };
+  }
+
+  #leafImprint(leaf: number): Imprint {
+    return this.#view(this.#leafOffset[leaf]!, this.#leafOffset[leaf + 1]! - this.#leafOffset[leaf]!);
+  }
+
+  #leafLevel(leaf: number): number {
+    return this.#nodeLevel[leaf]! - (this.#metadataLinks?.[leaf] === undefined ? 0 : 1);
+  }
+
+  #links(leaf: number): AggregationLink[] {
     const links: AggregationLink[] = [];
-    const metadata = this.#metadata?.[leaf];
-    if (metadata !== undefined) links.push({ direction: "left", levelCorrection: 0, sibling: metadata });
+    const metadataLink = this.#metadataLinks?.[leaf];
+    if (metadataLink !== undefined) links.push(metadataLink);
     const layers = this.#layerStart;
     let position = leaf;
     for (let layer = 0; layer + 1 < layers.length; layer++) {
@@ -242,8 +263,9 @@ export class AggregationTree {
           const shared = node - this.leafCount;
           let link = this.#sharedLinks[shared];
           if (link === undefined) {
-            link = Object.freeze(this.#linkAbove(node, position, layers[layer + 1]!));
-            this.#sharedLinks[shared] = link;
+            link = this.#linkAbove(node, position, layers[layer + 1]!);
+            Object.freeze(link.sibling);
+            this.#sharedLinks[shared] = Object.freeze(link);
           }
           links.push(link);
         }
@@ -251,16 +273,6 @@ export class AggregationTree {
       position >>>= 1;
     }
     return links;
-  }
-
-  /** Leaf `leaf`'s path as one segment of a signature's aggregation chains (see composeChains). */
-  segment(leaf: number): ChainSegment {
-    return {
-      algorithm: this.algorithm,
-      inputHash: this.leafImprint(leaf),
-      inputLevel: this.leafLevel(leaf),
-      links: this.links(leaf),
-    };
   }
 
   /** The link from `node` (at `position` in its layer) to its parent; the next layer starts at `parents`. */
@@ -271,10 +283,10 @@ export class AggregationTree {
     return {
       direction: onLeft ? "left" : "right",
       levelCorrection: this.#nodeLevel[parent]! - this.#nodeLevel[node]! - 1,
-      sibling: Object.freeze({
+      sibling: {
         kind: "imprint",
         imprint: this.#view(this.#nodeOffset[sibling]!, this.#nodeLength[sibling]!),
-      }),
+      },
     };
   }
 
@@ -284,28 +296,20 @@ export class AggregationTree {
 
   #checkLeaf(leaf: number): void {
     if (!Number.isInteger(leaf) || leaf < 0 || leaf >= this.leafCount) {
-      throw new AggregationError(
-        "AGGREGATION_LEAF_INDEX",
-        `leaf ${leaf} is not in a tree of ${this.leafCount}`,
-        {
-          leaf,
-        },
-      );
+      throw new AggregationError("AGGREGATION_LEAF_INDEX", `no leaf ${leaf} among ${this.leafCount}`, {
+        leaf,
+      });
     }
   }
 }
 
 /**
- * What decodeMetadata would return for `value`, without parsing it again (parsing would double the
- * cost of a metadata leaf): encodeMetadataValue writes the padding first as a TLV8 element, so its
- * value starts at byte 2 and byte 1 is its length.
+ * The frozen first link of a leaf with metadata `input`, and the metadata value bytes it hashes. Its
+ * parsed form is what a decoder reads back from those bytes (padding included).
  */
-function parsedMetadata(input: MetadataInput, value: Uint8Array): Metadata {
-  return {
-    padding: value.subarray(2, 2 + value[1]!),
-    clientId: input.clientId,
-    ...(input.machineId !== undefined && { machineId: input.machineId }),
-    ...(input.sequenceNumber !== undefined && { sequenceNumber: input.sequenceNumber }),
-    ...(input.requestTime !== undefined && { requestTime: input.requestTime }),
-  };
+function metadataLink(input: LeafMetadata): { link: AggregationLink; value: Uint8Array } {
+  const value = encodeMetadataValue(input);
+  const metadata = Object.freeze(decodeMetadata(value));
+  const sibling = Object.freeze({ kind: "metadata", bytes: value, metadata } as const);
+  return { link: Object.freeze({ direction: "left", levelCorrection: 0, sibling } as const), value };
 }

@@ -214,11 +214,17 @@ describe("AggregationTree", () => {
     expect(viaInto.root).toEqual(new AggregationTree(leaves, { algorithm: SHA256 }).root);
   });
 
-  it("shares and freezes the links above the first layer", () => {
-    const leaves = Array.from({ length: 8 }, (_, i) => ({ imprint: sha256Imprint(Uint8Array.of(i)) }));
+  it("shares and freezes the links above the first layer and the metadata link of one agency's leaves", () => {
+    const leaves = Array.from({ length: 8 }, (_, i) => ({
+      imprint: sha256Imprint(Uint8Array.of(i)),
+      metadata: agencies[i % 2]!,
+    }));
     const tree = new AggregationTree(leaves, { algorithm: SHA256 });
-    expect(tree.links(0)[2]).toBe(tree.links(3)[2]);
-    expect(Object.isFrozen(tree.links(0)[2])).toBe(true);
+    expect(tree.links(0)[3]).toBe(tree.links(3)[3]);
+    expect(Object.isFrozen(tree.links(0)[3])).toBe(true);
+    expect(tree.links(0)[0]).toBe(tree.links(2)[0]);
+    expect(tree.links(0)[0]).not.toBe(tree.links(1)[0]);
+    expect(Object.isFrozen(tree.links(0)[0])).toBe(true);
   });
 
   it("rejects an empty tree, a bad leaf, a level overflow, an unknown algorithm and a leaf index outside it", () => {
