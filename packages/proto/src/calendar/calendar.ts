@@ -174,6 +174,12 @@ export class Calendar {
   async #readNodes(nodes: readonly CalendarNodeId[]): Promise<Imprint[]> {
     const stored = nodes.filter((node) => calendarNodeLastSecond(node) >= this.genesisTime);
     const values = stored.length === 0 ? [] : await this.#store.readNodes(stored);
+    if (values.length !== stored.length) {
+      throw new CalendarError(
+        "CALENDAR_STORE_INVALID",
+        `asked the store for ${stored.length} nodes, got ${values.length}`,
+      );
+    }
     let next = 0;
     return nodes.map((node) => {
       const value = calendarNodeLastSecond(node) >= this.genesisTime ? values[next++] : undefined;

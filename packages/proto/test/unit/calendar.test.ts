@@ -243,6 +243,16 @@ describe("Calendar", () => {
     }
   });
 
+  it("refuses a store that answers a read with the wrong number of nodes", async () => {
+    const store = new CountingStore();
+    const calendar = await Calendar.open(store, { genesisTime: 0 });
+    await calendar.append(3, leafFor(3));
+    store.readNodes = async () => [];
+    await expect(calendar.rootAt(3)).rejects.toThrow(
+      expect.objectContaining({ code: "CALENDAR_STORE_INVALID" }),
+    );
+  });
+
   it("serialises appends started together, and one that fails does not block the next", async () => {
     const calendar = await Calendar.open(new MemoryCalendarStore(), { genesisTime: 0 });
     const results = await Promise.allSettled([
