@@ -24,6 +24,8 @@ export function summaryText(result: LoadResult): string {
   const errors = Object.entries(result.errors).sort(([, a], [, b]) => b - a);
   const verdicts = Object.entries(v.verdicts).sort(([, a], [, b]) => b - a);
   const checked = verdicts.reduce((sum, [, n]) => sum + n, 0);
+  const verdictText =
+    verdicts.map(([verdict, n]) => `${verdict} ${n.toLocaleString("en")}`).join(", ") || "none";
   return [
     `${result.protocol} load on ${result.targets.join(", ")}: ${result.durationSeconds} s, batches of ${result.batch}, ` +
       `${result.concurrency} requests in flight at most`,
@@ -32,8 +34,9 @@ export function summaryText(result: LoadResult): string {
     `  latency   p50 ${ms(l.p50)}  p90 ${ms(l.p90)}  p99 ${ms(l.p99)}  max ${ms(l.max)}  (from scheduled send time)`,
     `  errors    ${errors.length === 0 ? "none" : errors.map(([kind, n]) => `${kind} ${n}`).join(", ")} ` +
       `(${result.requests.failed.toLocaleString("en")} of ${result.requests.scheduled.toLocaleString("en")} requests)`,
-    `  verified  ${checked.toLocaleString("en")} ${v.verifiedOneIn === 1 ? "signatures" : `tokens (one in ${v.verifiedOneIn})`} with the ${v.policy} policy: ` +
-      (verdicts.map(([verdict, n]) => `${verdict} ${n.toLocaleString("en")}`).join(", ") || "none"),
+    result.protocol === "baseline"
+      ? `  verified  ${checked.toLocaleString("en")} tokens (one in ${v.verifiedOneIn}) with the server's ECDSA key: ${verdictText}`
+      : `  verified  ${checked.toLocaleString("en")} signatures with the ${v.policy} policy: ${verdictText}`,
     ...(v.uncheckedRequests === 0
       ? []
       : [

@@ -1,0 +1,65 @@
+import type { Prng } from "../../../packages/node/test/sim/prng.ts";
+
+/**
+ * What the chaos run does to the real node processes, one fault at a time (a cluster of N ≥ 3 must
+ * ride out any single faulty member):
+ *   kill-leader / kill-follower  kill -9, down for a while, then started again (a real crash)
+ *   freeze                       SIGSTOP for 1–3 s, then SIGCONT (a GC pause, a stalled VM)
+ *   partition                    cut off from its peers for 5–10 s; until the network layer offers a
+ *                                control for it, emulated by a stopped process (SIGSTOP/SIGCONT)
+ *   clock                        restarted with its clock off by seconds, later restarted without
+ */
+export type FaultKind = "kill-leader" | "kill-follower" | "freeze" | "partition" | "clock";
+
+export interface PlannedFault {
+  readonly kind: FaultKind;
+  /** Seconds after the load starts. */
+  readonly at: number;
+  /** How long the fault lasts (for kills: how long the node stays down). */
+  readonly seconds: number;
+  /** Clock faults: the offset, in milliseconds. */
+  readonly offsetMs?: number;
+}
+
+export interface PlanOptions {
+  readonly durationSeconds: number;
+  /** Whether the nodes can run with a clock offset (a node setting). */
+  readonly clockFaults: boolean;
+}
+
+/** Load without faults at the start, so the first fault hits a settled cluster. */
+export const WARMUP_SECONDS = 5;
+/** Load without faults at the end, so every fault's aftermath is seen and healed. */
+export const COOLDOWN_SECONDS = 10;
+const PAUSE_BETWEEN = { min: 2, max: 6 };
+
+const DURATIONS: Record<FaultKind, { min: number; max: number }> = {
+  "kill-leader": { min: 1, max: 5 },
+  "kill-follower": { min: 1, max: 5 },
+  freeze: { min: 1, max: 3 },
+  partition: { min: 5, max: 10 },
+  clock: { min: 5, max: 10 },
+};
+
+/** A seeded, replayable sequence of faults that fits between the warm-up and the cool-down. */
+export function planFaults(prng: Prng, options: PlanOptions): PlannedFault[] {
+  const kinds: FaultKind[] = ["kill-leader", "kill-follower", "freeze", "partition"];
+  if (options.clockFaults) kinds.push("clock");
+  const end = options.durationSeconds - COOLDOWN_SECONDS;
+  const plan: PlannedFault[] = [];
+  let at = WARMUP_SECONDS;
+  for (;;) {
+    const kind = prng.pick(kinds);
+    const { min, max } = DURATIONS[kind];
+    const seconds = prng.int(min, max);
+    if (at + seconds > end) return plan;
+    plan.push({
+      kind,
+      at,
+      seconds,
+      // A few seconds either way: inside the nodes' clock tolerance or beyond it, both must be safe.
+      ...(kind === "clock" && { offsetMs: prng.pick([-1, 1]) * prng.int(2, 20) * 1000 }),
+    });
+    at += seconds + prng.int(PAUSE_BETWEEN.min, PAUSE_BETWEEN.max);
+  }
+}
