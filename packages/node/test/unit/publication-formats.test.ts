@@ -70,7 +70,7 @@ describe("genesis publications field", () => {
   it.each<[unknown, string]>([
     [{}, "neither schedule"],
     [{ intervalSeconds: 300, dayOfMonth: 1 }, "both schedules"],
-    [{ intervalSeconds: 59 }, "an interval under a minute"],
+    [{ intervalSeconds: 4 }, "an interval under five seconds"],
     [{ intervalSeconds: 300.5 }, "a fractional interval"],
     [{ dayOfMonth: 29 }, "a day not in every month"],
     [{ intervalSeconds: 300, extra: 1 }, "an unknown field"],
