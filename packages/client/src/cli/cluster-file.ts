@@ -5,7 +5,8 @@ import { UsageError } from "./usage-error.ts";
 
 /**
  * The cluster description `.tempel/cluster.json` that the local cluster scripts write, also accepted
- * as `--config FILE`. Only the fields the CLI uses are read, each strictly; others are left alone.
+ * as `--config FILE`. Only the fields the CLI uses are read, each strictly; others are left alone, as
+ * the format grows by new fields.
  */
 export interface ClusterFile {
   readonly path: string;
@@ -82,8 +83,10 @@ export async function readClusterFile(path: string): Promise<ClusterFile> {
         key: text(agency.key, `${where} agency.key`),
       },
     }),
-    ...(root.publications !== undefined && {
-      publications: httpUrl(root.publications, `${where} "publications"`),
-    }),
+    // null: the cluster serves no publications file (yet).
+    ...(root.publications !== undefined &&
+      root.publications !== null && {
+        publications: httpUrl(root.publications, `${where} "publications"`),
+      }),
   };
 }

@@ -93,6 +93,12 @@ describe("cluster description", () => {
     });
   });
 
+  it("takes a null publications URL as none, as the scripts write it while nodes serve no file", async () => {
+    const path = join(dir, "no-publications.json");
+    await writeFile(path, JSON.stringify({ nodes: [{ api: "http://127.0.0.1:3131" }], publications: null }));
+    expect((await readClusterFile(path)).publications).toBeUndefined();
+  });
+
   it("refuses fields of the wrong kind as usage errors naming the field", async () => {
     const path = join(dir, "bad.json");
     await writeFile(path, JSON.stringify({ nodes: [{ api: "ftp://x" }] }));
