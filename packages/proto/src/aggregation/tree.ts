@@ -74,6 +74,7 @@ export class AggregationTree {
    * rather than O(n log n).
    */
   readonly #sharedLinks: (AggregationLink | undefined)[];
+  readonly #scratchLinks: AggregationLink[] = [];
 
   constructor(leaves: readonly AggregationLeaf[], options: AggregationTreeOptions) {
     const n = leaves.length;
@@ -247,9 +248,11 @@ export class AggregationTree {
   }
 
   #links(leaf: number): AggregationLink[] {
-    const links: AggregationLink[] = [];
+    // Filled in a reused scratch array and copied out at its final length: one allocation per chain.
+    const links = this.#scratchLinks;
+    let count = 0;
     const metadataLink = this.#metadataLinks?.[leaf];
-    if (metadataLink !== undefined) links.push(metadataLink);
+    if (metadataLink !== undefined) links[count++] = metadataLink;
     const layers = this.#layerStart;
     let position = leaf;
     for (let layer = 0; layer + 1 < layers.length; layer++) {
@@ -258,7 +261,7 @@ export class AggregationTree {
       if ((position ^ 1) < layers[layer + 1]! - start) {
         const node = start + position;
         if (layer === 0) {
-          links.push(this.#linkAbove(node, position, layers[1]!));
+          links[count++] = this.#linkAbove(node, position, layers[1]!);
         } else {
           const shared = node - this.leafCount;
           let link = this.#sharedLinks[shared];
@@ -267,12 +270,12 @@ export class AggregationTree {
             Object.freeze(link.sibling);
             this.#sharedLinks[shared] = Object.freeze(link);
           }
-          links.push(link);
+          links[count++] = link;
         }
       }
       position >>>= 1;
     }
-    return links;
+    return links.slice(0, count);
   }
 
   /** The link from `node` (at `position` in its layer) to its parent; the next layer starts at `parents`. */

@@ -37,13 +37,7 @@ export function emptyCalendarLeaf(): Imprint {
  */
 export function emptySubtreeRoot(height: number): Imprint {
   if (!Number.isInteger(height) || height < 0 || height > MAX_HEIGHT) {
-    throw new CalendarError(
-      "CALENDAR_HEIGHT_RANGE",
-      `calendar height ${height} is outside 0..${MAX_HEIGHT}`,
-      {
-        height,
-      },
-    );
+    throw new CalendarError("CALENDAR_HEIGHT_RANGE", `no calendar height ${height}`, { height });
   }
   while (emptyRoots.length <= height) {
     const below = emptyRoots.at(-1)!;

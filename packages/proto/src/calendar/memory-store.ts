@@ -21,12 +21,12 @@ export class MemoryCalendarStore implements CalendarStore {
 
   async writeAppend(append: CalendarAppend): Promise<void> {
     for (const record of append.records) {
-      let level = this.#nodes[record.height];
-      if (level === undefined) {
-        level = new Map();
-        this.#nodes[record.height] = level;
+      let byIndex = this.#nodes[record.height];
+      if (byIndex === undefined) {
+        byIndex = new Map();
+        this.#nodes[record.height] = byIndex;
       }
-      level.set(record.index, record.imprint.slice());
+      byIndex.set(record.index, record.imprint.slice());
     }
     this.#head = append.head;
   }
