@@ -138,21 +138,21 @@ describe("AggregationTree", () => {
     expect(leavesFailing(leaves, tree)).toEqual([]);
   });
 
-  it.each([16_385])(
-    "recomputes every chain of a %i-leaf tree (a power of two plus one: the longest carry)",
-    (n) => {
-      const leaves = Array.from({ length: n }, (_, i) => ({
-        imprint: makeImprint(
-          SHA256,
-          Uint8Array.from({ length: 32 }, (_, k) => (i >> (8 * (k % 3))) & 0xff),
-        ),
-        metadata: agencies[i % agencies.length]!,
-      }));
-      const tree = new AggregationTree(leaves, { algorithm: SHA256, hasher });
-      expect(tree.rootLevel).toBe(Math.ceil(Math.log2(n)) + 1);
-      expect(leavesFailing(leaves, tree)).toEqual([]);
-    },
-  );
+  it.each([
+    { n: 16_385, withMetadata: true, shape: "a power of two plus one: the longest carry" },
+    { n: 12_000, withMetadata: false, shape: "carries at several layers" },
+  ])("recomputes every chain of a $n-leaf tree ($shape)", ({ n, withMetadata }) => {
+    const leaves = Array.from({ length: n }, (_, i) => ({
+      imprint: makeImprint(
+        SHA256,
+        Uint8Array.from({ length: 32 }, (_, k) => (i >> (8 * (k % 3))) & 0xff),
+      ),
+      ...(withMetadata && { metadata: agencies[i % agencies.length]! }),
+    }));
+    const tree = new AggregationTree(leaves, { algorithm: SHA256, hasher });
+    expect(tree.rootLevel).toBe(Math.ceil(Math.log2(n)) + (withMetadata ? 1 : 0));
+    expect(leavesFailing(leaves, tree)).toEqual([]);
+  });
 
   it("carries the last node of an odd layer up unhashed, so a 5-leaf tree is 4 + 1", () => {
     const leaves = Array.from({ length: 5 }, (_, i) => ({ imprint: sha256Imprint(Uint8Array.of(i)) }));
