@@ -2,7 +2,6 @@ import type { ChildProcess } from "node:child_process";
 import { execFile } from "node:child_process";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import {
   encodeCalendarAuthRecord,
   encodeCalendarChain,
@@ -26,7 +25,14 @@ import { exited, inParallel, MAIN, randomImprint, sleep, spawnNode, TestClient }
  * member, then `tempel-node genesis` over the members' folders, then `start --genesis-file` each.
  */
 
-const run = promisify(execFile);
+/** `tempel-node ARGS` to its end: exit code and output. */
+export function runCli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MAIN, ...args], (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr });
+    });
+  });
+}
 
 /** Ports the OS hands out now; closed again before the nodes bind them. */
 async function freePorts(count: number): Promise<number[]> {
@@ -183,13 +189,13 @@ export class TestCluster {
       ),
     );
     const genesisFile = join(dir, "genesis.json");
-    await run(process.execPath, [
-      MAIN,
+    const genesis = await runCli([
       "genesis",
       "--out",
       genesisFile,
-      ...folders.flatMap((folder) => ["--member", folder]),
+      ...folders.flatMap((f) => ["--member", f]),
     ]);
+    if (genesis.code !== 0) throw new Error(`tempel-node genesis failed: ${genesis.stderr}`);
     return new TestCluster(
       genesisFile,
       inits.map((init, i) => new ClusterMember(i, init, ports[i]!, genesisFile)),
