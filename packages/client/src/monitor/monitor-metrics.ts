@@ -29,9 +29,11 @@ export class MonitorMetrics {
     this.#rounds++;
   }
 
-  /** Alerts raised so far, by kind. */
-  alerts(kind: AlertKind): number {
-    return this.#alerts.get(kind) ?? 0;
+  /** Alerts raised so far, of every kind. */
+  totalAlerts(): number {
+    let total = 0;
+    for (const n of this.#alerts.values()) total += n;
+    return total;
   }
 
   /** The text a Prometheus scrape of /metrics gets. */

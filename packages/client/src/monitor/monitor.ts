@@ -140,16 +140,22 @@ export class Monitor {
     return this.#publications;
   }
 
-  /** Monitor until `signal` aborts: a round, then a pause of `intervalMs`, and again. */
-  async run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
+  /**
+   * Monitor until `signal` aborts (or `maxRounds` rounds are done): a round, a pause of `intervalMs`,
+   * and again.
+   */
+  async run(signal: AbortSignal, maxRounds = Number.POSITIVE_INFINITY): Promise<void> {
+    for (let done = 0; done < maxRounds && !signal.aborted; done++) {
+      if (done > 0) {
+        await this.#clock.sleep(this.#options.intervalMs, signal);
+        if (signal.aborted) return;
+      }
       try {
         await this.round(signal);
       } catch (error) {
         if (error instanceof AbortedError) return;
         throw error;
       }
-      await this.#clock.sleep(this.#options.intervalMs, signal);
     }
   }
 

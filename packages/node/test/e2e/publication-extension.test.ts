@@ -27,7 +27,6 @@ import {
 } from "@tempel/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Signature, TempelClient } from "../../../client/src/index.ts";
-import { genesisToJson } from "../../src/genesis/genesis.ts";
 import { certificateIdOf } from "../../src/identity/calendar-signer.ts";
 import { TestClient } from "./node-fixtures.ts";
 import {
@@ -35,6 +34,7 @@ import {
   PUBLICATIONS_EMAIL,
   type PublishingNode,
   type PublishingNodeDir,
+  publishedGenesis,
   startPublishingNode,
 } from "./publication-harness.ts";
 
@@ -76,13 +76,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "tempel-publication-e2e-"));
   setup = await initPublishingNodeDir(dir, { intervalSeconds: 5 });
   node = await startPublishingNode(setup.config, setup.publications);
-  genesisJson = {
-    ...genesisToJson(node.genesis),
-    publications: {
-      intervalSeconds: 5,
-      authority: { certificate: setup.caCertificatePem, email: PUBLICATIONS_EMAIL },
-    },
-  };
+  genesisJson = publishedGenesis(node.genesis, setup.publications);
   const trust = publicationsFileTrust(
     parseGenesisPublications(JSON.parse(JSON.stringify(genesisJson.publications))).authority!,
   );

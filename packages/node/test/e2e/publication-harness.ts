@@ -8,6 +8,7 @@ import {
   decodeQuorumCertificate,
   decodeTlv,
   type GenesisPublications,
+  genesisPublicationsToJson,
   type PublicationSchedule,
   type QuorumCertificate,
   setDefaultHasher,
@@ -24,7 +25,7 @@ import { sendError, sendJson } from "../../src/api/respond.ts";
 import { startApiServer } from "../../src/api/server.ts";
 import type { NodeConfig } from "../../src/config/config.ts";
 import { ConsensusStore, createAgreement } from "../../src/consensus/index.ts";
-import { type Genesis, genesisHash, loadGenesis } from "../../src/genesis/genesis.ts";
+import { type Genesis, genesisHash, genesisToJson, loadGenesis } from "../../src/genesis/genesis.ts";
 import { loadCalendarSigner } from "../../src/identity/calendar-signer.ts";
 import type { InitResult } from "../../src/identity/init.ts";
 import { loadNodeIdentity } from "../../src/identity/node-key.ts";
@@ -86,6 +87,14 @@ export async function initPublishingNodeDir(
   };
 }
 
+/** The genesis as the cluster carries it once publications are wired: with its `publications` object. */
+export function publishedGenesis(
+  genesis: Genesis,
+  publications: GenesisPublications,
+): Record<string, unknown> {
+  return { ...genesisToJson(genesis), publications: genesisPublicationsToJson(publications) };
+}
+
 export interface PublishingNode {
   /** The node as clients see it: the publication routes and, passed on, the node's API. */
   readonly url: string;
@@ -126,9 +135,11 @@ async function firstCertificate(db: NodeDb, time: number): Promise<QuorumCertifi
   return undefined;
 }
 
+/** Start the node; `port` is the front's (0: any free one; a restart passes the old one). */
 export async function startPublishingNode(
   config: NodeConfig,
   publications: GenesisPublications,
+  port = 0,
 ): Promise<PublishingNode> {
   setDefaultHasher(nodeHasher);
   const logger = silentLogger;
@@ -246,7 +257,7 @@ export async function startPublishingNode(
       else sendError(response, 500, "INTERNAL", String(error));
     });
   });
-  await new Promise<void>((resolve) => front.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => front.listen(port, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${(front.address() as AddressInfo).port}`,
     nodeId: identity.id,

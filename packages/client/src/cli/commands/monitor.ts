@@ -1,0 +1,186 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  type DetachedCmsOptions,
+  FormatError,
+  parseGenesisPublications,
+  publicationsFileTrust,
+  type QuorumTrust,
+} from "@tempel/proto";
+import { Monitor, type MonitorLog } from "../../monitor/monitor.ts";
+import { METRICS_CONTENT_TYPE } from "../../monitor/monitor-metrics.ts";
+import { quorumTrustFromGenesis } from "../../trust/genesis.ts";
+import { parseStrict } from "../args.ts";
+import { ExitCode } from "../exit-codes.ts";
+import { readInput } from "../files.ts";
+import type { CliIo } from "../io.ts";
+import { UsageError } from "../usage-error.ts";
+
+export const MONITOR_SUMMARY = "watch a cluster's calendar and publications for rewritten history";
+
+export const MONITOR_HELP = `Usage: tempel monitor --genesis FILE [options]
+
+Follows every node's newest certified calendar root and the cluster's publications file, and raises
+an alert within one round when they do not add up: a node whose new root does not extend the one it
+showed before, two nodes whose roots are of different calendars, a root without q valid member
+signatures, a publication that is not the calendar's root or that a file later changes, a file the
+genesis authority did not sign. Each alert is one JSON line at level "error" on stderr with its
+evidence (both roots, their certificates and the consistency proof), counted in /metrics, and POSTed
+to --webhook when given. Runs until SIGINT or SIGTERM.
+
+Options:
+  --genesis FILE            the cluster's genesis: members, quorum, nodes, publications authority
+  --node URL                a node's API URL, repeatable (default: every member's apiUrl in the genesis)
+  --interval MS             one round: every node is checked once per round (default 1000)
+  --publications-interval MS  how often the publications files are read (default 10000)
+  --timeout MS              per request to a node (default 5000)
+  --webhook URL             POST each alert there as JSON
+  --metrics-port PORT       serve Prometheus metrics at http://HOST:PORT/metrics (default 9470, 0: any)
+  --metrics-host HOST       address of the metrics server (default 127.0.0.1)
+  --rounds N                stop after N rounds; exit 1 if an alert was raised
+  -h, --help                show this help
+
+Exit codes: 0 stopped without alerts (or by a signal), 1 alerts raised (with --rounds), 2 usage error.
+`;
+
+const OPTIONS = {
+  genesis: { type: "string" },
+  node: { type: "string", multiple: true },
+  interval: { type: "string" },
+  "publications-interval": { type: "string" },
+  timeout: { type: "string" },
+  webhook: { type: "string" },
+  "metrics-port": { type: "string" },
+  "metrics-host": { type: "string", default: "127.0.0.1" },
+  rounds: { type: "string" },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+const MAX_GENESIS_BYTES = 1024 * 1024;
+const DEFAULT_METRICS_PORT = 9470;
+
+function integer(text: string | undefined, option: string, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const value = /^\d{1,10}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= min && value <= max)) throw new UsageError(`--${option} ${text}: expected ${min}..${max}`);
+  return value;
+}
+
+function httpUrl(text: string, option: string): string {
+  const url = URL.parse(text);
+  if (url === null || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    throw new UsageError(`--${option} ${text} is not an http(s) URL`);
+  }
+  return text;
+}
+
+/** What the monitor needs from the genesis: the members' trust, their API URLs and the authority. */
+interface ClusterTrust {
+  readonly trust: QuorumTrust;
+  readonly apiUrls: readonly string[];
+  readonly publicationsTrust?: DetachedCmsOptions;
+}
+
+async function readGenesis(path: string): Promise<ClusterTrust> {
+  const text = new TextDecoder().decode(await readInput(path, MAX_GENESIS_BYTES, "genesis"));
+  try {
+    const json = JSON.parse(text) as { members?: { apiUrl?: unknown }[]; publications?: unknown };
+    const trust = quorumTrustFromGenesis(json);
+    const apiUrls = (json.members ?? []).map((member, i) => {
+      if (typeof member.apiUrl !== "string")
+        throw new FormatError("GENESIS_INVALID", `members[${i}].apiUrl is missing`);
+      return httpUrl(member.apiUrl, `genesis members[${i}].apiUrl`);
+    });
+    const authority =
+      json.publications === undefined ? undefined : parseGenesisPublications(json.publications).authority;
+    return {
+      trust,
+      apiUrls,
+      ...(authority !== undefined && { publicationsTrust: publicationsFileTrust(authority) }),
+    };
+  } catch (error) {
+    if (error instanceof FormatError || error instanceof SyntaxError) {
+      throw new UsageError(`genesis ${path}: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+function serveMetrics(monitor: Monitor, host: string, port: number): Promise<Server> {
+  const server = createServer((request, response) => {
+    if (request.method === "GET" && request.url === "/metrics") {
+      response.writeHead(200, { "content-type": METRICS_CONTENT_TYPE });
+      response.end(monitor.metrics.render());
+      return;
+    }
+    response.writeHead(404, { "content-type": "text/plain" });
+    response.end("not found: the monitor serves /metrics\n");
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", (error) =>
+      reject(new UsageError(`cannot serve metrics on ${host}:${port}: ${error.message}`)),
+    );
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
+/** One JSON line per event on stderr, so that log collectors and people can read the alerts. */
+function jsonLog(io: CliIo): MonitorLog {
+  return (level, message, fields) =>
+    io.err(`${JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields })}\n`);
+}
+
+export async function monitorCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseStrict({ args: [...args], options: OPTIONS, allowPositionals: false });
+  if (values.help) {
+    io.out(MONITOR_HELP);
+    return ExitCode.OK;
+  }
+  if (values.genesis === undefined)
+    throw new UsageError("give the cluster's genesis file with --genesis FILE");
+  const cluster = await readGenesis(values.genesis);
+  const nodes = values.node?.map((url) => httpUrl(url, "node")) ?? cluster.apiUrls;
+  const log = jsonLog(io);
+  const intervalMs = integer(values.interval, "interval", 100, 3_600_000);
+  const publicationsIntervalMs = integer(
+    values["publications-interval"],
+    "publications-interval",
+    100,
+    86_400_000,
+  );
+  const timeoutMs = integer(values.timeout, "timeout", 100, 600_000);
+  const rounds = integer(values.rounds, "rounds", 1, 1_000_000_000);
+  const monitor = new Monitor(
+    {
+      nodes,
+      trust: cluster.trust,
+      ...(cluster.publicationsTrust !== undefined && { publicationsTrust: cluster.publicationsTrust }),
+      ...(intervalMs !== undefined && { intervalMs }),
+      ...(publicationsIntervalMs !== undefined && { publicationsIntervalMs }),
+      ...(timeoutMs !== undefined && { timeoutMs }),
+      ...(values.webhook !== undefined && { webhookUrl: httpUrl(values.webhook, "webhook") }),
+    },
+    { log },
+  );
+  const port = integer(values["metrics-port"], "metrics-port", 0, 65_535) ?? DEFAULT_METRICS_PORT;
+  const server = await serveMetrics(monitor, values["metrics-host"], port);
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    log("info", "monitoring", {
+      nodes,
+      publications: cluster.publicationsTrust !== undefined,
+      metrics: `http://${values["metrics-host"]}:${(server.address() as AddressInfo).port}/metrics`,
+    });
+    await monitor.run(stop.signal, rounds);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+  const alerts = monitor.metrics.totalAlerts();
+  log("info", "stopped", { alerts });
+  return rounds !== undefined && alerts > 0 ? ExitCode.FAIL : ExitCode.OK;
+}
