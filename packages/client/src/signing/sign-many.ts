@@ -6,10 +6,13 @@ export interface SignManyOptions {
   /**
    * Hashes per aggregation request: the client aggregates them into one tree and the cluster signs
    * its root, so the tree's height plus `level` must stay within the aggregator's maximum level
-   * (20 on a Tempel node). Default 256 (height 8).
+   * (20 on a Tempel node). Default 4096 (height 12).
    */
   readonly batchSize?: number;
-  /** Requests in flight at once. Default 4. */
+  /**
+   * Requests in flight at once. Each waits for the end of its round, so throughput is about
+   * batchSize × concurrency per round. Default 8.
+   */
   readonly concurrency?: number;
   /** The level of every input hash in the caller's own tree (0 for plain hashes). */
   readonly level?: number;
@@ -18,7 +21,7 @@ export interface SignManyOptions {
   readonly onProgress?: (signed: number) => void;
 }
 
-export const signManyDefaults = { batchSize: 256, concurrency: 4 } as const;
+export const signManyDefaults = { batchSize: 4096, concurrency: 8 } as const;
 
 /** How one batch gets its signatures, in the order of its imprints. */
 export type BatchSigner = (imprints: readonly Imprint[], signal: AbortSignal) => Promise<KsiSignature[]>;

@@ -358,6 +358,30 @@ describe("TempelClient.verify", () => {
     });
   });
 
+  it("goes on without a publications file it cannot fetch, except under the publication policy without a publication", async () => {
+    const sdk = client({
+      trust: {
+        ...cluster.trust,
+        publicationsFileUrl: `${NODE}/missing-publications.bin`,
+        trustAnchors: [new Uint8Array([0x30, 0])],
+      },
+    });
+    const signature = await sdk.sign(text);
+    expect(await signature.verify(text)).toMatchObject({ result: "OK", rule: "DefaultPolicy" });
+    await expect(signature.verify(text, { policy: "publication" })).rejects.toMatchObject({
+      name: "ServiceError",
+      httpStatus: 404,
+    });
+    const code = encodePublicationString({
+      publicationTime: signature.ksi.calendarChain!.publicationTime,
+      publishedHash: await cluster.calendar.rootAt(signature.ksi.calendarChain!.publicationTime),
+    });
+    // A publication given is enough: the file is not fetched.
+    expect(await signature.verify(text, { policy: "publication", publication: code })).toMatchObject({
+      result: "OK",
+    });
+  });
+
   it("refuses an unknown policy name", async () => {
     const signature = await client().sign(text);
     await expect(signature.verify(text, { policy: "lenient" as "internal" })).rejects.toMatchObject({

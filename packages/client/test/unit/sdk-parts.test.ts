@@ -1,0 +1,211 @@
+import {
+  encodeQuorumCertificate,
+  encodeTlv,
+  HashAlgorithm,
+  hashImprint,
+  type Imprint,
+  type KsiSignature,
+  toHex,
+} from "@tempel/proto";
+import { describe, expect, it } from "vitest";
+import { readCalendarHead } from "../../src/cluster/calendar-head.ts";
+import { readNodeStatus } from "../../src/cluster/node-status.ts";
+import { ProtocolError, TempelClient } from "../../src/index.ts";
+import { imprintOf } from "../../src/signing/sign-input.ts";
+import { signInBatches } from "../../src/signing/sign-many.ts";
+import { quorumTrustFromGenesis } from "../../src/trust/genesis.ts";
+import { PublicationsSource } from "../../src/trust/publications-source.ts";
+import { resolveTrust } from "../../src/trust/trust-options.ts";
+import { publicationsAuthority, publicationsFile } from "../e2e/publications-fixture.ts";
+import { FakeCluster } from "./fake-cluster.ts";
+
+const sha256 = (text: string) => hashImprint(HashAlgorithm.SHA2_256, new TextEncoder().encode(text));
+
+describe("hashing what is signed", () => {
+  it("refuses a stream that yields anything but bytes", async () => {
+    const text = (async function* () {
+      yield "not bytes" as unknown as Uint8Array;
+    })();
+    await expect(imprintOf(text, HashAlgorithm.SHA2_256)).rejects.toMatchObject({ code: "INPUT_NOT_BYTES" });
+  });
+
+  it("stops reading a stream once the signal is aborted", async () => {
+    const controller = new AbortController();
+    let pulled = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(stream) {
+        pulled++;
+        if (pulled === 3) controller.abort();
+        stream.enqueue(new Uint8Array(16));
+      },
+    });
+    await expect(imprintOf(endless, HashAlgorithm.SHA2_256, controller.signal)).rejects.toMatchObject({
+      name: "AbortedError",
+    });
+    expect(pulled).toBeLessThan(10);
+  });
+
+  it("hashes with the algorithm asked for", async () => {
+    const imprint = await imprintOf("text", HashAlgorithm.SHA3_256);
+    expect(toHex(imprint)).toBe(toHex(hashImprint(HashAlgorithm.SHA3_256, new TextEncoder().encode("text"))));
+  });
+
+  it("refuses hash algorithms that cannot make new signatures", () => {
+    const options = { endpoints: ["http://node.test"] };
+    expect(() => new TempelClient({ ...options, hashAlgorithm: HashAlgorithm.SHA1 })).toThrow(/SHA-1/);
+    expect(() => new TempelClient({ ...options, hashAlgorithm: HashAlgorithm.SM3 })).toThrow(/SM3/);
+    expect(() => new TempelClient({ ...options, hashAlgorithm: 0x03 })).toThrow(/hashAlgorithm/);
+    expect(() => new TempelClient({ endpoints: ["ftp://node.test"] })).toThrow(/not an http/);
+  });
+});
+
+describe("signing in batches", () => {
+  it("returns signatures in input order whatever order the batches finish in", async () => {
+    const inputs = Array.from({ length: 9 }, (_, i) => `item ${i}`);
+    let batch = 0;
+    const signatures = await signInBatches(
+      inputs,
+      (input) => imprintOf(input, HashAlgorithm.SHA2_256),
+      async (imprints) => {
+        // Later batches finish first.
+        await new Promise((resolve) => setTimeout(resolve, 30 - 10 * batch++));
+        return imprints.map((imprint) => ({ imprint }) as unknown as KsiSignature);
+      },
+      { batchSize: 4, concurrency: 3 },
+    );
+    const signed = signatures.map((s) => toHex((s as unknown as { imprint: Imprint }).imprint));
+    expect(signed).toEqual(inputs.map((input) => toHex(sha256(input))));
+  });
+});
+
+describe("trust from a genesis", () => {
+  const member = (id: string, key = "ab".repeat(32)) => ({ id, publicKey: key, multiaddrs: [], apiUrl: "x" });
+  const genesis = (fields: object) => ({
+    version: 1,
+    members: [member("m1"), member("m2")],
+    quorum: 2,
+    ...fields,
+  });
+
+  it("reads members and quorum from the genesis, as JSON text or parsed", () => {
+    const trust = quorumTrustFromGenesis(JSON.stringify(genesis({})));
+    expect(trust.quorum).toBe(2);
+    expect(trust.members.map((m) => m.id)).toEqual(["m1", "m2"]);
+    expect(trust.members[0]!.publicKey).toHaveLength(32);
+    expect(quorumTrustFromGenesis(genesis({}))).toEqual(trust);
+  });
+
+  it("refuses a genesis it cannot trust: other version, bad key, a member twice, an impossible quorum", () => {
+    for (const bad of [
+      genesis({ version: 2 }),
+      genesis({ members: [member("m1", "abcd")] }),
+      genesis({ members: [member("m1"), member("m1")] }),
+      genesis({ quorum: 3 }),
+      genesis({ quorum: 0 }),
+      genesis({ members: [] }),
+      "{",
+    ]) {
+      expect(() => quorumTrustFromGenesis(bad)).toThrow(expect.objectContaining({ code: "GENESIS_INVALID" }));
+    }
+  });
+
+  it("takes a publications file only with trust anchors, and a genesis or members, not both", () => {
+    expect(() => resolveTrust({ publicationsFileUrl: "http://x/publications.bin" })).toThrow(/trustAnchors/);
+    expect(() => resolveTrust({ trustAnchors: [new Uint8Array(1)] })).toThrow(/publicationsFileUrl/);
+    expect(() => resolveTrust({ genesis: genesis({}), quorum: 1 })).toThrow(/either genesis/);
+    expect(() => resolveTrust({ quorum: 1 })).toThrow(/go together/);
+    expect(resolveTrust({})).toEqual({});
+  });
+});
+
+describe("reading the nodes' JSON answers", () => {
+  it("reads a calendar head and checks that its certificate is for the root it names", async () => {
+    const cluster = await FakeCluster.start();
+    const time = cluster.calendar.head;
+    const certificate = await cluster.certificate(time);
+    const root = toHex(certificate.publishedData.publishedHash);
+    const encoded = btoa(String.fromCharCode(...encodeTlv(encodeQuorumCertificate(certificate))));
+    const head = readCalendarHead(
+      { time, root, genesisTime: 1, certified: { time, root, certificate: encoded } },
+      "node",
+    );
+    expect(head.certified?.time).toBe(time);
+    const otherRoot = toHex(sha256("another root"));
+    expect(() =>
+      readCalendarHead(
+        { time, root, genesisTime: 1, certified: { time, root: otherRoot, certificate: encoded } },
+        "n",
+      ),
+    ).toThrow(ProtocolError);
+    expect(readCalendarHead({ time: null, genesisTime: 5 }, "node")).toEqual({ genesisTime: 5 });
+    expect(() => readCalendarHead({ time: -1, root, genesisTime: 1 }, "node")).toThrow(/time/);
+  });
+
+  it("reads a node status and refuses one with fields of the wrong kind", () => {
+    const status = {
+      node: { id: "n1", uptimeSeconds: 3, ready: true },
+      cluster: {
+        id: "c",
+        genesisTime: 1,
+        quorum: 1,
+        members: [{ id: "n1", apiUrl: "http://a", connected: true }],
+      },
+      agreement: { role: "leader", term: 2, leaderId: "n1", committed: 9, applied: 9, ready: true },
+      calendar: { head: 9, genesisTime: 1 },
+      rounds: { pending: 0 },
+    };
+    expect(readNodeStatus(status).agreement).toMatchObject({ role: "leader", leaderId: "n1" });
+    expect(
+      readNodeStatus({ ...status, agreement: { ...status.agreement, leaderId: null } }).agreement.leaderId,
+    ).toBe(undefined);
+    expect(() => readNodeStatus({ ...status, calendar: { head: "9", genesisTime: 1 } })).toThrow(
+      /calendar.head/,
+    );
+    expect(() => readNodeStatus({ ...status, node: { ...status.node, ready: "yes" } })).toThrow(/node.ready/);
+  });
+});
+
+describe("the publications file", () => {
+  it("is fetched once while fresh, and its faults are typed: HTTP status, not a file, untrusted signer", async () => {
+    const authority = await publicationsAuthority();
+    const file = await publicationsFile(authority, []);
+    let fetched = 0;
+    let answer = () => new Response(file.slice());
+    const fetch: typeof globalThis.fetch = async () => {
+      fetched++;
+      return answer();
+    };
+    let now = 0;
+    const source = (trustAnchors: readonly Uint8Array[]) =>
+      new PublicationsSource({
+        url: "http://publications.test/file.bin",
+        trustAnchors,
+        timeoutMs: 1000,
+        ttlMs: 60_000,
+        fetch,
+        now: () => now,
+      });
+    const trusted = source([authority.ca.der]);
+    await trusted.get();
+    await trusted.get();
+    expect(fetched).toBe(1);
+    now = 60_001;
+    await trusted.get();
+    expect(fetched).toBe(2);
+
+    await expect(source([(await publicationsAuthority()).ca.der]).get()).rejects.toMatchObject({
+      name: "VerificationError",
+      code: "PUBLICATIONS_FILE_UNTRUSTED",
+    });
+    answer = () => new Response("<html>moved</html>");
+    await expect(source([authority.ca.der]).get()).rejects.toMatchObject({
+      name: "ProtocolError",
+      code: "BAD_PUBLICATIONS_FILE",
+    });
+    answer = () => new Response("gone", { status: 404 });
+    await expect(source([authority.ca.der]).get()).rejects.toMatchObject({
+      name: "ServiceError",
+      httpStatus: 404,
+    });
+  });
+});
