@@ -43,8 +43,6 @@ Choosing Q for N members:
     or one member down; N = 7, Q = 5 two. A majority quorum (N = 3, Q = 2) trusts every member.
 `;
 
-const USAGE = "USAGE";
-
 /** `tempel-node genesis`: exit code 0 once the file is written; throws on bad usage or bad members. */
 export function genesisCommand(args: string[]): number {
   const values = parseOptions(args);
@@ -91,7 +89,7 @@ export function genesisCommand(args: string[]): number {
  * Build the genesis of the members that `memberPaths` (data folders or one-member genesis files)
  * propose and write it to `out`, which must not exist yet. Throws IdentityError naming the problem.
  */
-export function writeGenesis(out: string, memberPaths: readonly string[], settings: MergeSettings): Genesis {
+function writeGenesis(out: string, memberPaths: readonly string[], settings: MergeSettings): Genesis {
   const genesis = mergeGenesis(memberPaths.map(readMemberProposal), settings);
   try {
     writeFileSync(out, JSON.stringify(genesisToJson(genesis), null, 2) + "\n", { flag: "wx", mode: 0o644 });
@@ -129,7 +127,7 @@ function parseOptions(args: string[]) {
 }
 
 function usage(message: string): never {
-  throw new ConfigError(USAGE, `${message}; see tempel-node genesis --help`);
+  throw new ConfigError("USAGE", `${message}; see tempel-node genesis --help`);
 }
 
 function parseQuorum(text: string): number {

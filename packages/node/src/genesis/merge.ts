@@ -37,16 +37,9 @@ export function byzantineTolerance(memberCount: number, quorum: number): number 
 export function mergeGenesis(proposals: readonly MemberProposal[], settings: MergeSettings): Genesis {
   if (proposals.length === 0)
     throw new IdentityError("GENESIS_MEMBER", "a cluster needs at least one member");
-  const dialKeys = new Map<MemberProposal, string[]>();
-  for (const proposal of proposals) {
-    dialKeys.set(
-      proposal,
-      proposal.member.multiaddrs.map((address) => dialKey(address, proposal)),
-    );
-    checkCertificate(proposal, settings.genesisTime);
-  }
+  for (const proposal of proposals) checkCertificate(proposal, settings.genesisTime);
   requireDistinct(proposals, (p) => [p.member.id], "peer id");
-  requireDistinct(proposals, (p) => dialKeys.get(p)!, "p2p address");
+  requireDistinct(proposals, (p) => p.member.multiaddrs.map((address) => dialKey(address, p)), "p2p address");
   requireDistinct(proposals, (p) => [new URL(p.member.apiUrl).href], "API URL");
   const members = proposals.map((p) => p.member).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const genesis: Genesis = {
