@@ -205,7 +205,7 @@ export class TempelClient implements SignatureVerifier {
       return { publicationTime: certified.time, quorumCertificate: certified.certificate };
     }
     if (to === "publication") {
-      const file = await this.publications({ ...(signal !== undefined && { signal }) });
+      const file = await this.publications({ signal });
       const record = firstPublicationAfter(file, signature.aggregationTime);
       if (record === undefined) {
         throw new NotYetAvailableError(
@@ -276,7 +276,7 @@ export class TempelClient implements SignatureVerifier {
           const status = await single.request(
             "/v1/status",
             { method: "GET" },
-            jsonAnswer((json) => readNodeStatus(json)),
+            jsonAnswer(readNodeStatus),
             options.signal,
           );
           return { endpoint, status };

@@ -38,27 +38,27 @@ export async function signInBatches(
   options: SignManyOptions & { readonly batchSize: number; readonly concurrency: number },
 ): Promise<KsiSignature[]> {
   const cancel = new AbortController();
-  const onAbort = () => cancel.abort(options.signal?.reason);
-  options.signal?.addEventListener("abort", onAbort, { once: true });
+  const signal =
+    options.signal === undefined ? cancel.signal : AbortSignal.any([options.signal, cancel.signal]);
   const signatures: KsiSignature[] = [];
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
   let signed = 0;
 
   const dispatch = (imprints: Imprint[], first: number) => {
-    const batch = signBatch(imprints, cancel.signal).then(
-      (batchSignatures) => {
+    // Never rejects: a failure, the caller's progress callback's included, is kept and stops the rest.
+    const batch = signBatch(imprints, signal)
+      .then((batchSignatures) => {
         batchSignatures.forEach((signature, i) => {
           signatures[first + i] = signature;
         });
         signed += batchSignatures.length;
         options.onProgress?.(signed);
-      },
-      (error: unknown) => {
+      })
+      .catch((error: unknown) => {
         failure ??= error;
         cancel.abort(error);
-      },
-    );
+      });
     const tracked = batch.finally(() => inFlight.delete(tracked));
     inFlight.add(tracked);
   };
@@ -67,24 +67,21 @@ export async function signInBatches(
     let batch: Imprint[] = [];
     let next = 0;
     for await (const input of inputs) {
-      if (cancel.signal.aborted) break;
-      batch.push(await hash(input, cancel.signal));
+      if (signal.aborted) break;
+      batch.push(await hash(input, signal));
       if (batch.length < options.batchSize) continue;
       dispatch(batch, next);
       next += batch.length;
       batch = [];
       while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
     }
-    if (batch.length > 0 && !cancel.signal.aborted) dispatch(batch, next);
-    await Promise.all(inFlight);
+    if (batch.length > 0 && !signal.aborted) dispatch(batch, next);
   } catch (error) {
     // Reading or hashing an input failed: stop the batches in flight before passing the error on.
     failure ??= error;
     cancel.abort(error);
-    await Promise.all(inFlight);
-  } finally {
-    options.signal?.removeEventListener("abort", onAbort);
   }
+  await Promise.all(inFlight);
   if (options.signal?.aborted) throw new AbortedError(options.signal.reason);
   if (failure !== undefined) throw failure;
   return signatures;

@@ -85,7 +85,7 @@ export class KsiChannel {
       instanceId: this.#instanceId,
       messageId: this.#messageId,
     };
-    // fetch takes bytes backed by a plain ArrayBuffer only; the PDU is small, so a copy is cheap.
+    // fetch's types take bytes backed by an ArrayBuffer only; copying the small PDU satisfies them without a cast.
     const body = service.encode(header, request, this.#agency.key, this.#hmacAlgorithm).slice();
     const init: RequestInit = { method: "POST", headers: { "content-type": KSI_REQUEST }, body };
     return this.#pool.request(

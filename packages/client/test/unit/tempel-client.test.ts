@@ -266,6 +266,13 @@ describe("TempelClient.signMany", () => {
     expect(read).toBeLessThan(1000);
   });
 
+  it("asks nothing of the cluster when the signal is aborted before the call", async () => {
+    await expect(client().signMany(["a", "b", "c"], { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(
+      AbortedError,
+    );
+    expect(cluster.requests).toEqual([]);
+  });
+
   it("rejects with AbortedError when the caller aborts", async () => {
     const controller = new AbortController();
     const inputs = (async function* () {
