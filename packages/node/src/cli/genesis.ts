@@ -1,9 +1,14 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config/index.ts";
-import { type Genesis, genesisToJson } from "../genesis/genesis.ts";
-import { readMemberProposal } from "../genesis/member-source.ts";
-import { byzantineTolerance, type MergeSettings, mergeGenesis } from "../genesis/merge.ts";
+import {
+  byzantineTolerance,
+  type Genesis,
+  genesisToJson,
+  type MergeSettings,
+  mergeGenesis,
+  readMemberProposal,
+} from "../genesis/index.ts";
 import { IdentityError } from "../identity/index.ts";
 
 const GENESIS_HELP = `Usage: tempel-node genesis --member DIR_OR_FILE --member DIR_OR_FILE ... --out FILE [options]

@@ -7,3 +7,5 @@ export {
   type PublicationSchedule,
   parseGenesis,
 } from "./genesis.ts";
+export { type MemberProposal, readMemberProposal } from "./member-source.ts";
+export { byzantineTolerance, type MergeSettings, majorityOf, mergeGenesis } from "./merge.ts";
