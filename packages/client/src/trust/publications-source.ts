@@ -61,7 +61,11 @@ export class PublicationsSource {
       );
     }
     try {
-      return await verifyPublicationsFile(bytes, this.#options);
+      const { trustAnchors, constraints } = this.#options;
+      return await verifyPublicationsFile(bytes, {
+        trustAnchors,
+        ...(constraints !== undefined && { constraints }),
+      });
     } catch (error) {
       if (error instanceof PkiError) {
         throw new VerificationError(

@@ -1,4 +1,4 @@
-import { createReadStream } from "node:fs";
+import { createReadStream, existsSync } from "node:fs";
 import { stat, writeFile } from "node:fs/promises";
 import { checkImprint, fromHex, TempelError, toHex } from "@tempel/proto";
 import type { Signature, SignInput } from "../../index.ts";
@@ -129,6 +129,9 @@ export async function signCommand(args: readonly string[], io: CliIo): Promise<n
     return ExitCode.OK;
   }
   const jobs = await plan(positionals, values.hash, values.output);
+  // Checked before signing, so that no signature is made only to be refused a place.
+  const taken = values.force ? undefined : jobs.find((job) => job.output !== STDIO && existsSync(job.output));
+  if (taken !== undefined) throw new UsageError(`${taken.output} exists; --force replaces it`);
   const toStdout = jobs[0]!.output === STDIO;
   if (toStdout && values.json) throw new UsageError("--json and -o - both want standard output; pick one");
   const client = await connect(values, { agency: true });
