@@ -124,15 +124,14 @@ function banner(cluster: LocalCluster): string {
 }
 
 /**
- * `tempel` finds the cluster by looking for `.tempel/cluster.json` from the cwd upwards; for a data
- * folder it cannot find that way, the command names an endpoint and the agency itself.
+ * `tempel` finds the cluster by looking for `.tempel/cluster.json` from the cwd upwards; a data folder
+ * it cannot find that way is named with --config.
  */
 function signCommand(cluster: LocalCluster): string {
-  const { dataDir, agency } = cluster.setup;
+  const { dataDir } = cluster.setup;
   const found =
     basename(dataDir) === ".tempel" && !relative(dirname(dataDir), process.cwd()).startsWith("..");
-  if (found) return "npx tempel sign README.md";
-  return `npx tempel sign README.md --endpoint ${cluster.nodes[0]!.apiUrl} --login ${agency.loginId} --key ${agency.key}`;
+  return found ? "npx tempel sign README.md" : `npx tempel sign README.md --config ${cluster.clusterFile}`;
 }
 
 runScript("cluster", () => main(process.argv.slice(2)));

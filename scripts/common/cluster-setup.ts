@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -91,6 +91,17 @@ export async function prepareCluster(options: SetupOptions): Promise<ClusterSetu
   return createSetup(dataDir, options.nodes ?? DEFAULT_NODES, options.basePort ?? DEFAULT_BASE_PORT);
 }
 
+/**
+ * Why this checkout cannot set up a cluster of more than one node, or undefined when it can: that
+ * needs `tempel-node genesis`, which builds one genesis from the members' `init` outputs.
+ */
+export function multiNodeUnsupported(): string | undefined {
+  const probe = spawnSync(process.execPath, [NODE_CLI, "genesis", "--help"], { stdio: "ignore" });
+  return probe.status === 0
+    ? undefined
+    : "tempel-node has no `genesis` command to build a multi-node genesis with";
+}
+
 /** The processes a cluster file names that are still alive: a cluster from this folder is running. */
 export function runningPids(dataDir: string): number[] {
   const file = join(dataDir, CLUSTER_FILE_NAME);
@@ -135,6 +146,9 @@ function removeSetup(dataDir: string): void {
 }
 
 async function createSetup(dataDir: string, count: number, basePort: number): Promise<ClusterSetup> {
+  const unsupported = count > 1 ? multiNodeUnsupported() : undefined;
+  if (unsupported !== undefined)
+    throw new SetupError("MULTI_NODE_UNSUPPORTED", `${unsupported}; use --nodes 1`);
   if (basePort + P2P_PORT_OFFSET + count - 1 > 65_535) {
     throw new UsageError(`--base-port ${basePort} leaves no room for ${count} nodes' libp2p ports`);
   }

@@ -27,7 +27,10 @@ export async function getJson(url: string, timeoutMs: number): Promise<unknown> 
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
-    throw new NodeApiError("UNREACHABLE", `${url}: ${(error as Error).message}`);
+    const cause = (error as Error).cause;
+    const why =
+      cause instanceof Error ? `${(error as Error).message}: ${cause.message}` : (error as Error).message;
+    throw new NodeApiError("UNREACHABLE", `${url}: ${why}`);
   }
   const body = await response.arrayBuffer();
   if (body.byteLength > MAX_RESPONSE_BYTES) throw new NodeApiError("TOO_LARGE", `${url}: response too large`);

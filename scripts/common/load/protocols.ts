@@ -1,5 +1,5 @@
-import { createHmac } from "node:crypto";
-import { encodeAggregationRequestPdu, type Imprint, toHex } from "@tempel/proto";
+import { createHmac, randomFillSync } from "node:crypto";
+import { encodeAggregationRequestPdu, HashAlgorithm, type Imprint, toHex } from "@tempel/proto";
 
 /**
  * What the load generator asks for signatures: a Tempel node through a KSI aggregation PDU (what KSI
@@ -17,6 +17,9 @@ export interface Agency {
   readonly loginId: string;
   readonly key: string;
 }
+
+/** The load's hashes are SHA-256 imprints: algorithm byte + 32-byte digest. */
+export const IMPRINT_BYTES = 33;
 
 export interface EncodedRequest {
   readonly body: Uint8Array;
@@ -60,4 +63,15 @@ export function encodeRequest(
       return { body, headers: { "content-type": "application/octet-stream" } };
     }
   }
+}
+
+/** Random SHA-256 imprints, views into one buffer: every request is a fresh hash, as real records would be. */
+export function randomImprints(count: number): { bytes: Uint8Array; imprints: Imprint[] } {
+  const bytes = randomFillSync(new Uint8Array(IMPRINT_BYTES * count));
+  const imprints = Array.from({ length: count }, (_, i) => {
+    const imprint = bytes.subarray(IMPRINT_BYTES * i, IMPRINT_BYTES * (i + 1));
+    imprint[0] = HashAlgorithm.SHA2_256;
+    return imprint;
+  });
+  return { bytes, imprints };
 }

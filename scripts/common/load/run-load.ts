@@ -1,9 +1,14 @@
-import { randomFillSync } from "node:crypto";
 import { Agent, request } from "node:http";
 import { Worker } from "node:worker_threads";
-import { HashAlgorithm, type Imprint, type QuorumTrust } from "@tempel/proto";
+import type { QuorumTrust } from "@tempel/proto";
 import { LatencyRecorder, type LatencySummary } from "./latency.ts";
-import { encodeRequest, type ProtocolName, type Service } from "./protocols.ts";
+import {
+  encodeRequest,
+  IMPRINT_BYTES,
+  type ProtocolName,
+  randomImprints,
+  type Service,
+} from "./protocols.ts";
 import { BASELINE_VERIFY_EVERY } from "./response-checker.ts";
 import type { VerificationPolicy } from "./signature-verifier.ts";
 import type { VerifyJob, VerifyReply, VerifyWorkerData } from "./verify-worker.ts";
@@ -99,8 +104,6 @@ export function defaultConcurrency(rate: number, batch: number): number {
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 /** Response bytes waiting for verification at most; answers beyond it go unchecked (and are counted). */
 const MAX_VERIFY_BACKLOG_BYTES = 256 * 1024 * 1024;
-/** SHA-256 imprint: algorithm byte + 32-byte digest. */
-const IMPRINT_BYTES = 33;
 const PROGRESS_MS = 1_000;
 
 interface Lane {
@@ -341,17 +344,6 @@ export async function runLoad(
       cores: (cpu.user + cpu.system) / 1e6 / cpuSeconds,
     },
   };
-}
-
-/** Random SHA-256 imprints, views into one buffer: every request is a fresh hash, as real records would be. */
-function randomImprints(count: number): { bytes: Uint8Array; imprints: Imprint[] } {
-  const bytes = randomFillSync(new Uint8Array(IMPRINT_BYTES * count));
-  const imprints = Array.from({ length: count }, (_, i) => {
-    const imprint = bytes.subarray(IMPRINT_BYTES * i, IMPRINT_BYTES * (i + 1));
-    imprint[0] = HashAlgorithm.SHA2_256;
-    return imprint;
-  });
-  return { bytes, imprints };
 }
 
 function errorKind(error: Error): string {

@@ -1,0 +1,236 @@
+/**
+ * `npm run bench`: the benchmark set in one run — proto aggregation (against `openssl speed`), the
+ * node's own benchmarks, signing throughput of one node, of a 3-node cluster and of an RFC 3161-style
+ * server under the same load generator, and verification cost — written to bench-results/*.json and,
+ * for a full run, docs/benchmarks.md.
+ */
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describeMachine } from "./common/bench/machine.ts";
+import { runPerfScript } from "./common/bench/perf-script.ts";
+import { type RateStep, type StepLoad, searchSustainedRate } from "./common/bench/rate-steps.ts";
+import { type BenchResults, renderMarkdown, type Section, type ServiceRun } from "./common/bench/report.ts";
+import { collectSignatures, measureVerification, type SignatureSample } from "./common/bench/verification.ts";
+import {
+  EXIT_OK,
+  integerFlag,
+  parseFlags,
+  runScript,
+  secondsFlag,
+  stringFlag,
+  UsageError,
+} from "./common/cli.ts";
+import { multiNodeUnsupported } from "./common/cluster-setup.ts";
+import { fetchBaselineKey } from "./common/load/baseline-protocol.ts";
+import { clusterTargets, quorumTrust } from "./common/load/cluster-targets.ts";
+import { defaultConcurrency, type LoadOptions } from "./common/load/run-load.ts";
+import { LocalCluster, START_TIMEOUT_MS, STOP_TIMEOUT_MS } from "./common/local-cluster.ts";
+import { ManagedProcess } from "./common/managed-process.ts";
+import { DEFAULT_DATA_DIR, REPO_ROOT } from "./common/paths.ts";
+
+const SECTIONS = ["aggregation", "node-bench", "one-node", "cluster", "verification", "baseline"] as const;
+type SectionName = (typeof SECTIONS)[number];
+
+const HELP = `Usage: npm run bench -- [options]
+
+Runs the benchmark set and writes bench-results/bench-<time>.json; a full run (no --only, no
+--quick) also rewrites docs/benchmarks.md. About 10 minutes in full. Run it on an otherwise idle
+machine: the nodes, the load generator and the baseline share it.
+
+Sections (in this order):
+  aggregation   packages/proto/test/perf/aggregation.bench.ts (tree + chains, vs openssl speed)
+  node-bench    packages/node/test/perf/node.bench.ts (hashers, batched and single-hash signing, heap)
+  one-node      highest sustained signing rate of a one-node cluster (KSI PDUs of 16 hashes)
+  cluster       the same for a 3-node cluster (needs tempel-node genesis)
+  verification  cost of decoding and verifying the cluster's signatures
+  baseline      the same rate search on scripts/rfc3161-baseline.ts (ECDSA P-256 per hash)
+
+Options:
+  --only LIST        comma-separated sections to run (default all)
+  --quick            short steps and small trees: a smoke run, not figures to keep
+  --step-seconds S   length of each load step (default 10, quick 4)
+  --base-port P      ports for the bench's clusters (default 3331) and the baseline (P+100)
+
+Exit codes: 0 done (a section that failed is reported in the results), 2 usage.
+`;
+
+const BATCH = 16;
+const REQUEST_TIMEOUT_MS = 30_000;
+const VERIFICATION_SAMPLE = 10_000;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const values = parseFlags(
+    argv,
+    {
+      only: { type: "string" },
+      quick: { type: "boolean" },
+      "step-seconds": { type: "string" },
+      "base-port": { type: "string" },
+    },
+    HELP,
+  );
+  if (values === undefined) return EXIT_OK;
+  const quick = values.quick === true;
+  const only = stringFlag(values, "only");
+  const selected = new Set<SectionName>(only === undefined ? SECTIONS : parseSections(only));
+  const stepSeconds = secondsFlag(values, "step-seconds", { min: 2, max: 600 }) ?? (quick ? 4 : 10);
+  const basePort = integerFlag(values, "base-port", { min: 1024, max: 60_000 }) ?? 3331;
+  const search = { startRate: quick ? 1_000 : 2_000, maxRate: 1_000_000, stepSeconds };
+  const machine = describeMachine();
+  const command = ["npm run bench", ...(argv.length > 0 ? ["--", ...argv] : [])].join(" ");
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  say(`bench on ${machine.cpu} (${machine.cores} cores), load average ${machine.loadAverage.toFixed(2)}`);
+
+  const notSelected = { status: "skipped", reason: "not selected with --only" } as const;
+  const measure = async <T>(name: SectionName, work: () => Promise<T>): Promise<Section<T>> => {
+    if (!selected.has(name)) return notSelected;
+    say(`\n== ${name}`);
+    try {
+      return { status: "measured", figures: await work() };
+    } catch (error) {
+      say(`${name} failed: ${(error as Error).message}`);
+      return { status: "failed", reason: (error as Error).message.split("\n")[0]! };
+    }
+  };
+  const onStep = (step: RateStep) => {
+    const r = step.result;
+    say(
+      `  offered ${step.offeredRate}/s: answered ${Math.round(r.achievedRate)}/s, p99 ${r.latencySeconds.p99.toFixed(3)} s, ` +
+        `${r.requests.failed} failed, generator ${r.generatorCpu.cores.toFixed(2)} cores → ${step.sustained ? "sustained" : "not sustained"}`,
+    );
+  };
+
+  const aggregation = await measure("aggregation", () =>
+    runPerfScript(
+      "packages/proto/test/perf/aggregation.bench.ts",
+      quick ? ["100000"] : [],
+      "aggregation-tree",
+    ),
+  );
+  const nodeBench = await measure("node-bench", () =>
+    runPerfScript("packages/node/test/perf/node.bench.ts", quick ? ["--quick"] : [], "node"),
+  );
+
+  // The verification sample comes from the largest cluster this run starts.
+  let sample: { signatures: SignatureSample; genesis: string; nodes: number } | undefined;
+  const wantsSample = selected.has("verification");
+  const runCluster = async (nodes: number, port: number, service: string): Promise<ServiceRun> => {
+    const dataDir = join(DEFAULT_DATA_DIR, "bench", `${nodes}-node`);
+    const cluster = await LocalCluster.prepare({ dataDir, nodes, basePort: port, fresh: true });
+    try {
+      await cluster.start();
+      await cluster.waitReady(START_TIMEOUT_MS);
+      const description = cluster.description();
+      const found = await searchSustainedRate(
+        search,
+        (rate) =>
+          loadAt(rate, { protocol: "ksi", agency: description.agency }, clusterTargets(description, "ksi")),
+        onStep,
+      );
+      if (wantsSample && (sample === undefined || sample.nodes < nodes)) {
+        const signatures = await collectSignatures(
+          description.nodes[0]!.api,
+          { protocol: "json", agency: description.agency },
+          VERIFICATION_SAMPLE,
+        );
+        sample = { signatures, genesis: description.genesis, nodes };
+      }
+      return { service, search: found };
+    } finally {
+      await cluster.stop();
+    }
+  };
+  const oneNode = await measure("one-node", () => runCluster(1, basePort, "1 node"));
+  const unsupported = multiNodeUnsupported();
+  const cluster: Section<ServiceRun> =
+    selected.has("cluster") && unsupported !== undefined
+      ? { status: "skipped", reason: unsupported }
+      : await measure("cluster", () => runCluster(3, basePort + 10, "3-node cluster"));
+  const measured = sample;
+  const verification =
+    selected.has("verification") && measured === undefined
+      ? ({
+          status: "skipped",
+          reason: "no cluster ran to sign a sample (select one-node or cluster too)",
+        } as const)
+      : await measure("verification", async () => ({
+          ...(await measureVerification(measured!.signatures, quorumTrust(measured!.genesis))),
+          nodes: measured!.nodes,
+        }));
+  const baseline = await measure("baseline", () => runBaseline(basePort + 100, search, onStep));
+  rmSync(join(DEFAULT_DATA_DIR, "bench"), { recursive: true, force: true });
+
+  const results: BenchResults = {
+    command,
+    machine,
+    quick,
+    aggregation,
+    nodeBench,
+    oneNode,
+    cluster,
+    baseline,
+    verification,
+  };
+  const resultsDir = join(REPO_ROOT, "bench-results");
+  mkdirSync(resultsDir, { recursive: true });
+  const resultsFile = join(resultsDir, `bench-${machine.date.replace(/[:.]/g, "-")}.json`);
+  writeFileSync(resultsFile, JSON.stringify(results, null, 2) + "\n");
+  say(`\nresults: ${resultsFile}`);
+  if (only === undefined && !quick) {
+    writeFileSync(join(REPO_ROOT, "docs/benchmarks.md"), renderMarkdown(results));
+    say("docs/benchmarks.md written");
+  } else say("docs/benchmarks.md left as it is (a subset or quick run)");
+  return EXIT_OK;
+}
+
+/** The same load shape for Tempel and the baseline: requests of 16 hashes, enough in flight for 2 s answers. */
+function loadAt(rate: number, service: LoadOptions["service"], targets: LoadOptions["targets"]): StepLoad {
+  return {
+    service,
+    targets,
+    rate,
+    batch: BATCH,
+    concurrency: defaultConcurrency(rate, BATCH),
+    timeoutMs: REQUEST_TIMEOUT_MS,
+    policy: "internal",
+  };
+}
+
+async function runBaseline(
+  port: number,
+  search: Parameters<typeof searchSustainedRate>[0],
+  onStep: (step: RateStep) => void,
+): Promise<ServiceRun> {
+  const url = `http://127.0.0.1:${port}`;
+  const logFile = join(DEFAULT_DATA_DIR, "bench", "rfc3161-baseline.log");
+  mkdirSync(join(DEFAULT_DATA_DIR, "bench"), { recursive: true });
+  const server = new ManagedProcess("rfc3161-baseline", logFile, `${url}/healthz`);
+  await server.start(
+    process.execPath,
+    [join(REPO_ROOT, "scripts/rfc3161-baseline.ts"), "--port", String(port)],
+    START_TIMEOUT_MS,
+  );
+  try {
+    const service = { protocol: "baseline", publicKey: await fetchBaselineKey(url) } as const;
+    const found = await searchSustainedRate(
+      search,
+      (rate) => loadAt(rate, service, [{ name: "baseline", url: `${url}/sign` }]),
+      onStep,
+    );
+    return { service: "RFC 3161-style server (node:http, ECDSA P-256 per hash)", search: found };
+  } finally {
+    await server.stop(STOP_TIMEOUT_MS);
+  }
+}
+
+function parseSections(text: string): SectionName[] {
+  const names = text.split(",").map((s) => s.trim());
+  for (const name of names) {
+    if (!(SECTIONS as readonly string[]).includes(name)) {
+      throw new UsageError(`--only: unknown section "${name}"; sections: ${SECTIONS.join(", ")}`);
+    }
+  }
+  return names as SectionName[];
+}
+
+runScript("bench", () => main(process.argv.slice(2)));
