@@ -1,5 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import type { GenesisPublications } from "@tempel/proto";
+import type { GenesisPublications, PublicationSchedule, PublicationsAuthority } from "@tempel/proto";
 import type { Genesis } from "../genesis/genesis.ts";
 import type { Logger } from "../logger/logger.ts";
 import type { NodeDb } from "../store/db.ts";
@@ -12,9 +12,13 @@ import {
 } from "./publication-service.ts";
 import { PublicationStore } from "./publication-store.ts";
 import { loadPublicationsKey } from "./publications-key.ts";
+import { servedFile } from "./served-file.ts";
+import { storedPublicationProblems } from "./stored-check.ts";
+
+type ClusterGenesis = Pick<Genesis, "genesisTime" | "members" | "quorum">;
 
 export interface PublicationServiceModules {
-  readonly genesis: Pick<Genesis, "genesisTime" | "members" | "quorum">;
+  readonly genesis: ClusterGenesis;
   /** The genesis's `publications` object. */
   readonly publications: GenesisPublications;
   /** This node's member id. */
@@ -27,6 +31,49 @@ export interface PublicationServiceModules {
   readonly metrics: PublicationMetrics;
   readonly now?: () => number;
   readonly fetch?: typeof globalThis.fetch;
+}
+
+/** What the genesis fixes about publications, as the service reads it. */
+export function publicationCluster(
+  genesis: ClusterGenesis,
+  schedule: PublicationSchedule,
+  authority: PublicationsAuthority,
+  selfId: string,
+): PublicationCluster {
+  return {
+    genesisTime: genesis.genesisTime,
+    schedule,
+    authority,
+    trust: {
+      members: genesis.members.map((m) => ({ id: m.id, publicKey: m.publicKey })),
+      quorum: genesis.quorum,
+    },
+    memberCertificates: genesis.members.map((m) => new Uint8Array(new X509Certificate(m.certificatePem).raw)),
+    peerUrls: genesis.members.filter((m) => m.id !== selfId).map((m) => m.apiUrl),
+  };
+}
+
+/**
+ * `tempel-node check` for publications (node stopped): every stored publication and the file's
+ * signature, each problem naming the record's second; empty when sound or when the genesis names no
+ * publications authority.
+ */
+export async function checkStoredPublications(modules: {
+  readonly genesis: ClusterGenesis;
+  readonly publications: GenesisPublications;
+  readonly db: NodeDb;
+  readonly calendar: Pick<PublicationCalendar, "head" | "rootAt">;
+}): Promise<string[]> {
+  const authority = modules.publications.authority;
+  if (authority === undefined) return [];
+  const { memberCertificates, trust } = publicationCluster(
+    modules.genesis,
+    modules.publications.schedule,
+    authority,
+    "",
+  );
+  const file = await servedFile(memberCertificates, await new PublicationStore(modules.db).load());
+  return storedPublicationProblems(file, { authority, trust, calendar: modules.calendar });
 }
 
 /**
@@ -45,17 +92,7 @@ export async function createPublicationService(
     return undefined;
   }
   const now = modules.now ?? Date.now;
-  const cluster: PublicationCluster = {
-    genesisTime: genesis.genesisTime,
-    schedule: publications.schedule,
-    authority,
-    trust: {
-      members: genesis.members.map((m) => ({ id: m.id, publicKey: m.publicKey })),
-      quorum: genesis.quorum,
-    },
-    memberCertificates: genesis.members.map((m) => new Uint8Array(new X509Certificate(m.certificatePem).raw)),
-    peerUrls: genesis.members.filter((m) => m.id !== modules.selfId).map((m) => m.apiUrl),
-  };
+  const cluster = publicationCluster(genesis, publications.schedule, authority, modules.selfId);
   const key = await loadPublicationsKey(modules.dataDir, authority, Math.floor(now() / 1000));
   logger.info(
     key === undefined ? "mirroring the peers' publications file" : "publishing with the publications key",

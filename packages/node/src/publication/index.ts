@@ -4,7 +4,11 @@ export {
   type PublicationsAuthorityKeys,
 } from "./authority.ts";
 export { PUBLICATIONS_CA_HELP, PUBLICATIONS_CA_OPTIONS, publicationsCaInit } from "./ca-command.ts";
-export { createPublicationService, type PublicationServiceModules } from "./create-publication-service.ts";
+export {
+  checkStoredPublications,
+  createPublicationService,
+  type PublicationServiceModules,
+} from "./create-publication-service.ts";
 export { PublicationError } from "./errors.ts";
 export { noPublicationMetrics, type PublicationMetrics } from "./metrics.ts";
 export { defaultPublicationOptions, type PublicationOptions } from "./options.ts";

@@ -17,6 +17,7 @@ import { HttpError } from "../api/http-error.ts";
 import { sendJson } from "../api/respond.ts";
 import type { Logger } from "../logger/logger.ts";
 import { calendarConsistency } from "./consistency.ts";
+import { PublicationError } from "./errors.ts";
 import type { PublicationMetrics } from "./metrics.ts";
 import { judgeOfferedFile } from "./offered-file.ts";
 import type { PublicationOptions } from "./options.ts";
@@ -24,6 +25,7 @@ import { fetchPeerFile } from "./peer-file.ts";
 import type { PublicationStore } from "./publication-store.ts";
 import type { PublicationsKey } from "./publications-key.ts";
 import { publicationsFileContent, type ServedFile, servedFile } from "./served-file.ts";
+import { storedPublicationProblems } from "./stored-check.ts";
 
 /** What the genesis fixes about publications. */
 export interface PublicationCluster {
@@ -65,6 +67,8 @@ export type RouteHandler = (request: IncomingMessage, response: ServerResponse, 
 
 /** How often the service looks whether a publication is due. */
 const STEP_MS = 1000;
+/** Publications checked at every start; `tempel-node check` checks them all. */
+const STARTUP_CHECKED_RECORDS = 16;
 
 /**
  * The cluster's publications on one node. At each publication time of the schedule, a node holding
@@ -98,13 +102,29 @@ export class PublicationService {
     this.#file = file;
   }
 
-  /** Load the stored publications; the node serves them from then on. */
+  /**
+   * Load the stored publications, refusing (PublicationError STORE_CORRUPT) when the newest of them
+   * do not check out (storedPublicationProblems): a node never serves a file it cannot vouch for.
+   */
   static async open(
     options: PublicationOptions,
     cluster: PublicationCluster,
     modules: PublicationModules,
   ): Promise<PublicationService> {
     const file = await servedFile(cluster.memberCertificates, await modules.store.load());
+    const problems = await storedPublicationProblems(file, {
+      authority: cluster.authority,
+      trust: cluster.trust,
+      calendar: modules.calendar,
+      recent: STARTUP_CHECKED_RECORDS,
+    });
+    if (problems.length > 0) {
+      throw new PublicationError(
+        "STORE_CORRUPT",
+        `the stored publications are corrupt; refusing to serve them:\n  ${problems.join("\n  ")}`,
+        { problems },
+      );
+    }
     const service = new PublicationService(options, cluster, modules, file);
     service.#reportHeld();
     return service;
