@@ -65,12 +65,21 @@ function hashJob(hex: string, output: string | undefined): Job {
   return { input: hex, source: () => ({ imprint: bytes }), output };
 }
 
+/** The file's bytes as they are read; a read that fails on the way is a usage error naming the file. */
+async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
+  try {
+    yield* createReadStream(path);
+  } catch (error) {
+    throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
 async function fileJob(path: string, output: string | undefined): Promise<Job> {
   const info = await stat(path).catch((error: Error) => {
     throw new UsageError(`cannot read ${path}: ${error.message}`);
   });
   if (!info.isFile()) throw new UsageError(`${path} is not a file`);
-  return { input: path, source: () => createReadStream(path), output: output ?? `${path}.ksig` };
+  return { input: path, source: () => fileChunks(path), output: output ?? `${path}.ksig` };
 }
 
 async function plan(positionals: readonly string[], hash: string | undefined, output: string | undefined) {
