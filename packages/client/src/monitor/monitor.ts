@@ -66,7 +66,7 @@ interface Seen {
   readonly node: string;
   readonly time: number;
   readonly root: Imprint;
-  readonly certificate?: QuorumCertificate;
+  readonly certificate: QuorumCertificate;
 }
 
 interface Consistency {
@@ -202,9 +202,10 @@ export class Monitor {
 
   /** Whether the root's quorum certificate holds; raises bad-certificate when it does not. */
   async #certified(seen: Seen): Promise<boolean> {
-    const key = `${seen.time}:${toHex(seen.root)}:${toHex(encodeTlv(encodeQuorumCertificate(seen.certificate!)))}`;
+    // The head reader checked that the certificate is of this time and root: its bytes say it all.
+    const key = toHex(encodeTlv(encodeQuorumCertificate(seen.certificate)));
     if (this.#checkedCertificates.has(key)) return true;
-    const check = checkQuorumCertificate(seen.certificate!, this.#options.trust);
+    const check = checkQuorumCertificate(seen.certificate, this.#options.trust);
     if (check.status !== "certified") {
       await this.#raise("bad-certificate", seen.node, {
         message: `${seen.node} shows calendar root ${seen.time} without a quorum of valid member signatures (${check.status})`,
@@ -410,23 +411,28 @@ export class Monitor {
 }
 
 function rootEvidence(seen: Seen): RootEvidence {
-  return {
-    node: seen.node,
-    time: seen.time,
-    root: toHex(seen.root),
-    ...(seen.certificate !== undefined && {
-      certificate: toBase64(encodeTlv(encodeQuorumCertificate(seen.certificate))),
-    }),
-  };
+  return evidenceOf(seen.node, seen.time, seen.root, seen.certificate);
 }
 
 function publicationEvidence(node: string, record: PublicationRecord): RootEvidence {
-  return rootEvidence({
+  const { publicationTime, publishedHash } = record.publishedData;
+  return evidenceOf(node, publicationTime, publishedHash, record.quorumCertificate);
+}
+
+function evidenceOf(
+  node: string,
+  time: number,
+  root: Imprint,
+  certificate: QuorumCertificate | undefined,
+): RootEvidence {
+  return {
     node,
-    time: record.publishedData.publicationTime,
-    root: record.publishedData.publishedHash,
-    ...(record.quorumCertificate !== undefined && { certificate: record.quorumCertificate }),
-  });
+    time,
+    root: toHex(root),
+    ...(certificate !== undefined && {
+      certificate: toBase64(encodeTlv(encodeQuorumCertificate(certificate))),
+    }),
+  };
 }
 
 function proofOf(consistency: Consistency): { proof?: ProofEvidence } {

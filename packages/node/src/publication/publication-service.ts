@@ -82,7 +82,6 @@ export class PublicationService {
   readonly #options: PublicationOptions;
   readonly #cluster: PublicationCluster;
   readonly #modules: PublicationModules;
-  readonly #store: PublicationModules["store"];
   #file: ServedFile | undefined;
   #nextPoll = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -98,7 +97,6 @@ export class PublicationService {
     this.#options = options;
     this.#cluster = cluster;
     this.#modules = modules;
-    this.#store = modules.store;
     this.#file = file;
   }
 
@@ -255,8 +253,8 @@ export class PublicationService {
         if (nowSeconds < scheduled + this.#options.certificationWaitSeconds) break;
         certificate = await calendar.firstCertificate(scheduled);
       }
-      const time = certificate?.publishedData.publicationTime;
-      if (certificate === undefined || time === undefined || time > calendar.head) break;
+      if (certificate === undefined || certificate.publishedData.publicationTime > calendar.head) break;
+      const time = certificate.publishedData.publicationTime;
       const root = await calendar.rootAt(time);
       if (!bytesEqual(root, certificate.publishedData.publishedHash)) {
         // Agreement halts on such a contradiction; never publish either root.
@@ -287,7 +285,7 @@ export class PublicationService {
   }
 
   async #append(records: readonly PublicationRecord[], signature: Uint8Array): Promise<void> {
-    await this.#store.append(records, signature);
+    await this.#modules.store.append(records, signature);
     this.#file = await servedFile(this.#cluster.memberCertificates, {
       records: [...(this.#file?.records ?? []), ...records],
       signature,
