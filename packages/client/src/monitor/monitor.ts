@@ -18,7 +18,7 @@ import {
   toHex,
   verifyPublicationsFile,
 } from "@tempel/proto";
-import { AbortedError, OptionsError } from "../errors.ts";
+import { AbortedError, OptionsError, ProtocolError } from "../errors.ts";
 import type { Alert, AlertKind, ProofEvidence, RootEvidence } from "./alert.ts";
 import { type MonitorClock, systemClock } from "./clock.ts";
 import { MonitorMetrics } from "./monitor-metrics.ts";
@@ -274,11 +274,19 @@ export class Monitor {
       this.#unanswered(api, error, signal);
       return undefined;
     }
-    const verdict = checkCalendarConsistency(
-      chain,
-      { publicationTime: older.time, publishedHash: older.root },
-      { publicationTime: newer.time, publishedHash: newer.root },
-    );
+    let verdict: CalendarConsistency;
+    try {
+      verdict = checkCalendarConsistency(
+        chain,
+        { publicationTime: older.time, publishedHash: older.root },
+        { publicationTime: newer.time, publishedHash: newer.root },
+      );
+    } catch (error) {
+      // A proof hashed with an algorithm this build cannot compute proves nothing either way.
+      if (!(error instanceof TempelError)) throw error;
+      this.#unanswered(api, new ProtocolError("BAD_PROOF", `${api.url}: ${error.message}`), signal);
+      return undefined;
+    }
     return {
       verdict,
       proof: {

@@ -4,6 +4,7 @@ export {
   type PublicationsAuthorityKeys,
 } from "./authority.ts";
 export { PUBLICATIONS_CA_HELP, PUBLICATIONS_CA_OPTIONS, publicationsCaInit } from "./ca-command.ts";
+export { calendarConsistency } from "./consistency.ts";
 export {
   checkStoredPublications,
   createPublicationService,
