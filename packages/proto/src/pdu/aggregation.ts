@@ -10,6 +10,7 @@ import { readImprint } from "../signature/readers.ts";
 import { AggregationRequestTag, PduChildTag, PduTag, ResponseTag } from "../signature/tags.ts";
 import type { KsiSignature } from "../signature/types.ts";
 import { encodeTlvSequence } from "../tlv/codec.ts";
+import { composite, type TlvPart } from "../tlv/composite.ts";
 import { type TlvElement, tlv } from "../tlv/element.ts";
 import { Fields } from "../tlv/fields.ts";
 import { decodeSafeUint, decodeUint, uintTlv } from "../tlv/values.ts";
@@ -110,13 +111,12 @@ function decodeResponsePayload(element: TlvElement): AggregationResponsePayload 
   };
 }
 
-function encodeResponsePayload(payload: AggregationResponsePayload): TlvElement {
-  const value = encodeTlvSequence([
+function encodeResponsePayload(payload: AggregationResponsePayload): TlvPart {
+  return composite(PduChildTag.PAYLOAD, [
     uintTlv(ResponseTag.REQUEST_ID, payload.requestId),
     ...statusElements(payload.status, payload.errorMessage),
     ...signatureComponents(payload),
   ]);
-  return tlv(PduChildTag.PAYLOAD, value);
 }
 
 export function decodeAggregationRequestPdu(
@@ -195,7 +195,7 @@ export function encodeAggregationResponsePdu(
   key: Uint8Array,
   algorithm: number = DEFAULT_HMAC_ALGORITHM,
 ): Uint8Array {
-  const body = pdu.responses.map(encodeResponsePayload);
+  const body: TlvPart[] = pdu.responses.map(encodeResponsePayload);
   if (pdu.error !== undefined) body.push(encodeErrorPayload(pdu.error));
   if (pdu.config !== undefined) body.push(encodeAggregatorConfig(pdu.config));
   if (pdu.ack !== undefined) body.push(encodeAggregationAck(pdu.ack));

@@ -3,6 +3,7 @@ import { makeImprint } from "../hash/imprint.ts";
 import { expectType, readBoundedString, readImprint } from "../signature/readers.ts";
 import { PduChildTag, PduHeaderTag } from "../signature/tags.ts";
 import { decodeTlv, encodeTlv, encodeTlvSequence } from "../tlv/codec.ts";
+import { composite, encodePart, type TlvPart } from "../tlv/composite.ts";
 import { type TlvElement, tlv } from "../tlv/element.ts";
 import { type FieldSpec, Fields } from "../tlv/fields.ts";
 import { decodeUint, stringTlv, uintTlv } from "../tlv/values.ts";
@@ -156,13 +157,13 @@ export function openPdu(
 export function sealPdu(
   type: number,
   header: PduHeader,
-  body: readonly TlvElement[],
+  body: readonly TlvPart[],
   key: Uint8Array,
   algorithm: number,
 ): Uint8Array {
   const digestLength = hashAlgorithm(algorithm).digestLength;
   const placeholder = tlv(PduChildTag.HMAC, makeImprint(algorithm, new Uint8Array(digestLength)));
-  const bytes = encodeTlv(tlv(type, encodeTlvSequence([encodeHeader(header), ...body, placeholder])));
+  const bytes = encodePart(composite(type, [encodeHeader(header), ...body, placeholder]));
   bytes.set(computePduHmac(bytes, key, algorithm), bytes.length - digestLength);
   return bytes;
 }

@@ -1,14 +1,54 @@
-import { hmac } from "@noble/hashes/hmac.js";
-import { FormatError } from "../errors.ts";
+import { FormatError, HashAlgorithmError } from "../errors.ts";
 import { HashAlgorithm, hashAlgorithm } from "../hash/algorithms.ts";
-import { nobleHash } from "../hash/hasher.ts";
+import { getDefaultHasher, type Hasher } from "../hash/hasher.ts";
 
 export const DEFAULT_HMAC_ALGORITHM = HashAlgorithm.SHA2_256;
+
+/** Input block length in bytes (RFC 2104's B) of each algorithm an HMAC can be made with. */
+const BLOCK_LENGTH: ReadonlyMap<number, number> = new Map([
+  [HashAlgorithm.SHA1, 64],
+  [HashAlgorithm.SHA2_256, 64],
+  [HashAlgorithm.RIPEMD160, 64],
+  [HashAlgorithm.SHA2_384, 128],
+  [HashAlgorithm.SHA2_512, 128],
+  [HashAlgorithm.SHA3_224, 144],
+  [HashAlgorithm.SHA3_256, 136],
+  [HashAlgorithm.SHA3_384, 104],
+  [HashAlgorithm.SHA3_512, 72],
+]);
+
+/**
+ * HMAC (RFC 2104) over `hasher`, so that it runs on whatever hash implementation the platform
+ * injected: node:crypto in the node, where PDU HMACs over whole signatures are a large part of
+ * answering a request, @noble/hashes in browsers.
+ */
+export function hmac(hasher: Hasher, algorithm: number, key: Uint8Array, data: Uint8Array): Uint8Array {
+  const block = BLOCK_LENGTH.get(algorithm);
+  if (block === undefined) {
+    throw new HashAlgorithmError(
+      "HASH_NOT_IMPLEMENTED",
+      `no HMAC with hash algorithm ${hashAlgorithm(algorithm).name}`,
+      { id: algorithm },
+    );
+  }
+  const blockKey = key.length > block ? hasher(algorithm, key) : key;
+  const inner = new Uint8Array(block + data.length);
+  inner.set(blockKey);
+  for (let i = 0; i < block; i++) inner[i]! ^= 0x36;
+  inner.set(data, block);
+  const innerDigest = hasher(algorithm, inner);
+  const outer = new Uint8Array(block + innerDigest.length);
+  outer.set(blockKey);
+  for (let i = 0; i < block; i++) outer[i]! ^= 0x5c;
+  outer.set(innerDigest, block);
+  return hasher(algorithm, outer);
+}
 
 /**
  * The PDU HMAC (spec §5): keyed with the login's secret over the whole serialized PDU, outer header
  * included, up to but excluding the digest bytes at its very end — so it also covers the HMAC element's
- * own header and algorithm byte. `pdu` holds any bytes (e.g. zeros) where the digest goes.
+ * own header and algorithm byte. `pdu` holds any bytes (e.g. zeros) where the digest goes. Computed
+ * with the default hasher.
  */
 export function computePduHmac(pdu: Uint8Array, key: Uint8Array, algorithm: number): Uint8Array {
   const digestLength = hashAlgorithm(algorithm).digestLength;
@@ -18,7 +58,7 @@ export function computePduHmac(pdu: Uint8Array, key: Uint8Array, algorithm: numb
       `PDU of ${pdu.length} bytes cannot hold a ${digestLength}-byte HMAC`,
     );
   }
-  return hmac(nobleHash(algorithm), key, pdu.subarray(0, pdu.length - digestLength));
+  return hmac(getDefaultHasher(), algorithm, key, pdu.subarray(0, pdu.length - digestLength));
 }
 
 /** Comparison whose time does not depend on where the inputs differ. */

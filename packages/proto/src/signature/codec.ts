@@ -1,8 +1,9 @@
 import { FormatError } from "../errors.ts";
-import { decodeTlv, encodeTlv, encodeTlvSequence } from "../tlv/codec.ts";
-import { MAX_TLV16_LENGTH, type TlvElement, tlv } from "../tlv/element.ts";
+import { decodeTlv } from "../tlv/codec.ts";
+import { composite, encodePart, partLength, type TlvPart, writePart } from "../tlv/composite.ts";
+import { MAX_TLV16_LENGTH, type TlvElement } from "../tlv/element.ts";
 import { Fields } from "../tlv/fields.ts";
-import { decodeAggregationChain, encodeAggregationChain } from "./aggregation-chain.ts";
+import { aggregationChainPart, decodeAggregationChain } from "./aggregation-chain.ts";
 import { decodeCalendarAuthRecord, encodeCalendarAuthRecord } from "./calendar-auth-record.ts";
 import { decodeCalendarChain, encodeCalendarChain } from "./calendar-chain.ts";
 import { decodePublicationRecord, encodePublicationRecord } from "./publication-record.ts";
@@ -97,10 +98,10 @@ export function decodeSignature(bytes: Uint8Array): KsiSignature {
 }
 
 /** The signature's components in canonical order (the order Guardtime's service writes them). */
-export function signatureComponents(sig: SignatureParts): TlvElement[] {
-  const out: TlvElement[] = [];
+export function signatureComponents(sig: SignatureParts): TlvPart[] {
+  const out: TlvPart[] = [];
   if (sig.rfc3161Record !== undefined) out.push(encodeRfc3161Record(sig.rfc3161Record));
-  for (const chain of sig.aggregationChains) out.push(encodeAggregationChain(chain));
+  for (const chain of sig.aggregationChains) out.push(aggregationChainPart(chain));
   if (sig.calendarChain !== undefined) out.push(encodeCalendarChain(sig.calendarChain));
   if (sig.publicationRecord !== undefined) {
     out.push(encodePublicationRecord(sig.publicationRecord, SignatureTag.PUBLICATION_RECORD));
@@ -110,7 +111,28 @@ export function signatureComponents(sig: SignatureParts): TlvElement[] {
   return out;
 }
 
+function signaturePart(sig: KsiSignature): TlvPart {
+  return sig.source ?? composite(SignatureTag.SIGNATURE, signatureComponents(sig));
+}
+
 /** Byte-identical to the decoded input when `sig.source` is set; canonical otherwise. */
 export function encodeSignature(sig: KsiSignature): Uint8Array {
-  return encodeTlv(sig.source ?? tlv(SignatureTag.SIGNATURE, encodeTlvSequence(signatureComponents(sig))));
+  return encodePart(signaturePart(sig));
+}
+
+/**
+ * Each signature as encodeSignature gives it, all written into one buffer that the results are
+ * views of: a batch costs one allocation instead of one per signature.
+ */
+export function encodeSignatures(signatures: readonly KsiSignature[]): Uint8Array[] {
+  const parts = signatures.map(signaturePart);
+  let total = 0;
+  for (const part of parts) total += partLength(part);
+  const out = new Uint8Array(total);
+  let offset = 0;
+  return parts.map((part) => {
+    const start = offset;
+    offset = writePart(part, out, offset);
+    return out.subarray(start, offset);
+  });
 }

@@ -5,6 +5,7 @@ export {
   assembleSignature,
   decodeSignature,
   encodeSignature,
+  encodeSignatures,
   MAX_SIGNATURE_BYTES,
   type SignatureParts,
 } from "./codec.ts";

@@ -7,6 +7,7 @@ import {
   NON_CRITICAL_FLAG,
   TLV16_FLAG,
   type TlvElement,
+  type TlvHeader,
   typeHex,
 } from "./element.ts";
 
@@ -91,9 +92,9 @@ export function childrenOf(element: TlvElement): TlvElement[] {
   return decodeTlvSequence(element.value);
 }
 
-function writeHeader(element: TlvElement, out: Uint8Array, offset: number): number {
+/** Write the header of an element whose value is `length` bytes; returns the offset of the value. */
+export function writeTlvHeader(element: TlvHeader, length: number, out: Uint8Array, offset: number): number {
   const flags = (element.nonCritical ? NON_CRITICAL_FLAG : 0) | (element.forward ? FORWARD_FLAG : 0);
-  const length = element.value.length;
   if (element.tlv16) {
     out[offset] = TLV16_FLAG | flags | ((element.type >> 8) & 0x1f);
     out[offset + 1] = element.type & 0xff;
@@ -111,7 +112,7 @@ function writeHeader(element: TlvElement, out: Uint8Array, offset: number): numb
 
 /** Write an element into `out` at `offset`; returns the offset past it. */
 export function writeTlv(element: TlvElement, out: Uint8Array, offset: number): number {
-  const valueOffset = writeHeader(element, out, offset);
+  const valueOffset = writeTlvHeader(element, element.value.length, out, offset);
   out.set(element.value, valueOffset);
   return valueOffset + element.value.length;
 }

@@ -30,24 +30,37 @@ export interface TlvHeaderOptions {
   tlv16?: boolean;
 }
 
+/** An element's header fields: what is written before its value. */
+export type TlvHeader = Omit<TlvElement, "value">;
+
 export function tlv(type: number, value: Uint8Array, options: TlvHeaderOptions = {}): TlvElement {
-  if (!Number.isInteger(type) || type < 0 || type > MAX_TLV16_TYPE) {
-    throw new FormatError("TLV_TYPE_RANGE", `TLV type ${type} is outside 0..0x1fff`);
-  }
-  if (value.length > MAX_TLV16_LENGTH) {
-    throw new FormatError("TLV_TOO_LONG", `TLV 0x${type.toString(16)} value of ${value.length} bytes exceeds 65535`);
-  }
-  const tlv16 = options.tlv16 === true || type > MAX_TLV8_TYPE || value.length > MAX_TLV8_LENGTH;
   return {
     type,
     nonCritical: options.nonCritical === true,
     forward: options.forward === true,
-    tlv16,
+    tlv16: headerForm(type, value.length, options),
     value,
   };
 }
 
-export function headerLength(element: TlvElement): number {
+/**
+ * Whether an element of `type` with a value of `valueLength` bytes takes the TLV16 header form;
+ * throws when no header can describe it.
+ */
+export function headerForm(type: number, valueLength: number, options: TlvHeaderOptions = {}): boolean {
+  if (!Number.isInteger(type) || type < 0 || type > MAX_TLV16_TYPE) {
+    throw new FormatError("TLV_TYPE_RANGE", `TLV type ${type} is outside 0..0x1fff`);
+  }
+  if (valueLength > MAX_TLV16_LENGTH) {
+    throw new FormatError(
+      "TLV_TOO_LONG",
+      `TLV 0x${type.toString(16)} value of ${valueLength} bytes exceeds 65535`,
+    );
+  }
+  return options.tlv16 === true || type > MAX_TLV8_TYPE || valueLength > MAX_TLV8_LENGTH;
+}
+
+export function headerLength(element: TlvHeader): number {
   return element.tlv16 ? 4 : 2;
 }
 

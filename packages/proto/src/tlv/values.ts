@@ -7,7 +7,10 @@ import { type TlvElement, type TlvHeaderOptions, tlv, typeHex } from "./element.
 export function decodeUint(element: TlvElement): bigint {
   const v = element.value;
   if (v.length > 8) {
-    throw new FormatError("TLV_INTEGER_TOO_LONG", `integer in TLV ${typeHex(element.type)} has ${v.length} bytes`);
+    throw new FormatError(
+      "TLV_INTEGER_TOO_LONG",
+      `integer in TLV ${typeHex(element.type)} has ${v.length} bytes`,
+    );
   }
   if (v.length > 0 && v[0] === 0) {
     throw new FormatError(
@@ -41,7 +44,18 @@ export function decodeSafeUint(element: TlvElement): number {
   return Number(big);
 }
 
+const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
+
 export function uintBytes(value: bigint | number): Uint8Array {
+  // Every signature encodes a few integers: below 2^53 they are written without BigInt arithmetic.
+  const small = typeof value === "number" ? value : value <= MAX_SAFE_BIGINT ? Number(value) : -1;
+  if (Number.isSafeInteger(small) && small >= 0) {
+    let length = 0;
+    for (let n = small; n > 0; n = Math.floor(n / 256)) length++;
+    const out = new Uint8Array(length);
+    for (let i = length - 1, n = small; i >= 0; i--, n = Math.floor(n / 256)) out[i] = n % 256;
+    return out;
+  }
   let n = typeof value === "bigint" ? value : BigInt(value);
   if (n < 0n || n > 0xffff_ffff_ffff_ffffn) {
     throw new FormatError("TLV_INTEGER_RANGE", `integer ${n} is outside 0..2^64-1`);
@@ -68,11 +82,17 @@ const utf8Encoder = new TextEncoder();
 export function decodeString(element: TlvElement): string {
   const v = element.value;
   if (v.length === 0 || v[v.length - 1] !== 0) {
-    throw new FormatError("TLV_STRING_NOT_TERMINATED", `string in TLV ${typeHex(element.type)} is not NUL-terminated`);
+    throw new FormatError(
+      "TLV_STRING_NOT_TERMINATED",
+      `string in TLV ${typeHex(element.type)} is not NUL-terminated`,
+    );
   }
   const body = v.subarray(0, v.length - 1);
   if (body.includes(0)) {
-    throw new FormatError("TLV_STRING_EMBEDDED_NUL", `string in TLV ${typeHex(element.type)} contains a NUL byte`);
+    throw new FormatError(
+      "TLV_STRING_EMBEDDED_NUL",
+      `string in TLV ${typeHex(element.type)} contains a NUL byte`,
+    );
   }
   try {
     return utf8Decoder.decode(body);

@@ -7,10 +7,13 @@ import {
   decodeExtendResponsePdu,
   encodeAggregationRequestPdu,
   HashAlgorithm,
+  nobleHasher,
   PduError,
   PduStatus,
+  setDefaultHasher,
   TempelError,
 } from "../../src/index.ts";
+import { hmac } from "../../src/pdu/hmac.ts";
 import { readTestPackFile } from "./helpers/testpack.ts";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
@@ -65,6 +68,45 @@ describe("PDU HMAC", () => {
       }),
       { numRuns: 1000 },
     );
+  });
+
+  it("is RFC 2104's HMAC for every algorithm, with keys shorter than, equal to and longer than a block", () => {
+    const algorithms = [
+      [HashAlgorithm.SHA1, "sha1"],
+      [HashAlgorithm.SHA2_256, "sha256"],
+      [HashAlgorithm.RIPEMD160, "ripemd160"],
+      [HashAlgorithm.SHA2_384, "sha384"],
+      [HashAlgorithm.SHA2_512, "sha512"],
+      [HashAlgorithm.SHA3_224, "sha3-224"],
+      [HashAlgorithm.SHA3_256, "sha3-256"],
+      [HashAlgorithm.SHA3_384, "sha3-384"],
+      [HashAlgorithm.SHA3_512, "sha3-512"],
+    ] as const;
+    const data = utf8("the PDU bytes an HMAC covers");
+    for (const [algorithm, nodeName] of algorithms) {
+      for (const keyLength of [0, 1, 64, 72, 104, 128, 136, 144, 145, 300]) {
+        const key = Uint8Array.from({ length: keyLength }, (_, i) => (i * 7 + keyLength) & 0xff);
+        const expected = new Uint8Array(createHmac(nodeName, key).update(data).digest());
+        expect(hmac(nobleHasher, algorithm, key, data), `${nodeName}, ${keyLength}-byte key`).toEqual(
+          expected,
+        );
+      }
+    }
+  });
+
+  it("is computed with the default hasher, so a platform's faster hash serves PDUs too", () => {
+    const calls: number[] = [];
+    setDefaultHasher((algorithm, data) => {
+      calls.push(algorithm);
+      return nobleHasher(algorithm, data);
+    });
+    try {
+      const bytes = encodeAggregationRequestPdu(REQUEST, KEY, HashAlgorithm.SHA2_512);
+      expect(decodeAggregationRequestPdu(bytes).hmac.check(KEY)).toBe(true);
+    } finally {
+      setDefaultHasher(nobleHasher);
+    }
+    expect(calls).toEqual(Array(4).fill(HashAlgorithm.SHA2_512));
   });
 
   it("hands over the login id before any key is needed, so the server can look the key up", () => {

@@ -21,6 +21,7 @@ import {
   encodeQuorumCertificate,
   encodeRfc3161Record,
   encodeSignature,
+  encodeSignatures,
   encodeTlv,
   encodeTlvSequence,
   Fields,
@@ -377,6 +378,14 @@ describe("signature", () => {
     const sig = decodeSignature(bytes);
     expect(sig.aggregationChains.map((c) => c.chainIndex.length)).toEqual([5, 4, 3, 2, 1]);
     expect(encodeSignature(sig)).toEqual(bytes);
+  });
+
+  it("encodes a batch into one buffer, each signature as encodeSignature writes it alone", () => {
+    const batch = [extended, withoutSources(extended), withAuthRecord, withoutSources(withAuthRecord)];
+    const encoded = encodeSignatures(batch);
+    expect(encoded).toEqual(batch.map(encodeSignature));
+    expect(new Set(encoded.map((bytes) => bytes.buffer)).size).toBe(1);
+    expect(encodeSignatures([])).toEqual([]);
   });
 
   it("is assembled from parts with the same rules and chain order", () => {

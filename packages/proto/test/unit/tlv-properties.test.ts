@@ -10,8 +10,10 @@ import {
   stringTlv,
   type TlvElement,
   tlv,
+  uintBytes,
   uintTlv,
 } from "../../src/index.ts";
+import { composite, encodePart, type TlvPart, toElement } from "../../src/tlv/composite.ts";
 
 /** A generated TLV tree: leaves carry raw bytes, nodes carry children. */
 interface Tree {
@@ -71,6 +73,43 @@ describe("TLV encode/decode properties", () => {
       fc.property(trees, (tree) => {
         const bytes = encodeTlv(build(tree));
         expect(encodeTlv(decodeTlv(bytes))).toEqual(bytes);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("a composite writes the bytes of the same tree built level by level, in one buffer", () => {
+    // Leaves alternate between elements and runs (bytes a callback writes), as encoders mix them.
+    const part = (tree: Tree, index: number): TlvPart => {
+      const options = { nonCritical: tree.nonCritical, forward: tree.forward, tlv16: tree.tlv16 };
+      if (tree.children !== undefined) return composite(tree.type, tree.children.map(part), options);
+      const element = build(tree);
+      if (index % 2 === 0) return element;
+      const bytes = encodeTlv(element);
+      const write = (out: Uint8Array, offset: number) => {
+        out.set(bytes, offset);
+        return offset + bytes.length;
+      };
+      return { length: bytes.length, write };
+    };
+    fc.assert(
+      fc.property(trees, (tree) => {
+        const expected = encodeTlv(build(tree));
+        expect(encodePart(part(tree, 0))).toEqual(expected);
+        if (tree.children !== undefined) {
+          const composed = composite(tree.type, tree.children.map(part), tree);
+          expect(encodeTlv(toElement(composed))).toEqual(expected);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("integers below 2^53 encode to the same bytes as numbers and as bigints", () => {
+    fc.assert(
+      fc.property(fc.maxSafeNat(), (value) => {
+        expect(uintBytes(value)).toEqual(uintBytes(BigInt(value)));
+        expect(decodeUint(tlv(0x05, uintBytes(value)))).toBe(BigInt(value));
       }),
       { numRuns: 2000 },
     );
