@@ -16,9 +16,15 @@ const OPENSSL_NAMES: ReadonlyMap<number, string> = new Map([
 
 /**
  * proto's Hasher on OpenSSL through node:crypto's one-shot `hash()`: several times faster than the
- * pure-JS hashes for the short inputs of tree building (see test/perf/node.bench.ts).
+ * pure-JS hashes for the short inputs of tree building (see test/perf/node.bench.ts). The digest is
+ * taken as a "binary" (latin1) string and copied out: a Buffer made by node:crypto has a backing store of its
+ * own, which costs more to allocate and collect than the hash itself.
  */
 export const nodeHasher: Hasher = (algorithm, data) => {
   const name = OPENSSL_NAMES.get(algorithm);
-  return name === undefined ? nobleHasher(algorithm, data) : hash(name, data, "buffer");
+  if (name === undefined) return nobleHasher(algorithm, data);
+  const text = hash(name, data, "binary");
+  const digest = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) digest[i] = text.charCodeAt(i);
+  return digest;
 };

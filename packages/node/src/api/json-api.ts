@@ -6,6 +6,7 @@ import {
   encodeCalendarChain,
   encodeQuorumCertificate,
   encodeSignature,
+  encodeSignatures,
   encodeTlv,
   fromHex,
   type KsiSignature,
@@ -34,6 +35,7 @@ import {
   parseSecond,
 } from "./json-input.ts";
 import type { ApiOptions } from "./options.ts";
+import { SerializedJson } from "./respond.ts";
 
 export type JsonApiOptions = Pick<ApiOptions, "maxSignBatch"> & Pick<RoundOptions, "maxLevel">;
 
@@ -68,7 +70,7 @@ export class JsonApi {
    * POST /v1/sign `{"hashes": ["<imprint hex>" | {"imprint": "<hex>", "level": n}, …]}` →
    * `{"aggregationTime": t, "signatures": ["<base64 KSI signature>", …]}` in request order.
    */
-  async sign(request: IncomingMessage, body: Uint8Array, view: boolean): Promise<unknown> {
+  async sign(request: IncomingMessage, body: Uint8Array, view: boolean): Promise<SerializedJson> {
     const agency = this.#authenticate(request, body);
     const json = parseJsonObject(body, ["hashes"]);
     const items = json.hashes;
@@ -79,12 +81,7 @@ export class JsonApi {
     const hashes: HashRequest[] = items.map((item: unknown, i) =>
       parseHashItem(item, i, this.#options.maxLevel, nowSeconds),
     );
-    const signatures = await this.#modules.rounds.submit(agency, hashes);
-    return {
-      aggregationTime: signatures[0]!.aggregationChains[0]!.aggregationTime,
-      signatures: signatures.map((s) => base64(encodeSignature(s))),
-      ...(view && { json: signatures.map(signatureToJson) }),
-    };
+    return signResponse(await this.#modules.rounds.submit(agency, hashes), view);
   }
 
   /**
@@ -204,6 +201,32 @@ export class JsonApi {
     return Math.floor(this.#modules.now() / 1000);
   }
 }
+
+/**
+ * The answer to a sign request, written straight into one buffer: a batch's signatures are megabytes
+ * of base64 that JSON.stringify would scan and copy again, and the UTF-8 conversion after it once more.
+ * Only the decoded view, when asked for, goes through JSON.stringify.
+ */
+function signResponse(signatures: readonly KsiSignature[], view: boolean): SerializedJson {
+  const texts = encodeSignatures(signatures).map(base64);
+  const head = `{"aggregationTime":${signatures[0]!.aggregationChains[0]!.aggregationTime},"signatures":[`;
+  const tail = view ? `],"json":${JSON.stringify(signatures.map(signatureToJson))}}` : "]}";
+  let length = head.length + Buffer.byteLength(tail) + texts.length - 1;
+  for (const text of texts) length += text.length + 2;
+  const out = Buffer.allocUnsafe(length);
+  let at = out.write(head, 0, "latin1");
+  texts.forEach((text, i) => {
+    if (i > 0) out[at++] = COMMA;
+    out[at++] = QUOTE;
+    at += out.write(text, at, "latin1");
+    out[at++] = QUOTE;
+  });
+  out.write(tail, at);
+  return new SerializedJson(out);
+}
+
+const COMMA = 0x2c;
+const QUOTE = 0x22;
 
 function signatureResponse(signature: KsiSignature, view: boolean): unknown {
   return { signature: base64(encodeSignature(signature)), ...(view && { json: signatureToJson(signature) }) };

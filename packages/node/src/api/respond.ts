@@ -1,19 +1,31 @@
 import type { ServerResponse } from "node:http";
 
+/**
+ * A JSON body that is already serialized (UTF-8): a handler that writes megabytes of base64 into its
+ * answer builds the bytes itself rather than have JSON.stringify scan and copy them again.
+ */
+export class SerializedJson {
+  readonly bytes: Uint8Array;
+
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+  }
+}
+
 export function sendJson(
   response: ServerResponse,
   status: number,
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  const text = JSON.stringify(body);
+  const bytes = body instanceof SerializedJson ? body.bytes : Buffer.from(JSON.stringify(body));
   response.writeHead(status, {
     "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(text),
+    "content-length": bytes.length,
     "cache-control": "no-store",
     ...headers,
   });
-  response.end(text);
+  response.end(bytes);
 }
 
 export function sendBytes(

@@ -1,5 +1,6 @@
 /**
- * Node benchmarks (not a vitest test): `npx node packages/node/test/perf/node.bench.ts [--quick]`.
+ * Node benchmarks (not a vitest test):
+ * `npx node packages/node/test/perf/node.bench.ts [--quick] [--only batched,single,…] [--profile <dir>]`.
  *
  * 1. Hashers: node:crypto's one-shot hash() against proto's noble hasher on tree-step inputs.
  * 2. Batched signing: a `tempel-node` child process, JSON /v1/sign batches sent open-loop at a fixed
@@ -7,6 +8,12 @@
  * 3. Single-hash signing: one KSI aggregation PDU per hash at a fixed request rate.
  * 4. Heap: 1M hashes pending in one round (requests parsed as the JSON API does, the round's tree
  *    built) in this process's rounds, with agreement holding the round open.
+ * For 2 and 3 the node's own CPU time per hash answered is reported too (from its process metrics):
+ * unlike rates and latencies it means something on a machine that other work keeps busy.
+ * `--only` picks sections (hashers, batched, single, heap); `--profile <dir>` has the child nodes
+ * write V8 CPU profiles (`node --cpu-prof`) there; `--batched-rate` and `--single-rate` change the
+ * offered hashes/s and requests/s from the targets (100,000 and 10,000), e.g. to profile a load the
+ * machine sustains.
  * Prints each figure and one JSON line with all of them.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -16,6 +23,7 @@ import { Agent, request } from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import {
@@ -36,7 +44,17 @@ import { initDataDir } from "../../src/identity/init.ts";
 import { silentLogger } from "../../src/logger/logger.ts";
 import { createMetrics } from "../../src/metrics/metrics.ts";
 
-const quick = process.argv.includes("--quick");
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: "boolean" },
+    only: { type: "string" },
+    profile: { type: "string" },
+    "batched-rate": { type: "string", default: "100000" },
+    "single-rate": { type: "string", default: "10000" },
+  },
+});
+const quick = args.quick === true;
+const sections = new Set(args.only?.split(",") ?? ["hashers", "batched", "single", "heap"]);
 const MAIN = join(import.meta.dirname, "../../src/cli/main.ts");
 const results: Record<string, unknown> = { loadAverageAtStart: loadavg()[0] };
 
@@ -62,18 +80,24 @@ function hashRate(hasher: (algorithm: number, data: Uint8Array) => Uint8Array, c
   return Math.round(count / ((performance.now() - started) / 1000));
 }
 
-const hashes = quick ? 200_000 : 1_000_000;
-const nodeRate = hashRate(nodeHasher, hashes);
-const nobleRate = hashRate(nobleHasher, hashes);
-report("hasher node:crypto hash()", nodeRate, "SHA-256/s (67-byte inputs)");
-report("hasher noble", nobleRate, "SHA-256/s");
-report("hasher ratio node/noble", Number((nodeRate / nobleRate).toFixed(2)));
+function benchHashers(): void {
+  const hashes = quick ? 200_000 : 1_000_000;
+  const nodeRate = hashRate(nodeHasher, hashes);
+  const nobleRate = hashRate(nobleHasher, hashes);
+  report("hasher node:crypto hash()", nodeRate, "SHA-256/s (67-byte inputs)");
+  report("hasher noble", nobleRate, "SHA-256/s");
+  report("hasher ratio node/noble", Number((nodeRate / nobleRate).toFixed(2)));
+}
 
 // ---- 2 & 3. a node under load ----
 
-async function startChild(
-  dir: string,
-): Promise<{ child: ChildProcess; port: number; agency: { loginId: string; key: string } }> {
+interface Child {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly agency: { loginId: string; key: string };
+}
+
+async function startChild(dir: string): Promise<Child> {
   const init = await initDataDir({
     dataDir: dir,
     httpHost: "127.0.0.1",
@@ -82,9 +106,11 @@ async function startChild(
     p2pAddrs: ["/ip4/127.0.0.1/tcp/0"],
     now: Math.floor(Date.now() / 1000),
   });
+  const profile = args.profile === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", args.profile];
   const child = spawn(
     process.execPath,
     [
+      ...profile,
       MAIN,
       "start",
       "--config",
@@ -105,13 +131,34 @@ async function startChild(
   return { child, port, agency: init.agency };
 }
 
+/** Stops the node gracefully, so that a CPU profile it was asked for is written. */
+function stopChild({ child }: Child): Promise<void> {
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  return exited;
+}
+
+/** The node's CPU seconds so far, from its process metrics. */
+async function nodeCpuSeconds(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const line = /^tempel_process_cpu_seconds_total (\S+)$/m.exec(text);
+  if (line === null) throw new Error("the node exports no process CPU metric");
+  return Number(line[1]);
+}
+
 interface LoadResult {
   readonly sent: number;
   readonly answered: number;
   readonly failed: number;
   readonly seconds: number;
   readonly latencies: number[];
+  /** CPU seconds the node spent during the run. */
+  readonly nodeCpuSeconds: number;
+  /** CPU seconds per second the node spends without requests (agreement, timers), measured before the run. */
+  readonly nodeIdleCpu: number;
 }
+
+const IDLE_SAMPLE_MS = 2_000;
 
 /**
  * Open-loop load: every tick, `perTick` requests from `bodies` (cycled) are sent without waiting
@@ -159,6 +206,10 @@ async function load(
       });
       req.end(body);
     });
+  const idleFrom = await nodeCpuSeconds(port);
+  await new Promise((resolve) => setTimeout(resolve, IDLE_SAMPLE_MS));
+  const cpuBefore = await nodeCpuSeconds(port);
+  const nodeIdleCpu = (cpuBefore - idleFrom) / (IDLE_SAMPLE_MS / 1000);
   const started = performance.now();
   let due = 0;
   while (performance.now() - started < seconds * 1000) {
@@ -168,13 +219,17 @@ async function load(
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - performance.now())));
   }
   await Promise.all(inFlight);
+  const elapsed = (performance.now() - started) / 1000;
+  const nodeCpu = (await nodeCpuSeconds(port)) - cpuBefore;
   agent.destroy();
   return {
     sent,
     answered,
     failed,
-    seconds: (performance.now() - started) / 1000,
+    seconds: elapsed,
     latencies: latencies.sort((a, b) => a - b),
+    nodeCpuSeconds: nodeCpu,
+    nodeIdleCpu,
   };
 }
 
@@ -186,57 +241,66 @@ function reportLoad(name: string, result: LoadResult, hashesPerRequest: number):
   report(`${name} latency p99`, Number(percentile(result.latencies, 99).toFixed(3)), "s");
   report(`${name} latency max`, Number((result.latencies.at(-1) ?? Number.NaN).toFixed(3)), "s");
   report(`${name} hashes per request`, hashesPerRequest);
+  report(`${name} node idle CPU`, Number((result.nodeIdleCpu * 100).toFixed(1)), "% of a core");
+  const busyCpu = result.nodeCpuSeconds - result.nodeIdleCpu * result.seconds;
+  report(
+    `${name} node CPU per hash`,
+    Number(((busyCpu / result.answered) * 1e6).toFixed(2)),
+    "µs (idle CPU subtracted)",
+  );
 }
 
-const dir = mkdtempSync(join(tmpdir(), "tempel-bench-"));
-try {
-  const seconds = quick ? 4 : 10;
-  {
-    const { child, port, agency } = await startChild(join(dir, "batched"));
-    const key = new TextEncoder().encode(agency.key);
-    const batch = 1_000;
-    const rate = 100_000;
-    const bodies = Array.from({ length: 64 }, () => {
-      const hashes = Array.from({ length: batch }, () =>
-        Buffer.from(makeImprint(1, randomBytes(32))).toString("hex"),
-      );
-      return new TextEncoder().encode(JSON.stringify({ hashes }));
-    });
-    const headers = (body: Uint8Array) => ({
-      "content-type": "application/json",
-      "x-tempel-login-id": agency.loginId,
-      "x-tempel-hmac": createHmac("sha256", key).update(body).digest("hex"),
-    });
-    const result = await load(port, "/v1/sign", headers, bodies, rate / batch, seconds, (status, body) =>
-      status === 200 ? (JSON.parse(body.toString("utf8")) as { signatures: string[] }).signatures.length : 0,
-    );
-    reportLoad(`batched ${rate}/s JSON`, result, batch);
-    child.kill("SIGTERM");
-  }
-  {
-    const { child, port, agency } = await startChild(join(dir, "single"));
-    const key = new TextEncoder().encode(agency.key);
-    const rate = 10_000;
-    const bodies = Array.from({ length: 20_000 }, (_, i) =>
-      encodeAggregationRequestPdu(
-        {
-          header: { loginId: agency.loginId },
-          requests: [{ requestId: BigInt(i + 1), requestHash: makeImprint(1, randomBytes(32)) }],
-        },
-        key,
-      ),
-    );
-    const headers = () => ({ "content-type": "application/ksi-request" });
-    const result = await load(port, "/ksi/aggregator", headers, bodies, rate, seconds, (status, body) => {
-      if (status !== 200) return 0;
-      const { pdu } = decodeAggregationResponsePdu(new Uint8Array(body));
-      return pdu.responses[0]?.status === AggregatorStatus.OK ? 1 : 0;
-    });
-    reportLoad(`single ${rate}/s PDU`, result, 1);
-    child.kill("SIGTERM");
-  }
+const seconds = quick ? 4 : 10;
 
-  // ---- 4. heap with 1M pending hashes ----
+async function benchBatched(dir: string): Promise<void> {
+  const node = await startChild(join(dir, "batched"));
+  const key = new TextEncoder().encode(node.agency.key);
+  const batch = 1_000;
+  const rate = Number(args["batched-rate"]);
+  const bodies = Array.from({ length: 64 }, () => {
+    const hashes = Array.from({ length: batch }, () =>
+      Buffer.from(makeImprint(1, randomBytes(32))).toString("hex"),
+    );
+    return new TextEncoder().encode(JSON.stringify({ hashes }));
+  });
+  const headers = (body: Uint8Array) => ({
+    "content-type": "application/json",
+    "x-tempel-login-id": node.agency.loginId,
+    "x-tempel-hmac": createHmac("sha256", key).update(body).digest("hex"),
+  });
+  const result = await load(node.port, "/v1/sign", headers, bodies, rate / batch, seconds, (status, body) =>
+    status === 200 ? (JSON.parse(body.toString("utf8")) as { signatures: string[] }).signatures.length : 0,
+  );
+  reportLoad(`batched ${rate}/s JSON`, result, batch);
+  await stopChild(node);
+}
+
+async function benchSingle(dir: string): Promise<void> {
+  const node = await startChild(join(dir, "single"));
+  const key = new TextEncoder().encode(node.agency.key);
+  const rate = Number(args["single-rate"]);
+  const bodies = Array.from({ length: 20_000 }, (_, i) =>
+    encodeAggregationRequestPdu(
+      {
+        header: { loginId: node.agency.loginId },
+        requests: [{ requestId: BigInt(i + 1), requestHash: makeImprint(1, randomBytes(32)) }],
+      },
+      key,
+    ),
+  );
+  const headers = () => ({ "content-type": "application/ksi-request" });
+  const result = await load(node.port, "/ksi/aggregator", headers, bodies, rate, seconds, (status, body) => {
+    if (status !== 200) return 0;
+    const { pdu } = decodeAggregationResponsePdu(new Uint8Array(body));
+    return pdu.responses[0]?.status === AggregatorStatus.OK ? 1 : 0;
+  });
+  reportLoad(`single ${rate}/s PDU`, result, 1);
+  await stopChild(node);
+}
+
+// ---- 4. heap with 1M pending hashes ----
+
+async function benchHeap(): Promise<void> {
   setFlagsFromString("--expose-gc");
   const gc = runInNewContext("gc") as () => void;
   const pendingHashes = quick ? 200_000 : 1_000_000;
@@ -307,6 +371,14 @@ try {
   report(`heap ${pendingHashes} pending + round tree`, Math.round(withTree / 2 ** 20), "MiB");
   await rounds.stop(0);
   await Promise.all(waiting);
+}
+
+if (sections.has("hashers")) benchHashers();
+const dir = mkdtempSync(join(tmpdir(), "tempel-bench-"));
+try {
+  if (sections.has("batched")) await benchBatched(dir);
+  if (sections.has("single")) await benchSingle(dir);
+  if (sections.has("heap")) await benchHeap();
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -1,0 +1,82 @@
+import { createHmac } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import {
+  AggregationTree,
+  composeChains,
+  decodeSignature,
+  encodeSignature,
+  HashAlgorithm,
+  type KsiSignature,
+  makeImprint,
+  signatureToJson,
+} from "@tempel/proto";
+import { describe, expect, it } from "vitest";
+import { AgencyRegistry } from "../../src/aggregation/agency.ts";
+import type { HashRequest } from "../../src/aggregation/rounds.ts";
+import { HMAC_HEADER, JsonApi, LOGIN_ID_HEADER } from "../../src/api/json-api.ts";
+import { SerializedJson } from "../../src/api/respond.ts";
+import type { NodeCalendar } from "../../src/store/index.ts";
+
+const NOW = 1_763_780_000_000;
+// A client id outside ASCII: the decoded view must come out as UTF-8.
+const agencies = new AgencyRegistry([{ loginId: "agência-1", key: "secret" }], 1_000);
+const agency = agencies.get("agência-1")!;
+
+/** Signatures as the rounds would hand them out: one tree over the request's hashes. */
+function sign(hashes: readonly HashRequest[]): KsiSignature[] {
+  const tree = new AggregationTree(
+    hashes.map((h) => ({ imprint: h.imprint, level: h.level, metadata: agency.metadata })),
+    { algorithm: HashAlgorithm.SHA2_256 },
+  );
+  return hashes.map((_, i) => ({ aggregationChains: composeChains([tree.segment(i)], NOW / 1000) }));
+}
+
+const api = new JsonApi(
+  { maxSignBatch: 100, maxLevel: 20 },
+  {
+    agencies,
+    rounds: { submit: async (_agency, hashes) => sign(hashes) },
+    calendar: {} as NodeCalendar,
+    signer: {} as never,
+    status: () => ({}),
+    now: () => NOW,
+  },
+);
+
+function signRequest(body: Uint8Array): IncomingMessage {
+  const mac = createHmac("sha256", agency.key).update(body).digest("hex");
+  return { headers: { [LOGIN_ID_HEADER]: agency.loginId, [HMAC_HEADER]: mac } } as unknown as IncomingMessage;
+}
+
+async function answer(imprints: readonly string[], view: boolean): Promise<Record<string, unknown>> {
+  const body = new TextEncoder().encode(JSON.stringify({ hashes: imprints }));
+  const response = await api.sign(signRequest(body), body, view);
+  expect(response).toBeInstanceOf(SerializedJson);
+  return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(response.bytes));
+}
+
+const hashes: HashRequest[] = Array.from({ length: 5 }, (_, i) => ({
+  imprint: makeImprint(HashAlgorithm.SHA2_256, new Uint8Array(32).fill(i)),
+  level: 0,
+}));
+const imprints = hashes.map((h) => Buffer.from(h.imprint).toString("hex"));
+
+describe("JsonApi.sign", () => {
+  it("answers with the base64 of each signature, in request order, as one JSON body", async () => {
+    const json = await answer(imprints, false);
+    const expected = sign(hashes);
+    expect(json).toEqual({
+      aggregationTime: NOW / 1000,
+      signatures: expected.map((s) => Buffer.from(encodeSignature(s)).toString("base64")),
+    });
+  });
+
+  it("adds the decoded view on request, its non-ASCII client id intact", async () => {
+    const json = await answer(imprints.slice(0, 2), true);
+    const signatures = (json.signatures as string[]).map((text) =>
+      decodeSignature(Buffer.from(text, "base64")),
+    );
+    expect(json.json).toEqual(JSON.parse(JSON.stringify(signatures.map(signatureToJson))));
+    expect(JSON.stringify(json.json)).toContain("agência-1");
+  });
+});

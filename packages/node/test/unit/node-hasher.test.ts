@@ -1,0 +1,18 @@
+import { randomBytes } from "node:crypto";
+import { allHashAlgorithms, nobleHasher } from "@tempel/proto";
+import { describe, expect, it } from "vitest";
+import { nodeHasher } from "../../src/aggregation/node-hasher.ts";
+
+describe("nodeHasher", () => {
+  it("gives proto's digests for every implemented algorithm, as plain byte arrays", () => {
+    for (const { id, name, implemented } of allHashAlgorithms()) {
+      if (!implemented) continue;
+      for (const length of [0, 1, 67, 1000]) {
+        const data = randomBytes(length);
+        const digest = nodeHasher(id, data);
+        expect(digest, `${name}, ${length} bytes`).toEqual(nobleHasher(id, data));
+        expect(digest.constructor).toBe(Uint8Array);
+      }
+    }
+  });
+});
