@@ -4,6 +4,7 @@ import {
   type Imprint,
   type KsiSignature,
   MAX_AGGREGATION_LEVEL,
+  MAX_PUBLICATIONS_FILE_BYTES,
   type PublicationData,
   type PublicationRecord,
   type PublicationsFile,
@@ -27,11 +28,12 @@ import { requestSignature } from "./signing/aggregator.ts";
 import { leafSignatures } from "./signing/local-tree.ts";
 import { imprintOf, type SignInput } from "./signing/sign-input.ts";
 import { type SignManyOptions, signInBatches, signManyDefaults } from "./signing/sign-many.ts";
-import { EndpointPool, type EndpointPoolOptions, endpointPoolDefaults } from "./transport/endpoint-pool.ts";
+import { bytesAnswer } from "./transport/bytes-answer.ts";
+import { EndpointPool, type EndpointPoolOptions } from "./transport/endpoint-pool.ts";
 import { jsonAnswer } from "./transport/json-request.ts";
 import { KsiChannel } from "./transport/ksi-channel.ts";
 import { PublicationsSource } from "./trust/publications-source.ts";
-import { type ResolvedTrust, resolveTrust } from "./trust/trust-options.ts";
+import { type PublicationsTrust, type ResolvedTrust, resolveTrust } from "./trust/trust-options.ts";
 import { type VerifyOptions, verifyKsiSignature } from "./verification/verify.ts";
 
 export interface SignOptions {
@@ -114,13 +116,26 @@ export class TempelClient implements SignatureVerifier {
     this.#publications =
       publications === undefined
         ? undefined
-        : new PublicationsSource({
-            ...publications,
-            timeoutMs: options.timeoutMs ?? endpointPoolDefaults.timeoutMs,
-            ttlMs: options.publicationsTtlMs ?? clientDefaults.publicationsTtlMs,
-            fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
-            now: Date.now,
-          });
+        : this.#publicationsSource(
+            publications,
+            options.publicationsTtlMs ?? clientDefaults.publicationsTtlMs,
+          );
+  }
+
+  /** The publications file from its own URL, or else from the nodes (GET /v1/publications) with failover. */
+  #publicationsSource(trust: PublicationsTrust, ttlMs: number): PublicationsSource {
+    const url = trust.url === undefined ? undefined : new URL(trust.url);
+    const pool =
+      url === undefined ? this.#pool : new EndpointPool({ ...this.#poolOptions, endpoints: [url.origin] });
+    const path = url === undefined ? "/v1/publications" : `${url.pathname}${url.search}`;
+    const answer = bytesAnswer(MAX_PUBLICATIONS_FILE_BYTES, "publications file");
+    return new PublicationsSource({
+      where: trust.url ?? "the cluster's nodes (/v1/publications)",
+      load: (signal) => pool.request(path, { method: "GET" }, answer, signal),
+      signer: trust.signer,
+      ttlMs,
+      now: Date.now,
+    });
   }
 
   /** Hash `input` here and have the cluster sign the hash. */
@@ -250,7 +265,7 @@ export class TempelClient implements SignatureVerifier {
     if (this.#publications === undefined) {
       return Promise.reject(
         new OptionsError(
-          "no publications file configured: give trust.publicationsFileUrl and trust.trustAnchors",
+          "no publications file to trust: give trust.trustAnchors (and publicationsFileUrl), or a genesis that names a publications authority",
         ),
       );
     }

@@ -1,5 +1,6 @@
 import { TempelError } from "@tempel/proto";
 import { TempelClient, type TempelClientOptions } from "../index.ts";
+import { publicationsTrustFromGenesis } from "../trust/genesis.ts";
 import { type ClusterFile, findClusterFile, readClusterFile } from "./cluster-file.ts";
 import { readInput } from "./files.ts";
 import { parseConstraints, readCertificate } from "./trust-inputs.ts";
@@ -23,9 +24,10 @@ export const CONNECTION_HELP = `Cluster (flags first, then environment variables
   --config FILE           cluster description (TEMPEL_CONFIG); without one and without endpoints,
                           .tempel/cluster.json here or in the nearest folder above (npm start writes
                           it) gives the nodes, the agency, the genesis and the publications file
-  --publications-url URL  the cluster's publications file (TEMPEL_PUBLICATIONS_URL)
+  --publications-url URL  the cluster's publications file (TEMPEL_PUBLICATIONS_URL); default: the
+                          one the nodes serve (/v1/publications)
   --trust-anchor FILE     CA certificate (PEM or DER) the publications file's signer must chain to;
-                          repeatable, needed to use a publications file
+                          repeatable; default: the publications authority the genesis names
   --cnstr NAME=VALUE      subject attribute the publications file's signer must have, e.g.
                           E=publications@example.org; repeatable`;
 
@@ -80,8 +82,17 @@ function endpointsFrom(
 export interface ConnectionNeeds {
   /** Signing and extending speak as an agency. */
   readonly agency?: boolean;
-  /** The publications file is used (listing it, extending to a publication). */
+  /** The publications file is used (listing it, extending to a publication): its signer must be known. */
   readonly publications?: boolean;
+}
+
+function namesPublicationsAuthority(genesis: string | undefined): boolean {
+  try {
+    return genesis !== undefined && publicationsTrustFromGenesis(genesis) !== undefined;
+  } catch (error) {
+    if (error instanceof TempelError) throw new UsageError(`genesis: ${error.message}`);
+    throw error;
+  }
 }
 
 /** The client for the cluster the flags, environment and cluster description name. */
@@ -103,34 +114,34 @@ export async function connect(
   }
   const publicationsUrl = values["publications-url"] ?? env.TEMPEL_PUBLICATIONS_URL ?? file?.publications;
   const anchors = values["trust-anchor"] ?? [];
-  if (needs.publications === true) {
-    if (publicationsUrl === undefined) {
-      throw new UsageError(
-        "no publications file: pass --publications-url URL or set TEMPEL_PUBLICATIONS_URL",
-      );
-    }
-    if (anchors.length === 0) {
-      throw new UsageError(
-        "the publications file is trusted only through its signer: pass --trust-anchor FILE, the CA certificate it must chain to",
-      );
-    }
-  }
   const constraints = parseConstraints(values.cnstr ?? []);
+  if (anchors.length === 0 && Object.keys(constraints).length > 0) {
+    throw new UsageError(
+      "--cnstr needs --trust-anchor: constraints apply to a signer checked against an anchor",
+    );
+  }
+  const genesis =
+    file?.genesis === undefined
+      ? undefined
+      : new TextDecoder().decode(await readInput(file.genesis, MAX_GENESIS_BYTES, "genesis file"));
   const options: TempelClientOptions = {
     endpoints,
     ...(loginId !== undefined && key !== undefined && { agency: { loginId, key } }),
     trust: {
-      ...(file?.genesis !== undefined && {
-        genesis: new TextDecoder().decode(await readInput(file.genesis, MAX_GENESIS_BYTES, "genesis file")),
+      ...(genesis !== undefined && { genesis }),
+      ...(publicationsUrl !== undefined && { publicationsFileUrl: publicationsUrl }),
+      ...(anchors.length > 0 && {
+        trustAnchors: await Promise.all(anchors.map(readCertificate)),
+        constraints,
       }),
-      ...(publicationsUrl !== undefined &&
-        anchors.length > 0 && {
-          publicationsFileUrl: publicationsUrl,
-          trustAnchors: await Promise.all(anchors.map(readCertificate)),
-          constraints,
-        }),
     },
   };
+  if (needs.publications === true && anchors.length === 0 && !namesPublicationsAuthority(genesis)) {
+    throw new UsageError(
+      "the publications file is trusted only through its signer: pass --trust-anchor FILE, the CA " +
+        "certificate it must chain to (a genesis that names a publications authority gives it too)",
+    );
+  }
   try {
     return new TempelClient(options);
   } catch (error) {

@@ -1,4 +1,12 @@
-import { FormatError, fromHex, type QuorumMember, type QuorumTrust } from "@tempel/proto";
+import {
+  type DetachedCmsOptions,
+  FormatError,
+  fromHex,
+  parseGenesisPublications,
+  publicationsFileTrust,
+  type QuorumMember,
+  type QuorumTrust,
+} from "@tempel/proto";
 
 /** A genesis names at most this many members; ids are libp2p peer ids, well under 128 characters. */
 const MAX_MEMBERS = 64;
@@ -26,20 +34,23 @@ function member(value: unknown, index: number): QuorumMember {
   return { id, publicKey: key };
 }
 
+/** The genesis object, given parsed or as its text. */
+function genesisObject(genesis: unknown): Record<string, unknown> {
+  if (typeof genesis !== "string") return record(genesis, "the genesis");
+  try {
+    return record(JSON.parse(genesis), "the genesis");
+  } catch (error) {
+    if (error instanceof FormatError) throw error;
+    throw invalid("not JSON");
+  }
+}
+
 /**
  * The members and quorum a cluster's genesis file names (parsed JSON or its text): what the quorum
  * certificates of its calendar roots are checked against. Only those fields are read, strictly.
  */
 export function quorumTrustFromGenesis(genesis: unknown): QuorumTrust {
-  let json: unknown = genesis;
-  if (typeof genesis === "string") {
-    try {
-      json = JSON.parse(genesis);
-    } catch {
-      throw invalid("not JSON");
-    }
-  }
-  const root = record(json, "the genesis");
+  const root = genesisObject(genesis);
   if (root.version !== GENESIS_VERSION) throw invalid(`version must be ${GENESIS_VERSION}`);
   const list = root.members;
   if (!Array.isArray(list) || list.length === 0 || list.length > MAX_MEMBERS) {
@@ -52,4 +63,14 @@ export function quorumTrustFromGenesis(genesis: unknown): QuorumTrust {
     throw invalid(`quorum must be an integer from 1 to ${members.length}`);
   }
   return { members, quorum };
+}
+
+/**
+ * What the cluster's publications file must be signed by, when the genesis names a publications
+ * authority: a certificate its CA issued, with the authority's e-mail address.
+ */
+export function publicationsTrustFromGenesis(genesis: unknown): DetachedCmsOptions | undefined {
+  const publications = genesisObject(genesis).publications;
+  const authority = publications === undefined ? undefined : parseGenesisPublications(publications).authority;
+  return authority === undefined ? undefined : publicationsFileTrust(authority);
 }

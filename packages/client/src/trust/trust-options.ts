@@ -1,13 +1,15 @@
-import type { QuorumMember, QuorumTrust, SignerConstraints } from "@tempel/proto";
+import type { DetachedCmsOptions, QuorumMember, QuorumTrust, SignerConstraints } from "@tempel/proto";
 import { OptionsError } from "../errors.ts";
-import { quorumTrustFromGenesis } from "./genesis.ts";
+import { publicationsTrustFromGenesis, quorumTrustFromGenesis } from "./genesis.ts";
 
 /**
  * What the client trusts, from the cluster's genesis and/or its publications file:
  * - `members` + `quorum`, or `genesis` (the genesis file, parsed or as text) to read them from: quorum
  *   certificates of calendar roots are checked against these keys;
- * - `publicationsFileUrl` + `trustAnchors` (DER certificates the file's CMS signer must chain to) and
- *   optional `constraints` on the signer's subject: publications to extend to and verify against.
+ * - the publications file, to extend to and verify against: signed under `trustAnchors` (DER
+ *   certificates the file's CMS signer must chain to) with optional `constraints` on the signer's
+ *   subject, or else under the publications authority the genesis names; fetched from
+ *   `publicationsFileUrl`, or else from the nodes themselves (GET /v1/publications, with failover).
  */
 export interface TrustOptions {
   readonly members?: readonly QuorumMember[];
@@ -19,9 +21,9 @@ export interface TrustOptions {
 }
 
 export interface PublicationsTrust {
-  readonly url: string;
-  readonly trustAnchors: readonly Uint8Array[];
-  readonly constraints?: SignerConstraints;
+  /** Undefined: the nodes serve the file. */
+  readonly url?: string;
+  readonly signer: DetachedCmsOptions;
 }
 
 export interface ResolvedTrust {
@@ -44,19 +46,26 @@ function quorumTrust(trust: TrustOptions): QuorumTrust | undefined {
 
 function publicationsTrust(trust: TrustOptions): PublicationsTrust | undefined {
   const { publicationsFileUrl: url, trustAnchors, constraints } = trust;
-  if (url === undefined) {
-    if (trustAnchors !== undefined || constraints !== undefined) {
-      throw new OptionsError("trust: trustAnchors and constraints apply to a publicationsFileUrl");
-    }
-    return undefined;
+  if (url !== undefined && !URL.canParse(url)) {
+    throw new OptionsError(`trust: publicationsFileUrl ${url} is not a URL`);
   }
-  if (!URL.canParse(url)) throw new OptionsError(`trust: publicationsFileUrl ${url} is not a URL`);
-  if (trustAnchors === undefined || trustAnchors.length === 0) {
+  if (trustAnchors === undefined && constraints !== undefined) {
+    throw new OptionsError("trust: constraints apply to the signer of given trustAnchors");
+  }
+  const signer =
+    trustAnchors !== undefined
+      ? { trustAnchors, ...(constraints !== undefined && { constraints }) }
+      : trust.genesis === undefined
+        ? undefined
+        : publicationsTrustFromGenesis(trust.genesis);
+  if (signer === undefined || signer.trustAnchors.length === 0) {
+    if (url === undefined && trustAnchors === undefined) return undefined;
     throw new OptionsError(
-      "trust: a publications file is only used with the trustAnchors its signature must chain to",
+      "trust: a publications file is only used with the trust anchors its signature must chain to " +
+        "(trustAnchors, or a genesis that names a publications authority)",
     );
   }
-  return { url, trustAnchors, ...(constraints !== undefined && { constraints }) };
+  return { ...(url !== undefined && { url }), signer };
 }
 
 export function resolveTrust(trust: TrustOptions = {}): ResolvedTrust {

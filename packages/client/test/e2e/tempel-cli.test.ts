@@ -309,10 +309,10 @@ describe("tempel publications", () => {
     expect(wrongEmail).toMatchObject({ code: 1 });
   });
 
-  it("needs a publications file URL (exit 2)", async () => {
+  it("needs to know the file's signer: a trust anchor or a genesis naming the authority (exit 2)", async () => {
     const run = await inProject("publications");
     expect(run).toMatchObject({ code: 2 });
-    expect(run.stderr).toContain("--publications-url");
+    expect(run.stderr).toContain("--trust-anchor");
   });
 });
 

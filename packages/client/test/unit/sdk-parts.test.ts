@@ -1,4 +1,6 @@
 import {
+  certificateToPem,
+  EMAIL_ADDRESS_OID,
   encodeQuorumCertificate,
   encodeTlv,
   HashAlgorithm,
@@ -10,13 +12,13 @@ import {
 import { describe, expect, it } from "vitest";
 import { readCalendarHead } from "../../src/cluster/calendar-head.ts";
 import { readNodeStatus } from "../../src/cluster/node-status.ts";
-import { ProtocolError, TempelClient } from "../../src/index.ts";
+import { ProtocolError, ServiceError, TempelClient } from "../../src/index.ts";
 import { imprintOf } from "../../src/signing/sign-input.ts";
 import { signInBatches } from "../../src/signing/sign-many.ts";
 import { quorumTrustFromGenesis } from "../../src/trust/genesis.ts";
 import { PublicationsSource } from "../../src/trust/publications-source.ts";
 import { resolveTrust } from "../../src/trust/trust-options.ts";
-import { publicationsAuthority, publicationsFile } from "../e2e/publications-fixture.ts";
+import { PUBLICATIONS_EMAIL, publicationsAuthority, publicationsFile } from "../e2e/publications-fixture.ts";
 import { FakeCluster } from "./fake-cluster.ts";
 
 const sha256 = (text: string) => hashImprint(HashAlgorithm.SHA2_256, new TextEncoder().encode(text));
@@ -109,9 +111,9 @@ describe("trust from a genesis", () => {
     }
   });
 
-  it("takes a publications file only with trust anchors, and a genesis or members, not both", () => {
-    expect(() => resolveTrust({ publicationsFileUrl: "http://x/publications.bin" })).toThrow(/trustAnchors/);
-    expect(() => resolveTrust({ trustAnchors: [new Uint8Array(1)] })).toThrow(/publicationsFileUrl/);
+  it("takes a publications file only with trust anchors, constraints only with anchors, and a genesis or members, not both", () => {
+    expect(() => resolveTrust({ publicationsFileUrl: "http://x/publications.bin" })).toThrow(/trust anchors/);
+    expect(() => resolveTrust({ constraints: { "2.5.4.3": "x" } })).toThrow(/trustAnchors/);
     expect(() => resolveTrust({ genesis: genesis({}), quorum: 1 })).toThrow(/either genesis/);
     expect(() => resolveTrust({ quorum: 1 })).toThrow(/go together/);
     expect(resolveTrust({})).toEqual({});
@@ -166,23 +168,21 @@ describe("reading the nodes' JSON answers", () => {
 });
 
 describe("the publications file", () => {
-  it("is fetched once while fresh, and its faults are typed: HTTP status, not a file, untrusted signer", async () => {
+  it("is fetched once while fresh, and its faults are typed: nothing published yet, not a file, untrusted signer", async () => {
     const authority = await publicationsAuthority();
     const file = await publicationsFile(authority, []);
     let fetched = 0;
-    let answer = () => new Response(file.slice());
-    const fetch: typeof globalThis.fetch = async () => {
-      fetched++;
-      return answer();
-    };
+    let load = async () => file;
     let now = 0;
     const source = (trustAnchors: readonly Uint8Array[]) =>
       new PublicationsSource({
-        url: "http://publications.test/file.bin",
-        trustAnchors,
-        timeoutMs: 1000,
+        where: "http://publications.test/file.bin",
+        load: () => {
+          fetched++;
+          return load();
+        },
+        signer: { trustAnchors },
         ttlMs: 60_000,
-        fetch,
         now: () => now,
       });
     const trusted = source([authority.ca.der]);
@@ -197,15 +197,39 @@ describe("the publications file", () => {
       name: "VerificationError",
       code: "PUBLICATIONS_FILE_UNTRUSTED",
     });
-    answer = () => new Response("<html>moved</html>");
+    load = async () => new TextEncoder().encode("<html>moved</html>");
     await expect(source([authority.ca.der]).get()).rejects.toMatchObject({
       name: "ProtocolError",
       code: "BAD_PUBLICATIONS_FILE",
     });
-    answer = () => new Response("gone", { status: 404 });
+    load = async () => {
+      throw new ServiceError("HTTP_404", "not found", { httpStatus: 404, retryable: true });
+    };
     await expect(source([authority.ca.der]).get()).rejects.toMatchObject({
-      name: "ServiceError",
-      httpStatus: 404,
+      name: "NotYetAvailableError",
+      code: "NOT_YET_PUBLISHED",
     });
+  });
+
+  it("is trusted from the genesis's publications authority when no trust anchors are given", async () => {
+    const authority = await publicationsAuthority();
+    const genesis = {
+      version: 1,
+      members: [{ id: "m1", publicKey: "ab".repeat(32) }],
+      quorum: 1,
+      publications: {
+        intervalSeconds: 86_400,
+        authority: { certificate: certificateToPem(authority.ca.der), email: PUBLICATIONS_EMAIL },
+      },
+    };
+    const trust = resolveTrust({ genesis });
+    expect(trust.publications?.url).toBeUndefined();
+    expect(trust.publications?.signer).toEqual({
+      trustAnchors: [authority.ca.der],
+      constraints: { [EMAIL_ADDRESS_OID]: PUBLICATIONS_EMAIL },
+    });
+    expect(
+      resolveTrust({ genesis: { ...genesis, publications: { intervalSeconds: 60 } } }).publications,
+    ).toBe(undefined);
   });
 });

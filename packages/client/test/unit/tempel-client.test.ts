@@ -376,8 +376,8 @@ describe("TempelClient.verify", () => {
     const signature = await sdk.sign(text);
     expect(await signature.verify(text)).toMatchObject({ result: "OK", rule: "DefaultPolicy" });
     await expect(signature.verify(text, { policy: "publication" })).rejects.toMatchObject({
-      name: "ServiceError",
-      httpStatus: 404,
+      name: "NotYetAvailableError",
+      code: "NOT_YET_PUBLISHED",
     });
     const code = encodePublicationString({
       publicationTime: signature.ksi.calendarChain!.publicationTime,

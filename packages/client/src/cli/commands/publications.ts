@@ -21,7 +21,7 @@ Options:
 ${CONNECTION_HELP}
 
 Exit codes: 0 listed, 1 the file's signature does not check out, 2 usage error, 3 the file cannot
-be fetched or read, 4 the file has no publication yet (with --pub-str).
+be fetched or read, 4 nothing is published yet.
 `;
 
 const OPTIONS = {
