@@ -22,6 +22,15 @@ export interface RunningTempelNode {
 /** `tempel-node init` then `start` with an ephemeral HTTP and libp2p port; resolves once it serves. */
 export async function startTempelNode(): Promise<RunningTempelNode> {
   const dataDir = await mkdtemp(join(tmpdir(), "tempel-client-node-"));
+  try {
+    return await startIn(dataDir);
+  } catch (error) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function startIn(dataDir: string): Promise<RunningTempelNode> {
   await promisify(execFile)(process.execPath, [
     NODE_CLI,
     "init",
