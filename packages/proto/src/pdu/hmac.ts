@@ -18,6 +18,13 @@ const BLOCK_LENGTH: ReadonlyMap<number, number> = new Map([
 ]);
 
 /**
+ * Where both hash inputs of an HMAC are put together, reused from call to call (a hasher reads its
+ * input and keeps nothing): in V8 a fresh buffer of more than 64 bytes lives outside the heap and
+ * costs more to allocate than hashing a PDU.
+ */
+let scratch = new Uint8Array(4096);
+
+/**
  * HMAC (RFC 2104) over `hasher`, so that it runs on whatever hash implementation the platform
  * injected: node:crypto in the node, where PDU HMACs over whole signatures are a large part of
  * answering a request, @noble/hashes in browsers.
@@ -32,17 +39,23 @@ export function hmac(hasher: Hasher, algorithm: number, key: Uint8Array, data: U
     );
   }
   const blockKey = key.length > block ? hasher(algorithm, key) : key;
-  const inner = new Uint8Array(block + data.length);
-  inner.set(blockKey);
-  for (let i = 0; i < block; i++) inner[i]! ^= 0x36;
-  inner.set(data, block);
-  const innerDigest = hasher(algorithm, inner);
-  const outer = new Uint8Array(block + innerDigest.length);
-  outer.set(blockKey);
-  for (let i = 0; i < block; i++) outer[i]! ^= 0x5c;
-  outer.set(innerDigest, block);
-  return hasher(algorithm, outer);
+  if (scratch.length < block + Math.max(data.length, MAX_DIGEST_LENGTH)) {
+    scratch = new Uint8Array(block + Math.max(data.length, MAX_DIGEST_LENGTH));
+  }
+  const padded = (pad: number) => {
+    scratch.fill(0, 0, block);
+    scratch.set(blockKey);
+    for (let i = 0; i < block; i++) scratch[i]! ^= pad;
+  };
+  padded(0x36);
+  scratch.set(data, block);
+  const innerDigest = hasher(algorithm, scratch.subarray(0, block + data.length));
+  padded(0x5c);
+  scratch.set(innerDigest, block);
+  return hasher(algorithm, scratch.subarray(0, block + innerDigest.length));
 }
+
+const MAX_DIGEST_LENGTH = 64;
 
 /**
  * The PDU HMAC (spec §5): keyed with the login's secret over the whole serialized PDU, outer header
