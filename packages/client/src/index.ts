@@ -9,6 +9,7 @@ export {
   ServiceError,
   VerificationError,
 } from "./errors.ts";
+export * from "./monitor/index.ts";
 export { clientDefaults, type TempelClientOptions } from "./options.ts";
 export { Signature, type SignatureVerifier } from "./signature.ts";
 export type { SignInput } from "./signing/sign-input.ts";

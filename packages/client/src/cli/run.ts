@@ -1,5 +1,6 @@
 import { EXTEND_HELP, EXTEND_SUMMARY, extendCommand } from "./commands/extend.ts";
 import { INSPECT_HELP, INSPECT_SUMMARY, inspectCommand } from "./commands/inspect.ts";
+import { MONITOR_HELP, MONITOR_SUMMARY, monitorCommand } from "./commands/monitor.ts";
 import { PUBLICATIONS_HELP, PUBLICATIONS_SUMMARY, publicationsCommand } from "./commands/publications.ts";
 import { SIGN_HELP, SIGN_SUMMARY, signCommand } from "./commands/sign.ts";
 import { STATUS_HELP, STATUS_SUMMARY, statusCommand } from "./commands/status.ts";
@@ -22,6 +23,7 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map([
   ["inspect", { summary: INSPECT_SUMMARY, help: INSPECT_HELP, run: inspectCommand }],
   ["publications", { summary: PUBLICATIONS_SUMMARY, help: PUBLICATIONS_HELP, run: publicationsCommand }],
   ["status", { summary: STATUS_SUMMARY, help: STATUS_HELP, run: statusCommand }],
+  ["monitor", { summary: MONITOR_SUMMARY, help: MONITOR_HELP, run: monitorCommand }],
 ]);
 
 const HELP = `Usage: tempel <command> [options]
