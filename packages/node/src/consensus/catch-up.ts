@@ -206,18 +206,16 @@ export class CatchUp {
   }
 
   #sleep(ms: number, signal: AbortSignal): Promise<void> {
+    const clock = this.#m.clock;
+    if (signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = this.#m.clock.setTimer(done, ms);
-      function done(): void {
-        signal.removeEventListener("abort", cancel);
-        resolve();
-      }
-      const clock = this.#m.clock;
-      function cancel(): void {
+      const wake = () => {
         clock.clearTimer(timer);
+        signal.removeEventListener("abort", wake);
         resolve();
-      }
-      signal.addEventListener("abort", cancel, { once: true });
+      };
+      const timer = clock.setTimer(wake, ms);
+      signal.addEventListener("abort", wake, { once: true });
     });
   }
 }

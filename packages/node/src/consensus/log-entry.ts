@@ -25,7 +25,6 @@ export const LOG_ENTRY_TYPE = 0x20;
 const TERM = 0x01;
 const TIME = 0x02;
 const LEAF = 0x03;
-const CONTRIBUTION = 0x04;
 
 /** A contribution without its time, which the enclosing entry or message carries. */
 export const CONTRIBUTION_TYPE = 0x04;
@@ -34,7 +33,7 @@ const ROOT = 0x02;
 const LEVEL = 0x03;
 
 /** Upper bounds that keep a hostile entry small; the genesis allows at most 64 members. */
-export const MAX_CONTRIBUTIONS = 64;
+const MAX_CONTRIBUTIONS = 64;
 const MAX_NODE_ID_BYTES = 128;
 const MAX_LEVEL = 255;
 
@@ -77,7 +76,7 @@ export function logEntryFromTlv(element: TlvElement): LogEntry {
       { type: TERM, name: "term", min: 1 },
       { type: TIME, name: "time", min: 1 },
       { type: LEAF, name: "leaf", min: 1 },
-      { type: CONTRIBUTION, name: "contribution", max: MAX_CONTRIBUTIONS },
+      { type: CONTRIBUTION_TYPE, name: "contribution", max: MAX_CONTRIBUTIONS },
     ],
     "log entry",
   );
@@ -86,7 +85,7 @@ export function logEntryFromTlv(element: TlvElement): LogEntry {
   const time = decodeSafeUint(fields.required(TIME));
   const leaf = checkImprint(fields.required(LEAF).value, "log entry leaf");
   const contributions: Contribution[] = [];
-  for (const child of fields.all(CONTRIBUTION)) {
+  for (const child of fields.all(CONTRIBUTION_TYPE)) {
     const c = contributionFromTlv(child, time);
     const previous = contributions[contributions.length - 1];
     if (previous !== undefined && !(previous.nodeId < c.nodeId)) {

@@ -56,9 +56,9 @@ export interface RaftStatus {
  * calendar entry t, so the log is the calendar's sequence of leaves, gapless from genesis; index
  * `genesisTime − 1` with term 0 stands for the empty prefix.
  *
- * Every handler runs on one serial queue, so each sees and leaves a consistent state, and every
- * write Raft's safety rests on (term, vote, entries) is durable before the message that depends on it
- * is sent.
+ * Every handler runs on one serial queue, so each sees and leaves a consistent state. Every write
+ * Raft's safety rests on (term, vote, entries) is durable before the state in memory changes and
+ * before any message that depends on it is sent: a failed write leaves the node as it was.
  */
 export class Raft {
   readonly #options: RaftOptions;
@@ -199,11 +199,11 @@ export class Raft {
 
   async #startElection(): Promise<void> {
     this.#preVoteTerm = 0;
+    await this.#m.store.saveTermAndVote(this.#term + 1, this.#m.selfId);
     this.#term += 1;
     this.#role = "candidate";
     this.#votedFor = this.#m.selfId;
     this.#setLeader(undefined);
-    await this.#m.store.saveTermAndVote(this.#term, this.#votedFor);
     this.#m.metrics.elections.inc();
     this.#m.logger.info("election started", { term: this.#term, lastIndex: this.#lastIndex });
     this.#votes.clear();
@@ -249,8 +249,8 @@ export class Raft {
       upToDate &&
       clockOk;
     if (granted && this.#votedFor !== from) {
-      this.#votedFor = from;
       await this.#m.store.saveTermAndVote(this.#term, from);
+      this.#votedFor = from;
     }
     if (granted) this.#resetElectionTimer();
     this.#m.send(from, { kind: "voteReply", term: this.#term, preVote: false, granted });
@@ -291,10 +291,10 @@ export class Raft {
   /** Adopt a higher term (forgetting the vote) or fall back to follower in the current one. */
   async #stepDown(term: number): Promise<void> {
     if (term > this.#term) {
+      await this.#m.store.saveTermAndVote(term, undefined);
       this.#term = term;
       this.#votedFor = undefined;
       this.#preVoteTerm = 0;
-      await this.#m.store.saveTermAndVote(term, undefined);
       this.#setLeader(undefined);
     }
     if (this.#role !== "follower") {

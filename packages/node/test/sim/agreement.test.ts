@@ -2,11 +2,13 @@ import { describe, expect, it } from "vitest";
 import { runSimulation, type SimulationConfig } from "./simulation.ts";
 
 /**
- * CI runs a few seeds per cluster size; `SIM_SEEDS=200` runs more, `SIM_SEED=123` replays one.
+ * CI runs a few seeds per cluster size. More: `SIM_SEEDS=200` (from `SIM_FIRST_SEED`, default 1);
+ * one: `SIM_SEED=123` (with `SIM_MEMBERS=3` or `5` to pick the size).
  */
+const firstSeed = Number(process.env.SIM_FIRST_SEED ?? 1);
 const seeds = process.env.SIM_SEED
   ? [Number(process.env.SIM_SEED)]
-  : Array.from({ length: Number(process.env.SIM_SEEDS ?? 4) }, (_, i) => i + 1);
+  : Array.from({ length: Number(process.env.SIM_SEEDS ?? 4) }, (_, i) => firstSeed + i);
 
 const shape = { faultSeconds: 40, calmSeconds: 25 } as const;
 

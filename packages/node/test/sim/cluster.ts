@@ -9,6 +9,9 @@ import { Inflight, SimNode } from "./node.ts";
 import { Prng } from "./prng.ts";
 import { Scheduler } from "./scheduler.ts";
 
+/** Real time one step may take before the run is declared deadlocked. */
+const STEP_LIMIT_MS = 30_000;
+
 /** Virtual time starts here; genesis is two seconds later. */
 export const START_MS = 1_800_000_000_000;
 
@@ -32,6 +35,7 @@ export class SimCluster {
   readonly genesisTime = START_MS / 1000 + 2;
   steps = 0;
   readonly #inflight = new Inflight();
+  #wedged = false;
   readonly #workdir: string;
 
   private constructor(config: ClusterConfig, workdir: string) {
@@ -80,8 +84,21 @@ export class SimCluster {
 
   /** Runs `action` as one step. */
   async step(action: () => void | Promise<void>): Promise<void> {
-    await action();
-    await this.#inflight.settled();
+    let watchdog: ReturnType<typeof setTimeout> | undefined;
+    const wedged = new Promise<"wedged">((resolve) => {
+      watchdog = setTimeout(() => resolve("wedged"), STEP_LIMIT_MS);
+    });
+    const done = (async () => {
+      await action();
+      await this.#inflight.settled();
+    })();
+    const outcome = await Promise.race([done, wedged]);
+    clearTimeout(watchdog);
+    if (outcome === "wedged") {
+      this.#wedged = true;
+      this.invariants.violation(`a step never finished (${this.#inflight.count} I/O calls open): a deadlock`);
+      return;
+    }
     this.steps++;
   }
 
@@ -106,7 +123,8 @@ export class SimCluster {
   }
 
   async dispose(): Promise<void> {
-    for (const node of this.nodes) if (node.up) await node.crash();
+    // After a deadlock, stopping a node could hang as well: its folder just goes.
+    if (!this.#wedged) for (const node of this.nodes) if (node.up) await node.crash();
     await rm(this.#workdir, { recursive: true, force: true });
   }
 }

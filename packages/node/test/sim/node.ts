@@ -52,6 +52,15 @@ export interface SimNodeContext {
   readonly members: readonly Member[];
 }
 
+export const STORE_WRITES = [
+  "writeEntries",
+  "saveTermAndVote",
+  "saveApplied",
+  "saveSigned",
+  "saveCertificate",
+] as const;
+export type StoreWrite = (typeof STORE_WRITES)[number];
+
 /** A document a client submitted to this node, waiting for its signature. */
 interface Pending {
   readonly document: Imprint;
@@ -70,6 +79,8 @@ export class SimNode {
   readonly dir: string;
   skewMs = 0;
   up = false;
+  /** Set by a fault: the node dies at its next store write of this kind, just before or after it. */
+  crashAtWrite: { readonly write: StoreWrite; readonly afterWrite: boolean } | undefined;
   /** Documents not yet answered; lost (with the node's memory) when it crashes. */
   readonly pending = new Map<string, Pending>();
   answered = 0;
@@ -158,21 +169,39 @@ export class SimNode {
     return calendar.rootAt(entry.time);
   }
 
+  /**
+   * The real store, watched: certificates and signed roots feed the invariants, every call counts as
+   * work in flight, and a planned crash strikes at a write.
+   */
   #observedStore(store: ConsensusStore): ConsensusStore {
     const { inflight, invariants } = this.#ctx;
     return new Proxy(store, {
       get: (target, property) => {
         const value = Reflect.get(target, property, target) as unknown;
         if (typeof value !== "function") return value;
-        return (...args: unknown[]) => {
-          if (property === "saveCertificate")
+        const call = (args: unknown[]) => {
+          if (property === "saveCertificate") {
             invariants.certificateSaved(this.id, args[0] as number, args[1] as Uint8Array);
+          }
           if (property === "saveSigned")
             invariants.signedSaved(this.id, args[0] as number, args[1] as Uint8Array);
-          return inflight.track((value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+          return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        };
+        return (...args: unknown[]) => {
+          const crash = this.crashAtWrite;
+          if (crash === undefined || crash.write !== property) return inflight.track(call(args));
+          this.crashAtWrite = undefined;
+          return inflight.track(this.#dieAt(crash.afterWrite ? call(args) : Promise.resolve()));
         };
       },
     });
+  }
+
+  /** The write (if any) completes, then the process dies: the caller never sees it return. */
+  async #dieAt(write: Promise<unknown>): Promise<never> {
+    await write;
+    this.#ctx.scheduler.after(0, () => (this.up ? this.crash() : undefined));
+    throw new Error(`${this.id} crashed`);
   }
 
   /** The round code: shortly after each second ends, contribute the documents gathered for it. */

@@ -1,6 +1,7 @@
 import { bytesEqual } from "@tempel/proto";
 import { SimCluster } from "./cluster.ts";
 import { calmLinks } from "./network.ts";
+import { STORE_WRITES } from "./node.ts";
 import type { Prng } from "./prng.ts";
 
 export interface SimulationConfig {
@@ -73,10 +74,29 @@ function planFaults(cluster: SimCluster, random: Prng, config: SimulationConfig,
     });
   for (let time = 3_000; time < config.faultSeconds * 1000; time += random.int(500, 4_000)) {
     const node = random.pick(nodes);
-    switch (random.pick(["crash", "restart", "partition", "heal", "links", "skew", "clock"] as const)) {
+    switch (
+      random.pick([
+        "crash",
+        "crashAtWrite",
+        "restart",
+        "partition",
+        "heal",
+        "links",
+        "skew",
+        "clock",
+      ] as const)
+    ) {
       case "crash":
         at(time, `crash ${node.id}`, () => (node.up ? node.crash() : undefined));
         break;
+      case "crashAtWrite": {
+        const crash = { write: random.pick(STORE_WRITES), afterWrite: random.chance(0.5) };
+        const when = crash.afterWrite ? "after" : "before";
+        at(time, `${node.id} dies at its next ${crash.write} (${when} writing)`, () => {
+          node.crashAtWrite = crash;
+        });
+        break;
+      }
       case "restart":
         at(time, `restart ${node.id}`, () => (node.up ? undefined : node.start()));
         break;
@@ -121,6 +141,7 @@ function planFaults(cluster: SimCluster, random: Prng, config: SimulationConfig,
     network.faults = { ...calmLinks };
     for (const node of nodes) {
       node.skewMs = random.int(-100, 100);
+      node.crashAtWrite = undefined;
       if (!node.up) await node.start();
     }
   });
