@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import type { GenesisPublications } from "@tempel/proto";
 import { ConfigError } from "../config/index.ts";
 import {
   byzantineTolerance,
@@ -151,11 +152,11 @@ function parseTime(text: string): number {
   return ms / 1000;
 }
 
-function parseSchedule(text: string): { dayOfMonth: number } {
+function parseSchedule(text: string): GenesisPublications {
   const match = /^monthly:([1-9]\d?)$/.exec(text);
   const dayOfMonth = match === null ? 0 : Number(match[1]);
   if (dayOfMonth < 1 || dayOfMonth > 28) {
     usage(`--publication-schedule ${JSON.stringify(text)} must be monthly:D with D from 1 to 28`);
   }
-  return { dayOfMonth };
+  return { schedule: { dayOfMonth } };
 }

@@ -2,7 +2,15 @@ import { createHash, X509Certificate } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { peerIdFromString } from "@libp2p/peer-id";
 import { multiaddr } from "@multiformats/multiaddr";
-import { bytesEqual, fromHex, toHex } from "@tempel/proto";
+import {
+  bytesEqual,
+  FormatError,
+  fromHex,
+  type GenesisPublications,
+  genesisPublicationsToJson,
+  parseGenesisPublications,
+  toHex,
+} from "@tempel/proto";
 import { IdentityError } from "../identity/index.ts";
 
 /**
@@ -21,11 +29,6 @@ export interface GenesisMember {
   readonly certificatePem: string;
 }
 
-/** Publications at 00:00:00 UTC on one day of every month, as KSI does on the 15th. */
-export interface PublicationSchedule {
-  readonly dayOfMonth: number;
-}
-
 export interface Genesis {
   readonly clusterId: string;
   /** First second of the calendar with real entries; earlier seconds hold the constant leaf. */
@@ -33,7 +36,8 @@ export interface Genesis {
   readonly members: readonly GenesisMember[];
   readonly quorum: number;
   readonly roundSeconds: number;
-  readonly publications: PublicationSchedule;
+  /** When the cluster publishes, and who signs its publications file (docs/publications.md). */
+  readonly publications: GenesisPublications;
 }
 
 export const GENESIS_VERSION = 1;
@@ -56,7 +60,7 @@ export function genesisToJson(genesis: Genesis): Record<string, unknown> {
     })),
     quorum: genesis.quorum,
     roundSeconds: genesis.roundSeconds,
-    publications: { dayOfMonth: genesis.publications.dayOfMonth },
+    publications: genesisPublicationsToJson(genesis.publications),
   };
 }
 
@@ -113,15 +117,20 @@ export function parseGenesis(json: unknown, where: string): Genesis {
   if (new Set(members.map((m) => m.id)).size !== members.length) fail("members", "contains a member twice");
   const quorum = integer(root.quorum, 1, members.length, "quorum", fail);
   if (quorum * 2 <= members.length) fail("quorum", `must be a majority of the ${members.length} members`);
-  const publications = objectWith(root.publications, ["dayOfMonth"], "publications", fail);
-  const dayOfMonth = integer(publications.dayOfMonth, 1, 28, "publications.dayOfMonth", fail);
+  let publications: GenesisPublications | undefined;
+  try {
+    publications = parseGenesisPublications(root.publications);
+  } catch (error) {
+    if (!(error instanceof FormatError)) throw error;
+    fail("publications", error.message);
+  }
   return {
     clusterId: clusterId as string,
     genesisTime,
     members,
     quorum,
     roundSeconds: 1,
-    publications: { dayOfMonth },
+    publications: publications!,
   };
 }
 

@@ -4,7 +4,6 @@ export {
   genesisHash,
   genesisToJson,
   loadGenesis,
-  type PublicationSchedule,
   parseGenesis,
 } from "./genesis.ts";
 export { type MemberProposal, readMemberProposal } from "./member-source.ts";

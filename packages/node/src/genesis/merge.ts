@@ -1,5 +1,6 @@
 import { createHash, X509Certificate } from "node:crypto";
 import { type Component, multiaddr } from "@multiformats/multiaddr";
+import { genesisPublicationsToJson } from "@tempel/proto";
 import { IdentityError } from "../identity/index.ts";
 import { type Genesis, type GenesisMember, genesisToJson, parseGenesis } from "./genesis.ts";
 import type { MemberProposal } from "./member-source.ts";
@@ -116,7 +117,7 @@ function requireDistinct(
 }
 
 function commonPublications(proposals: readonly MemberProposal[]): Genesis["publications"] {
-  const [first, ...others] = proposals.map((p) => JSON.stringify(p.publications));
+  const [first, ...others] = proposals.map((p) => JSON.stringify(genesisPublicationsToJson(p.publications)));
   if (others.some((other) => other !== first)) {
     throw new IdentityError(
       "GENESIS_PUBLICATIONS",

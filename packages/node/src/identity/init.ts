@@ -55,7 +55,7 @@ export async function initDataDir(options: InitOptions): Promise<InitResult> {
     ],
     quorum: 1,
     roundSeconds: 1,
-    publications: { dayOfMonth: 15 },
+    publications: { schedule: { dayOfMonth: 15 } },
   };
   const agency = { loginId: "agency1", key: randomBytes(24).toString("base64url") };
   const config = {

@@ -7,7 +7,7 @@ import { IdentityError } from "../../src/identity/errors.ts";
 import { generateNodeIdentity } from "../../src/identity/node-key.ts";
 
 const NOW = 1_790_000_000;
-const SCHEDULE = { dayOfMonth: 15 };
+const SCHEDULE = { schedule: { dayOfMonth: 15 } };
 
 let certificatePem: string;
 let proposals: MemberProposal[];
@@ -141,11 +141,14 @@ describe("mergeGenesis", () => {
 
   it("takes the members' common publication schedule unless one is given", () => {
     const [a, b] = proposals;
-    const other = { ...b!, publications: { dayOfMonth: 1 } };
+    const other = { ...b!, publications: { schedule: { dayOfMonth: 1 } } };
     const error = mergeError(() => mergeGenesis([a!, other], { genesisTime: NOW }));
     expect(error.code).toBe("GENESIS_PUBLICATIONS");
-    const chosen = mergeGenesis([a!, other], { genesisTime: NOW, publications: { dayOfMonth: 3 } });
-    expect(chosen.publications).toEqual({ dayOfMonth: 3 });
+    const chosen = mergeGenesis([a!, other], {
+      genesisTime: NOW,
+      publications: { schedule: { dayOfMonth: 3 } },
+    });
+    expect(chosen.publications).toEqual({ schedule: { dayOfMonth: 3 } });
   });
 
   it("derives a cluster id that changes with the members and the genesis time", () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { genesisHash, loadGenesis, parseGenesis } from "../../src/genesis/genesis.ts";
+import { genesisHash, genesisToJson, loadGenesis, parseGenesis } from "../../src/genesis/genesis.ts";
 import { loadCalendarSigner, SHA256_WITH_RSA_OID } from "../../src/identity/calendar-signer.ts";
 import { IdentityError } from "../../src/identity/errors.ts";
 import { type InitResult, initDataDir } from "../../src/identity/init.ts";
@@ -86,6 +86,7 @@ describe("genesis", () => {
     roundSeconds: number;
     clusterId: string;
     members: Record<string, unknown>[];
+    publications: Record<string, unknown>;
   }
   const json = (): GenesisJson => JSON.parse(readFileSync(init.paths.genesis, "utf8"));
 
@@ -103,6 +104,32 @@ describe("genesis", () => {
     expect(bad((g) => (g.members[0]!.certificate = "x"))).toContain("certificate");
     expect(bad((g) => g.members.push(g.members[0]!))).toContain("twice");
     expect(bad((g) => (g.clusterId = "Has Caps"))).toContain("clusterId");
+    expect(bad((g) => (g.publications = { dayOfMonth: 15, intervalSeconds: 300 }))).toContain("publications");
+    expect(bad((g) => (g.publications = { intervalSeconds: 300, authority: { email: "x" } }))).toContain(
+      "publications",
+    );
+  });
+
+  it("writes the genesis files made before publication authorities ({dayOfMonth}) back unchanged", () => {
+    const written = json();
+    expect(written.publications).toEqual({ dayOfMonth: 15 });
+    expect(genesisToJson(parseGenesis(written, "test"))).toEqual(written);
+  });
+
+  it("reads an interval schedule with a publications authority and writes it back as read", () => {
+    // Any certificate will do as the CA's here; PEM as OpenSSL writes it, ending in a newline.
+    const certificate = `${(json().members[0]!.certificate as string).trim()}\n`;
+    const written = {
+      ...json(),
+      publications: {
+        intervalSeconds: 300,
+        authority: { certificate, email: "publications@example.org" },
+      },
+    };
+    const genesis = parseGenesis(written, "test");
+    expect(genesis.publications.schedule).toEqual({ intervalSeconds: 300 });
+    expect(genesis.publications.authority?.email).toBe("publications@example.org");
+    expect(genesisToJson(genesis)).toEqual(written);
   });
 
   it("hashes the same cluster definition to the same value regardless of file formatting", () => {
