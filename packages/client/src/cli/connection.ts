@@ -95,6 +95,27 @@ function namesPublicationsAuthority(genesis: string | undefined): boolean {
   }
 }
 
+/** Whether the flags, the environment or a cluster description here or above name a cluster at all. */
+export function namesCluster(
+  values: ConnectionValues,
+  env: Environment = process.env,
+  cwd: string = process.cwd(),
+): boolean {
+  return (
+    values.endpoint !== undefined ||
+    values.config !== undefined ||
+    env.TEMPEL_ENDPOINTS !== undefined ||
+    env.TEMPEL_CONFIG !== undefined ||
+    findClusterFile(cwd) !== undefined
+  );
+}
+
+/** A client for a cluster, with the text of the genesis the cluster description names, if any. */
+export interface Cluster {
+  readonly client: TempelClient;
+  readonly genesis?: string;
+}
+
 /** The client for the cluster the flags, environment and cluster description name. */
 export async function connect(
   values: ConnectionValues,
@@ -102,6 +123,16 @@ export async function connect(
   env: Environment = process.env,
   cwd: string = process.cwd(),
 ): Promise<TempelClient> {
+  return (await openCluster(values, needs, env, cwd)).client;
+}
+
+/** As connect, keeping the genesis for what else the caller trusts through it. */
+export async function openCluster(
+  values: ConnectionValues,
+  needs: ConnectionNeeds,
+  env: Environment = process.env,
+  cwd: string = process.cwd(),
+): Promise<Cluster> {
   const file = await clusterFile(values, env, cwd);
   const endpoints = endpointsFrom(values, env, file);
   const loginId = values.login ?? env.TEMPEL_LOGIN ?? file?.agency?.loginId;
@@ -143,7 +174,7 @@ export async function connect(
     );
   }
   try {
-    return new TempelClient(options);
+    return { client: new TempelClient(options), ...(genesis !== undefined && { genesis }) };
   } catch (error) {
     if (!(error instanceof TempelError)) throw error;
     throw new UsageError(`${file === undefined ? "" : `${file.path}: `}${error.message}`);

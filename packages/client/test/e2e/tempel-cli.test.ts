@@ -1,11 +1,11 @@
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodePublicationString, HashAlgorithm, hashImprint, toHex } from "@tempel/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TempelClient } from "../../src/index.ts";
+import { type Run, tempel, writeClusterFile } from "./cli-process.ts";
 import {
   PUBLICATIONS_EMAIL,
   type PublicationsAuthority,
@@ -16,16 +16,6 @@ import {
 import { deadEndpoint, type TestServer } from "./servers.ts";
 import { type RunningTempelNode, startTempelNode, waitForCertifiedHead } from "./tempel-node.ts";
 
-const MAIN = join(import.meta.dirname, "../../src/cli/main.ts");
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  /** Standard output as bytes, for binary output. */
-  readonly output: Buffer;
-  readonly stderr: string;
-}
-
 let node: RunningTempelNode;
 let authority: PublicationsAuthority;
 let publications: TestServer;
@@ -35,29 +25,6 @@ let project: string;
 /** A folder with no cluster description above it. */
 let elsewhere: string;
 let anchor: string;
-
-/** Runs `tempel` in `cwd` as a child process, with only PATH from the environment plus `env`. */
-function tempel(cwd: string, args: readonly string[], options: { env?: object; stdin?: Uint8Array } = {}) {
-  return new Promise<Run>((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH, ...options.env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    const chunks: Buffer[] = [];
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const output = Buffer.concat(chunks);
-      resolve({ code, stdout: output.toString(), output, stderr });
-    });
-    child.stdin.end(options.stdin);
-  });
-}
 
 function inProject(...args: string[]): Promise<Run> {
   return tempel(project, args);
@@ -86,23 +53,7 @@ beforeAll(async () => {
   publications = await servePublications(() => published);
   project = await mkdtemp(join(tmpdir(), "tempel-cli-"));
   elsewhere = await mkdtemp(join(tmpdir(), "tempel-cli-bare-"));
-  await mkdir(join(project, ".tempel"));
-  await writeFile(
-    join(project, ".tempel", "cluster.json"),
-    JSON.stringify({
-      genesis: node.genesisPath,
-      nodes: [
-        {
-          id: "node-1",
-          pid: 1,
-          api: node.url,
-          ksi: { aggregator: `${node.url}/ksi/aggregator`, extender: `${node.url}/ksi/extender` },
-          metrics: `${node.url}/metrics`,
-        },
-      ],
-      agency: node.agency,
-    }),
-  );
+  await writeClusterFile(project, node);
   anchor = join(project, "ca.der");
   await writeFile(anchor, authority.ca.der);
   await waitForCertifiedHead(node.url);

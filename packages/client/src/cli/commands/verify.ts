@@ -2,6 +2,7 @@ import { access } from "node:fs/promises";
 import {
   calendarPolicy,
   checkImprint,
+  type DetachedCmsOptions,
   decodePublicationString,
   decodePublicationsFile,
   defaultPolicy,
@@ -15,6 +16,7 @@ import {
   type PublicationData,
   type PublicationsFile,
   publicationPolicy,
+  type QuorumTrust,
   type Rule,
   signedHash,
   TempelError,
@@ -23,9 +25,13 @@ import {
   verifyPublicationsFile,
   verifySignature,
 } from "@tempel/proto";
+import { Signature } from "../../index.ts";
+import { publicationsTrustFromGenesis, quorumTrustFromGenesis } from "../../trust/genesis.ts";
 import { parseStrict } from "../args.ts";
+import { type Cluster, namesCluster, openCluster } from "../connection.ts";
 import { hashDocument } from "../document-hash.ts";
 import { EXIT_CODES_HELP, ExitCode, type ExitCodeValue } from "../exit-codes.ts";
+import { describeFailure } from "../failure.ts";
 import { readInput } from "../files.ts";
 import type { CliIo } from "../io.ts";
 import { readSignature } from "../signature-file.ts";
@@ -47,18 +53,30 @@ Options:
   --pub-str CODE            a publication string (printed publication code) to verify against
   --publications-file FILE  a publications file (KSIPUBLF): publications and signing certificates
   --trust-anchor FILE       CA certificate (PEM or DER) the publications file must be signed under;
-                            repeatable. Without one, the file is used as given, unchecked.
+                            repeatable. Without one, the file must be signed by the publications
+                            authority of the cluster's genesis, or is used unchecked if none is named.
   --cnstr NAME=VALUE        subject attribute the file signer's certificate must have, e.g.
                             E=publications@example.org (NAME: E, CN, O, OU, C or an OID); repeatable
+  --endpoint URL            a node of the cluster: its API base URL, repeatable (TEMPEL_ENDPOINTS,
+                            comma-separated)
+  --config FILE             cluster description (TEMPEL_CONFIG)
   --json                    print one JSON object {"result","code","message",...} instead of text
   -h, --help                show this help
 
 Policies:
   internal     consistent in itself and with the document; needs nothing, proves no time
   publication  against --pub-str, else against the publications file
-  key          a key holder certified the calendar root (certificate in the publications file)
-  calendar     against a calendar service (extender); this CLI cannot contact one yet
+  key          a key holder certified the calendar root: a quorum of the cluster's members, or a
+               certificate in the publications file
+  calendar     against the cluster's calendar (its extender)
   default      internal, then publication, falling back to key
+
+Cluster: named by --endpoint or --config, else TEMPEL_ENDPOINTS or TEMPEL_CONFIG, else found as
+.tempel/cluster.json here or in the nearest folder above (npm start writes it). Its genesis gives
+the members' keys and quorum that check a signature's quorum certificate, and the publications
+authority; its nodes extend (calendar policy; needs the agency's credentials: TEMPEL_LOGIN and
+TEMPEL_KEY, or the description's agency) and serve the publications file used when no publication
+is given. Without a cluster only what the options give is trusted.
 
 ${EXIT_CODES_HELP}
 `;
@@ -80,6 +98,8 @@ const OPTIONS = {
   "publications-file": { type: "string" },
   "trust-anchor": { type: "string", multiple: true },
   cnstr: { type: "string", multiple: true },
+  endpoint: { type: "string", multiple: true },
+  config: { type: "string" },
   json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 } as const;
@@ -149,9 +169,23 @@ function parsePublication(text: string): PublicationData {
   }
 }
 
+/** What the cluster's genesis says to trust; the client has already refused a malformed genesis. */
+function genesisTrust(genesis: string | undefined): {
+  quorumTrust?: QuorumTrust;
+  publicationsSigner?: DetachedCmsOptions;
+} {
+  if (genesis === undefined) return {};
+  const publicationsSigner = publicationsTrustFromGenesis(genesis);
+  return {
+    quorumTrust: quorumTrustFromGenesis(genesis),
+    ...(publicationsSigner !== undefined && { publicationsSigner }),
+  };
+}
+
 async function loadPublicationsFile(
   path: string,
   values: Values,
+  genesisSigner: DetachedCmsOptions | undefined,
 ): Promise<{ file: PublicationsFile; checked: boolean }> {
   const bytes = await readInput(path, MAX_PUBLICATIONS_FILE_BYTES, "publications file");
   const anchors = values["trust-anchor"] ?? [];
@@ -161,10 +195,13 @@ async function loadPublicationsFile(
       "--cnstr needs --trust-anchor: constraints apply to a signer checked against an anchor",
     );
   }
+  const signer =
+    anchors.length === 0
+      ? genesisSigner
+      : { trustAnchors: await Promise.all(anchors.map(readCertificate)), constraints };
   try {
-    if (anchors.length === 0) return { file: decodePublicationsFile(bytes), checked: false };
-    const trustAnchors = await Promise.all(anchors.map(readCertificate));
-    return { file: await verifyPublicationsFile(bytes, { trustAnchors, constraints }), checked: true };
+    if (signer === undefined) return { file: decodePublicationsFile(bytes), checked: false };
+    return { file: await verifyPublicationsFile(bytes, signer), checked: true };
   } catch (error) {
     if (error instanceof TempelError) {
       throw new UsageError(`publications file ${path} cannot be used: ${error.message}`);
@@ -193,7 +230,7 @@ function nextStep(report: Report, publicationGiven: boolean): string | undefined
   if (report.result !== "NA") return undefined;
   switch (report.policy) {
     case "calendar":
-      return "calendar-based verification needs an extender; use --policy default with --pub-str or --publications-file";
+      return "calendar-based verification needs the cluster's extender: run where .tempel/cluster.json is, or pass --config FILE or --endpoint URL, with the agency's credentials";
     case "key":
       return report.publicationsFile === undefined
         ? "pass --publications-file FILE with the certificate that signed the calendar root"
@@ -224,6 +261,25 @@ function printReport(report: Report, io: CliIo, json: boolean, publicationGiven:
   io.out(`${lines.join("\n")}\n`);
 }
 
+/**
+ * Why the cluster cannot be asked, if that is so: the calendar policy's NA does not tell an extender
+ * that was not reached from one that is missing, so the cluster is asked for its head to find out.
+ */
+async function unreachableCluster(cluster: Cluster): Promise<string | undefined> {
+  try {
+    await cluster.client.head();
+    return undefined;
+  } catch (error) {
+    const failure = describeFailure(error);
+    if (failure?.exitCode !== ExitCode.UNAVAILABLE) throw error;
+    return (
+      `the cluster's extender is needed for --policy calendar but ${failure.message}; start the ` +
+      "cluster (npm start) or name a running one (--config, --endpoint), or verify without it: " +
+      "--policy default with --pub-str CODE or --publications-file FILE"
+    );
+  }
+}
+
 /** `tempel verify`: decode, gather what to trust, run the policy, report. */
 export async function verifyCommand(args: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseStrict({ args: [...args], options: OPTIONS, allowPositionals: true });
@@ -241,10 +297,12 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
   const paths = await locate(positionals[0]!, values);
   const inputLevel = parseLevel(values.level);
   const userPublication = values["pub-str"] === undefined ? undefined : parsePublication(values["pub-str"]);
+  const cluster = namesCluster(values) ? await openCluster(values, {}) : undefined;
+  const trust = genesisTrust(cluster?.genesis);
   const publications =
     values["publications-file"] === undefined
       ? undefined
-      : await loadPublicationsFile(values["publications-file"], values);
+      : await loadPublicationsFile(values["publications-file"], values, trust.publicationsSigner);
 
   const base = {
     policy: values.policy,
@@ -265,16 +323,38 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
     return ExitCode.FAIL;
   }
   const hash = await documentHash(signature, paths.document, values["document-hash"]);
-  const result = await verifySignature(
-    signature,
-    {
-      ...(hash !== undefined && { documentHash: hash }),
-      ...(inputLevel !== undefined && { inputLevel }),
-      ...(userPublication !== undefined && { userPublication }),
-      ...(publications !== undefined && { publicationsFile: publications.file }),
-    },
-    policy,
-  );
+  // The SDK verifies with all the cluster has, but takes no publications file from the caller: with
+  // one given, the signature is checked here against it and the genesis' quorum. The calendar
+  // policy reads no publications file, so it always goes to the cluster.
+  const result =
+    cluster !== undefined && (publications === undefined || policy === calendarPolicy)
+      ? await cluster.client.verify(
+          new Signature(signature),
+          hash === undefined ? undefined : { imprint: hash },
+          {
+            policy,
+            ...(userPublication !== undefined && { publication: userPublication }),
+            ...(inputLevel !== undefined && { level: inputLevel }),
+          },
+        )
+      : await verifySignature(
+          signature,
+          {
+            ...(hash !== undefined && { documentHash: hash }),
+            ...(inputLevel !== undefined && { inputLevel }),
+            ...(userPublication !== undefined && { userPublication }),
+            ...(publications !== undefined && { publicationsFile: publications.file }),
+            ...(trust.quorumTrust !== undefined && { quorumTrust: trust.quorumTrust }),
+          },
+          policy,
+        );
+  if (result.result === "NA" && policy === calendarPolicy && cluster !== undefined) {
+    const unreachable = await unreachableCluster(cluster);
+    if (unreachable !== undefined) {
+      io.err(`tempel verify: ${unreachable}\n`);
+      return ExitCode.UNAVAILABLE;
+    }
+  }
   print({ ...result, ...base });
   return EXIT_BY_RESULT[result.result];
 }
