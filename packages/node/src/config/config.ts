@@ -8,6 +8,7 @@ import {
   type LogLevel,
 } from "../logger/index.ts";
 import { defaultMetricsOptions, type MetricsOptions } from "../metrics/index.ts";
+import { defaultPublicationOptions, type PublicationOptions } from "../publication/index.ts";
 import { defaultStoreOptions, type StoreOptions } from "../store/index.ts";
 import type { Setting } from "./settings.ts";
 
@@ -29,6 +30,7 @@ export interface NodeConfig {
   store: StoreOptions;
   log: { level: LogLevel; format: LogFormat };
   metrics: MetricsOptions;
+  publications: PublicationOptions;
   p2p: { listen: string[] };
   agencies: AgencyConfig[];
 }
@@ -42,6 +44,7 @@ export function defaultConfig(): NodeConfig {
     store: { ...defaultStoreOptions },
     log: { level: defaultLoggerOptions.level, format: defaultLoggerOptions.format },
     metrics: { ...defaultMetricsOptions },
+    publications: { ...defaultPublicationOptions },
     p2p: { listen: [] },
     agencies: [],
   };
@@ -107,6 +110,31 @@ export const SETTINGS: readonly Setting[] = [
   { path: "log.level", type: { kind: "enum", values: LOG_LEVELS }, help: "log level" },
   { path: "log.format", type: { kind: "enum", values: LOG_FORMATS }, help: "log format" },
   { path: "metrics.processMetrics", type: { kind: "boolean" }, help: "export process metrics" },
+  {
+    path: "publications.pollSeconds",
+    type: { kind: "integer", min: 1, max: 3600 },
+    help: "seconds between looks at the peers' publications files while a publication is missing",
+  },
+  {
+    path: "publications.certificationWaitSeconds",
+    type: { kind: "integer", min: 0, max: 86_400 },
+    help: "how long a publisher waits for a publication time's certificate before taking the next certified second",
+  },
+  {
+    path: "publications.publishDelaySeconds",
+    type: { kind: "integer", min: 0, max: 2_592_000 },
+    help: "a standby publisher publishes only if no peer has this long after the publication time",
+  },
+  {
+    path: "publications.maxFileBytes",
+    type: { kind: "integer", min: 64 * 1024, max: 64 * MIB },
+    help: "largest publications file taken from a peer",
+  },
+  {
+    path: "publications.peerTimeoutMs",
+    type: { kind: "integer", min: 100, max: 120_000 },
+    help: "timeout of one request for a peer's publications file",
+  },
   {
     path: "p2p.listen",
     type: { kind: "list" },

@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { AgreementMetrics, AgreementStatus } from "../consensus/index.ts";
 import type { NetworkMetrics } from "../network/index.ts";
+import type { PublicationMetrics } from "../publication/index.ts";
 
 /**
  * Every metric of the node is created here, on the node's own registry (never prom-client's global
@@ -39,6 +40,7 @@ export interface Metrics {
   readonly leveldbWriteDuration: Histogram;
   readonly agreement: AgreementMetrics;
   readonly network: NetworkMetrics;
+  readonly publication: PublicationMetrics;
   /** Agreement's state (role, term, leader, committed and applied seconds) is read at scrape time from `status`. */
   watchAgreement(status: () => AgreementStatus): void;
 }
@@ -217,6 +219,24 @@ export function createMetrics(options: MetricsOptions = defaultMetricsOptions): 
       leaderClockOffset: new Gauge({
         name: "tempel_consensus_leader_clock_offset_seconds",
         help: "Latest estimate of the leader's clock minus this node's",
+        registers,
+      }),
+    },
+    publication: {
+      published: new Counter({
+        name: "tempel_publications_total",
+        help: "Publication records this node made",
+        registers,
+      }),
+      latestPublication: new Gauge({
+        name: "tempel_publication_latest_time_seconds",
+        help: "Publication time of the newest record served",
+        registers,
+      }),
+      peerFileRejections: new Counter({
+        name: "tempel_publication_peer_file_rejections_total",
+        help: "Peers' publications files refused, by reason",
+        labelNames: ["reason"],
         registers,
       }),
     },

@@ -139,4 +139,16 @@ export class NodeCalendar {
     }
     return undefined;
   }
+
+  /** The first certified second at or after `time` and its certificate (a publication's fallback). */
+  async firstCertificate(time: number): Promise<QuorumCertificate | undefined> {
+    const range = {
+      gte: numberKey(Bucket.certificate, time),
+      lt: Uint8Array.of(Bucket.certificate + 1),
+    };
+    for await (const bytes of this.#db.values({ ...range, limit: 1 })) {
+      return decodeQuorumCertificate(decodeTlv(bytes));
+    }
+    return undefined;
+  }
 }

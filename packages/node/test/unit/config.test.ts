@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config/errors.ts";
 import { loadConfig } from "../../src/config/load.ts";
+import { defaultPublicationOptions } from "../../src/publication/index.ts";
 
 let dir: string;
 beforeEach(() => {
@@ -40,6 +41,25 @@ describe("loadConfig", () => {
     expect(config.log.level).toBe("debug");
     expect(config.api.host).toBe("0.0.0.0");
     expect(config.api.maxSignBatch).toBe(10_000);
+  });
+
+  it("reads the publication service's settings, defaulting the rest, and bounds them", () => {
+    const file = writeConfig({ dataDir: ".", publications: { pollSeconds: 2 } });
+    const config = loadConfig({
+      file,
+      env: { TEMPEL_PUBLICATIONS_PUBLISH_DELAY_SECONDS: "120" },
+      flags: {},
+      cwd: "/",
+    });
+    expect(config.publications).toEqual({
+      ...defaultPublicationOptions,
+      pollSeconds: 2,
+      publishDelaySeconds: 120,
+    });
+    const tooOften = configError(() =>
+      loadConfig({ env: {}, flags: { "data-dir": "/d", "publications-poll-seconds": "0" }, cwd: "/" }),
+    );
+    expect(tooOften.message).toContain("publications.pollSeconds (--publications-poll-seconds)");
   });
 
   it("resolves file paths against the config file's folder and defaults the genesis into the data folder", () => {

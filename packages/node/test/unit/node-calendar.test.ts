@@ -6,6 +6,8 @@ import {
   Calendar,
   calendarChainOutput,
   emptyCalendarLeaf,
+  encodeQuorumCertificate,
+  encodeTlv,
   HashAlgorithm,
   type Imprint,
   MemoryCalendarStore,
@@ -110,6 +112,28 @@ describe("NodeCalendar on LevelDB", () => {
     await calendar.apply(entry(GENESIS + 3), record);
     expect(await calendar.roundRecord(GENESIS + 3)).toEqual(record);
     expect(await calendar.roundRecord(GENESIS + 2)).toBeUndefined();
+  });
+
+  it("finds the first certified second at or after a time, and none after the last", async () => {
+    const calendar = await open();
+    const certify = (time: number) =>
+      db.put(
+        numberKey(Bucket.certificate, time),
+        encodeTlv(
+          encodeQuorumCertificate({
+            publishedData: { publicationTime: time, publishedHash: leaf() },
+            shares: [{ memberId: "node", signature: new Uint8Array(64) }],
+          }),
+        ),
+      );
+    await certify(GENESIS + 5);
+    await certify(GENESIS + 9);
+    const first = async (time: number) =>
+      (await calendar.firstCertificate(time))?.publishedData.publicationTime;
+    expect(await first(GENESIS)).toBe(GENESIS + 5);
+    expect(await first(GENESIS + 5)).toBe(GENESIS + 5);
+    expect(await first(GENESIS + 6)).toBe(GENESIS + 9);
+    expect(await first(GENESIS + 10)).toBeUndefined();
   });
 });
 
