@@ -9,6 +9,11 @@ import { dataPaths, IdentityError, loadCalendarSigner, loadNodeIdentity } from "
 import type { Logger } from "./logger/index.ts";
 import { createMetrics } from "./metrics/index.ts";
 import { createNetwork, defaultNetworkOptions, type Network } from "./network/index.ts";
+import {
+  calendarConsistency,
+  createPublicationService,
+  type PublicationService,
+} from "./publication/index.ts";
 import { NodeCalendar, openNodeDb, StoreError } from "./store/index.ts";
 
 /** The hash algorithm of every tree the node builds: its own rounds and the cluster's top tree. */
@@ -23,6 +28,8 @@ export interface RunningNode {
   readonly nodeId: string;
   /** The HTTP port bound (the configured one, or the one picked for port 0). */
   readonly port: number;
+  /** The publication service; undefined when the cluster's genesis names no publications authority. */
+  readonly publications: PublicationService | undefined;
   /** Graceful shutdown: stop taking requests, finish or hand back the round, close the store. */
   stop(): Promise<void>;
 }
@@ -63,6 +70,18 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       metrics,
     );
     await checkAtStart(calendar, config.store.startupCheckSeconds, logger);
+    // Opening checks the stored publications: a node refuses to serve ones that do not check out.
+    const publications = await createPublicationService(config.publications, {
+      genesis,
+      publications: genesis.publications,
+      selfId: identity.id,
+      dataDir: config.dataDir,
+      db,
+      calendar,
+      logger: logger.child({ module: "publications" }),
+      metrics: metrics.publication,
+    });
+    if (publications !== undefined) closing.push(() => publications.stop());
 
     const network: Network = await createNetwork(
       {
@@ -108,6 +127,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     rounds.start();
     const pipeline = rounds;
     closing.push(() => pipeline.stop(STOP_GRACE_MS));
+    publications?.start();
 
     const startedAt = Date.now();
     let stopping = false;
@@ -148,6 +168,8 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
           now,
         },
       ),
+      publications: publications?.handlers.publications,
+      consistency: (url) => calendarConsistency(calendar, url, Math.floor(now() / 1000)),
       metrics,
       logger: apiLogger,
       ready,
@@ -163,12 +185,15 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     return {
       nodeId: identity.id,
       port: server.port,
+      publications,
       stop: () => {
         stopped ??= (async () => {
           stopping = true;
           logger.info("stopping");
           const serverClosed = server.close();
-          // The rounds go first: they answer or hand back every request the server is waiting on.
+          // A publication in progress is finished while the calendar and the store are still there.
+          await publications?.stop();
+          // Then the rounds: they answer or hand back every request the server is waiting on.
           await closing.pop()!();
           await serverClosed;
           await unwind();

@@ -6,7 +6,7 @@ import type { Metrics, RejectReason } from "../metrics/index.ts";
 import { readBody } from "./body.ts";
 import { CalendarRangeError } from "./calendar-range.ts";
 import { HttpError } from "./http-error.ts";
-import type { JsonApi } from "./json-api.ts";
+import { HMAC_HEADER, type JsonApi, LOGIN_ID_HEADER } from "./json-api.ts";
 import type { KsiEndpoints } from "./ksi-endpoints.ts";
 import type { ApiOptions } from "./options.ts";
 import { sendBytes, sendError, sendJson } from "./respond.ts";
@@ -14,6 +14,10 @@ import { sendBytes, sendError, sendJson } from "./respond.ts";
 export interface ApiModules {
   readonly json: JsonApi;
   readonly ksi: KsiEndpoints;
+  /** GET /v1/publications; undefined when the cluster's genesis names no publications authority. */
+  readonly publications: Handler | undefined;
+  /** GET /v1/calendar/consistency: the JSON answer for the query in `url`. */
+  readonly consistency: (url: URL) => Promise<unknown>;
   readonly metrics: Metrics;
   readonly logger: Logger;
   /** Whether the node can sign now (store checked, agreement running, not stopping). */
@@ -27,7 +31,7 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-type Handler = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>;
+export type Handler = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>;
 
 interface Route {
   /** Label of the endpoint in metrics: a fixed set, whatever paths clients send. */
@@ -40,6 +44,9 @@ const KSI_REQUEST = "application/ksi-request";
 const KSI_RESPONSE = "application/ksi-response";
 /** Requests that take longer (slow or stalled clients) are cut off. */
 const REQUEST_TIMEOUT_MS = 60_000;
+/** Paths browsers may call from other origins (a web page signing or verifying); preflights are cached this long. */
+const CROSS_ORIGIN_PATH = /^\/(ksi|v1)\//;
+const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
 export function startApiServer(options: ApiOptions, modules: ApiModules): Promise<ApiServer> {
   const { json, ksi, metrics, logger } = modules;
@@ -88,6 +95,27 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
     ["/gt-signingservice", { endpoint: "ksi_aggregator", method: "POST", handle: aggregator }],
     ["/ksi/extender", { endpoint: "ksi_extender", method: "POST", handle: extender }],
     ["/gt-extendingservice", { endpoint: "ksi_extender", method: "POST", handle: extender }],
+    [
+      "/v1/calendar/consistency",
+      {
+        endpoint: "calendar_consistency",
+        method: "GET",
+        handle: jsonRoute((_, u) => modules.consistency(u)),
+      },
+    ],
+    [
+      "/v1/publications",
+      {
+        endpoint: "publications",
+        method: "GET",
+        handle:
+          modules.publications ??
+          (() =>
+            Promise.reject(
+              new HttpError(404, "NO_PUBLICATIONS", "this cluster's genesis names no publications authority"),
+            )),
+      },
+    ],
     ["/healthz", { endpoint: "healthz", method: "GET", handle: jsonRoute(() => ({ status: "ok" })) }],
     [
       "/readyz",
@@ -116,6 +144,19 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
 
   const server: Server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, (request, response) => {
     const url = new URL(request.url ?? "/", "http://node");
+    allowCrossOrigin(request, response);
+    if (request.method === "OPTIONS" && CROSS_ORIGIN_PATH.test(url.pathname)) {
+      response.once("finish", () =>
+        metrics.httpRequests.inc({ endpoint: "preflight", status: response.statusCode }),
+      );
+      response.writeHead(204, {
+        "access-control-allow-methods": "GET, POST",
+        "access-control-allow-headers": `content-type, ${LOGIN_ID_HEADER}, ${HMAC_HEADER}`,
+        "access-control-max-age": String(PREFLIGHT_MAX_AGE_SECONDS),
+      });
+      response.end();
+      return;
+    }
     const route = routes.get(url.pathname);
     const endpoint = route?.endpoint ?? "unknown";
     response.once("finish", () => metrics.httpRequests.inc({ endpoint, status: response.statusCode }));
@@ -166,6 +207,18 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
       });
     });
   });
+}
+
+/**
+ * Every answer may be read by a page from any origin: requests are authenticated by HMAC (or not at
+ * all), never by cookies, so a foreign page gains nothing a plain HTTP client has not. The headers a
+ * client acts on (Retry-After on overload, ETag of the publications file) are exposed to it.
+ */
+function allowCrossOrigin(request: IncomingMessage, response: ServerResponse): void {
+  const origin = request.headers.origin;
+  response.setHeader("access-control-allow-origin", origin ?? "*");
+  if (origin !== undefined) response.setHeader("vary", "origin");
+  response.setHeader("access-control-expose-headers", "retry-after, etag");
 }
 
 function requireContentType(request: IncomingMessage, expected: string): void {

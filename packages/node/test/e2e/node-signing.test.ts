@@ -3,8 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   bytesEqual,
+  checkCalendarConsistency,
+  decodeCalendarChain,
   decodeSignature,
+  decodeTlv,
   encodeSignature,
+  fromHex,
   type Imprint,
   internalPolicy,
   type KsiSignature,
@@ -164,6 +168,59 @@ describe("a one-member node", () => {
     expect(same.calendarAuthRecord!.publishedData.publishedHash).toEqual(
       original!.calendarAuthRecord!.publishedData.publishedHash,
     );
+  });
+
+  it("proves that an earlier certified root and a later one belong to one calendar", async () => {
+    const head = async () =>
+      (
+        (await (await fetch(`${client.base}/v1/calendar/head`)).json()) as {
+          certified: { time: number; root: string };
+        }
+      ).certified;
+    const older = await head();
+    await sleep(1500);
+    const newer = await head();
+    const response = await fetch(
+      `${client.base}/v1/calendar/consistency?from=${older.time}&to=${newer.time}`,
+    );
+    expect(response.status).toBe(200);
+    const answer = (await response.json()) as { proof: string };
+    const proof = decodeCalendarChain(decodeTlv(new Uint8Array(Buffer.from(answer.proof, "base64"))));
+    const published = (certified: { time: number; root: string }) => ({
+      publicationTime: certified.time,
+      publishedHash: fromHex(certified.root)!,
+    });
+    expect(checkCalendarConsistency(proof, published(older), published(newer))).toBe("consistent");
+  });
+
+  it("answers 404 for the publications file: its genesis names no publications authority", async () => {
+    const response = await fetch(`${client.base}/v1/publications`);
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("NO_PUBLICATIONS");
+  });
+
+  it("answers CORS preflights on /ksi and /v1, and lets pages of any origin read every answer", async () => {
+    const origin = "https://verify.example.org";
+    const preflight = await fetch(`${client.base}/v1/sign`, {
+      method: "OPTIONS",
+      headers: { origin, "access-control-request-method": "POST" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(Object.fromEntries(preflight.headers)).toMatchObject({
+      "access-control-allow-origin": origin,
+      "access-control-allow-methods": "GET, POST",
+      "access-control-allow-headers": "content-type, x-tempel-login-id, x-tempel-hmac",
+      "access-control-max-age": "600",
+    });
+    expect((await fetch(`${client.base}/ksi/aggregator`, { method: "OPTIONS" })).status).toBe(204);
+    expect((await fetch(`${client.base}/metrics`, { method: "OPTIONS" })).status).toBe(405);
+
+    const head = await fetch(`${client.base}/v1/calendar/head`);
+    expect(head.headers.get("access-control-allow-origin")).toBe("*");
+    expect(head.headers.get("access-control-expose-headers")).toBe("retry-after, etag");
+    const refused = await fetch(`${client.base}/v1/sign`, { method: "POST", headers: { origin } });
+    expect(refused.status).toBe(415);
+    expect(refused.headers.get("access-control-allow-origin")).toBe(origin);
   });
 
   it("refuses to extend a signature that is not from this calendar", async () => {
