@@ -6,6 +6,7 @@ import {
   type SignatureParts,
   signatureComponents,
 } from "../signature/codec.ts";
+import type { LinkMemo } from "../signature/link-writer.ts";
 import { readImprint } from "../signature/readers.ts";
 import { AggregationRequestTag, PduChildTag, PduTag, ResponseTag } from "../signature/tags.ts";
 import type { KsiSignature } from "../signature/types.ts";
@@ -111,11 +112,11 @@ function decodeResponsePayload(element: TlvElement): AggregationResponsePayload 
   };
 }
 
-function encodeResponsePayload(payload: AggregationResponsePayload): TlvPart {
+function encodeResponsePayload(payload: AggregationResponsePayload, memos: LinkMemo[]): TlvPart {
   return composite(PduChildTag.PAYLOAD, [
     uintTlv(ResponseTag.REQUEST_ID, payload.requestId),
     ...statusElements(payload.status, payload.errorMessage),
-    ...signatureComponents(payload),
+    ...signatureComponents(payload, memos),
   ]);
 }
 
@@ -195,7 +196,9 @@ export function encodeAggregationResponsePdu(
   key: Uint8Array,
   algorithm: number = DEFAULT_HMAC_ALGORITHM,
 ): Uint8Array {
-  const body: TlvPart[] = pdu.responses.map(encodeResponsePayload);
+  // The payloads of one response share their chains' common links (see LinkMemo).
+  const memos: LinkMemo[] = [];
+  const body = pdu.responses.map((payload) => encodeResponsePayload(payload, memos));
   if (pdu.error !== undefined) body.push(encodeErrorPayload(pdu.error));
   if (pdu.config !== undefined) body.push(encodeAggregatorConfig(pdu.config));
   if (pdu.ack !== undefined) body.push(encodeAggregationAck(pdu.ack));

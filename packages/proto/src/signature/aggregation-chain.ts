@@ -1,9 +1,9 @@
 import { FormatError } from "../errors.ts";
-import { writeTlv, writeTlvHeader } from "../tlv/codec.ts";
-import { composite, type TlvComposite, type TlvPart, type TlvRun, toElement } from "../tlv/composite.ts";
-import { encodedLength, headerForm, type TlvElement, tlv } from "../tlv/element.ts";
+import { composite, type TlvComposite, type TlvPart, toElement } from "../tlv/composite.ts";
+import { type TlvElement, tlv } from "../tlv/element.ts";
 import { Fields } from "../tlv/fields.ts";
 import { decodeSafeUint, decodeUint, uintTlv } from "../tlv/values.ts";
+import { type LinkMemo, linksRun } from "./link-writer.ts";
 import { decodeMetadata } from "./metadata.ts";
 import { expectType, readAlgorithmId, readImprint, readTime } from "./readers.ts";
 import { AggregationChainTag, LinkTag, SignatureTag } from "./tags.ts";
@@ -64,59 +64,6 @@ function decodeLink(element: TlvElement): AggregationLink {
   };
 }
 
-function siblingType(sibling: LinkSibling): number {
-  if (sibling.kind === "imprint") return LinkTag.SIBLING_HASH;
-  return sibling.kind === "legacyId" ? LinkTag.LEGACY_ID : LinkTag.METADATA;
-}
-
-function siblingValue(sibling: LinkSibling): Uint8Array {
-  return sibling.kind === "imprint" ? sibling.imprint : sibling.bytes;
-}
-
-/** The value length of a link written from its fields (no zero level correction). */
-function linkValueLength(link: AggregationLink): number {
-  const correction =
-    link.levelCorrection === 0 ? 0 : encodedLength(uintTlv(LinkTag.LEVEL_CORRECTION, link.levelCorrection));
-  const sibling = siblingValue(link.sibling).length;
-  return correction + (headerForm(siblingType(link.sibling), sibling) ? 4 : 2) + sibling;
-}
-
-function linkType(link: AggregationLink): number {
-  return link.direction === "left" ? AggregationChainTag.LEFT_LINK : AggregationChainTag.RIGHT_LINK;
-}
-
-function writeLink(link: AggregationLink, out: Uint8Array, offset: number): number {
-  if (link.source !== undefined) return writeTlv(link.source, out, offset);
-  const type = linkType(link);
-  const length = linkValueLength(link);
-  const header = { type, nonCritical: false, forward: false, tlv16: headerForm(type, length) };
-  let at = writeTlvHeader(header, length, out, offset);
-  if (link.levelCorrection !== 0) {
-    at = writeTlv(uintTlv(LinkTag.LEVEL_CORRECTION, link.levelCorrection), out, at);
-  }
-  return writeTlv(tlv(siblingType(link.sibling), siblingValue(link.sibling)), out, at);
-}
-
-/** A chain's links, written straight from their fields: a signature carries a score of them. */
-function linksRun(links: readonly AggregationLink[]): TlvRun {
-  let length = 0;
-  for (const link of links) {
-    if (link.source !== undefined) length += encodedLength(link.source);
-    else {
-      const value = linkValueLength(link);
-      length += (headerForm(linkType(link), value) ? 4 : 2) + value;
-    }
-  }
-  return {
-    length,
-    write: (out, offset) => {
-      let at = offset;
-      for (const link of links) at = writeLink(link, out, at);
-      return at;
-    },
-  };
-}
-
 const CHAIN_SPECS = [
   { type: AggregationChainTag.AGGREGATION_TIME, name: "aggregation time", min: 1 },
   { type: AggregationChainTag.CHAIN_INDEX, name: "chain index", min: 1, max: Number.POSITIVE_INFINITY },
@@ -155,8 +102,14 @@ export function decodeAggregationChain(element: TlvElement): AggregationHashChai
   };
 }
 
-/** The chain as written into a signature: its source, or its fields in canonical order. */
-export function aggregationChainPart(chain: AggregationHashChain): TlvElement | TlvComposite {
+/**
+ * The chain as written into a signature: its source, or its fields in canonical order. `memo` lets the
+ * chains of a batch share the bytes of their common links (see LinkMemo).
+ */
+export function aggregationChainPart(
+  chain: AggregationHashChain,
+  memo?: LinkMemo,
+): TlvElement | TlvComposite {
   if (chain.source !== undefined) return chain.source;
   const children: TlvPart[] = [uintTlv(AggregationChainTag.AGGREGATION_TIME, chain.aggregationTime)];
   for (const index of chain.chainIndex) children.push(uintTlv(AggregationChainTag.CHAIN_INDEX, index));
@@ -165,7 +118,7 @@ export function aggregationChainPart(chain: AggregationHashChain): TlvElement | 
     tlv(AggregationChainTag.INPUT_HASH, chain.inputHash),
     uintTlv(AggregationChainTag.AGGREGATION_ALGORITHM, chain.aggregationAlgorithm),
   );
-  children.push(linksRun(chain.links));
+  children.push(linksRun(chain.links, memo));
   return composite(SignatureTag.AGGREGATION_CHAIN, children);
 }
 

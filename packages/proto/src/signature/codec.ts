@@ -6,6 +6,7 @@ import { Fields } from "../tlv/fields.ts";
 import { aggregationChainPart, decodeAggregationChain } from "./aggregation-chain.ts";
 import { decodeCalendarAuthRecord, encodeCalendarAuthRecord } from "./calendar-auth-record.ts";
 import { decodeCalendarChain, encodeCalendarChain } from "./calendar-chain.ts";
+import { LinkMemo } from "./link-writer.ts";
 import { decodePublicationRecord, encodePublicationRecord } from "./publication-record.ts";
 import { decodeQuorumCertificate, encodeQuorumCertificate } from "./quorum-certificate.ts";
 import { expectType } from "./readers.ts";
@@ -97,11 +98,17 @@ export function decodeSignature(bytes: Uint8Array): KsiSignature {
   );
 }
 
-/** The signature's components in canonical order (the order Guardtime's service writes them). */
-export function signatureComponents(sig: SignatureParts): TlvPart[] {
+/**
+ * The signature's components in canonical order (the order Guardtime's service writes them). Signatures
+ * written into one buffer share `memos`, one per chain position, so that their chains share the bytes
+ * of common links.
+ */
+export function signatureComponents(sig: SignatureParts, memos: LinkMemo[] = []): TlvPart[] {
   const out: TlvPart[] = [];
   if (sig.rfc3161Record !== undefined) out.push(encodeRfc3161Record(sig.rfc3161Record));
-  for (const chain of sig.aggregationChains) out.push(aggregationChainPart(chain));
+  sig.aggregationChains.forEach((chain, i) => {
+    out.push(aggregationChainPart(chain, (memos[i] ??= new LinkMemo())));
+  });
   if (sig.calendarChain !== undefined) out.push(encodeCalendarChain(sig.calendarChain));
   if (sig.publicationRecord !== undefined) {
     out.push(encodePublicationRecord(sig.publicationRecord, SignatureTag.PUBLICATION_RECORD));
@@ -111,8 +118,8 @@ export function signatureComponents(sig: SignatureParts): TlvPart[] {
   return out;
 }
 
-function signaturePart(sig: KsiSignature): TlvPart {
-  return sig.source ?? composite(SignatureTag.SIGNATURE, signatureComponents(sig));
+function signaturePart(sig: KsiSignature, memos?: LinkMemo[]): TlvPart {
+  return sig.source ?? composite(SignatureTag.SIGNATURE, signatureComponents(sig, memos));
 }
 
 /** Byte-identical to the decoded input when `sig.source` is set; canonical otherwise. */
@@ -125,7 +132,8 @@ export function encodeSignature(sig: KsiSignature): Uint8Array {
  * views of: a batch costs one allocation instead of one per signature.
  */
 export function encodeSignatures(signatures: readonly KsiSignature[]): Uint8Array[] {
-  const parts = signatures.map(signaturePart);
+  const memos: LinkMemo[] = [];
+  const parts = signatures.map((sig) => signaturePart(sig, memos));
   let total = 0;
   for (const part of parts) total += partLength(part);
   const out = new Uint8Array(total);
