@@ -66,13 +66,21 @@ interface Batch {
   readonly waiters: Waiter[];
 }
 
-/** Hashes answered between two yields to the event loop while a round hands out its signatures. */
-const ANSWER_CHUNK = 4096;
+/**
+ * Hashes answered between two yields to the event loop while a round hands out its signatures: bounds
+ * how long timers (the next round's close, agreement's proposals and heartbeats) and new requests wait.
+ */
+const ANSWER_CHUNK = 1024;
+
+/** What every signature of a certified round shares. */
+type RoundParts = Pick<KsiSignature, "calendarChain" | "calendarAuthRecord" | "quorumCertificate">;
 
 /**
  * One-second rounds. Hashes accepted during second t go into round t; once t has ended the round's
  * tree is built, its root offered to agreement as this node's contribution, and when agreement says
- * t is certified every waiting request gets its signatures. Rounds run one at a time and in order.
+ * t is certified every waiting request gets its signatures. Rounds are closed and committed one at a
+ * time and in order; handing out a certified round's signatures goes on while the next round closes,
+ * so a big round does not make the next one late.
  * If rounds fall behind (a slow commit), all seconds that have ended are closed together as one
  * round for the latest of them: nothing is lost or reordered, the hashes just get a later time.
  * A round that agreement reports as missed re-enters the next round whole.
@@ -92,6 +100,8 @@ export class RoundPipeline {
   #stopping = false;
   readonly #stop = new AbortController();
   #loop: Promise<void> | undefined;
+  /** Certified rounds still handing out their signatures. */
+  readonly #answering = new Set<Promise<void>>();
   /** Ends the loop's sleep between rounds early (on stop). */
   #wake: (() => void) | undefined;
 
@@ -170,6 +180,7 @@ export class RoundPipeline {
     const timer = setTimeout(() => this.#stop.abort(), graceMs);
     this.#wake?.();
     await this.#loop;
+    await Promise.all(this.#answering);
     clearTimeout(timer);
     this.#stop.abort();
     const waiters = [...this.#carried, ...this.#batches.flatMap((b) => b.waiters)];
@@ -203,8 +214,10 @@ export class RoundPipeline {
   async #closeRound(ended: number): Promise<number> {
     const waiters = this.#carried;
     this.#carried = [];
-    while (this.#batches.length > 0 && this.#batches[0]!.second <= ended)
-      waiters.push(...this.#batches.shift()!.waiters);
+    // One push per waiter: spreading a second of single-hash requests would exceed the argument limit.
+    while (this.#batches.length > 0 && this.#batches[0]!.second <= ended) {
+      for (const waiter of this.#batches.shift()!.waiters) waiters.push(waiter);
+    }
     const { metrics, logger } = this.#modules;
     if (waiters.length === 0) {
       metrics.rounds.inc({ outcome: "empty" });
@@ -220,8 +233,8 @@ export class RoundPipeline {
         hashes: tree.leafCount,
         late: this.#now() - (ended + 1) * 1000,
       });
-      const certified = await this.#commit(time, tree);
-      if (certified === undefined) {
+      const committed = await this.#commit(time, tree);
+      if (committed === undefined) {
         metrics.rounds.inc({ outcome: "missed" });
         logger.warn("round missed; its hashes go into the next round", {
           round: time,
@@ -231,13 +244,13 @@ export class RoundPipeline {
         return time;
       }
       metrics.rounds.inc({ outcome: "certified" });
-      await this.#answer(time, waiters, tree, certified);
-      logger.debug("round answered", {
-        round: time,
-        closed: ended,
-        hashes: tree.leafCount,
-        requests: waiters.length,
-      });
+      const { certified, index } = committed;
+      const top = topTree(certified.entry.contributions, this.#modules.algorithm).segment(index);
+      const parts = await this.#calendarParts(certified);
+      const answering = this.#answer(time, waiters, tree, top, parts).finally(() =>
+        this.#answering.delete(answering),
+      );
+      this.#answering.add(answering);
     } catch (error) {
       metrics.rounds.inc({ outcome: "failed" });
       const stopping = this.#stop.signal.aborted;
@@ -305,35 +318,49 @@ export class RoundPipeline {
     return index < 0 ? undefined : { certified: outcome.certified, index };
   }
 
+  /**
+   * Hands each waiter its signatures: its leaves' chains through the local tree, then the top tree's
+   * `top` segment (the same for the whole round), with the round's shared parts.
+   */
   async #answer(
     time: number,
     waiters: readonly Waiter[],
     tree: AggregationTree,
-    { certified, index }: { certified: CertifiedEntry; index: number },
+    top: ChainSegment,
+    parts: RoundParts,
   ): Promise<void> {
-    const { metrics } = this.#modules;
+    const { metrics, logger } = this.#modules;
     const stopAnswer = metrics.roundAnswerDuration.startTimer();
-    const top = topTree(certified.entry.contributions, this.#modules.algorithm).segment(index);
-    const common = await this.#calendarParts(certified);
+    let answered = 0;
     let leaf = 0;
     let sinceYield = 0;
-    for (const waiter of waiters) {
-      const signatures: KsiSignature[] = [];
-      for (let i = 0; i < waiter.hashes.length; i++, leaf++) {
-        const segments: ChainSegment[] = [tree.segment(leaf), top];
-        signatures.push({ aggregationChains: composeChains(segments, time), ...common });
+    try {
+      for (const waiter of waiters) {
+        const signatures: KsiSignature[] = [];
+        for (let i = 0; i < waiter.hashes.length; i++, leaf++) {
+          signatures.push({ aggregationChains: composeChains([tree.segment(leaf), top], time), ...parts });
+        }
+        this.#pending -= waiter.hashes.length;
+        answered++;
+        metrics.signatureLatency.observe((performance.now() - waiter.acceptedAt) / 1000);
+        waiter.resolve(signatures);
+        sinceYield += waiter.hashes.length;
+        if (sinceYield >= ANSWER_CHUNK) {
+          sinceYield = 0;
+          await yieldToEventLoop();
+        }
       }
-      this.#pending -= waiter.hashes.length;
-      metrics.signatureLatency.observe((performance.now() - waiter.acceptedAt) / 1000);
-      waiter.resolve(signatures);
-      sinceYield += waiter.hashes.length;
-      if (sinceYield >= ANSWER_CHUNK) {
-        sinceYield = 0;
-        await yieldToEventLoop();
-      }
+      logger.debug("round answered", { round: time, hashes: leaf, requests: waiters.length });
+    } catch (error) {
+      logger.error("round failed while answering", { round: time, error });
+      this.#settle(
+        waiters.slice(answered),
+        new RoundRejection("ROUND_FAILED", "the round could not be completed; try again"),
+      );
+    } finally {
+      this.#modules.metrics.pendingRequests.set(this.#pending);
+      stopAnswer();
     }
-    metrics.pendingRequests.set(this.#pending);
-    stopAnswer();
   }
 
   /**
@@ -342,9 +369,7 @@ export class RoundPipeline {
    * certificate. Each is encoded once here and carries its encoding (`source`), so encoding each of
    * the round's signatures copies these bytes instead of re-encoding them.
    */
-  async #calendarParts(
-    certified: CertifiedEntry,
-  ): Promise<Pick<KsiSignature, "calendarChain" | "calendarAuthRecord" | "quorumCertificate">> {
+  async #calendarParts(certified: CertifiedEntry): Promise<RoundParts> {
     const time = certified.entry.time;
     const certifiedRoot = certified.certificate.publishedData.publishedHash;
     if (!bytesEqual(certifiedRoot, certified.calendarRoot)) {

@@ -205,20 +205,22 @@ export class JsonApi {
 /**
  * The answer to a sign request, written straight into one buffer: a batch's signatures are megabytes
  * of base64 that JSON.stringify would scan and copy again, and the UTF-8 conversion after it once more.
- * Only the decoded view, when asked for, goes through JSON.stringify.
+ * Each signature's base64 text is written as soon as it is made, so none outlives its copy. Only the
+ * decoded view, when asked for, goes through JSON.stringify.
  */
 function signResponse(signatures: readonly KsiSignature[], view: boolean): SerializedJson {
-  const texts = encodeSignatures(signatures).map(base64);
+  const encoded = encodeSignatures(signatures);
   const head = `{"aggregationTime":${signatures[0]!.aggregationChains[0]!.aggregationTime},"signatures":[`;
   const tail = view ? `],"json":${JSON.stringify(signatures.map(signatureToJson))}}` : "]}";
-  let length = head.length + Buffer.byteLength(tail) + texts.length - 1;
-  for (const text of texts) length += text.length + 2;
+  // Each signature is its base64 in quotes, with a comma between two.
+  let length = head.length + Buffer.byteLength(tail) + encoded.length - 1;
+  for (const bytes of encoded) length += 4 * Math.ceil(bytes.length / 3) + 2;
   const out = Buffer.allocUnsafe(length);
   let at = out.write(head, 0, "latin1");
-  texts.forEach((text, i) => {
+  encoded.forEach((bytes, i) => {
     if (i > 0) out[at++] = COMMA;
     out[at++] = QUOTE;
-    at += out.write(text, at, "latin1");
+    at += out.write(base64(bytes), at, "latin1");
     out[at++] = QUOTE;
   });
   out.write(tail, at);
