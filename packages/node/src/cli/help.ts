@@ -9,6 +9,8 @@ Usage:
                                            one cluster's genesis from its members' init outputs
   tempel-node check --config FILE [--from SECOND]
                                            recompute the whole stored calendar (node stopped)
+  tempel-node publications-ca init --out DIR --email ADDRESS --cluster ID
+                                           create the cluster's publications CA and signing key
   tempel-node <command> --help             options of one command
 
 Exit codes: 0 success, 1 failure (store corrupt, port taken, ...), 2 usage or configuration error.
@@ -29,11 +31,15 @@ Options:
   --p2p MULTIADDR     libp2p address of this member, repeatable (default /ip4/127.0.0.1/tcp/4131)
 `;
 
+export const PUBLICATIONS_CA_USAGE =
+  "tempel-node publications-ca init --out DIR --email ADDRESS --cluster ID [--interval SECONDS | --day-of-month D]\n";
+
 export const CHECK_HELP = `Usage: tempel-node check --config FILE [--from SECOND]
 
 Recomputes every stored calendar subtree root from its children, checks that no record is missing
-or lies beyond the head, and that the latest quorum certificates cover the calendar's roots.
-Run it while the node is stopped. Exit code 0: sound; 1: problems found (listed).
+or lies beyond the head, and that the latest quorum certificates cover the calendar's roots; then
+checks every stored publication against the calendar and its quorum certificate, and the
+publications file's signature against the genesis authority. Run it while the node is stopped. Exit code 0: sound; 1: problems found (listed).
 
 Options:
   --config FILE       the node's config file (required)

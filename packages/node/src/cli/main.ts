@@ -3,7 +3,7 @@ import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 import { TempelError } from "@tempel/proto";
 import { ConfigError, flagName, loadConfig, SETTINGS } from "../config/index.ts";
 import { createLogger } from "../logger/index.ts";
-import { CHECK_HELP, INIT_HELP, MAIN_HELP, startHelp } from "./help.ts";
+import { CHECK_HELP, INIT_HELP, MAIN_HELP, PUBLICATIONS_CA_USAGE, startHelp } from "./help.ts";
 
 /** Exit codes: documented in `tempel-node --help`. */
 const OK = 0;
@@ -27,6 +27,8 @@ async function main(argv: string[]): Promise<number> {
       return check(rest);
     case "genesis":
       return (await import("./genesis.ts")).genesisCommand(rest);
+    case "publications-ca":
+      return publicationsCa(rest);
     default:
       throw new UsageError("USAGE", `unknown command "${command}"; see tempel-node --help`);
   }
@@ -153,6 +155,38 @@ async function check(args: string[]): Promise<number> {
   }
   out.write(`${report.problems.length} problem(s):\n${report.problems.map((p) => `  ${p}\n`).join("")}`);
   return FAILURE;
+}
+
+async function publicationsCa(args: string[]): Promise<number> {
+  const [subcommand, ...rest] = args;
+  if (subcommand !== "init") {
+    if (subcommand === "--help" || subcommand === "-h") {
+      process.stdout.write(PUBLICATIONS_CA_USAGE);
+      return OK;
+    }
+    throw new UsageError("USAGE", `publications-ca needs a subcommand: ${PUBLICATIONS_CA_USAGE.trim()}`);
+  }
+  // Key generation and X.509 pull in pkijs: loaded only when the command runs.
+  const { PUBLICATIONS_CA_HELP, PUBLICATIONS_CA_OPTIONS, publicationsCaInit } = await import(
+    "../publication/ca-command.ts"
+  );
+  const { PublicationError } = await import("../publication/errors.ts");
+  const values = parse(rest, PUBLICATIONS_CA_OPTIONS);
+  if (values.help === true) {
+    process.stdout.write(PUBLICATIONS_CA_HELP);
+    return OK;
+  }
+  try {
+    process.stdout.write(
+      await publicationsCaInit(values as Record<string, string | undefined>, Math.floor(Date.now() / 1000)),
+    );
+  } catch (error) {
+    if (error instanceof PublicationError && error.code === "USAGE") {
+      throw new UsageError("USAGE", error.message);
+    }
+    throw error;
+  }
+  return OK;
 }
 
 main(process.argv.slice(2)).then(

@@ -1,9 +1,11 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseGenesisPublications } from "@tempel/proto";
 import { Level } from "level";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AUTHORITY_FILES } from "../../src/publication/authority.ts";
 import { Bucket } from "../../src/store/buckets.ts";
 import { keyNumber } from "../../src/store/keys.ts";
 import { exited, MAIN, randomImprint, sleep, spawnNode, TestClient } from "./node-fixtures.ts";
@@ -58,6 +60,32 @@ describe("tempel-node", () => {
     expect(first.stdout).toMatch(/node id\s+12D3KooW/);
     const again = await run(["init", "--data", data]);
     expect(again).toMatchObject({ code: 1, stderr: expect.stringContaining("already exists") });
+  });
+
+  it("publications-ca init creates the authority and prints the genesis publications object naming it", async () => {
+    const out = join(dir, "authority");
+    const created = await run([
+      "publications-ca",
+      "init",
+      "--out",
+      out,
+      "--email",
+      "publications@cli.tempel.invalid",
+      "--cluster",
+      "cli-test",
+      "--interval",
+      "300",
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    const printed = created.stdout.slice(created.stdout.indexOf("{"));
+    const publications = parseGenesisPublications(JSON.parse(printed));
+    expect(publications.schedule).toEqual({ intervalSeconds: 300 });
+    expect(publications.authority?.email).toBe("publications@cli.tempel.invalid");
+    expect(readdirSync(out).sort()).toEqual(Object.values(AUTHORITY_FILES).sort());
+
+    const missing = await run(["publications-ca", "init", "--out", join(dir, "other")]);
+    expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining("needs --out DIR, --email") });
+    expect((await run(["publications-ca"])).code).toBe(2);
   });
 
   it("start refuses a bad setting with exit code 2, naming the setting and its source", async () => {
