@@ -1,10 +1,19 @@
 import { execFile, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { TempelError } from "@tempel/proto";
 import { loadGenesis } from "../../packages/node/src/genesis/genesis.ts";
+import { AUTHORITY_FILES } from "../../packages/node/src/publication/authority.ts";
 import { UsageError } from "./cli.ts";
 import { readClusterFile } from "./cluster-file.ts";
 import { CLUSTER_FILE_NAME, NODE_CLI } from "./paths.ts";
@@ -57,7 +66,11 @@ const DEMO_LOGIN_ID = "demo";
 const SETUP_FILE = "setup.json";
 const SETUP_VERSION = 1;
 /** What a setup may contain; `--fresh` deletes nothing else. */
-const OWNED = /^(node-\d+|logs|prometheus|setup\.json|genesis\.json|cluster\.json)$/;
+const OWNED = /^(node-\d+|logs|prometheus|publications-ca|setup\.json|genesis\.json|cluster\.json)$/;
+/** A local cluster publishes every five minutes, so that extension to a publication can be tried out. */
+const PUBLICATION_INTERVAL_SECONDS = 300;
+/** Holds the publications CA (key included) that `tempel-node publications-ca init` creates. */
+const AUTHORITY_DIR = "publications-ca";
 
 const run = promisify(execFile);
 
@@ -194,9 +207,38 @@ async function createSetup(dataDir: string, count: number, basePort: number): Pr
       ...setup.nodes.flatMap((node) => ["--member", node.dir]),
     ]);
   }
+  await addPublicationsAuthority(dataDir, setup);
   for (const node of setup.nodes) setAgencies(node.configFile, [setup.agency]);
   writeFileSync(join(dataDir, SETUP_FILE), JSON.stringify(stored, null, 2) + "\n", { mode: 0o600 });
   return setup;
+}
+
+/**
+ * A publications authority for the cluster, named in its genesis before any node first runs; node-1
+ * holds the publications key and publishes, the others mirror its file.
+ */
+async function addPublicationsAuthority(dataDir: string, setup: ClusterSetup): Promise<void> {
+  const genesis = JSON.parse(readFileSync(setup.genesisFile, "utf8")) as Record<string, unknown>;
+  const clusterId = String(genesis.clusterId);
+  const authorityDir = join(dataDir, AUTHORITY_DIR);
+  const printed = await tempelNode([
+    "publications-ca",
+    "init",
+    "--out",
+    authorityDir,
+    "--email",
+    `publications@${clusterId}.localhost`,
+    "--cluster",
+    clusterId,
+    "--interval",
+    String(PUBLICATION_INTERVAL_SECONDS),
+  ]);
+  const publications = JSON.parse(printed.slice(printed.indexOf("{"))) as unknown;
+  writeFileSync(setup.genesisFile, JSON.stringify({ ...genesis, publications }, null, 2) + "\n");
+  const publisher = setup.nodes[0]!.dir;
+  for (const file of [AUTHORITY_FILES.key, AUTHORITY_FILES.certificate]) {
+    copyFileSync(join(authorityDir, file), join(publisher, file));
+  }
 }
 
 /** setup.json: names relative to the data folder, so a moved folder still works. */

@@ -10,6 +10,8 @@ import { multiNodeUnsupported } from "../../../../scripts/common/cluster-setup.t
 import { calendarHead, calendarRootAt } from "../../../../scripts/common/node-api.ts";
 import { REPO_ROOT } from "../../../../scripts/common/paths.ts";
 import { nodeHasher } from "../../src/aggregation/node-hasher.ts";
+import { loadGenesis } from "../../src/genesis/genesis.ts";
+import { AUTHORITY_FILES } from "../../src/publication/authority.ts";
 import { randomImprint, TestClient } from "./node-fixtures.ts";
 import { freeBasePort, pidAlive, type ScriptRun, startScript } from "./scripts-fixtures.ts";
 
@@ -74,6 +76,24 @@ describe(`npm run cluster (${NODES} node${NODES > 1 ? "s" : ""})`, () => {
       expect((await fetch(`${node.api}/readyz`)).status).toBe(200);
     }
     expect(run.output()).toContain(`login id "${cluster.agency.loginId}", HMAC key "${cluster.agency.key}"`);
+  });
+
+  it("names a publications authority publishing every five minutes, whose key only node-1 holds", async () => {
+    const { publications } = loadGenesis(cluster.genesis);
+    expect(publications.schedule).toEqual({ intervalSeconds: 300 });
+    expect(publications.authority).toBeDefined();
+    const holdsKey = cluster.nodes.map((_, i) =>
+      existsSync(join(dataDir, `node-${i + 1}`, AUTHORITY_FILES.key)),
+    );
+    expect(holdsKey).toEqual(cluster.nodes.map((_, i) => i === 0));
+    for (const node of cluster.nodes) {
+      // Served once the first five-minute mark has passed; "not published yet" before it.
+      const response = await fetch(`${node.api}/v1/publications`);
+      if (response.status !== 200) {
+        expect(response.status).toBe(404);
+        expect(((await response.json()) as { error: { code: string } }).error.code).toBe("NOT_PUBLISHED");
+      }
+    }
   });
 
   it("signs for the demo agency on every node; the signatures verify internally and against the calendar", async () => {
