@@ -8,18 +8,19 @@
  * 3. Single-hash signing: one KSI aggregation PDU per hash at a fixed request rate.
  * 4. Heap: 1M hashes pending in one round (requests parsed as the JSON API does, the round's tree
  *    built) in this process's rounds, with agreement holding the round open.
+ * 5. Pipeline: CPU per hash of the node's own work for batched JSON signing, in this process.
  * For 2 and 3 the node's own CPU time per hash answered is reported too (from its process metrics):
  * unlike rates and latencies it means something on a machine that other work keeps busy.
- * `--only` picks sections (hashers, batched, single, heap); `--profile <dir>` has the child nodes
+ * `--only` picks sections (hashers, batched, single, heap, pipeline); `--profile <dir>` has the child nodes
  * write V8 CPU profiles (`node --cpu-prof`) there; `--batched-rate` and `--single-rate` change the
  * offered hashes/s and requests/s from the targets (100,000 and 10,000), e.g. to profile a load the
  * machine sustains.
  * Prints each figure and one JSON line with all of them.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createHmac, randomBytes } from "node:crypto";
+import { createHmac, generateKeyPairSync, randomBytes, sign } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { Agent, request } from "node:http";
+import { Agent, type IncomingMessage, request } from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -28,21 +29,26 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import {
   AggregatorStatus,
+  Calendar,
   decodeAggregationResponsePdu,
   encodeAggregationRequestPdu,
   HashAlgorithm,
+  MemoryCalendarStore,
   makeImprint,
   nobleHasher,
+  setDefaultHasher,
 } from "@tempel/proto";
 import { AgencyRegistry } from "../../src/aggregation/agency.ts";
 import { nodeHasher } from "../../src/aggregation/node-hasher.ts";
 import { defaultRoundOptions } from "../../src/aggregation/options.ts";
 import { RoundPipeline } from "../../src/aggregation/rounds.ts";
+import { HMAC_HEADER, JsonApi, LOGIN_ID_HEADER } from "../../src/api/json-api.ts";
 import { parseHashItem } from "../../src/api/json-input.ts";
-import type { Agreement, Contribution } from "../../src/consensus/index.ts";
+import { type Agreement, type Contribution, topTree } from "../../src/consensus/index.ts";
 import { initDataDir } from "../../src/identity/init.ts";
 import { silentLogger } from "../../src/logger/logger.ts";
 import { createMetrics } from "../../src/metrics/metrics.ts";
+import type { NodeCalendar } from "../../src/store/index.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -54,7 +60,7 @@ const { values: args } = parseArgs({
   },
 });
 const quick = args.quick === true;
-const sections = new Set(args.only?.split(",") ?? ["hashers", "batched", "single", "heap"]);
+const sections = new Set(args.only?.split(",") ?? ["hashers", "batched", "single", "heap", "pipeline"]);
 const MAIN = join(import.meta.dirname, "../../src/cli/main.ts");
 const results: Record<string, unknown> = { loadAverageAtStart: loadavg()[0] };
 
@@ -373,12 +379,126 @@ async function benchHeap(): Promise<void> {
   await Promise.all(waiting);
 }
 
+// ---- 5. the node's own work per hash ----
+
+/**
+ * CPU per hash of what the node itself does for batched JSON signing, in this process: parsing and
+ * checking the requests, the round's tree, every leaf's chains and signature, the JSON answers. No
+ * HTTP and no agreement (a one-member stand-in certifies each round at once over proto's in-memory
+ * calendar), so unlike the load runs it does not depend on a load generator sharing the machine.
+ */
+async function benchPipeline(): Promise<void> {
+  setDefaultHasher(nodeHasher);
+  const hashesPerRound = quick ? 20_000 : 100_000;
+  const batch = 1_000;
+  const calendar = await Calendar.open(new MemoryCalendarStore(), {
+    genesisTime: Math.floor(Date.now() / 1000) - 10,
+    hasher: nodeHasher,
+  });
+  const contributions = new Map<number, Contribution>();
+  const agreement: Agreement = {
+    start: async () => undefined,
+    stop: async () => undefined,
+    contribute: (c) => void contributions.set(c.time, c),
+    outcome: async (time) => {
+      const contribution = contributions.get(time)!;
+      const entry = {
+        time,
+        contributions: [contribution],
+        leaf: topTree([contribution], HashAlgorithm.SHA2_256).root,
+      };
+      await calendar.append(time, entry.leaf);
+      const calendarRoot = await calendar.rootAt(time);
+      const publishedData = { publicationTime: time, publishedHash: calendarRoot };
+      const certificate = { publishedData, shares: [{ memberId: "n", signature: new Uint8Array(64) }] };
+      return { kind: "certified", certified: { entry, calendarRoot, certificate } };
+    },
+    status: () => ({
+      role: "leader",
+      term: 1,
+      leaderId: "n",
+      committed: 0,
+      applied: 0,
+      ready: true,
+      halted: undefined,
+    }),
+  };
+  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const signer = {
+    certificatePem: "",
+    certificateDer: new Uint8Array(0),
+    certificateId: Uint8Array.of(1, 2, 3, 4),
+    signatureType: "1.2.840.113549.1.1.11",
+    sign: (data: Uint8Array) => new Uint8Array(sign("sha256", data, privateKey)),
+  };
+  const agencies = new AgencyRegistry([{ loginId: "agency1", key: "secret" }], Number.MAX_SAFE_INTEGER);
+  const rounds = new RoundPipeline(
+    { ...defaultRoundOptions, maxPending: 10 * hashesPerRound },
+    {
+      agreement,
+      calendar,
+      signer,
+      nodeId: "n",
+      algorithm: HashAlgorithm.SHA2_256,
+      hasher: nodeHasher,
+      metrics: createMetrics({ processMetrics: false }),
+      logger: silentLogger,
+    },
+  );
+  const api = new JsonApi(
+    { maxSignBatch: batch, maxLevel: defaultRoundOptions.maxLevel },
+    {
+      agencies,
+      rounds,
+      calendar: {} as NodeCalendar,
+      signer,
+      status: () => ({}),
+      now: Date.now,
+    },
+  );
+  const requests = Array.from({ length: 16 }, () => {
+    const body = new TextEncoder().encode(
+      JSON.stringify({ hashes: Array.from({ length: batch }, () => `01${randomBytes(32).toString("hex")}`) }),
+    );
+    const headers = {
+      [LOGIN_ID_HEADER]: "agency1",
+      [HMAC_HEADER]: createHmac("sha256", "secret").update(body).digest("hex"),
+    };
+    return { message: { headers } as unknown as IncomingMessage, body };
+  });
+  rounds.start();
+  const perHash: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    // Start early in a second, so that the whole batch falls into one round.
+    await new Promise((resolve) => setTimeout(resolve, 1050 - (Date.now() % 1000)));
+    const started = process.cpuUsage();
+    const answers: Promise<number>[] = [];
+    for (let i = 0; i < hashesPerRound / batch; i++) {
+      const { message, body } = requests[i % requests.length]!;
+      answers.push(api.sign(message, body, false).then((answer) => answer.bytes.length));
+    }
+    const bytes = (await Promise.all(answers)).reduce((a, b) => a + b, 0);
+    const used = process.cpuUsage(started);
+    if (bytes < hashesPerRound * 1000) throw new Error("answers are missing signatures");
+    perHash.push((used.user + used.system) / hashesPerRound);
+  }
+  await rounds.stop(0);
+  perHash.sort((a, b) => a - b);
+  report(`pipeline ${hashesPerRound} hashes/round CPU per hash (best)`, Number(perHash[0]!.toFixed(2)), "µs");
+  report(
+    `pipeline ${hashesPerRound} hashes/round CPU per hash (median)`,
+    Number(perHash[2]!.toFixed(2)),
+    "µs",
+  );
+}
+
 if (sections.has("hashers")) benchHashers();
 const dir = mkdtempSync(join(tmpdir(), "tempel-bench-"));
 try {
   if (sections.has("batched")) await benchBatched(dir);
   if (sections.has("single")) await benchSingle(dir);
   if (sections.has("heap")) await benchHeap();
+  if (sections.has("pipeline")) await benchPipeline();
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -68,29 +68,53 @@ function writeLink(link: AggregationLink, out: Uint8Array, offset: number): numb
   return at + value.length;
 }
 
+/** How many links `links` ends with in common with `previous`, by identity. */
+function sharedTail(links: readonly AggregationLink[], previous: readonly AggregationLink[]): number {
+  let shared = 0;
+  while (
+    shared < links.length &&
+    shared < previous.length &&
+    links[links.length - 1 - shared] === previous[previous.length - 1 - shared]
+  ) {
+    shared++;
+  }
+  return shared;
+}
+
 /**
- * Where the links written last went. The chains of one round's signatures share their upper links (the
- * tree hands out one object per node above the leaves, and chains are asked for leaf by leaf), so
- * encoding a batch copies the bytes of the links a chain ends with in common with the previous one
- * instead of encoding them again. Links are compared by identity: a shared object has one encoding.
+ * What a batch learned from the chains before: the chains of one round's signatures share their upper
+ * links (the tree hands out one object per node above the leaves, and chains are asked for leaf by
+ * leaf), so the links a chain ends with in common with the previous one are neither measured nor
+ * encoded again: their lengths are summed from the previous chain's, their bytes copied from where it
+ * was written. Links are compared by identity, since a shared object has one encoding.
  */
 export class LinkMemo {
+  #measured: readonly AggregationLink[] = [];
+  /** `#lengths[k]`: the encoded length of `#measured[k]` and every link after it. */
+  #lengths: number[] = [];
   #out: Uint8Array | undefined;
-  #links: readonly AggregationLink[] = [];
+  #written: readonly AggregationLink[] = [];
   #start = 0;
-  /** Offset just past each of `#links` in `#out`. */
+  /** Offset just past each of `#written` in `#out`. */
   #ends: number[] = [];
 
-  write(links: readonly AggregationLink[], out: Uint8Array, offset: number): number {
-    const previous = this.#out === out ? this.#links : [];
-    let shared = 0;
-    while (
-      shared < links.length &&
-      shared < previous.length &&
-      links[links.length - 1 - shared] === previous[previous.length - 1 - shared]
-    ) {
-      shared++;
+  measure(links: readonly AggregationLink[]): number {
+    const shared = sharedTail(links, this.#measured);
+    const lengths = new Array<number>(links.length + 1);
+    lengths[links.length] = 0;
+    if (shared > 0) {
+      const first = this.#measured.length - shared;
+      for (let k = 0; k < shared; k++) lengths[links.length - shared + k] = this.#lengths[first + k]!;
     }
+    for (let k = links.length - shared - 1; k >= 0; k--) lengths[k] = linkLength(links[k]!) + lengths[k + 1]!;
+    this.#measured = links;
+    this.#lengths = lengths;
+    return lengths[0]!;
+  }
+
+  write(links: readonly AggregationLink[], out: Uint8Array, offset: number): number {
+    const previous = this.#out === out ? this.#written : [];
+    const shared = sharedTail(links, previous);
     const fresh = links.length - shared;
     const ends = new Array<number>(links.length);
     let at = offset;
@@ -107,16 +131,14 @@ export class LinkMemo {
       at += to - from;
     }
     this.#out = out;
-    this.#links = links;
+    this.#written = links;
     this.#start = offset;
     this.#ends = ends;
     return at;
   }
 }
 
-/** `links` as a run of elements; with `memo`, sharing the bytes of the links written before through it. */
+/** `links` as a run of elements; with `memo`, sharing what it knows from the chains before. */
 export function linksRun(links: readonly AggregationLink[], memo: LinkMemo = new LinkMemo()): TlvRun {
-  let length = 0;
-  for (const link of links) length += linkLength(link);
-  return { length, write: (out, offset) => memo.write(links, out, offset) };
+  return { length: memo.measure(links), write: (out, offset) => memo.write(links, out, offset) };
 }
