@@ -1,10 +1,10 @@
 import { X509Certificate } from "node:crypto";
-import { HashAlgorithm, setDefaultHasher } from "@tempel/proto";
+import { HashAlgorithm, type QuorumTrust, setDefaultHasher } from "@tempel/proto";
 import { AgencyRegistry, nodeHasher, RoundPipeline } from "./aggregation/index.ts";
 import { type ApiServer, JsonApi, KsiEndpoints, startApiServer } from "./api/index.ts";
 import type { NodeConfig } from "./config/index.ts";
 import { type Agreement, ConsensusStore, createAgreement } from "./consensus/index.ts";
-import { genesisHash, loadGenesis } from "./genesis/index.ts";
+import { genesisHash, loadGenesis, quorumTrust } from "./genesis/index.ts";
 import { dataPaths, IdentityError, loadCalendarSigner, loadNodeIdentity } from "./identity/index.ts";
 import type { Logger } from "./logger/index.ts";
 import { createMetrics } from "./metrics/index.ts";
@@ -69,7 +69,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       { genesisTime: genesis.genesisTime, hasher: nodeHasher },
       metrics,
     );
-    await checkAtStart(calendar, config.store.startupCheckSeconds, logger);
+    await checkAtStart(calendar, config.store.startupCheckSeconds, quorumTrust(genesis), logger);
     // Opening checks the stored publications: a node refuses to serve ones that do not check out.
     const publications = await createPublicationService(config.publications, {
       genesis,
@@ -212,9 +212,14 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
  * Refuse to serve from a store whose recent calendar does not recompute: every answer would carry
  * the fault. `tempel-node check` does the same over the whole calendar.
  */
-async function checkAtStart(calendar: NodeCalendar, seconds: number, logger: Logger): Promise<void> {
+async function checkAtStart(
+  calendar: NodeCalendar,
+  seconds: number,
+  trust: QuorumTrust,
+  logger: Logger,
+): Promise<void> {
   const from = Math.max(calendar.genesisTime, calendar.head - seconds + 1);
-  const report = await calendar.check(from, STARTUP_CERTIFICATES);
+  const report = await calendar.check(from, STARTUP_CERTIFICATES, trust);
   if (report.problems.length > 0) {
     throw new StoreError(
       "STORE_CORRUPT",

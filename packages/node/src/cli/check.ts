@@ -1,6 +1,6 @@
 import { nodeHasher } from "../aggregation/index.ts";
 import type { NodeConfig } from "../config/index.ts";
-import { genesisHash, loadGenesis } from "../genesis/index.ts";
+import { genesisHash, loadGenesis, quorumTrust } from "../genesis/index.ts";
 import { dataPaths, loadNodeIdentity } from "../identity/index.ts";
 import { createMetrics } from "../metrics/index.ts";
 import { checkStoredPublications } from "../publication/index.ts";
@@ -28,7 +28,7 @@ export async function checkStore(config: NodeConfig, from: number | undefined): 
       { genesisTime: genesis.genesisTime, hasher: nodeHasher },
       createMetrics({ processMetrics: false }),
     );
-    const report = await calendar.check(from ?? genesis.genesisTime, ALL_CERTIFICATES);
+    const report = await calendar.check(from ?? genesis.genesisTime, ALL_CERTIFICATES, quorumTrust(genesis));
     const publicationProblems = await checkStoredPublications({
       genesis,
       publications: genesis.publications,

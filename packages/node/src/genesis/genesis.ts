@@ -9,6 +9,7 @@ import {
   type GenesisPublications,
   genesisPublicationsToJson,
   parseGenesisPublications,
+  type QuorumTrust,
   toHex,
 } from "@tempel/proto";
 import { IdentityError } from "../identity/index.ts";
@@ -61,6 +62,14 @@ export function genesisToJson(genesis: Genesis): Record<string, unknown> {
     quorum: genesis.quorum,
     roundSeconds: genesis.roundSeconds,
     publications: genesisPublicationsToJson(genesis.publications),
+  };
+}
+
+/** Who certifies the cluster's calendar roots: the members' share keys and how many shares make one. */
+export function quorumTrust(genesis: Pick<Genesis, "members" | "quorum">): QuorumTrust {
+  return {
+    members: genesis.members.map((m) => ({ id: m.id, publicKey: m.publicKey })),
+    quorum: genesis.quorum,
   };
 }
 

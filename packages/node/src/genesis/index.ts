@@ -5,6 +5,7 @@ export {
   genesisToJson,
   loadGenesis,
   parseGenesis,
+  quorumTrust,
 } from "./genesis.ts";
 export { type MemberProposal, readMemberProposal } from "./member-source.ts";
 export { byzantineTolerance, type MergeSettings, majorityOf, mergeGenesis } from "./merge.ts";

@@ -2,12 +2,15 @@ import {
   bytesEqual,
   type CalendarNodeId,
   calendarStepHash,
+  checkQuorumCertificate,
+  decodePublicationData,
   decodeQuorumCertificate,
   decodeTlv,
   emptySubtreeRoot,
   type Hasher,
   type Imprint,
   isImprintShaped,
+  type QuorumTrust,
   toHex,
 } from "@tempel/proto";
 import { Bucket } from "./buckets.ts";
@@ -22,8 +25,10 @@ export interface CalendarCheckOptions {
   /** First second checked; the genesis for a full check. */
   readonly from: number;
   readonly hasher: Hasher;
-  /** The latest certificates whose root is recomputed from the calendar. */
+  /** The latest certificates (and roots this node signed) compared with the calendar. */
   readonly certificates: number;
+  /** The genesis members and quorum: each checked certificate must carry a quorum of valid shares. */
+  readonly trust: QuorumTrust;
 }
 
 export interface CalendarCheckReport {
@@ -158,7 +163,15 @@ export async function checkCalendar(
     certificates++;
     const time = keyNumber(key);
     try {
-      const published = decodeQuorumCertificate(decodeTlv(value)).publishedData;
+      const certificate = decodeQuorumCertificate(decodeTlv(value));
+      const published = certificate.publishedData;
+      const shares = checkQuorumCertificate(certificate, options.trust);
+      if (shares.status !== "certified") {
+        problem(
+          `certificate ${time} is not signed by a quorum of members: ${shares.status}` +
+            ("memberId" in shares ? ` (${shares.memberId})` : ""),
+        );
+      }
       if (published.publicationTime !== time)
         problem(`certificate ${time} covers second ${published.publicationTime}`);
       else if (time > last) problem(`certificate ${time} lies beyond the calendar head ${last}`);
@@ -172,6 +185,33 @@ export async function checkCalendar(
       }
     } catch (error) {
       problem(`certificate ${time} cannot be checked: ${(error as Error).message}`);
+    }
+  }
+
+  // What this node signed is evidence too: a root it signed that the calendar no longer gives means
+  // the calendar was rewritten under it.
+  const signedRange = { gte: numberKey(Bucket.signedRoot, from), lt: Uint8Array.of(Bucket.signedRoot + 1) };
+  for await (const [key, value] of db.iterator({
+    ...signedRange,
+    reverse: true,
+    limit: options.certificates,
+  })) {
+    const time = keyNumber(key);
+    try {
+      const signed = decodePublicationData(decodeTlv(value));
+      if (signed.publicationTime !== time)
+        problem(`signed root ${time} covers second ${signed.publicationTime}`);
+      else if (time > last) problem(`signed root ${time} lies beyond the calendar head ${last}`);
+      else {
+        const root = await calendar.rootAt(time);
+        if (!bytesEqual(root, signed.publishedHash)) {
+          problem(
+            `this node signed root ${toHex(signed.publishedHash)} for ${time}, the calendar gives ${toHex(root)}`,
+          );
+        }
+      }
+    } catch (error) {
+      problem(`signed root ${time} cannot be checked: ${(error as Error).message}`);
     }
   }
   return { head, from, leaves, nodes, roundRecords, certificates, problems };

@@ -7,6 +7,7 @@ import {
   type Hasher,
   type Imprint,
   type QuorumCertificate,
+  type QuorumTrust,
   toHex,
 } from "@tempel/proto";
 import type { CalendarEntry } from "../consensus/index.ts";
@@ -59,15 +60,17 @@ export class NodeCalendar {
   }
 
   /**
-   * Recompute the stored calendar from second `from` (see checkCalendar) and the roots of the
-   * latest `certificates` quorum certificates.
+   * Recompute the stored calendar from second `from` (see checkCalendar), and check the latest
+   * `certificates` quorum certificates against `trust` and, with the roots this node signed, against
+   * the calendar.
    */
-  check(from: number, certificates: number): Promise<CalendarCheckReport> {
+  check(from: number, certificates: number, trust: QuorumTrust): Promise<CalendarCheckReport> {
     return checkCalendar(this.#db, this, this.#store, {
       genesisTime: this.genesisTime,
       from,
       hasher: this.#hasher,
       certificates,
+      trust,
     });
   }
 

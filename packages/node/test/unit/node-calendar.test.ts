@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes, sign } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,12 +6,14 @@ import {
   Calendar,
   calendarChainOutput,
   emptyCalendarLeaf,
+  encodePublicationData,
   encodeQuorumCertificate,
   encodeTlv,
   HashAlgorithm,
   type Imprint,
   MemoryCalendarStore,
   makeImprint,
+  toHex,
 } from "@tempel/proto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { nodeHasher } from "../../src/aggregation/node-hasher.ts";
@@ -45,6 +47,24 @@ const open = () =>
     { genesisTime: GENESIS, hasher: nodeHasher },
     createMetrics({ processMetrics: false }),
   );
+/** The one member that certifies roots in these tests. */
+const member = generateKeyPairSync("ed25519");
+const TRUST = {
+  members: [
+    {
+      id: "member",
+      publicKey: new Uint8Array(Buffer.from(member.publicKey.export({ format: "jwk" }).x!, "base64url")),
+    },
+  ],
+  quorum: 1,
+};
+/** The stored form of a quorum certificate for `root` at `time`; `forged`: with a share that does not verify. */
+function certificate(time: number, root: Imprint, forged = false): Uint8Array {
+  const publishedData = { publicationTime: time, publishedHash: root };
+  const message = encodeTlv(encodePublicationData(publishedData));
+  const signature = forged ? new Uint8Array(64) : new Uint8Array(sign(null, message, member.privateKey));
+  return encodeTlv(encodeQuorumCertificate({ publishedData, shares: [{ memberId: "member", signature }] }));
+}
 const leaf = (): Imprint => makeImprint(HashAlgorithm.SHA2_256, randomBytes(32));
 const entry = (time: number, value: Imprint = leaf()): CalendarEntry => ({
   time,
@@ -116,16 +136,7 @@ describe("NodeCalendar on LevelDB", () => {
 
   it("finds the first certified second at or after a time, and none after the last", async () => {
     const calendar = await open();
-    const certify = (time: number) =>
-      db.put(
-        numberKey(Bucket.certificate, time),
-        encodeTlv(
-          encodeQuorumCertificate({
-            publishedData: { publicationTime: time, publishedHash: leaf() },
-            shares: [{ memberId: "node", signature: new Uint8Array(64) }],
-          }),
-        ),
-      );
+    const certify = (time: number) => db.put(numberKey(Bucket.certificate, time), certificate(time, leaf()));
     await certify(GENESIS + 5);
     await certify(GENESIS + 9);
     const first = async (time: number) =>
@@ -146,7 +157,7 @@ describe("calendar store check", () => {
 
   it("finds a sound store sound", async () => {
     const calendar = await filled(64);
-    const report = await calendar.check(GENESIS, 10);
+    const report = await calendar.check(GENESIS, 10, TRUST);
     expect(report.problems).toEqual([]);
     expect(report.leaves).toBe(64);
     expect(report.nodes).toBeGreaterThan(0);
@@ -156,7 +167,7 @@ describe("calendar store check", () => {
     const calendar = await filled(64);
     const node = { height: 2, index: (GENESIS + 8) / 4 };
     await db.put(calendarNodeKey(node), leaf());
-    const { problems } = await calendar.check(GENESIS, 10);
+    const { problems } = await calendar.check(GENESIS, 10, TRUST);
     expect(
       problems.some(
         (p) => p.startsWith(`calendar node (height 2, index ${node.index}`) && p.includes("children hash to"),
@@ -169,7 +180,7 @@ describe("calendar store check", () => {
     await db.del(calendarNodeKey({ height: 1, index: (GENESIS + 10) / 2 }));
     await db.put(numberKey(Bucket.calendarLeaf, GENESIS + 20), Uint8Array.of(0x7f, 1, 2));
     await db.put(numberKey(Bucket.calendarLeaf, GENESIS + 500), leaf());
-    const { problems } = await calendar.check(GENESIS, 10);
+    const { problems } = await calendar.check(GENESIS, 10, TRUST);
     expect(
       problems.some((p) => p.includes("its complete parent (height 1") && p.includes("is missing")),
     ).toBe(true);
@@ -177,10 +188,36 @@ describe("calendar store check", () => {
     expect(problems.some((p) => p.includes("lies beyond the head"))).toBe(true);
   });
 
+  it("names a certificate without a quorum of valid shares and a signed root the calendar does not give", async () => {
+    const calendar = await filled(64);
+    const root = (time: number) => calendar.rootAt(time);
+    await db.put(
+      numberKey(Bucket.certificate, GENESIS + 40),
+      certificate(GENESIS + 40, await root(GENESIS + 40)),
+    );
+    await db.put(
+      numberKey(Bucket.certificate, GENESIS + 41),
+      certificate(GENESIS + 41, await root(GENESIS + 41), true),
+    );
+    const signedRoot = (time: number, hash: Imprint) =>
+      db.put(
+        numberKey(Bucket.signedRoot, time),
+        encodeTlv(encodePublicationData({ publicationTime: time, publishedHash: hash })),
+      );
+    await signedRoot(GENESIS + 40, await root(GENESIS + 40));
+    const rewritten = leaf();
+    await signedRoot(GENESIS + 42, rewritten);
+    const { problems } = await calendar.check(GENESIS, 10, TRUST);
+    expect(problems).toEqual([
+      `certificate ${GENESIS + 41} is not signed by a quorum of members: bad-share (member)`,
+      `this node signed root ${toHex(rewritten)} for ${GENESIS + 42}, the calendar gives ${toHex(await root(GENESIS + 42))}`,
+    ]);
+  });
+
   it("checks only from the given second on", async () => {
     const calendar = await filled(64);
     await db.put(calendarNodeKey({ height: 0, index: GENESIS + 2 }), leaf());
-    expect((await calendar.check(GENESIS + 32, 10)).problems).toEqual([]);
-    expect((await calendar.check(GENESIS, 10)).problems).not.toEqual([]);
+    expect((await calendar.check(GENESIS + 32, 10, TRUST)).problems).toEqual([]);
+    expect((await calendar.check(GENESIS, 10, TRUST)).problems).not.toEqual([]);
   });
 });
