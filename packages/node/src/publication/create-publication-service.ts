@@ -1,6 +1,6 @@
 import { X509Certificate } from "node:crypto";
 import type { GenesisPublications, PublicationSchedule, PublicationsAuthority } from "@tempel/proto";
-import type { Genesis } from "../genesis/genesis.ts";
+import { type Genesis, quorumTrust } from "../genesis/genesis.ts";
 import type { Logger } from "../logger/logger.ts";
 import type { NodeDb } from "../store/db.ts";
 import type { PublicationMetrics } from "./metrics.ts";
@@ -44,10 +44,7 @@ export function publicationCluster(
     genesisTime: genesis.genesisTime,
     schedule,
     authority,
-    trust: {
-      members: genesis.members.map((m) => ({ id: m.id, publicKey: m.publicKey })),
-      quorum: genesis.quorum,
-    },
+    trust: quorumTrust(genesis),
     memberCertificates: genesis.members.map((m) => new Uint8Array(new X509Certificate(m.certificatePem).raw)),
     peerUrls: genesis.members.filter((m) => m.id !== selfId).map((m) => m.apiUrl),
   };
