@@ -42,9 +42,9 @@ export function isSustained(result: LoadResult): boolean {
 }
 
 /**
- * The highest rate a service sustains: double the offered rate while it is sustained, then try once
- * halfway between the last sustained rate and the first that was not. When even the first rate is
- * too much, halve it (a few times at most) until one is sustained.
+ * The highest rate a service sustains: double the offered rate while it is sustained (or halve it, a
+ * few times at most, while it is not), then try once halfway between the highest sustained rate and
+ * the lowest that was not.
  */
 export async function searchSustainedRate(
   options: RateSearchOptions,
@@ -61,18 +61,23 @@ export async function searchSustainedRate(
     return step.sustained;
   };
   let good: number | undefined;
-  let rate = options.startRate;
-  while (rate <= options.maxRate && (await tryRate(rate))) {
-    good = rate;
-    rate *= 2;
-  }
-  if (good === undefined) {
+  let bad: number | undefined;
+  if (await tryRate(options.startRate)) {
+    good = options.startRate;
+    while (bad === undefined && good * 2 <= options.maxRate) {
+      if (await tryRate(good * 2)) good *= 2;
+      else bad = good * 2;
+    }
+  } else {
+    bad = options.startRate;
     for (let down = 1; down <= MAX_HALVINGS && good === undefined; down++) {
       const lower = Math.round(options.startRate / 2 ** down);
       if (await tryRate(lower)) good = lower;
+      else bad = lower;
     }
-  } else if (rate <= options.maxRate) {
-    const middle = Math.round((good + rate) / 2);
+  }
+  if (good !== undefined && bad !== undefined) {
+    const middle = Math.round((good + bad) / 2);
     if (await tryRate(middle)) good = middle;
   }
   return { steps, sustainedRate: good };

@@ -69,8 +69,10 @@ export function renderMarkdown(results: BenchResults): string {
     "gets the same 16 hashes per request and signs each with ECDSA P-256), every Tempel signature verified",
     "with the internal policy on the generator's worker thread. The offered rate doubles while it is",
     `sustained (at least ${SUSTAINED.minAnsweredShare * 100}% answered, at most ${SUSTAINED.maxFailedShare * 100}% of requests failed, p99 at most ${SUSTAINED.maxP99Seconds} s, every`,
-    "signature verified), then one step halfway back is tried. Latency runs from each request's",
-    "scheduled send time to its answer. The load generator runs on the same machine and its CPU use is shown.",
+    "signature verified) and halves when even the first is not; one step halfway between the highest",
+    "sustained and the lowest unsustained rate follows. Answered/s counts until the last answer arrived;",
+    "latency runs from each request's scheduled send time to its answer. The load generator runs on the",
+    "same machine and its CPU use is shown.",
     "",
     ...[results.oneNode, results.cluster, results.baseline].flatMap((run) => [
       ...section(run, serviceRun),
@@ -93,9 +95,12 @@ function section<T>(outcome: Section<T>, render: (figures: T) => string[]): stri
 function ratios(results: BenchResults): string[] {
   const lines: string[] = [];
   if (results.aggregation.status === "measured") {
-    const output = results.aggregation.figures;
-    const toOpenssl = (output.hashRateToOpenssl ?? output.ratios) as Record<string, number> | undefined;
-    for (const [name, ratio] of Object.entries(toOpenssl ?? {})) {
+    // The script states its own ratios to openssl's rate, under a key that names openssl.
+    const [, toOpenssl] =
+      Object.entries(results.aggregation.figures).find(
+        ([key, value]) => /openssl/i.test(key) && typeof value === "object",
+      ) ?? [];
+    for (const [name, ratio] of Object.entries((toOpenssl ?? {}) as Record<string, number>)) {
       lines.push(
         `- aggregation hash rate (${name}) / \`openssl speed -evp sha256\` 64-byte rate: **${ratio}**`,
       );
