@@ -1,7 +1,7 @@
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import {
   type AggregationLeaf,
-  AggregationTree,
+  type AggregationTreeOptions,
   bytesEqual,
   type CalendarHashChain,
   type ChainSegment,
@@ -27,6 +27,7 @@ import type { Metrics } from "../metrics/index.ts";
 import type { RoundRecord } from "../store/index.ts";
 import type { Agency } from "./agency.ts";
 import { calendarAuthRecord } from "./auth-record.ts";
+import { BlockBuilder, type LocalTree } from "./block-tree.ts";
 import { RoundRejection } from "./errors.ts";
 import type { RoundOptions } from "./options.ts";
 
@@ -60,10 +61,13 @@ interface Waiter {
   readonly reject: (error: Error) => void;
 }
 
-/** Requests that arrived during one second. */
+/** Requests that arrived during one second, and their leaves hashed block by block meanwhile. */
 interface Batch {
   readonly second: number;
   readonly waiters: Waiter[];
+  readonly blocks: BlockBuilder;
+  /** Hashes of `waiters`: what `blocks` holds unless adding to it failed. */
+  hashes: number;
 }
 
 /**
@@ -77,7 +81,8 @@ type RoundParts = Pick<KsiSignature, "calendarChain" | "calendarAuthRecord" | "q
 
 /**
  * One-second rounds. Hashes accepted during second t go into round t; once t has ended the round's
- * tree is built, its root offered to agreement as this node's contribution, and when agreement says
+ * tree is built (mostly while its hashes came in, see BlockTree), its root offered to agreement as this
+ * node's contribution, and when agreement says
  * t is certified every waiting request gets its signatures. Rounds are closed and committed one at a
  * time and in order; handing out a certified round's signatures goes on while the next round closes,
  * so a big round does not make the next one late.
@@ -145,16 +150,21 @@ export class RoundPipeline {
         `agency ${agency.loginId} may submit ${agency.quotaPerSecond} hashes per second; ${use.used} already taken this second`,
       );
     }
+    let batch = this.#batches.at(-1);
+    if (batch === undefined || batch.second !== second) {
+      batch = { second, waiters: [], blocks: new BlockBuilder(this.#treeOptions()), hashes: 0 };
+      this.#batches.push(batch);
+    }
+    // Should hashing a block fail, the request is refused before it counts anywhere, and the round
+    // sees that its blocks do not match its requests.
+    batch.blocks.add(leavesOf(agency, hashes));
+    batch.hashes += n;
     use.used += n;
     this.#pending += n;
     this.#modules.metrics.pendingRequests.set(this.#pending);
+    const waiters = batch.waiters;
     return new Promise((resolve, reject) => {
-      let batch = this.#batches.at(-1);
-      if (batch === undefined || batch.second !== second) {
-        batch = { second, waiters: [] };
-        this.#batches.push(batch);
-      }
-      batch.waiters.push({ agency, hashes, acceptedAt: performance.now(), resolve, reject });
+      waiters.push({ agency, hashes, acceptedAt: performance.now(), resolve, reject });
     });
   }
 
@@ -213,11 +223,17 @@ export class RoundPipeline {
   /** Close the round of every second up to `ended`; returns the second the round was committed for. */
   async #closeRound(ended: number): Promise<number> {
     const waiters = this.#carried;
+    const closing: Batch[] = [];
+    while (this.#batches.length > 0 && this.#batches[0]!.second <= ended)
+      closing.push(this.#batches.shift()!);
+    // A round of one second's requests alone has its blocks hashed already.
+    const blocks =
+      waiters.length === 0 && closing.length === 1 && closing[0]!.blocks.leafCount === closing[0]!.hashes
+        ? closing[0]!.blocks
+        : undefined;
     this.#carried = [];
     // One push per waiter: spreading a second of single-hash requests would exceed the argument limit.
-    while (this.#batches.length > 0 && this.#batches[0]!.second <= ended) {
-      for (const waiter of this.#batches.shift()!.waiters) waiters.push(waiter);
-    }
+    for (const batch of closing) for (const waiter of batch.waiters) waiters.push(waiter);
     const { metrics, logger } = this.#modules;
     if (waiters.length === 0) {
       metrics.rounds.inc({ outcome: "empty" });
@@ -225,7 +241,7 @@ export class RoundPipeline {
     }
     let time = ended;
     try {
-      const tree = this.#build(waiters);
+      const tree = this.#build(waiters, blocks);
       time = this.#contributionTime(ended);
       logger.debug("round built", {
         round: time,
@@ -267,19 +283,24 @@ export class RoundPipeline {
     return time;
   }
 
-  #build(waiters: readonly Waiter[]): AggregationTree {
-    const { metrics, algorithm, hasher } = this.#modules;
+  /** The round's local tree: from the blocks hashed while its requests came in, when it has them. */
+  #build(waiters: readonly Waiter[], blocks: BlockBuilder | undefined): LocalTree {
+    const { metrics } = this.#modules;
     const stopBuild = metrics.roundBuildDuration.startTimer();
-    const leaves: AggregationLeaf[] = [];
-    for (const waiter of waiters) {
-      for (const hash of waiter.hashes) {
-        leaves.push({ imprint: hash.imprint, level: hash.level, metadata: waiter.agency.metadata });
-      }
+    let tree: LocalTree;
+    if (blocks !== undefined) tree = blocks.finish();
+    else {
+      const all = new BlockBuilder(this.#treeOptions());
+      for (const waiter of waiters) all.add(leavesOf(waiter.agency, waiter.hashes));
+      tree = all.finish();
     }
-    const tree = new AggregationTree(leaves, { algorithm, hasher });
     stopBuild();
-    metrics.roundHashes.observe(leaves.length);
+    metrics.roundHashes.observe(tree.leafCount);
     return tree;
+  }
+
+  #treeOptions(): AggregationTreeOptions {
+    return { algorithm: this.#modules.algorithm, hasher: this.#modules.hasher };
   }
 
   /**
@@ -297,7 +318,7 @@ export class RoundPipeline {
   /** Contribute the tree's root for `time` and wait for the outcome; undefined when the round missed. */
   async #commit(
     time: number,
-    tree: AggregationTree,
+    tree: LocalTree,
   ): Promise<{ certified: CertifiedEntry; index: number } | undefined> {
     const { agreement, metrics, nodeId } = this.#modules;
     this.#committing = { time, root: tree.root, level: tree.rootLevel, hashes: tree.leafCount };
@@ -325,7 +346,7 @@ export class RoundPipeline {
   async #answer(
     time: number,
     waiters: readonly Waiter[],
-    tree: AggregationTree,
+    tree: LocalTree,
     top: ChainSegment,
     parts: RoundParts,
   ): Promise<void> {
@@ -338,7 +359,15 @@ export class RoundPipeline {
       for (const waiter of waiters) {
         const signatures: KsiSignature[] = [];
         for (let i = 0; i < waiter.hashes.length; i++, leaf++) {
-          signatures.push({ aggregationChains: composeChains([tree.segment(leaf), top], time), ...parts });
+          const segment = tree.segment(leaf);
+          // Cheap insurance that no request is ever handed a signature for another hash.
+          if (!bytesEqual(segment.inputHash, waiter.hashes[i]!.imprint)) {
+            throw new RoundRejection(
+              "ROUND_FAILED",
+              `leaf ${leaf} of round ${time} is not the hash asked for`,
+            );
+          }
+          signatures.push({ aggregationChains: composeChains([segment, top], time), ...parts });
         }
         this.#pending -= waiter.hashes.length;
         answered++;
@@ -399,4 +428,8 @@ export class RoundPipeline {
   #second(): number {
     return Math.floor(this.#now() / 1000);
   }
+}
+
+function leavesOf(agency: Agency, hashes: readonly HashRequest[]): AggregationLeaf[] {
+  return hashes.map((hash) => ({ imprint: hash.imprint, level: hash.level, metadata: agency.metadata }));
 }

@@ -167,8 +167,9 @@ interface LoadResult {
 const IDLE_SAMPLE_MS = 2_000;
 
 /**
- * Open-loop load: every tick, `perTick` requests from `bodies` (cycled) are sent without waiting
- * for earlier answers; each request's latency is measured to the last byte of its answer.
+ * Open-loop load: request k from `bodies` (cycled) is due k / requestsPerSecond seconds after the
+ * start and sent at the first tick after that, without waiting for earlier answers; its latency runs
+ * from when it was due (so a late sender does not hide a slow node) to the last byte of its answer.
  */
 async function load(
   port: number,
@@ -183,22 +184,20 @@ async function load(
   // rate: each needs its own connection (KSI clients do not pipeline).
   const agent = new Agent({ keepAlive: true, maxSockets: Math.ceil(requestsPerSecond * 1.5) + 64 });
   const tickMs = 10;
-  const perTick = requestsPerSecond / (1000 / tickMs);
   const latencies: number[] = [];
   let sent = 0;
   let answered = 0;
   let failed = 0;
   const inFlight: Promise<void>[] = [];
-  const send = (body: Uint8Array) =>
+  const send = (body: Uint8Array, due: number) =>
     new Promise<void>((resolve) => {
-      const started = performance.now();
       const req = request(
         { host: "127.0.0.1", port, path, method: "POST", agent, headers: headers(body) },
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (chunk: Buffer) => chunks.push(chunk));
           res.on("end", () => {
-            latencies.push((performance.now() - started) / 1000);
+            latencies.push((performance.now() - due) / 1000);
             const ok = check(res.statusCode ?? 0, Buffer.concat(chunks));
             if (ok > 0) answered += ok;
             else failed++;
@@ -217,12 +216,12 @@ async function load(
   const cpuBefore = await nodeCpuSeconds(port);
   const nodeIdleCpu = (cpuBefore - idleFrom) / (IDLE_SAMPLE_MS / 1000);
   const started = performance.now();
-  let due = 0;
+  const dueAt = (k: number) => started + (k * 1000) / requestsPerSecond;
   while (performance.now() - started < seconds * 1000) {
-    due += perTick;
-    for (; due >= 1; due--) inFlight.push(send(bodies[sent++ % bodies.length]!));
-    const next = started + (Math.floor((performance.now() - started) / tickMs) + 1) * tickMs;
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - performance.now())));
+    for (; dueAt(sent) <= performance.now(); sent++) {
+      inFlight.push(send(bodies[sent % bodies.length]!, dueAt(sent)));
+    }
+    await new Promise((resolve) => setTimeout(resolve, tickMs));
   }
   await Promise.all(inFlight);
   const elapsed = (performance.now() - started) / 1000;

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, randomBytes, sign } from "node:crypto";
 import {
+  aggregationChainOutput,
   Calendar,
   HashAlgorithm,
   internalPolicy,
@@ -170,6 +171,27 @@ describe("one-second rounds", () => {
     const link = signatures[4]!.aggregationChains[0]!.links[0]!.sibling;
     expect(link.kind === "metadata" && link.metadata.clientId).toBe("beta");
     expect(rounds.pending).toBe(0);
+  });
+
+  it("signs a round of several blocks, hashed while it filled up, each hash with its own chain", async () => {
+    start();
+    const gamma = new AgencyRegistry([{ loginId: "gamma", key: "g" }], 10_000).get("gamma")!;
+    const requests = [hashes(700), hashes(1), hashes(1500)];
+    const signed = requests.map((batch, i) => rounds.submit(i === 1 ? beta : gamma, batch));
+    await vi.advanceTimersByTimeAsync(750);
+    const signatures = await Promise.all(signed);
+    requests.forEach((batch, i) => {
+      expect(signatures[i]!.map((s) => s.aggregationChains[0]!.inputHash)).toEqual(
+        batch.map((h) => h.imprint),
+      );
+    });
+    const all = signatures.flat();
+    expect(all.map(timeOf)).toEqual(Array(2201).fill(T0));
+    for (const signature of [all[0]!, all[700]!, all[1023]!, all[1024]!, all[2200]!]) {
+      expect(await verifySignature(signature, {}, internalPolicy)).toMatchObject({ result: "OK" });
+    }
+    const root = aggregationChainOutput(all[2200]!.aggregationChains[0]!, 0, nodeHasher).hash;
+    expect(root).toEqual(agreement.contributions[0]!.root);
   });
 
   it("contributes nothing for a second without hashes", async () => {
