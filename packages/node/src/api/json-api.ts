@@ -209,7 +209,7 @@ export class JsonApi {
  * decoded view, when asked for, goes through JSON.stringify.
  */
 function signResponse(signatures: readonly KsiSignature[], view: boolean): SerializedJson {
-  const encoded = encodeSignatures(signatures);
+  const encoded = encodeSignatures(signatures, scratchOf);
   const head = `{"aggregationTime":${signatures[0]!.aggregationChains[0]!.aggregationTime},"signatures":[`;
   const tail = view ? `],"json":${JSON.stringify(signatures.map(signatureToJson))}}` : "]}";
   // Each signature is its base64 in quotes, with a comma between two.
@@ -229,6 +229,20 @@ function signResponse(signatures: readonly KsiSignature[], view: boolean): Seria
 
 const COMMA = 0x2c;
 const QUOTE = 0x22;
+
+/**
+ * Where a sign answer's signatures are encoded before their base64 is written. They are read at once,
+ * so one buffer serves every request: a fresh one of megabytes per request cost more (zeroed, then
+ * faulted in page by page) than encoding into it. Batches beyond its size get a buffer of their own.
+ */
+const MAX_SCRATCH_BYTES = 4 * 1024 * 1024;
+let scratch = Buffer.alloc(0);
+
+function scratchOf(length: number): Uint8Array {
+  if (length > MAX_SCRATCH_BYTES) return Buffer.allocUnsafeSlow(length);
+  if (scratch.length < length) scratch = Buffer.allocUnsafeSlow(length);
+  return scratch;
+}
 
 function signatureResponse(signature: KsiSignature, view: boolean): unknown {
   return { signature: base64(encodeSignature(signature)), ...(view && { json: signatureToJson(signature) }) };

@@ -129,14 +129,19 @@ export function encodeSignature(sig: KsiSignature): Uint8Array {
 
 /**
  * Each signature as encodeSignature gives it, all written into one buffer that the results are
- * views of: a batch costs one allocation instead of one per signature.
+ * views of: a batch costs one allocation instead of one per signature. `allocate` provides that
+ * buffer (at least `length` bytes; default a new one): a caller that only reads the bytes before its
+ * next call can hand out the same scratch buffer each time.
  */
-export function encodeSignatures(signatures: readonly KsiSignature[]): Uint8Array[] {
+export function encodeSignatures(
+  signatures: readonly KsiSignature[],
+  allocate: (length: number) => Uint8Array = (length) => new Uint8Array(length),
+): Uint8Array[] {
   const memos: LinkMemo[] = [];
   const parts = signatures.map((sig) => signaturePart(sig, memos));
   let total = 0;
   for (const part of parts) total += partLength(part);
-  const out = new Uint8Array(total);
+  const out = allocate(total);
   let offset = 0;
   return parts.map((part) => {
     const start = offset;

@@ -386,6 +386,11 @@ describe("signature", () => {
     expect(encoded).toEqual(batch.map(encodeSignature));
     expect(new Set(encoded.map((bytes) => bytes.buffer)).size).toBe(1);
     expect(encodeSignatures([])).toEqual([]);
+    // Into a caller's scratch buffer, larger than needed.
+    const scratch = new Uint8Array(64 * 1024);
+    const inScratch = encodeSignatures(batch, () => scratch);
+    expect(inScratch).toEqual(encoded);
+    expect(inScratch.every((bytes) => bytes.buffer === scratch.buffer)).toBe(true);
   });
 
   it("is assembled from parts with the same rules and chain order", () => {
