@@ -55,7 +55,11 @@ export class BlockTree implements LocalTree {
       });
     }
     const inner = block.segment(leaf - index * BLOCK_LEAVES);
-    const upper = (this.#upperSegments[index] ??= this.#upper.segment(index));
+    let upper = this.#upperSegments[index];
+    if (upper === undefined) {
+      upper = this.#upper.segment(index);
+      this.#upperSegments[index] = upper;
+    }
     return upper.links.length === 0 ? inner : { ...inner, links: [...inner.links, ...upper.links] };
   }
 }

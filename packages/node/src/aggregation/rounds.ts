@@ -81,11 +81,11 @@ type RoundParts = Pick<KsiSignature, "calendarChain" | "calendarAuthRecord" | "q
 
 /**
  * One-second rounds. Hashes accepted during second t go into round t; once t has ended the round's
- * tree is built (mostly while its hashes came in, see BlockTree), its root offered to agreement as this
- * node's contribution, and when agreement says
- * t is certified every waiting request gets its signatures. Rounds are closed and committed one at a
- * time and in order; handing out a certified round's signatures goes on while the next round closes,
- * so a big round does not make the next one late.
+ * tree is completed (most of it is hashed while its hashes come in, see BlockTree), its root offered
+ * to agreement as this node's contribution, and when agreement says t is certified every waiting
+ * request gets its signatures. Rounds are closed and committed one at a time and in order; handing
+ * out a certified round's signatures goes on while the next round closes, so that a big round does
+ * not make the next one late.
  * If rounds fall behind (a slow commit), all seconds that have ended are closed together as one
  * round for the latest of them: nothing is lost or reordered, the hashes just get a later time.
  * A round that agreement reports as missed re-enters the next round whole.
@@ -387,7 +387,7 @@ export class RoundPipeline {
         new RoundRejection("ROUND_FAILED", "the round could not be completed; try again"),
       );
     } finally {
-      this.#modules.metrics.pendingRequests.set(this.#pending);
+      metrics.pendingRequests.set(this.#pending);
       stopAnswer();
     }
   }

@@ -17,6 +17,8 @@ const BLOCK_LENGTH: ReadonlyMap<number, number> = new Map([
   [HashAlgorithm.SHA3_512, 72],
 ]);
 
+const MAX_DIGEST_LENGTH = 64;
+
 /**
  * Where both hash inputs of an HMAC are put together, reused from call to call (a hasher reads its
  * input and keeps nothing): in V8 a fresh buffer of more than 64 bytes lives outside the heap and
@@ -39,23 +41,23 @@ export function hmac(hasher: Hasher, algorithm: number, key: Uint8Array, data: U
     );
   }
   const blockKey = key.length > block ? hasher(algorithm, key) : key;
-  if (scratch.length < block + Math.max(data.length, MAX_DIGEST_LENGTH)) {
-    scratch = new Uint8Array(block + Math.max(data.length, MAX_DIGEST_LENGTH));
-  }
-  const padded = (pad: number) => {
+  const needed = block + Math.max(data.length, MAX_DIGEST_LENGTH);
+  if (scratch.length < needed) scratch = new Uint8Array(needed);
+  const padKey = (pad: number) => {
     scratch.fill(0, 0, block);
     scratch.set(blockKey);
     for (let i = 0; i < block; i++) scratch[i]! ^= pad;
   };
-  padded(0x36);
+  padKey(0x36);
   scratch.set(data, block);
   const innerDigest = hasher(algorithm, scratch.subarray(0, block + data.length));
-  padded(0x5c);
+  padKey(0x5c);
   scratch.set(innerDigest, block);
-  return hasher(algorithm, scratch.subarray(0, block + innerDigest.length));
+  const mac = hasher(algorithm, scratch.subarray(0, block + innerDigest.length));
+  // The padded key stays in no buffer after the call.
+  scratch.fill(0, 0, block);
+  return mac;
 }
-
-const MAX_DIGEST_LENGTH = 64;
 
 /**
  * The PDU HMAC (spec §5): keyed with the login's secret over the whole serialized PDU, outer header

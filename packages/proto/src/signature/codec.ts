@@ -107,7 +107,9 @@ export function signatureComponents(sig: SignatureParts, memos: LinkMemo[] = [])
   const out: TlvPart[] = [];
   if (sig.rfc3161Record !== undefined) out.push(encodeRfc3161Record(sig.rfc3161Record));
   sig.aggregationChains.forEach((chain, i) => {
-    out.push(aggregationChainPart(chain, (memos[i] ??= new LinkMemo())));
+    const memo = memos[i] ?? new LinkMemo();
+    memos[i] = memo;
+    out.push(aggregationChainPart(chain, memo));
   });
   if (sig.calendarChain !== undefined) out.push(encodeCalendarChain(sig.calendarChain));
   if (sig.publicationRecord !== undefined) {
