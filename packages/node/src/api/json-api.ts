@@ -6,7 +6,6 @@ import {
   encodeCalendarChain,
   encodeQuorumCertificate,
   encodeSignature,
-  encodeSignatures,
   encodeTlv,
   fromHex,
   type KsiSignature,
@@ -35,7 +34,8 @@ import {
   parseSecond,
 } from "./json-input.ts";
 import type { ApiOptions } from "./options.ts";
-import { SerializedJson } from "./respond.ts";
+import type { SerializedJson } from "./respond.ts";
+import { SignAnswers } from "./sign-answer.ts";
 
 export type JsonApiOptions = Pick<ApiOptions, "maxSignBatch"> & Pick<RoundOptions, "maxLevel">;
 
@@ -60,6 +60,7 @@ export const HMAC_HEADER = "x-tempel-hmac";
 export class JsonApi {
   readonly #options: JsonApiOptions;
   readonly #modules: JsonApiModules;
+  readonly #answers = new SignAnswers();
 
   constructor(options: JsonApiOptions, modules: JsonApiModules) {
     this.#options = options;
@@ -81,7 +82,7 @@ export class JsonApi {
     const hashes: HashRequest[] = items.map((item: unknown, i) =>
       parseHashItem(item, i, this.#options.maxLevel, nowSeconds),
     );
-    return signResponse(await this.#modules.rounds.submit(agency, hashes), view);
+    return this.#answers.answer(await this.#modules.rounds.submit(agency, hashes), view);
   }
 
   /**
@@ -200,48 +201,6 @@ export class JsonApi {
   #nowSeconds(): number {
     return Math.floor(this.#modules.now() / 1000);
   }
-}
-
-/**
- * The answer to a sign request, written straight into one buffer: a batch's signatures are megabytes
- * of base64 that JSON.stringify would scan and copy again, and the UTF-8 conversion after it once more.
- * Each signature's base64 text is written as soon as it is made, so none outlives its copy. Only the
- * decoded view, when asked for, goes through JSON.stringify.
- */
-function signResponse(signatures: readonly KsiSignature[], view: boolean): SerializedJson {
-  const encoded = encodeSignatures(signatures, scratchOf);
-  const head = `{"aggregationTime":${signatures[0]!.aggregationChains[0]!.aggregationTime},"signatures":[`;
-  const tail = view ? `],"json":${JSON.stringify(signatures.map(signatureToJson))}}` : "]}";
-  // Each signature is its base64 in quotes, with a comma between two.
-  let length = head.length + Buffer.byteLength(tail) + encoded.length - 1;
-  for (const bytes of encoded) length += 4 * Math.ceil(bytes.length / 3) + 2;
-  const out = Buffer.allocUnsafe(length);
-  let at = out.write(head, 0, "latin1");
-  encoded.forEach((bytes, i) => {
-    if (i > 0) out[at++] = COMMA;
-    out[at++] = QUOTE;
-    at += out.write(base64(bytes), at, "latin1");
-    out[at++] = QUOTE;
-  });
-  out.write(tail, at);
-  return new SerializedJson(out);
-}
-
-const COMMA = 0x2c;
-const QUOTE = 0x22;
-
-/**
- * Where a sign answer's signatures are encoded before their base64 is written. They are read at once,
- * so one buffer serves every request: a fresh one of megabytes per request cost more (zeroed, then
- * faulted in page by page) than encoding into it. Batches beyond its size get a buffer of their own.
- */
-const MAX_SCRATCH_BYTES = 4 * 1024 * 1024;
-let scratch = Buffer.alloc(0);
-
-function scratchOf(length: number): Uint8Array {
-  if (length > MAX_SCRATCH_BYTES) return Buffer.allocUnsafeSlow(length);
-  if (scratch.length < length) scratch = Buffer.allocUnsafeSlow(length);
-  return scratch;
 }
 
 function signatureResponse(signature: KsiSignature, view: boolean): unknown {

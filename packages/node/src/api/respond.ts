@@ -6,9 +6,12 @@ import type { ServerResponse } from "node:http";
  */
 export class SerializedJson {
   readonly bytes: Uint8Array;
+  /** Called once the bytes have been handed to the operating system, when they may be reused. */
+  readonly sent: (() => void) | undefined;
 
-  constructor(bytes: Uint8Array) {
+  constructor(bytes: Uint8Array, sent?: () => void) {
     this.bytes = bytes;
+    this.sent = sent;
   }
 }
 
@@ -18,14 +21,15 @@ export function sendJson(
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  const bytes = body instanceof SerializedJson ? body.bytes : Buffer.from(JSON.stringify(body));
+  const serialized =
+    body instanceof SerializedJson ? body : new SerializedJson(Buffer.from(JSON.stringify(body)));
   response.writeHead(status, {
     "content-type": "application/json; charset=utf-8",
-    "content-length": bytes.length,
+    "content-length": serialized.bytes.length,
     "cache-control": "no-store",
     ...headers,
   });
-  response.end(bytes);
+  response.end(serialized.bytes, serialized.sent);
 }
 
 export function sendBytes(
