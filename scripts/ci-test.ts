@@ -17,7 +17,12 @@ failedSteps += run("biome", ["check", "."]) === 0 ? 0 : 1;
 
 const reportDir = mkdtempSync(join(tmpdir(), "tempel-test-"));
 const reportFile = join(reportDir, "vitest.json");
-const vitestStatus = run("vitest", ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${reportFile}`]);
+const vitestStatus = run("vitest", [
+  "run",
+  "--reporter=default",
+  "--reporter=json",
+  `--outputFile.json=${reportFile}`,
+]);
 let passed = 0;
 let failed = 0;
 let skipped = 0;

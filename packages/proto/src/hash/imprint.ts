@@ -21,7 +21,11 @@ export function makeImprint(algorithm: number, digest: Uint8Array): Imprint {
 }
 
 /** Hash `data` and return the imprint. */
-export function hashImprint(algorithm: number, data: Uint8Array, hasher: Hasher = getDefaultHasher()): Imprint {
+export function hashImprint(
+  algorithm: number,
+  data: Uint8Array,
+  hasher: Hasher = getDefaultHasher(),
+): Imprint {
   return makeImprint(algorithm, hasher(algorithm, data));
 }
 

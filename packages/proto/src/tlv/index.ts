@@ -1,4 +1,4 @@
 export * from "./codec.ts";
 export * from "./element.ts";
-export * from "./values.ts";
 export * from "./fields.ts";
+export * from "./values.ts";
