@@ -68,7 +68,7 @@ describe("tempel-node genesis", () => {
       clusterId: "agency-east",
       genesisTime: now,
       quorum: 3,
-      publications: { dayOfMonth: 1 },
+      publications: { schedule: { dayOfMonth: 1 } },
     });
     const ids = inits.slice(0, 3).map((init) => init.nodeId);
     expect(genesis.members.map((m) => m.id)).toEqual([...ids].sort());
