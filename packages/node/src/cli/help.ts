@@ -21,7 +21,8 @@ export const INIT_HELP = `Usage: tempel-node init --data DIR [options]
 Creates DIR with the node's Ed25519 identity (node-key.pb), an RSA-2048 key and self-signed
 certificate for KSI calendar authentication records (calendar-key.pem, calendar-cert.pem), a
 one-member genesis (genesis.json) and a config file with an example agency (config.json).
-Existing files are never overwritten.
+The genesis publishes daily at 00:00 UTC and names no publications authority: for a cluster,
+\`tempel-node genesis\` sets both. Existing files are never overwritten.
 
 Options:
   --data DIR          the data folder (required)

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { DEFAULT_GENESIS_PUBLICATIONS } from "@tempel/proto";
 import { type Genesis, genesisToJson } from "../genesis/index.ts";
 import { createCalendarCertificate } from "./calendar-signer.ts";
 import { IdentityError } from "./errors.ts";
@@ -55,7 +56,8 @@ export async function initDataDir(options: InitOptions): Promise<InitResult> {
     ],
     quorum: 1,
     roundSeconds: 1,
-    publications: { schedule: { dayOfMonth: 15 } },
+    // Daily at 00:00 UTC, no publications file yet: `tempel-node genesis` names the authority.
+    publications: DEFAULT_GENESIS_PUBLICATIONS,
   };
   const agency = { loginId: "agency1", key: randomBytes(24).toString("base64url") };
   const config = {

@@ -49,6 +49,11 @@ describe("tempel-node init", () => {
     expect(identity.id.startsWith("12D3KooW")).toBe(true);
   });
 
+  it("names Tempel's default publication schedule, daily at 00:00 UTC, and no publications authority", () => {
+    const written = JSON.parse(readFileSync(init.paths.genesis, "utf8"));
+    expect(written.publications).toEqual({ intervalSeconds: 86_400 });
+  });
+
   it("makes an RSA-2048 sha256WithRSAEncryption certificate whose key signs verifiably", () => {
     const signer = loadCalendarSigner(init.paths.calendarKey, init.paths.calendarCertificate);
     const certificate = new X509Certificate(signer.certificatePem);
@@ -111,8 +116,7 @@ describe("genesis", () => {
   });
 
   it("writes the genesis files made before publication authorities ({dayOfMonth}) back unchanged", () => {
-    const written = json();
-    expect(written.publications).toEqual({ dayOfMonth: 15 });
+    const written = { ...json(), publications: { dayOfMonth: 15 } };
     expect(genesisToJson(parseGenesis(written, "test"))).toEqual(written);
   });
 
