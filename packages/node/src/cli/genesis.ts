@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import type { GenesisPublications } from "@tempel/proto";
+import { DEFAULT_PUBLICATION_SCHEDULE, type PublicationSchedule } from "@tempel/proto";
 import { ConfigError } from "../config/index.ts";
 import {
   byzantineTolerance,
@@ -11,6 +11,15 @@ import {
   readMemberProposal,
 } from "../genesis/index.ts";
 import { IdentityError } from "../identity/index.ts";
+import { AUTHORITY_FILES, readPublicationsAuthority } from "../publication/index.ts";
+
+/**
+ * Each publication grows the file every verifying client fetches; a schedule an operator types is
+ * kept at a minute or more (test clusters write shorter ones into their genesis directly).
+ */
+const MIN_INTERVAL_SECONDS = 60;
+/** A year: a publication is what lets signatures outlive the cluster's keys. */
+const MAX_INTERVAL_SECONDS = 366 * 86_400;
 
 const GENESIS_HELP = `Usage: tempel-node genesis --member DIR_OR_FILE --member DIR_OR_FILE ... --out FILE [options]
 
@@ -34,9 +43,20 @@ Options:
                          (default: derived from the members and the genesis time)
   --genesis-time T       the calendar's first real second: Unix seconds, or ISO 8601 with a zone
                          such as 2026-01-01T00:00:00Z (default: now)
-  --publication-schedule monthly:D
-                         publish at 00:00:00 UTC on day D (1..28) of every month
-                         (default: what the members' own genesis files name)
+  --publication-schedule SCHEDULE
+                         when the cluster publishes a calendar root (default: what the members'
+                         own genesis files name; \`tempel-node init\` names daily):
+                           daily       at 00:00:00 UTC every day
+                           every:S     at every multiple of S seconds since the Unix epoch,
+                                       S from ${MIN_INTERVAL_SECONDS} to ${MAX_INTERVAL_SECONDS} (every:3600 = each full hour UTC)
+                           monthly:D   at 00:00:00 UTC on day D (1..28) of every month
+  --publications-authority DIR
+                         the folder \`tempel-node publications-ca init --out DIR\` wrote: the genesis
+                         names its CA (${AUTHORITY_FILES.caCertificate}) and the e-mail address of
+                         its publications certificate (${AUTHORITY_FILES.certificate}) as the
+                         signer of the cluster's publications file; the CA key is not read
+                         (default: the authority a member's own genesis names, if any; members
+                         naming different ones are an error)
 
 Choosing Q for N members:
   - The cluster certifies a second while Q members are up and in touch: it survives N - Q members
@@ -68,9 +88,13 @@ export function genesisCommand(args: string[]): number {
     ...(values.quorum !== undefined && { quorum: parseQuorum(values.quorum) }),
     ...(values["cluster-id"] !== undefined && { clusterId: values["cluster-id"] }),
     ...(values["publication-schedule"] !== undefined && {
-      publications: parseSchedule(values["publication-schedule"]),
+      schedule: parseSchedule(values["publication-schedule"]),
+    }),
+    ...(values["publications-authority"] !== undefined && {
+      authority: readPublicationsAuthority(values["publications-authority"]),
     }),
   });
+  const { schedule, authority } = genesis.publications;
   const n = genesis.members.length;
   const q = genesis.quorum;
   const byzantine = byzantineTolerance(n, q);
@@ -83,6 +107,10 @@ export function genesisCommand(args: string[]): number {
           ? "assumes no member is malicious"
           : `no second certificate even if ${byzantine} member(s) are malicious`),
       ...genesis.members.map((m) => `  member       ${m.id}  ${m.apiUrl}  ${m.multiaddrs.join(" ")}`),
+      `  publishes    ${scheduleText(schedule)}; ` +
+        (authority === undefined
+          ? "no publications file (no --publications-authority)"
+          : `publications file signed as ${authority.email}`),
       "start every member with this genesis before its first start:",
       `  tempel-node start --config <member's config.json> --genesis-file ${out}`,
       "",
@@ -122,6 +150,7 @@ function parseOptions(args: string[]) {
         "cluster-id": { type: "string" },
         "genesis-time": { type: "string" },
         "publication-schedule": { type: "string" },
+        "publications-authority": { type: "string" },
         help: { type: "boolean" },
       },
       strict: true,
@@ -152,11 +181,21 @@ function parseTime(text: string): number {
   return ms / 1000;
 }
 
-function parseSchedule(text: string): GenesisPublications {
-  const match = /^monthly:([1-9]\d?)$/.exec(text);
-  const dayOfMonth = match === null ? 0 : Number(match[1]);
-  if (dayOfMonth < 1 || dayOfMonth > 28) {
-    usage(`--publication-schedule ${JSON.stringify(text)} must be monthly:D with D from 1 to 28`);
+function parseSchedule(text: string): PublicationSchedule {
+  if (text === "daily") return DEFAULT_PUBLICATION_SCHEDULE;
+  const match = /^(every|monthly):(\d{1,8})$/.exec(text);
+  const value = match === null ? 0 : Number(match[2]);
+  if (match?.[1] === "every" && value >= MIN_INTERVAL_SECONDS && value <= MAX_INTERVAL_SECONDS) {
+    return { intervalSeconds: value };
   }
-  return { schedule: { dayOfMonth } };
+  if (match?.[1] === "monthly" && value >= 1 && value <= 28) return { dayOfMonth: value };
+  return usage(
+    `--publication-schedule ${JSON.stringify(text)} must be daily, every:S with S from ` +
+      `${MIN_INTERVAL_SECONDS} to ${MAX_INTERVAL_SECONDS} seconds, or monthly:D with D from 1 to 28`,
+  );
+}
+
+function scheduleText(schedule: PublicationSchedule): string {
+  if (schedule.dayOfMonth !== undefined) return `monthly on day ${schedule.dayOfMonth} at 00:00 UTC`;
+  return schedule.intervalSeconds === 86_400 ? "daily at 00:00 UTC" : `every ${schedule.intervalSeconds} s`;
 }

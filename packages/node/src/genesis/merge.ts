@@ -1,6 +1,11 @@
 import { createHash, X509Certificate } from "node:crypto";
 import { type Component, multiaddr } from "@multiformats/multiaddr";
-import { genesisPublicationsToJson } from "@tempel/proto";
+import {
+  bytesEqual,
+  type PublicationSchedule,
+  type PublicationsAuthority,
+  publicationScheduleToJson,
+} from "@tempel/proto";
 import { IdentityError } from "../identity/index.ts";
 import { type Genesis, type GenesisMember, genesisToJson, parseGenesis } from "./genesis.ts";
 import type { MemberProposal } from "./member-source.ts";
@@ -13,7 +18,9 @@ export interface MergeSettings {
   /** Default: the smallest majority of the members. */
   readonly quorum?: number;
   /** Default: what every member's own genesis names, when they all name the same. */
-  readonly publications?: Genesis["publications"];
+  readonly schedule?: PublicationSchedule;
+  /** Default: the one the members' own genesis files name, if any does (they must not differ). */
+  readonly authority?: PublicationsAuthority;
 }
 
 /** The smallest quorum a genesis accepts: a majority, which is safe while members only crash. */
@@ -49,7 +56,7 @@ export function mergeGenesis(proposals: readonly MemberProposal[], settings: Mer
     members,
     quorum: settings.quorum ?? majorityOf(members.length),
     roundSeconds: 1,
-    publications: settings.publications ?? commonPublications(proposals),
+    publications: publicationsOf(proposals, settings),
   };
   // Every node checks its genesis with these rules at start: what is written here loads there.
   return parseGenesis(genesisToJson(genesis), `of ${members.length} members`);
@@ -116,15 +123,54 @@ function requireDistinct(
   }
 }
 
-function commonPublications(proposals: readonly MemberProposal[]): Genesis["publications"] {
-  const [first, ...others] = proposals.map((p) => JSON.stringify(genesisPublicationsToJson(p.publications)));
+function publicationsOf(
+  proposals: readonly MemberProposal[],
+  settings: MergeSettings,
+): Genesis["publications"] {
+  const schedule = settings.schedule ?? commonSchedule(proposals);
+  const authority = settings.authority ?? commonAuthority(proposals);
+  return authority === undefined ? { schedule } : { schedule, authority };
+}
+
+function commonSchedule(proposals: readonly MemberProposal[]): PublicationSchedule {
+  const [first, ...others] = proposals.map((p) =>
+    JSON.stringify(publicationScheduleToJson(p.publications.schedule)),
+  );
   if (others.some((other) => other !== first)) {
     throw new IdentityError(
       "GENESIS_PUBLICATIONS",
       "the members' genesis files name different publication schedules; choose one with --publication-schedule",
     );
   }
-  return proposals[0]!.publications;
+  return proposals[0]!.publications.schedule;
+}
+
+/**
+ * The publications authority a member's genesis names (as `publications-ca init` told its operator
+ * to write it), kept: members that name none leave the choice to those that do, and two that name
+ * different ones would leave the cluster's publications file without one trusted signer.
+ */
+function commonAuthority(proposals: readonly MemberProposal[]): PublicationsAuthority | undefined {
+  let chosen: MemberProposal | undefined;
+  for (const proposal of proposals) {
+    const authority = proposal.publications.authority;
+    if (authority === undefined) continue;
+    const earlier = chosen?.publications.authority;
+    if (earlier === undefined) {
+      chosen = proposal;
+    } else if (!sameAuthority(earlier, authority)) {
+      throw new IdentityError(
+        "GENESIS_PUBLICATIONS_AUTHORITY",
+        `members ${chosen!.source} and ${proposal.source} name different publications authorities; ` +
+          "choose one with --publications-authority DIR",
+      );
+    }
+  }
+  return chosen?.publications.authority;
+}
+
+function sameAuthority(a: PublicationsAuthority, b: PublicationsAuthority): boolean {
+  return a.email === b.email && bytesEqual(a.caCertificate, b.caCertificate);
 }
 
 /** Names the cluster in its libp2p protocol ids: clusters with other members or times never mix. */

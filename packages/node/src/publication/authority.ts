@@ -1,10 +1,12 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   certificateFromPem,
   type GenesisPublications,
   genesisPublicationsToJson,
   type PublicationSchedule,
+  type PublicationsAuthority,
 } from "@tempel/proto";
 import { installReflectMetadata } from "../identity/reflect-metadata.ts";
 import { PublicationError } from "./errors.ts";
@@ -198,4 +200,44 @@ export async function initPublicationsAuthority(
       genesisPublicationsFor(keys, options.email, options.schedule),
     ),
   };
+}
+
+/** A PEM certificate file is a few kilobytes; anything far larger is not one. */
+const MAX_CERTIFICATE_FILE_BYTES = 64 * 1024;
+
+function readCertificateFile(path: string): X509Certificate {
+  try {
+    if (statSync(path).size > MAX_CERTIFICATE_FILE_BYTES) {
+      throw new Error(`larger than ${MAX_CERTIFICATE_FILE_BYTES} bytes`);
+    }
+    return new X509Certificate(readFileSync(path));
+  } catch (error) {
+    throw new PublicationError("AUTHORITY_FOLDER", `cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The authority that `publications-ca init` created in `dir`, as a genesis names it: its CA
+ * certificate and the e-mail address of the publications certificate it issued. Only the two
+ * certificates are read (the CA key may be kept elsewhere); a certificate the CA did not issue, or
+ * one naming no single e-mail address, is refused.
+ */
+export function readPublicationsAuthority(dir: string): PublicationsAuthority {
+  const ca = readCertificateFile(join(dir, AUTHORITY_FILES.caCertificate));
+  const signer = readCertificateFile(join(dir, AUTHORITY_FILES.certificate));
+  const refuse = (problem: string): never => {
+    throw new PublicationError("AUTHORITY_FOLDER", `publications authority ${dir}: ${problem}`);
+  };
+  if (!ca.ca) refuse(`${AUTHORITY_FILES.caCertificate} is not a CA certificate`);
+  if (!signer.checkIssued(ca) || !signer.verify(ca.publicKey)) {
+    refuse(`${AUTHORITY_FILES.certificate} was not issued by ${AUTHORITY_FILES.caCertificate}`);
+  }
+  const emails = (signer.subjectAltName ?? "")
+    .split(", ")
+    .filter((name) => name.startsWith("email:"))
+    .map((name) => name.slice("email:".length));
+  if (emails.length !== 1) {
+    refuse(`${AUTHORITY_FILES.certificate} must name exactly one e-mail address, not ${emails.length}`);
+  }
+  return { caCertificate: new Uint8Array(ca.raw), email: emails[0]! };
 }

@@ -2,6 +2,7 @@ export {
   AUTHORITY_FILES,
   createPublicationsAuthority,
   type PublicationsAuthorityKeys,
+  readPublicationsAuthority,
 } from "./authority.ts";
 export { PUBLICATIONS_CA_HELP, PUBLICATIONS_CA_OPTIONS, publicationsCaInit } from "./ca-command.ts";
 export { calendarConsistency } from "./consistency.ts";

@@ -1,14 +1,18 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadGenesis } from "../../src/genesis/genesis.ts";
 import { type InitResult, initDataDir } from "../../src/identity/init.ts";
+import { initPublicationsAuthority } from "../../src/publication/authority.ts";
 import { runCli } from "./cluster-fixtures.ts";
 
 let dir: string;
 let inits: InitResult[];
 let folders: string[];
+/** A folder as `tempel-node publications-ca init` leaves it, and the genesis object it printed. */
+let authorityDir: string;
+let authorityJson: Record<string, unknown>;
 const now = Math.floor(Date.now() / 1000);
 
 beforeAll(async () => {
@@ -27,6 +31,16 @@ beforeAll(async () => {
       }),
     ),
   );
+  authorityDir = join(dir, "publications-ca");
+  authorityJson = (
+    await initPublicationsAuthority({
+      outDir: authorityDir,
+      email: "publications@agency-east.example",
+      clusterId: "agency-east",
+      now,
+      schedule: { intervalSeconds: 86_400 },
+    })
+  ).genesisPublications;
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -90,6 +104,93 @@ describe("tempel-node genesis", () => {
     expect(loadGenesis(out)).toMatchObject({ genesisTime: now, quorum: 2 });
   });
 
+  it("publishes daily at 00:00 UTC with no publications file unless told otherwise", async () => {
+    const out = join(dir, "defaults.json");
+    const result = await runCli([
+      "genesis",
+      ...folders.slice(0, 3).flatMap((f) => ["--member", f]),
+      "--out",
+      out,
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("publishes    daily at 00:00 UTC; no publications file");
+    expect(loadGenesis(out).publications).toEqual({ schedule: { intervalSeconds: 86_400 } });
+  });
+
+  it("names the publications authority of a publications-ca folder, with the schedule given", async () => {
+    const out = join(dir, "with-authority.json");
+    const result = await runCli([
+      "genesis",
+      ...folders.slice(0, 3).flatMap((f) => ["--member", f]),
+      "--publications-authority",
+      authorityDir,
+      "--publication-schedule",
+      "every:3600",
+      "--out",
+      out,
+    ]);
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    expect(result.stdout).toContain(
+      "publishes    every 3600 s; publications file signed as publications@agency-east.example",
+    );
+    const written = JSON.parse(readFileSync(out, "utf8"));
+    expect(written.publications).toEqual({ ...authorityJson, intervalSeconds: 3600 });
+    expect(loadGenesis(out).publications.schedule).toEqual({ intervalSeconds: 3600 });
+  });
+
+  it("keeps the publications authority a member's own genesis names", async () => {
+    const named = memberGenesisWith(inits[2]!, "named.json", authorityJson);
+    const out = join(dir, "kept-authority.json");
+    const result = await runCli([
+      "genesis",
+      ...[folders[0]!, folders[1]!, named].flatMap((f) => ["--member", f]),
+      "--out",
+      out,
+    ]);
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    expect(JSON.parse(readFileSync(out, "utf8")).publications).toEqual(authorityJson);
+  });
+
+  it("exits 1 when members name different publications authorities, and takes the one given", async () => {
+    const authority = authorityJson.authority as Record<string, unknown>;
+    const east = memberGenesisWith(inits[2]!, "east.json", authorityJson);
+    const west = memberGenesisWith(inits[3]!, "west.json", {
+      ...authorityJson,
+      authority: { ...authority, email: "publications@agency-west.example" },
+    });
+    const members = [folders[0]!, east, west].flatMap((f) => ["--member", f]);
+    const conflict = await runCli(["genesis", ...members, "--out", join(dir, "conflict.json")]);
+    expect(conflict).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining("name different publications authorities"),
+    });
+    const out = join(dir, "resolved.json");
+    const resolved = await runCli([
+      "genesis",
+      ...members,
+      "--publications-authority",
+      authorityDir,
+      "--out",
+      out,
+    ]);
+    expect(resolved.code).toBe(0);
+    expect(JSON.parse(readFileSync(out, "utf8")).publications).toEqual(authorityJson);
+  });
+
+  it("exits 1 naming a publications authority folder it cannot read", async () => {
+    const missing = join(dir, "no-such-authority");
+    const result = await runCli([
+      "genesis",
+      "--member",
+      folders[0]!,
+      "--publications-authority",
+      missing,
+      "--out",
+      join(dir, "z.json"),
+    ]);
+    expect(result).toMatchObject({ code: 1, stderr: expect.stringContaining(`cannot read ${missing}`) });
+  });
+
   it("never overwrites a genesis file", async () => {
     const out = join(dir, "once.json");
     const members = folders.slice(0, 2).flatMap((f) => ["--member", f]);
@@ -104,8 +205,10 @@ describe("tempel-node genesis", () => {
     [["--member", "x", "--out", "y", "--quorum", "two"], '--quorum "two" is not a member count'],
     [["--member", "x", "--out", "y", "--genesis-time", "yesterday"], "neither Unix seconds nor an ISO 8601"],
     [["--member", "x", "--out", "y", "--genesis-time", "2026-01-01T00:00:00"], "neither Unix seconds nor"],
-    [["--member", "x", "--out", "y", "--publication-schedule", "weekly"], "must be monthly:D"],
-    [["--member", "x", "--out", "y", "--publication-schedule", "monthly:29"], "must be monthly:D"],
+    [["--member", "x", "--out", "y", "--publication-schedule", "weekly"], "must be daily, every:S"],
+    [["--member", "x", "--out", "y", "--publication-schedule", "monthly:29"], "D from 1 to 28"],
+    [["--member", "x", "--out", "y", "--publication-schedule", "every:59"], "S from 60 to"],
+    [["--member", "x", "--out", "y", "--publication-schedule", "every:1h"], "must be daily, every:S"],
     [["--members", "x"], "Unknown option '--members'"],
   ])("exits 2 on the usage error %j", async (args, message) => {
     const result = await runCli(["genesis", ...args]);
@@ -145,3 +248,11 @@ describe("tempel-node genesis", () => {
     expect(start.stderr).toContain(`this node (${outsider.nodeId}) is not a member in ${out}`);
   });
 });
+
+/** A copy of a member's own genesis (a member given as a file) whose publications object is `publications`. */
+function memberGenesisWith(init: InitResult, name: string, publications: Record<string, unknown>): string {
+  const path = join(dir, name);
+  const genesis = JSON.parse(readFileSync(init.paths.genesis, "utf8"));
+  writeFileSync(path, JSON.stringify({ ...genesis, publications }));
+  return path;
+}

@@ -1,3 +1,4 @@
+import { certificateFromPem, type PublicationsAuthority } from "@tempel/proto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type GenesisMember, genesisHash, genesisToJson, parseGenesis } from "../../src/genesis/genesis.ts";
 import type { MemberProposal } from "../../src/genesis/member-source.ts";
@@ -23,6 +24,11 @@ async function proposal(index: number): Promise<MemberProposal> {
     certificatePem,
   };
   return { source: `node-${index}`, member, publications: SCHEDULE };
+}
+
+/** An authority as a genesis names it; any certificate serves as its CA in these tests. */
+function authority(email: string): PublicationsAuthority {
+  return { caCertificate: certificateFromPem(certificatePem), email };
 }
 
 function withMember(base: MemberProposal, change: Partial<GenesisMember>): MemberProposal {
@@ -144,11 +150,29 @@ describe("mergeGenesis", () => {
     const other = { ...b!, publications: { schedule: { dayOfMonth: 1 } } };
     const error = mergeError(() => mergeGenesis([a!, other], { genesisTime: NOW }));
     expect(error.code).toBe("GENESIS_PUBLICATIONS");
-    const chosen = mergeGenesis([a!, other], {
-      genesisTime: NOW,
-      publications: { schedule: { dayOfMonth: 3 } },
+    const chosen = mergeGenesis([a!, other], { genesisTime: NOW, schedule: { intervalSeconds: 3600 } });
+    expect(chosen.publications).toEqual({ schedule: { intervalSeconds: 3600 } });
+  });
+
+  it("keeps the publications authority a member's genesis names, with the chosen schedule", () => {
+    const [a, b, c] = proposals;
+    const named = { ...b!, publications: { ...SCHEDULE, authority: authority("publications@east") } };
+    const genesis = mergeGenesis([a!, named, c!], { genesisTime: NOW, schedule: { dayOfMonth: 2 } });
+    expect(genesis.publications).toEqual({
+      schedule: { dayOfMonth: 2 },
+      authority: authority("publications@east"),
     });
-    expect(chosen.publications).toEqual({ schedule: { dayOfMonth: 3 } });
+  });
+
+  it("refuses members naming different publications authorities unless one is given", () => {
+    const [a, b] = proposals;
+    const east = { ...a!, publications: { ...SCHEDULE, authority: authority("publications@east") } };
+    const west = { ...b!, publications: { ...SCHEDULE, authority: authority("publications@west") } };
+    const error = mergeError(() => mergeGenesis([east, west], { genesisTime: NOW }));
+    expect(error.code).toBe("GENESIS_PUBLICATIONS_AUTHORITY");
+    expect(error.message).toContain("members node-1 and node-2 name different publications authorities");
+    const chosen = mergeGenesis([east, west], { genesisTime: NOW, authority: authority("ops@north") });
+    expect(chosen.publications.authority).toEqual(authority("ops@north"));
   });
 
   it("derives a cluster id that changes with the members and the genesis time", () => {
