@@ -12,9 +12,11 @@ export const PUBLICATIONS_CA_HELP = `Usage: tempel-node publications-ca init --o
 Creates the cluster's publications authority in DIR: a CA key and certificate
 (${AUTHORITY_FILES.caKey}, ${AUTHORITY_FILES.caCertificate}) and the key and certificate that sign
 the publications file (${AUTHORITY_FILES.key}, ${AUTHORITY_FILES.certificate}), whose subject
-carries ADDRESS. Prints the genesis "publications" object naming the CA, ADDRESS and the schedule:
-put it into the genesis before the cluster's first start. Copy the publications key and certificate
-into the data folder of the node that publishes; keep the CA key offline. Never overwrites a file.
+carries ADDRESS. Name the authority in the cluster's genesis before its first start: give DIR to
+\`tempel-node genesis --publications-authority DIR\`, or put the "publications" object printed here
+(the CA, ADDRESS and the schedule) into a one-member genesis. Copy the publications key and
+certificate into the data folder of the node that publishes; keep the CA key offline. Never
+overwrites a file.
 
 Options:
   --out DIR             folder for the four PEM files (created if missing)

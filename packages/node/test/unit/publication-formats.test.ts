@@ -1,4 +1,5 @@
-import { rmSync } from "node:fs";
+import { copyFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   certificateToPem,
   checkCalendarConsistency,
@@ -18,7 +19,9 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CalendarRangeError } from "../../src/api/calendar-range.ts";
 import { HttpError } from "../../src/api/http-error.ts";
+import { AUTHORITY_FILES, readPublicationsAuthority } from "../../src/publication/authority.ts";
 import { calendarConsistency } from "../../src/publication/consistency.ts";
+import { PublicationError } from "../../src/publication/errors.ts";
 import {
   randomLeaf,
   type TestAuthority,
@@ -92,6 +95,18 @@ describe("genesis publications field", () => {
     expect(() =>
       parseGenesisPublications({ intervalSeconds: 300, authority: { certificate: garbage, email: "a@b" } }),
     ).toThrow(FormatError);
+  });
+
+  it("reads the authority a publications-ca folder holds: its CA and the signer's e-mail address", () => {
+    const { dataDir } = authority;
+    const caFile = join(dataDir, AUTHORITY_FILES.caCertificate);
+    expect(() => readPublicationsAuthority(dataDir)).toThrow(`cannot read ${caFile}`);
+    writeFileSync(caFile, certificateToPem(authority.authority.caCertificate));
+    expect(readPublicationsAuthority(dataDir)).toEqual(authority.authority);
+    copyFileSync(join(dataDir, AUTHORITY_FILES.certificate), caFile);
+    expect(() => readPublicationsAuthority(dataDir)).toThrow(PublicationError);
+    expect(() => readPublicationsAuthority(dataDir)).toThrow("publications-ca.pem is not a CA certificate");
+    rmSync(caFile);
   });
 });
 
