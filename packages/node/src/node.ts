@@ -1,9 +1,9 @@
 import { X509Certificate } from "node:crypto";
 import { HashAlgorithm, type QuorumTrust, setDefaultHasher } from "@tempel/proto";
 import { AgencyRegistry, nodeHasher, RoundPipeline } from "./aggregation/index.ts";
-import { type ApiServer, JsonApi, KsiEndpoints, startApiServer } from "./api/index.ts";
+import { type ApiServer, adminHandler, JsonApi, KsiEndpoints, startApiServer } from "./api/index.ts";
 import type { NodeConfig } from "./config/index.ts";
-import { type Agreement, ConsensusStore, createAgreement } from "./consensus/index.ts";
+import { type Agreement, ConsensusStore, createAgreement, offsetClock } from "./consensus/index.ts";
 import { genesisHash, loadGenesis, quorumTrust } from "./genesis/index.ts";
 import { dataPaths, IdentityError, loadCalendarSigner, loadNodeIdentity } from "./identity/index.ts";
 import type { Logger } from "./logger/index.ts";
@@ -57,6 +57,11 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       `${paths.calendarCertificate} is not the certificate the genesis lists for this node`,
     );
   }
+  // Every module that reads the wall clock reads this one, so a configured offset skews the whole node.
+  const clock = offsetClock(config.clock.offsetMs);
+  const now = clock.now;
+  if (config.clock.offsetMs !== 0)
+    logger.warn("clock offset configured", { offsetMs: config.clock.offsetMs });
   const metrics = createMetrics(config.metrics);
   const db = await openNodeDb(paths.db, { genesisHash: genesisHash(genesis), nodeId: identity.id });
   const closing: (() => Promise<void>)[] = [() => db.close()];
@@ -78,6 +83,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       dataDir: config.dataDir,
       db,
       calendar,
+      now,
       logger: logger.child({ module: "publications" }),
       metrics: metrics.publication,
     });
@@ -103,6 +109,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
         signer: identity.privateKey,
         store: new ConsensusStore(db),
         apply: (entry) => calendar.apply(entry, rounds?.recordFor(entry)),
+        clock,
         logger,
         metrics: metrics.agreement,
         penalize: (peer, reason) => network.penalize(peer, reason),
@@ -123,6 +130,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       hasher: nodeHasher,
       metrics,
       logger: logger.child({ module: "rounds" }),
+      now,
     });
     rounds.start();
     const pipeline = rounds;
@@ -150,7 +158,6 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       rounds: { pending: pipeline.pending },
     });
     const ready = () => !stopping && agreement.status().ready;
-    const now = Date.now;
     const server: ApiServer = await startApiServer(config.api, {
       json: new JsonApi(
         { maxSignBatch: config.api.maxSignBatch, maxLevel: config.rounds.maxLevel },
@@ -173,6 +180,13 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       metrics,
       logger: apiLogger,
       ready,
+      ...(config.admin.enabled && {
+        admin: adminHandler({
+          peers: genesis.members.filter((m) => m.id !== identity.id).map((m) => m.id),
+          setBlocked: (peerIds) => network.setBlocked(peerIds),
+          logger: apiLogger,
+        }),
+      }),
     });
     logger.info("node started", {
       nodeId: identity.id,

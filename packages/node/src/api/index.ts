@@ -1,3 +1,4 @@
+export { type AdminModules, adminHandler } from "./admin.ts";
 export {
   HMAC_HEADER,
   JsonApi,

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { HashRequestError, RoundRejection } from "../aggregation/index.ts";
 import type { Logger } from "../logger/index.ts";
 import type { Metrics, RejectReason } from "../metrics/index.ts";
+import { ADMIN_PARTITION_PATH } from "./admin.ts";
 import { readBody } from "./body.ts";
 import { CalendarRangeError } from "./calendar-range.ts";
 import { HttpError } from "./http-error.ts";
@@ -22,6 +23,8 @@ export interface ApiModules {
   readonly logger: Logger;
   /** Whether the node can sign now (store checked, agreement running, not stopping). */
   readonly ready: () => boolean;
+  /** The /admin/partition control (see admin.ts); absent unless `admin.enabled`, so a 404. */
+  readonly admin?: Handler;
 }
 
 export interface ApiServer {
@@ -36,7 +39,8 @@ export type Handler = (request: IncomingMessage, response: ServerResponse, url: 
 interface Route {
   /** Label of the endpoint in metrics: a fixed set, whatever paths clients send. */
   readonly endpoint: string;
-  readonly method: "GET" | "POST";
+  /** Undefined: the handler takes several methods and checks them itself. */
+  readonly method: "GET" | "POST" | undefined;
   readonly handle: Handler;
 }
 
@@ -141,6 +145,8 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
       },
     ],
   ]);
+  if (modules.admin !== undefined)
+    routes.set(ADMIN_PARTITION_PATH, { endpoint: "admin", method: undefined, handle: modules.admin });
 
   const server: Server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, (request, response) => {
     const url = new URL(request.url ?? "/", "http://node");
@@ -163,7 +169,7 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
     const handled =
       route === undefined
         ? Promise.reject(new HttpError(404, "NOT_FOUND", `no endpoint ${url.pathname.slice(0, 100)}`))
-        : request.method !== route.method
+        : route.method !== undefined && request.method !== route.method
           ? Promise.reject(
               new HttpError(405, "METHOD_NOT_ALLOWED", `use ${route.method} for ${url.pathname}`),
             )

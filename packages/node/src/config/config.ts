@@ -32,6 +32,13 @@ export interface NodeConfig {
   metrics: MetricsOptions;
   publications: PublicationOptions;
   p2p: { listen: string[] };
+  /**
+   * Added to the system clock wherever the node reads the time (rounds, agreement, API): chaos runs
+   * and tests skew one node's clock with it.
+   */
+  clock: { offsetMs: number };
+  /** The loopback-only control endpoints under /admin/ (partitions for tests and chaos runs). */
+  admin: { enabled: boolean };
   agencies: AgencyConfig[];
 }
 
@@ -46,11 +53,15 @@ export function defaultConfig(): NodeConfig {
     metrics: { ...defaultMetricsOptions },
     publications: { ...defaultPublicationOptions },
     p2p: { listen: [] },
+    clock: { offsetMs: 0 },
+    admin: { enabled: false },
     agencies: [],
   };
 }
 
 const MIB = 1024 * 1024;
+/** A clock off by more than this is a misconfiguration, not a fault worth simulating. */
+const MAX_CLOCK_OFFSET_MS = 3_600_000;
 
 export const SETTINGS: readonly Setting[] = [
   { path: "dataDir", type: { kind: "path" }, help: "data folder made by `tempel-node init` (required)" },
@@ -139,5 +150,15 @@ export const SETTINGS: readonly Setting[] = [
     path: "p2p.listen",
     type: { kind: "list" },
     help: "libp2p listen multiaddrs (default: the genesis entry's)",
+  },
+  {
+    path: "clock.offsetMs",
+    type: { kind: "integer", min: -MAX_CLOCK_OFFSET_MS, max: MAX_CLOCK_OFFSET_MS },
+    help: "milliseconds added to the system clock, to test clock faults (at most an hour either way)",
+  },
+  {
+    path: "admin.enabled",
+    type: { kind: "boolean" },
+    help: "serve POST/DELETE /admin/partition to loopback clients (tests and chaos runs only)",
   },
 ];

@@ -14,9 +14,17 @@ export interface Clock {
 /** Opaque to agreement; each clock hands back whatever identifies its timers. */
 export type TimerHandle = unknown;
 
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimer: (callback, delayMs) => setTimeout(callback, delayMs),
-  clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-  random: () => Math.random(),
-};
+export const systemClock: Clock = offsetClock(0);
+
+/**
+ * The system's clock moved by `offsetMs`: how a node is run with a skewed clock (chaos runs, tests).
+ * Timers are relative and need no offset.
+ */
+export function offsetClock(offsetMs: number): Clock {
+  return {
+    now: offsetMs === 0 ? () => Date.now() : () => Date.now() + offsetMs,
+    setTimer: (callback, delayMs) => setTimeout(callback, delayMs),
+    clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+    random: () => Math.random(),
+  };
+}

@@ -1,7 +1,7 @@
 export { type AgreementModules, type AgreementSettings, createAgreement } from "./agreement.ts";
 export { topTree } from "./calendar-entry.ts";
 export type { ShareSigner } from "./certificate.ts";
-export { type Clock, systemClock, type TimerHandle } from "./clock.ts";
+export { type Clock, offsetClock, systemClock, type TimerHandle } from "./clock.ts";
 export { ConsensusError } from "./errors.ts";
 export { type AgreementMetrics, noAgreementMetrics } from "./metrics.ts";
 export { type AgreementOptions, defaultAgreementOptions } from "./options.ts";

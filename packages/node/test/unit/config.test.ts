@@ -69,6 +69,45 @@ describe("loadConfig", () => {
     expect(config.genesisFile).toBe(join(dir, "node1", "genesis.json"));
   });
 
+  it("reads a clock offset from the file, the environment or a flag and rejects one beyond an hour", () => {
+    const file = writeConfig({ dataDir: ".", clock: { offsetMs: -400 } });
+    expect(loadConfig({ file, env: {}, flags: {}, cwd: "/" }).clock.offsetMs).toBe(-400);
+    expect(
+      loadConfig({ file, env: { TEMPEL_CLOCK_OFFSET_MS: "400" }, flags: {}, cwd: "/" }).clock.offsetMs,
+    ).toBe(400);
+    expect(
+      loadConfig({ file, env: {}, flags: { "clock-offset-ms": "-3600000" }, cwd: "/" }).clock.offsetMs,
+    ).toBe(-3_600_000);
+    expect(loadConfig({ env: {}, flags: { "data-dir": "/d" }, cwd: "/" }).clock.offsetMs).toBe(0);
+    const tooFar = configError(() =>
+      loadConfig({ env: {}, flags: { "data-dir": "/d", "clock-offset-ms": "3600001" }, cwd: "/" }),
+    );
+    expect(tooFar.code).toBe("CONFIG_INVALID");
+    expect(tooFar.message).toContain(
+      "clock.offsetMs (--clock-offset-ms) must be an integer from -3600000 to 3600000",
+    );
+    const fractional = configError(() =>
+      loadConfig({
+        file: writeConfig({ dataDir: ".", clock: { offsetMs: 1.5 } }),
+        env: {},
+        flags: {},
+        cwd: "/",
+      }),
+    );
+    expect(fractional.message).toContain("clock.offsetMs");
+  });
+
+  it("keeps the admin endpoints off unless enabled", () => {
+    expect(loadConfig({ env: {}, flags: { "data-dir": "/d" }, cwd: "/" }).admin.enabled).toBe(false);
+    expect(
+      loadConfig({ env: {}, flags: { "data-dir": "/d", "admin-enabled": "true" }, cwd: "/" }).admin.enabled,
+    ).toBe(true);
+    const file = writeConfig({ dataDir: ".", admin: { enabled: "yes" } });
+    expect(configError(() => loadConfig({ file, env: {}, flags: {}, cwd: "/" })).message).toContain(
+      "admin.enabled",
+    );
+  });
+
   it("names the setting and its source when a value is invalid", () => {
     const file = writeConfig({ dataDir: ".", api: { port: 70_000 } });
     expect(configError(() => loadConfig({ file, env: {}, flags: {}, cwd: "/" })).message).toContain(
