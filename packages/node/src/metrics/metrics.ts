@@ -38,6 +38,8 @@ export interface Metrics {
   readonly pendingRequests: Gauge;
   readonly calendarHeight: Gauge;
   readonly leveldbWriteDuration: Histogram;
+  /** Calendar chains refused because their root contradicts the stored certificate of that second. */
+  readonly calendarContradictions: Counter;
   readonly agreement: AgreementMetrics;
   readonly network: NetworkMetrics;
   readonly publication: PublicationMetrics;
@@ -173,6 +175,11 @@ export function createMetrics(options: MetricsOptions = defaultMetricsOptions): 
       name: "tempel_leveldb_write_duration_seconds",
       help: "Duration of synced LevelDB batch writes",
       buckets: WRITE_SECONDS,
+      registers,
+    }),
+    calendarContradictions: new Counter({
+      name: "tempel_calendar_contradictions_total",
+      help: "Calendar chains refused because they reach another root than the quorum certificate of that second",
       registers,
     }),
     agreement: {

@@ -2,6 +2,7 @@ import {
   bytesEqual,
   Calendar,
   type CalendarHashChain,
+  calendarChainOutput,
   decodeQuorumCertificate,
   decodeTlv,
   type Hasher,
@@ -115,9 +116,33 @@ export class NodeCalendar {
     return this.#calendar.leaf(time);
   }
 
-  /** The calendar hash chain from `time` to the root at `rootTime` (both ≤ head). */
-  chain(time: number, rootTime: number): Promise<CalendarHashChain> {
-    return this.#calendar.chain(time, rootTime);
+  /**
+   * The calendar hash chain from `time` to the root at `rootTime` (both ≤ head). A chain to a
+   * certified second (every publication is one) must reach the root its quorum certificate names:
+   * the start-up check cannot see a LevelDB value changed while the node runs, and a chain built from
+   * it would contradict what the cluster signed. Such a chain is refused (StoreError
+   * CALENDAR_CONTRADICTS_CERTIFICATE) and counted, never served. The check costs one read and the
+   * chain's few dozen hashes.
+   */
+  async chain(time: number, rootTime: number): Promise<CalendarHashChain> {
+    const [chain, certificate] = await Promise.all([
+      this.#calendar.chain(time, rootTime),
+      this.certificate(rootTime),
+    ]);
+    if (certificate === undefined) return chain;
+    const root = calendarChainOutput(chain, this.#hasher);
+    const certified = certificate.publishedData.publishedHash;
+    if (!bytesEqual(root, certified)) {
+      this.#metrics.calendarContradictions.inc();
+      throw new StoreError(
+        "CALENDAR_CONTRADICTS_CERTIFICATE",
+        `the calendar's chain from second ${time} reaches root ${toHex(root)} at second ${rootTime}, but ` +
+          `that second's quorum certificate names ${toHex(certified)}: the store was changed ` +
+          "(stop the node and run tempel-node check)",
+        { time: rootTime },
+      );
+    }
+    return chain;
   }
 
   async roundRecord(time: number): Promise<RoundRecord | undefined> {

@@ -148,6 +148,28 @@ describe("NodeCalendar on LevelDB", () => {
   });
 });
 
+describe("serving calendar chains", () => {
+  it("refuses and counts a chain that reaches another root than its second's quorum certificate", async () => {
+    const metrics = createMetrics({ processMetrics: false });
+    const calendar = await NodeCalendar.open(db, { genesisTime: GENESIS, hasher: nodeHasher }, metrics);
+    for (let t = GENESIS; t < GENESIS + 64; t++) await calendar.apply(entry(t), undefined);
+    const certified = GENESIS + 40;
+    const root = await calendar.rootAt(certified);
+    await db.put(numberKey(Bucket.certificate, certified), certificate(certified, root));
+    const served = await calendar.chain(GENESIS + 10, certified);
+    expect(calendarChainOutput(served, nodeHasher)).toEqual(root);
+
+    // A leaf changed by hand while the node runs: the start-up check has already passed.
+    await db.put(calendarNodeKey({ height: 0, index: GENESIS + 10 }), leaf());
+    const refused = await storeError(() => calendar.chain(GENESIS + 10, certified));
+    expect(refused.code).toBe("CALENDAR_CONTRADICTS_CERTIFICATE");
+    expect(refused.message).toContain(
+      `at second ${certified}, but that second's quorum certificate names ${toHex(root)}`,
+    );
+    expect((await metrics.calendarContradictions.get()).values[0]?.value).toBe(1);
+  });
+});
+
 describe("calendar store check", () => {
   async function filled(seconds: number): Promise<NodeCalendar> {
     const calendar = await open();
