@@ -66,7 +66,7 @@ export function encodeRequest(
 }
 
 /** Random SHA-256 imprints, views into one buffer: every request is a fresh hash, as real records would be. */
-export function randomImprints(count: number): { bytes: Uint8Array; imprints: Imprint[] } {
+export function randomImprints(count: number): { bytes: Uint8Array<ArrayBuffer>; imprints: Imprint[] } {
   const bytes = randomFillSync(new Uint8Array(IMPRINT_BYTES * count));
   const imprints = Array.from({ length: count }, (_, i) => {
     const imprint = bytes.subarray(IMPRINT_BYTES * i, IMPRINT_BYTES * (i + 1));

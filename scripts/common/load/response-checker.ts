@@ -2,43 +2,53 @@ import { createPublicKey, type KeyObject, verify } from "node:crypto";
 import {
   type AggregationResponsePayload,
   AggregatorStatus,
+  bytesEqual,
   decodeAggregationResponsePdu,
   decodeSignature,
   describeStatus,
   type Imprint,
   type KsiSignature,
   signatureFromAggregationResponse,
+  TempelError,
 } from "@tempel/proto";
 import { BASELINE_TOKEN_BYTES, signedPart } from "./baseline-protocol.ts";
+import { EvenSampler } from "./even-sampler.ts";
 import type { Service } from "./protocols.ts";
+import { checkSignatureFrame } from "./signature-frame.ts";
 import type { SignatureVerifier } from "./signature-verifier.ts";
 
 export interface CheckedResponse {
-  /** "ok", or the response's first problem (`bad_response`, `bad_hmac`, `ksi_OVER_QUOTA`, …). */
+  /** "ok", or the response's first problem (`bad_response`, `bad_hmac`, `ksi_OVER_QUOTA`, `bad_signature`, …). */
   readonly outcome: string;
-  /** Verification verdicts ("OK", "FAIL:INT-04", `wrong_input`, …) with their counts. */
+  /**
+   * Verdicts with their counts: of the signatures (or baseline tokens) verified in full ("OK",
+   * "FAIL:INT-04", `wrong_input`, …) and of those the cheap checks refused (`wrong_input`).
+   */
   readonly verdicts: Readonly<Record<string, number>>;
+  /** Signatures (or baseline tokens) not picked for full verification that passed the cheap checks. */
+  readonly cheaplyChecked: number;
   /** The aggregation seconds of the signatures received. */
   readonly seconds: readonly number[];
 }
 
-/**
- * The baseline's tokens cost one ECDSA verification each, twice its signing: checking every one would
- * take the baseline server's CPU away on a small machine, so one in this many is checked.
- */
-export const BASELINE_VERIFY_EVERY = 16;
 const MAX_JSON_RESPONSE_BYTES = 64 * 1024 * 1024;
 
-/** Decodes and checks a 200 answer to one load request, and verifies what it carries. */
+/**
+ * Decodes and checks a 200 answer to one load request. Every answer is checked cheaply — the
+ * envelope parses (and its HMAC holds), it has a signature for each hash sent, each signature is
+ * well-formed and starts at the hash sent — and an evenly spread `verifyFraction` of the signatures
+ * is verified in full (for the baseline: its tokens' ECDSA signatures).
+ */
 export class ResponseChecker {
   readonly #service: Service;
   readonly #verifier: SignatureVerifier;
-  #baselineTokens = 0;
+  readonly #sampler: EvenSampler;
   #baselineKey: KeyObject | undefined;
 
-  constructor(service: Service, verifier: SignatureVerifier) {
+  constructor(service: Service, verifier: SignatureVerifier, verifyFraction: number) {
     this.#service = service;
     this.#verifier = verifier;
+    this.#sampler = new EvenSampler(verifyFraction);
   }
 
   async check(body: Uint8Array, imprints: readonly Imprint[], firstId: bigint): Promise<CheckedResponse> {
@@ -70,17 +80,27 @@ export class ResponseChecker {
     if (pdu.error !== undefined) return failed(`ksi_${statusName(pdu.error.status)}`);
     if (hmac === undefined || !hmac.check(key)) return failed("bad_hmac");
     const byId = new Map<bigint, AggregationResponsePayload>(pdu.responses.map((r) => [r.requestId, r]));
-    const signatures: (KsiSignature | string)[] = imprints.map((_, i) => {
+    const tally = new Tally();
+    for (const [i, imprint] of imprints.entries()) {
       const payload = byId.get(firstId + BigInt(i));
-      if (payload === undefined) return "missing_answer";
-      if (payload.status !== AggregatorStatus.OK) return `ksi_${statusName(payload.status)}`;
-      try {
-        return signatureFromAggregationResponse(payload);
-      } catch {
-        return "bad_signature";
+      if (payload === undefined) tally.fail("missing_answer");
+      else if (payload.status !== AggregatorStatus.OK) tally.fail(`ksi_${statusName(payload.status)}`);
+      else {
+        let signature: KsiSignature;
+        try {
+          signature = signatureFromAggregationResponse(payload);
+        } catch {
+          tally.fail("bad_signature");
+          continue;
+        }
+        const lowest = signature.aggregationChains[0]!;
+        tally.seconds.add(lowest.aggregationTime);
+        if (this.#sampler.pick()) tally.count(await this.#verifier.verify(signature, imprint));
+        else if (bytesEqual(lowest.inputHash, imprint)) tally.cheaplyChecked++;
+        else tally.count("wrong_input");
       }
-    });
-    return this.#verifyAll(signatures, imprints);
+    }
+    return tally.result();
   }
 
   async #checkJson(body: Uint8Array, imprints: readonly Imprint[]): Promise<CheckedResponse> {
@@ -92,56 +112,83 @@ export class ResponseChecker {
       return failed("bad_response");
     }
     if (!Array.isArray(encoded) || encoded.length !== imprints.length) return failed("bad_response");
-    const signatures = encoded.map((text: unknown) => {
-      try {
-        if (typeof text !== "string") throw new TypeError("not base64 text");
-        return decodeSignature(new Uint8Array(Buffer.from(text, "base64")));
-      } catch {
-        return "bad_signature";
-      }
-    });
-    return this.#verifyAll(signatures, imprints);
-  }
-
-  async #verifyAll(
-    signatures: readonly (KsiSignature | string)[],
-    imprints: readonly Imprint[],
-  ): Promise<CheckedResponse> {
-    const verdicts: Record<string, number> = {};
-    const seconds = new Set<number>();
-    let outcome = "ok";
-    for (let i = 0; i < signatures.length; i++) {
-      const signature = signatures[i]!;
-      if (typeof signature === "string") {
-        if (outcome === "ok") outcome = signature;
+    const tally = new Tally();
+    for (const [i, imprint] of imprints.entries()) {
+      const text: unknown = encoded[i];
+      if (typeof text !== "string") {
+        tally.fail("bad_signature");
         continue;
       }
-      seconds.add(signature.aggregationChains[0]!.aggregationTime);
-      const verdict = await this.#verifier.verify(signature, imprints[i]!);
-      verdicts[verdict] = (verdicts[verdict] ?? 0) + 1;
+      const bytes = new Uint8Array(Buffer.from(text, "base64"));
+      try {
+        if (this.#sampler.pick()) {
+          const signature = decodeSignature(bytes);
+          tally.seconds.add(signature.aggregationChains[0]!.aggregationTime);
+          tally.count(await this.#verifier.verify(signature, imprint));
+        } else {
+          const second = checkSignatureFrame(bytes, imprint);
+          if (second === "wrong_input") tally.count(second);
+          else {
+            tally.seconds.add(second);
+            tally.cheaplyChecked++;
+          }
+        }
+      } catch (error) {
+        if (!(error instanceof TempelError)) throw error;
+        tally.fail("bad_signature");
+      }
     }
-    return { outcome, verdicts, seconds: [...seconds] };
+    return tally.result();
   }
 
   #checkBaseline(body: Uint8Array, imprints: readonly Imprint[], key: KeyObject): CheckedResponse {
     if (body.length !== imprints.length * BASELINE_TOKEN_BYTES) return failed("bad_response");
     const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-    const verdicts: Record<string, number> = {};
-    for (let i = 0; i < imprints.length; i++) {
-      if (this.#baselineTokens++ % BASELINE_VERIFY_EVERY !== 0) continue;
+    const tally = new Tally();
+    for (const [i, imprint] of imprints.entries()) {
+      // A token names no hash: only its signature can say which one it is for.
+      if (!this.#sampler.pick()) {
+        tally.cheaplyChecked++;
+        continue;
+      }
       const at = i * BASELINE_TOKEN_BYTES;
-      const data = signedPart(view.getBigUint64(at), view.getBigUint64(at + 8), imprints[i]!);
+      const data = signedPart(view.getBigUint64(at), view.getBigUint64(at + 8), imprint);
       const signature = body.subarray(at + 16, at + BASELINE_TOKEN_BYTES);
       const good = verify("sha256", data, { key, dsaEncoding: "ieee-p1363" }, signature);
-      const verdict = good ? "OK" : "FAIL:token_signature";
-      verdicts[verdict] = (verdicts[verdict] ?? 0) + 1;
+      tally.count(good ? "OK" : "FAIL:token_signature");
     }
-    return { outcome: "ok", verdicts, seconds: [] };
+    return tally.result();
+  }
+}
+
+/** What one response's checks found. */
+class Tally {
+  readonly verdicts: Record<string, number> = {};
+  readonly seconds = new Set<number>();
+  cheaplyChecked = 0;
+  #outcome = "ok";
+
+  count(verdict: string): void {
+    this.verdicts[verdict] = (this.verdicts[verdict] ?? 0) + 1;
+  }
+
+  /** A signature that is missing, refused or malformed: the request as a whole failed. */
+  fail(outcome: string): void {
+    if (this.#outcome === "ok") this.#outcome = outcome;
+  }
+
+  result(): CheckedResponse {
+    return {
+      outcome: this.#outcome,
+      verdicts: this.verdicts,
+      cheaplyChecked: this.cheaplyChecked,
+      seconds: [...this.seconds],
+    };
   }
 }
 
 function failed(outcome: string): CheckedResponse {
-  return { outcome, verdicts: {}, seconds: [] };
+  return { outcome, verdicts: {}, cheaplyChecked: 0, seconds: [] };
 }
 
 function statusName(status: number): string {

@@ -2,6 +2,7 @@ import type { LoadProgress, LoadResult } from "./run-load.ts";
 
 const rate = (value: number) => `${Math.round(value).toLocaleString("en")}/s`;
 const ms = (seconds: number) => `${Math.round(seconds * 1000).toLocaleString("en")} ms`;
+const share = (fraction: number) => (fraction === 1 ? "all" : `${+(fraction * 100).toPrecision(3)}%`);
 
 export function progressLine(p: LoadProgress): string {
   return (
@@ -24,6 +25,7 @@ export function summaryText(result: LoadResult): string {
   const errors = Object.entries(result.errors).sort(([, a], [, b]) => b - a);
   const verdicts = Object.entries(v.verdicts).sort(([, a], [, b]) => b - a);
   const checked = verdicts.reduce((sum, [, n]) => sum + n, 0);
+  const baseline = result.protocol === "baseline";
   const verdictText =
     verdicts.map(([verdict, n]) => `${verdict} ${n.toLocaleString("en")}`).join(", ") || "none";
   return [
@@ -34,9 +36,14 @@ export function summaryText(result: LoadResult): string {
     `  latency   p50 ${ms(l.p50)}  p90 ${ms(l.p90)}  p99 ${ms(l.p99)}  max ${ms(l.max)}  (from scheduled send time)`,
     `  errors    ${errors.length === 0 ? "none" : errors.map(([kind, n]) => `${kind} ${n}`).join(", ")} ` +
       `(${result.requests.failed.toLocaleString("en")} of ${result.requests.scheduled.toLocaleString("en")} requests)`,
-    result.protocol === "baseline"
-      ? `  verified  ${checked.toLocaleString("en")} tokens (one in ${v.verifiedOneIn}) with the server's ECDSA key: ${verdictText}`
-      : `  verified  ${checked.toLocaleString("en")} signatures with the ${v.policy} policy: ${verdictText}`,
+    `  verified  ${checked.toLocaleString("en")} ${baseline ? "tokens" : "signatures"} (${share(v.verifyFraction)} of them) ` +
+      `with ${baseline ? "the server's ECDSA key" : `the ${v.policy} policy`}: ${verdictText}`,
+    ...(v.cheaplyChecked === 0
+      ? []
+      : [
+          `  checked   ${v.cheaplyChecked.toLocaleString("en")} more cheaply only ` +
+            `(${baseline ? "a token per hash" : "a well-formed signature per hash, starting at the hash sent"})`,
+        ]),
     ...(v.uncheckedRequests === 0
       ? []
       : [

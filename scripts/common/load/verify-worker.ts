@@ -12,6 +12,8 @@ import { SignatureVerifier, type VerificationPolicy } from "./signature-verifier
 export interface VerifyWorkerData {
   readonly service: Service;
   readonly policy: VerificationPolicy;
+  /** Share of the signatures verified in full; the rest get the cheap checks only. */
+  readonly verifyFraction: number;
   readonly trust?: QuorumTrust;
 }
 
@@ -27,7 +29,11 @@ export interface VerifyJob {
 export type VerifyReply = CheckedResponse & { readonly id: number };
 
 const data = workerData as VerifyWorkerData;
-const checker = new ResponseChecker(data.service, new SignatureVerifier(data.policy, nodeHasher, data.trust));
+const checker = new ResponseChecker(
+  data.service,
+  new SignatureVerifier(data.policy, nodeHasher, data.trust),
+  data.verifyFraction,
+);
 
 // One job at a time, in arrival order: the memoized upper chains of a round stay warm.
 let queue = Promise.resolve();
@@ -38,9 +44,12 @@ parentPort!.on("message", (job: VerifyJob) => {
       imprints.push(job.imprints.subarray(at, at + job.imprintBytes));
     }
     // A checker that throws is a bug of the generator, not the cluster's fault: counted apart, run goes on.
-    const checked = await checker
-      .check(job.body, imprints, job.firstId)
-      .catch((error: unknown) => ({ outcome: `checker_error: ${String(error)}`, verdicts: {}, seconds: [] }));
+    const checked = await checker.check(job.body, imprints, job.firstId).catch((error: unknown) => ({
+      outcome: `checker_error: ${String(error)}`,
+      verdicts: {},
+      cheaplyChecked: 0,
+      seconds: [],
+    }));
     parentPort!.postMessage({ id: job.id, ...checked } satisfies VerifyReply);
   });
 });
