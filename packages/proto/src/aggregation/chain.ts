@@ -7,15 +7,21 @@ import { AggregationError } from "./errors.ts";
 /** KSI levels are one byte: the level of a node is hashed into its parent as a single byte. */
 export const MAX_AGGREGATION_LEVEL = 255;
 
+export function isAggregationLevel(level: number): boolean {
+  return Number.isInteger(level) && level >= 0 && level <= MAX_AGGREGATION_LEVEL;
+}
+
+export function aggregationLevelError(level: number, what: string): AggregationError {
+  return new AggregationError(
+    "AGGREGATION_LEVEL_RANGE",
+    `${what} ${level} is outside 0..${MAX_AGGREGATION_LEVEL}`,
+    { level },
+  );
+}
+
 /** Throws unless `level` is a whole number a KSI level byte can hold. */
 export function checkAggregationLevel(level: number, what: string): number {
-  if (!Number.isInteger(level) || level < 0 || level > MAX_AGGREGATION_LEVEL) {
-    throw new AggregationError(
-      "AGGREGATION_LEVEL_RANGE",
-      `${what} ${level} is outside 0..${MAX_AGGREGATION_LEVEL}`,
-      { level },
-    );
-  }
+  if (!isAggregationLevel(level)) throw aggregationLevelError(level, what);
   return level;
 }
 

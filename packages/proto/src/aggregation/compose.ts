@@ -48,7 +48,14 @@ export function composeChains(
       },
     );
   }
-  const used = segments.filter((segment) => segment.links.length > 0);
+  // Built by loops rather than filter and spread: this runs once per signature a round hands out.
+  let used = segments;
+  for (const segment of segments) {
+    if (segment.links.length === 0) {
+      used = segments.filter((segment) => segment.links.length > 0);
+      break;
+    }
+  }
   if (used.length === 0) {
     throw new AggregationError("AGGREGATION_CHAIN_EMPTY", "a signature needs at least one aggregation link");
   }
@@ -62,28 +69,33 @@ export function composeChains(
       );
     }
   }
-  const first = used[0]!;
-  const inputLevel = checkAggregationLevel(first.inputLevel, "input level");
-  if (inputLevel > 0) {
-    const [bottom, ...rest] = first.links;
-    used[0] = {
-      ...first,
-      links: [{ ...bottom!, levelCorrection: bottom!.levelCorrection + inputLevel }, ...rest],
-    };
-  }
   const chains: AggregationHashChain[] = new Array(used.length);
   let prefix = chainIndexPrefix;
   for (let i = used.length - 1; i >= 0; i--) {
     const segment = used[i]!;
-    const chainIndex = [...prefix, locationPointer(segment.links)];
+    const links = i === 0 ? firstLinks(segment) : segment.links;
+    const chainIndex = new Array<bigint>(prefix.length + 1);
+    for (let k = 0; k < prefix.length; k++) chainIndex[k] = prefix[k]!;
+    chainIndex[prefix.length] = locationPointer(links);
     chains[i] = {
       aggregationTime,
       chainIndex,
       inputHash: segment.inputHash,
       aggregationAlgorithm: segment.algorithm,
-      links: segment.links,
+      links,
     };
     prefix = chainIndex;
   }
   return chains;
+}
+
+/**
+ * The first chain's links: KSI verifiers start it at level 0, so its input level moves into the
+ * first link's level correction.
+ */
+function firstLinks(segment: ChainSegment): readonly AggregationLink[] {
+  const inputLevel = checkAggregationLevel(segment.inputLevel, "input level");
+  if (inputLevel === 0) return segment.links;
+  const [bottom, ...rest] = segment.links;
+  return [{ ...bottom!, levelCorrection: bottom!.levelCorrection + inputLevel }, ...rest];
 }

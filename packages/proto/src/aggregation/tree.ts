@@ -1,9 +1,9 @@
 import { implementedHashAlgorithm } from "../hash/algorithms.ts";
 import { getDefaultHasher, type Hasher } from "../hash/hasher.ts";
-import { checkImprint, type Imprint } from "../hash/imprint.ts";
+import { checkImprint, type Imprint, isImprintShaped } from "../hash/imprint.ts";
 import { decodeMetadata, encodeMetadataValue, type MetadataInput } from "../signature/metadata.ts";
 import type { AggregationLink } from "../signature/types.ts";
-import { checkAggregationLevel, raiseLevel } from "./chain.ts";
+import { aggregationLevelError, isAggregationLevel, raiseLevel } from "./chain.ts";
 import type { ChainSegment } from "./compose.ts";
 import { type DigestInto, digestIntoFrom } from "./digest.ts";
 import { AggregationError } from "./errors.ts";
@@ -69,11 +69,20 @@ export class AggregationTree {
   /** Leaf i's metadata link, if it has one; one frozen object per distinct metadata record. */
   readonly #metadataLinks: readonly (AggregationLink | undefined)[] | undefined;
   /**
-   * The link above a node of layer ≥ 1, by node − leafCount. It depends only on that node, so all
-   * 2^layer leaves below share one frozen object; extracting every chain then creates O(n) links
-   * rather than O(n log n).
+   * The links of the last path read, by layer (layer 0 unused): a link above layer 0 depends only on
+   * its node, so consecutive leaves below one node get one frozen object (and a batch encoder copies
+   * the bytes of a shared tail). Remembering the path alone keeps extraction in leaf order at O(n)
+   * links in all without holding one per node for the tree's lifetime.
    */
-  readonly #sharedLinks: (AggregationLink | undefined)[];
+  readonly #pathNodes: Int32Array;
+  readonly #pathLinks: (AggregationLink | undefined)[];
+  /**
+   * The last two views made of layer 0's bytes, by offset: leaf i's input hash is the sibling of leaf
+   * i ^ 1 when it has no metadata, so reading a pair of leaves makes two views instead of four.
+   */
+  readonly #recentOffsets = [-1, -1];
+  readonly #recentViews: Uint8Array[] = [new Uint8Array(0), new Uint8Array(0)];
+  #recentNext = 0;
   readonly #scratchLinks: AggregationLink[] = [];
 
   constructor(leaves: readonly AggregationLeaf[], options: AggregationTreeOptions) {
@@ -98,7 +107,11 @@ export class AggregationTree {
     let metadataCount = 0;
     for (let i = 0; i < n; i++) {
       const leaf = leaves[i]!;
-      leafOffset[i + 1] = leafOffset[i]! + checkImprint(leaf.imprint, `leaf ${i}`).length;
+      // Messages are built only for a leaf that fails: a string per leaf would cost more than its checks.
+      if (!isImprintShaped(leaf.imprint)) checkImprint(leaf.imprint, `leaf ${i}`);
+      const level = leaf.level ?? 0;
+      if (!isAggregationLevel(level)) throw aggregationLevelError(level, `leaf ${i} level`);
+      leafOffset[i + 1] = leafOffset[i]! + leaf.imprint.length;
       if (leaf.metadata !== undefined) metadataCount++;
     }
     const leafBytes = leafOffset[n]!;
@@ -129,7 +142,7 @@ export class AggregationTree {
       const at = leafOffset[i]!;
       const length = leafOffset[i + 1]! - at;
       bytes.set(leaf.imprint, at);
-      const level = checkAggregationLevel(leaf.level ?? 0, `leaf ${i} level`);
+      const level = leaf.level ?? 0;
       if (leaf.metadata === undefined) {
         nodeOffset[i] = at;
         nodeLength[i] = length;
@@ -203,7 +216,8 @@ export class AggregationTree {
     this.#nodeLevel = nodeLevel;
     this.#layerStart = layerStart;
     this.#metadataLinks = metadataLinks;
-    this.#sharedLinks = new Array(nodeCount - n);
+    this.#pathNodes = new Int32Array(layerStart.length).fill(-1);
+    this.#pathLinks = new Array(layerStart.length);
   }
 
   /** Leaf `leaf`'s imprint as given to the tree: the input hash of its chain. */
@@ -218,10 +232,11 @@ export class AggregationTree {
   }
 
   /**
-   * The links from leaf `leaf` to the root, leaf first: O(log n), no hashing. Links above the first
-   * layer and metadata links are shared between leaves and frozen, and sibling imprints are views into
-   * the tree's buffer (copying them would dominate the cost of answering a round): none of it may be
-   * modified.
+   * The links from leaf `leaf` to the root, leaf first: O(log n), no hashing. Metadata links are
+   * shared by the leaves of one record, a link above the first layer by the leaves below its node that
+   * are read one after another (reading in leaf order shares it with all of them); shared links are
+   * frozen. Sibling imprints are views into the tree's buffer (copying them would dominate the cost of
+   * answering a round): none of it may be modified.
    */
   links(leaf: number): AggregationLink[] {
     this.#checkLeaf(leaf);
@@ -240,7 +255,7 @@ export class AggregationTree {
   }
 
   #leafImprint(leaf: number): Imprint {
-    return this.#view(this.#leafOffset[leaf]!, this.#leafOffset[leaf + 1]! - this.#leafOffset[leaf]!);
+    return this.#layer0View(this.#leafOffset[leaf]!, this.#leafOffset[leaf + 1]! - this.#leafOffset[leaf]!);
   }
 
   #leafLevel(leaf: number): number {
@@ -261,16 +276,19 @@ export class AggregationTree {
       if ((position ^ 1) < layers[layer + 1]! - start) {
         const node = start + position;
         if (layer === 0) {
-          links[count++] = this.#linkAbove(node, position, layers[1]!);
+          const sibling = node ^ 1;
+          const imprint = this.#layer0View(this.#nodeOffset[sibling]!, this.#nodeLength[sibling]!);
+          links[count++] = this.#linkAbove(node, position, layers[1]!, imprint);
         } else {
-          const shared = node - this.leafCount;
-          let link = this.#sharedLinks[shared];
-          if (link === undefined) {
-            link = this.#linkAbove(node, position, layers[layer + 1]!);
+          if (this.#pathNodes[layer] !== node) {
+            const sibling = start + (position ^ 1);
+            const imprint = this.#view(this.#nodeOffset[sibling]!, this.#nodeLength[sibling]!);
+            const link = this.#linkAbove(node, position, layers[layer + 1]!, imprint);
             Object.freeze(link.sibling);
-            this.#sharedLinks[shared] = Object.freeze(link);
+            this.#pathNodes[layer] = node;
+            this.#pathLinks[layer] = Object.freeze(link);
           }
-          links[count++] = link;
+          links[count++] = this.#pathLinks[layer]!;
         }
       }
       position >>>= 1;
@@ -278,19 +296,28 @@ export class AggregationTree {
     return links.slice(0, count);
   }
 
-  /** The link from `node` (at `position` in its layer) to its parent; the next layer starts at `parents`. */
-  #linkAbove(node: number, position: number, parents: number): AggregationLink {
-    const onLeft = (position & 1) === 0;
-    const sibling = onLeft ? node + 1 : node - 1;
-    const parent = parents + (position >>> 1);
+  /**
+   * The link from `node` (at `position` in its layer) to its parent, whose sibling has the bytes
+   * `imprint`; the next layer starts at `parents`.
+   */
+  #linkAbove(node: number, position: number, parents: number, imprint: Uint8Array): AggregationLink {
     return {
-      direction: onLeft ? "left" : "right",
-      levelCorrection: this.#nodeLevel[parent]! - this.#nodeLevel[node]! - 1,
-      sibling: {
-        kind: "imprint",
-        imprint: this.#view(this.#nodeOffset[sibling]!, this.#nodeLength[sibling]!),
-      },
+      direction: (position & 1) === 0 ? "left" : "right",
+      levelCorrection: this.#nodeLevel[parents + (position >>> 1)]! - this.#nodeLevel[node]! - 1,
+      sibling: { kind: "imprint", imprint },
     };
+  }
+
+  #layer0View(offset: number, length: number): Uint8Array {
+    const offsets = this.#recentOffsets;
+    if (offsets[0] === offset) return this.#recentViews[0]!;
+    if (offsets[1] === offset) return this.#recentViews[1]!;
+    const slot = this.#recentNext;
+    this.#recentNext = slot ^ 1;
+    const view = this.#view(offset, length);
+    offsets[slot] = offset;
+    this.#recentViews[slot] = view;
+    return view;
   }
 
   #view(offset: number, length: number): Uint8Array {
