@@ -130,6 +130,10 @@ class ClusterAgreement implements Agreement {
       peerFault,
       entryFault,
       propose: (from, to) => this.#propose(from, to),
+      contributionsIn: (time, members) => {
+        const offered = this.#offered.get(time);
+        return offered !== undefined && members.every((member) => offered.has(member));
+      },
       committed: () => this.#applyCommitted(),
       leaderChanged: (leaderId) => this.#leaderChanged(leaderId),
     });
@@ -365,6 +369,7 @@ class ClusterAgreement implements Agreement {
       this.#offered.set(contribution.time, offered);
     }
     offered.set(from, contribution);
+    this.#raft.contributed(contribution.time);
   }
 
   #propose(from: number, to: number): CalendarEntry[] {

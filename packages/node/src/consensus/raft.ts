@@ -34,6 +34,8 @@ export interface RaftModules {
   send(to: string, message: Message): void;
   /** Leader: the calendar entries of the consecutive seconds `from`..`to`. */
   propose(from: number, to: number): CalendarEntry[];
+  /** Leader: whether the contributions of all of `members` for second `time` are in. */
+  contributionsIn(time: number, members: readonly string[]): boolean;
   /** Why an entry received from a leader must not be stored, or undefined. */
   entryFault(entry: CalendarEntry): string | undefined;
   /** The commit index rose to `index`. */
@@ -78,6 +80,8 @@ export class Raft {
   readonly #votes = new Set<string>();
   readonly #nextIndex = new Map<string, number>();
   readonly #matchIndex = new Map<string, number>();
+  /** Leader: when each peer last answered an append (its clock); peers silent longer are not waited for. */
+  readonly #heardFrom = new Map<string, number>();
   readonly #skewLogged = new Map<string, number>();
 
   #electionTimer: TimerHandle | undefined;
@@ -119,6 +123,20 @@ export class Raft {
       lastIndex: this.#lastIndex,
       commitIndex: this.#commitIndex,
     };
+  }
+
+  /**
+   * Leader: a contribution for `time` came in. If that completes the next second to propose (and
+   * it has ended), it is proposed now rather than at the end of its grace.
+   */
+  contributed(time: number): void {
+    if (
+      this.#role === "leader" &&
+      time === this.#lastIndex + 1 &&
+      this.#canProposeEarly(time, this.#m.clock.now())
+    ) {
+      this.#run(() => this.#propose());
+    }
   }
 
   receive(from: string, message: Message): void {
@@ -280,9 +298,13 @@ export class Raft {
     this.#m.logger.info("became leader", { term: this.#term, lastIndex: this.#lastIndex });
     if (this.#electionTimer !== undefined) this.#m.clock.clearTimer(this.#electionTimer);
     this.#electionTimer = undefined;
+    // Every peer counts as live until it has been silent for an election timeout: a new leader
+    // waits for all contributions rather than proposing before the others had a chance to send.
+    const now = this.#m.clock.now();
     for (const peer of this.#m.peers) {
       this.#nextIndex.set(peer, this.#lastIndex + 1);
       this.#matchIndex.set(peer, this.#options.genesisTime - 1);
+      this.#heardFrom.set(peer, now);
     }
     await this.#heartbeat();
     await this.#propose();
@@ -416,6 +438,7 @@ export class Raft {
       return;
     }
     if (this.#role !== "leader" || m.term !== this.#term || !this.#nextIndex.has(from)) return;
+    this.#heardFrom.set(from, this.#m.clock.now());
     const match = this.#matchIndex.get(from)!;
     if (m.success) {
       if (m.index > this.#lastIndex) {
@@ -425,8 +448,12 @@ export class Raft {
       if (m.index <= match) return;
       this.#matchIndex.set(from, m.index);
       this.#nextIndex.set(from, m.index + 1);
+      const committed = this.#commitIndex;
       await this.#advanceCommit();
-      if (m.index < this.#lastIndex) await this.#sendAppend(from);
+      if (this.#commitIndex > committed) {
+        // Followers sign a second once they learn it is committed: tell them now, not a heartbeat later.
+        for (const peer of this.#m.peers) await this.#sendAppend(peer);
+      } else if (m.index < this.#lastIndex) await this.#sendAppend(from);
       return;
     }
     const next = Math.max(match + 1, Math.min(this.#nextIndex.get(from)! - 1, m.index + 1));
@@ -443,11 +470,18 @@ export class Raft {
     if (index > this.#commitIndex && (await this.#termAt(index)) === this.#term) this.#advanceCommitTo(index);
   }
 
-  /** Appends the entries of every second whose grace has passed, then sleeps until the next one's. */
+  /**
+   * Appends the entries of every second whose grace has passed, and of the seconds after them that
+   * have ended with every live member's contribution in; then sleeps until the next one is due.
+   */
   async #propose(): Promise<void> {
     if (this.#role !== "leader") return;
+    if (this.#proposalTimer !== undefined) this.#m.clock.clearTimer(this.#proposalTimer);
+    this.#proposalTimer = undefined;
     const now = this.#m.clock.now();
-    const due = Math.floor((now - this.#options.graceMs) / 1000) - 1;
+    let due = Math.max(this.#lastIndex, Math.floor((now - this.#options.graceMs) / 1000) - 1);
+    while (due < this.#lastIndex + this.#options.maxBatchEntries && this.#canProposeEarly(due + 1, now))
+      due++;
     try {
       if (due > this.#lastIndex) {
         const from = this.#lastIndex + 1;
@@ -459,7 +493,7 @@ export class Raft {
       }
     } finally {
       // Even after a failed write: a leader that stopped proposing would stall the whole cluster.
-      const delay = due > this.#lastIndex ? 0 : (this.#lastIndex + 2) * 1000 + this.#options.graceMs - now;
+      const delay = due > this.#lastIndex ? 0 : this.#nextProposalAt(now) - now;
       if (this.#role === "leader" && this.#running) {
         this.#proposalTimer = this.#m.clock.setTimer(
           () => this.#run(() => this.#propose()),
@@ -467,6 +501,35 @@ export class Raft {
         );
       }
     }
+  }
+
+  /**
+   * When the second after the log's end must be proposed: at the end of its grace, or as soon as it
+   * ends when every live member's contribution is in already (a clock behind the contributors').
+   */
+  #nextProposalAt(now: number): number {
+    const next = this.#lastIndex + 1;
+    const end = (next + 1) * 1000;
+    return this.#m.contributionsIn(next, this.#liveMembers(now)) ? end : end + this.#options.graceMs;
+  }
+
+  /** Second `time` has ended by this node's clock and every live member's contribution for it is in. */
+  #canProposeEarly(time: number, now: number): boolean {
+    return (time + 1) * 1000 <= now && this.#m.contributionsIn(time, this.#liveMembers(now));
+  }
+
+  /** This node and the peers that answered within an election timeout. */
+  #liveMembers(now: number): string[] {
+    const live = [this.#m.selfId];
+    for (const peer of this.#m.peers) {
+      if (
+        now - (this.#heardFrom.get(peer) ?? Number.NEGATIVE_INFINITY) <
+        this.#options.electionTimeoutMinMs
+      ) {
+        live.push(peer);
+      }
+    }
+    return live;
   }
 
   // ---- helpers ----

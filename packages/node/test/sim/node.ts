@@ -78,6 +78,8 @@ export class SimNode {
   readonly secret: Uint8Array;
   readonly dir: string;
   skewMs = 0;
+  /** How many documents its clients submit each second (drawn from the range). */
+  documentsPerRound = { min: 0, max: 2 };
   up = false;
   /** Set by a fault: the node dies at its next store write of this kind, just before or after it. */
   crashAtWrite: { readonly write: StoreWrite; readonly afterWrite: boolean } | undefined;
@@ -225,7 +227,7 @@ export class SimNode {
     )
       return;
     this.#lastRound = time;
-    for (let i = this.#random.int(0, 2); i > 0; i--) {
+    for (let i = this.#random.int(this.documentsPerRound.min, this.documentsPerRound.max); i > 0; i--) {
       const document = hashImprint(
         HashAlgorithm.SHA2_256,
         new TextEncoder().encode(`${this.id}/${this.#documentCounter++}`),

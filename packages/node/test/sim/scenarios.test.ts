@@ -1,7 +1,8 @@
 import { encodeTlv, HashAlgorithm, hashImprint, tlv } from "@tempel/proto";
 import { afterEach, describe, expect, it } from "vitest";
 import { decodeMessage, encodeMessage, type MessageLimits } from "../../src/consensus/messages.ts";
-import { SimCluster } from "./cluster.ts";
+import { defaultAgreementOptions } from "../../src/consensus/options.ts";
+import { SimCluster, START_MS } from "./cluster.ts";
 import type { SimNode } from "./node.ts";
 
 const LIMITS: MessageLimits = { maxMessageBytes: 1 << 24, maxBatchEntries: 1 << 16 };
@@ -34,6 +35,16 @@ function uncertified(c: SimCluster, node: SimNode, from: number, to: number): nu
   for (let t = from; t <= to; t++) if (!certified.has(t)) missing.push(t);
   return missing;
 }
+
+/** For each second in [from, to]: how long after it ended `node` held its certificate (ms). */
+function certificationDelays(c: SimCluster, node: SimNode, from: number, to: number): number[] {
+  const certified = c.certifiedBy(node);
+  const delays: number[] = [];
+  for (let t = from; t <= to; t++) delays.push(certified.get(t)! - ((t + 1) * 1000 - START_MS));
+  return delays;
+}
+
+const { graceMs } = defaultAgreementOptions;
 
 describe("agreement in a simulated cluster", () => {
   it("a one-member cluster commits and certifies every second and answers its clients", async () => {
@@ -157,6 +168,61 @@ describe("agreement in a simulated cluster", () => {
       expect(uncertified(c, node, c.second(10_000), c.second(14_000))).toEqual([]);
     }
     expect(others).toContain(leaderOf(others));
+    expect(c.invariants.violations).toEqual([]);
+  });
+
+  it("certifies a second before its grace has passed once every member has contributed", async () => {
+    const c = await startCluster(9, 3);
+    for (const node of c.nodes) node.documentsPerRound = { min: 1, max: 1 };
+    await c.runUntil(10_000);
+    for (const node of c.nodes) {
+      const delays = certificationDelays(c, node, c.second(5_000), c.second(8_000));
+      expect(Math.max(...delays)).toBeLessThan(graceMs);
+    }
+    expect(c.invariants.violations).toEqual([]);
+  });
+
+  it("waits out the grace for a live member whose contribution does not come", async () => {
+    const c = await startCluster(9, 3);
+    for (const node of c.nodes) node.documentsPerRound = { min: 1, max: 1 };
+    await c.runUntil(4_000);
+    const silent = c.nodes.find((n) => n.agreement!.status().role !== "leader")!;
+    silent.documentsPerRound = { min: 0, max: 0 };
+    await c.runUntil(10_000);
+    const leader = leaderOf(c.nodes);
+    expect(leader).not.toBe(silent);
+    const delays = certificationDelays(c, leader, c.second(6_000), c.second(8_000));
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(graceMs);
+    expect(c.invariants.violations).toEqual([]);
+  });
+
+  it("stops waiting for a crashed member once it has been silent for an election timeout", async () => {
+    const c = await startCluster(10, 3);
+    for (const node of c.nodes) node.documentsPerRound = { min: 1, max: 1 };
+    await c.runUntil(5_000);
+    const leader = leaderOf(c.nodes);
+    const crashedAt = c.elapsed;
+    await c.step(() => c.nodes.find((n) => n !== leader)!.crash());
+    await c.runUntil(crashedAt + 6_000);
+    expect(leaderOf(c.nodes)).toBe(leader);
+    const delays = certificationDelays(c, leader, c.second(crashedAt + 2_000), c.second(crashedAt + 4_000));
+    expect(Math.max(...delays)).toBeLessThan(graceMs);
+    expect(c.invariants.violations).toEqual([]);
+  });
+
+  it("members whose clocks are 400 ms ahead and behind keep certifying the same calendar", async () => {
+    const c = await startCluster(11, 3);
+    const [, ahead, behind] = c.nodes;
+    ahead!.skewMs = 400;
+    behind!.skewMs = -400;
+    for (const node of c.nodes) node.documentsPerRound = { min: 1, max: 1 };
+    await c.runUntil(15_000);
+    for (const node of c.nodes) {
+      expect(uncertified(c, node, c.second(5_000), c.second(12_000))).toEqual([]);
+    }
+    const at = c.second(12_000);
+    const roots = await Promise.all(c.nodes.map((node) => node.calendar.rootAt(at)));
+    for (const root of roots) expect(root).toEqual(roots[0]);
     expect(c.invariants.violations).toEqual([]);
   });
 
