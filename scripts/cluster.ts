@@ -118,6 +118,7 @@ function banner(cluster: LocalCluster): string {
     ...nodes,
     `Agency:      login id "${agency.loginId}", HMAC key "${agency.key}"`,
     `Described:   ${shown(cluster.clusterFile)}    Logs: ${shown(logDir(dataDir))}/`,
+    ...(cluster.publicationsUrl === null ? [] : [`Publications: ${cluster.publicationsUrl}`]),
     `Sign a file: ${signCommand(cluster)}`,
     "",
   ].join("\n");

@@ -24,7 +24,11 @@ export interface ClusterDescription {
   readonly nodes: readonly ClusterNodeEntry[];
   /** The demo agency every node accepts. */
   readonly agency: { readonly loginId: string; readonly key: string };
-  /** URL of the cluster's publications file; null while the nodes serve none. */
+  /**
+   * URL of the cluster's publications file as the node that signs it (node-1) serves it
+   * (`<api>/v1/publications`; the other nodes serve the same bytes at theirs); null when the genesis
+   * names no publications authority, so no node serves one.
+   */
   readonly publications: string | null;
 }
 

@@ -2,6 +2,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TempelError } from "@tempel/proto";
+import { loadGenesis } from "../../packages/node/src/genesis/genesis.ts";
 import { type ClusterDescription, writeClusterFile } from "./cluster-file.ts";
 import {
   type ClusterSetup,
@@ -29,6 +30,11 @@ export interface StopReport {
 
 export class ClusterError extends TempelError {}
 
+export interface LaunchOptions {
+  /** `tempel-node start` settings for every start of every node (a restart's own settings follow them). */
+  readonly extraNodeArgs?: readonly string[];
+}
+
 /** A node needs a few seconds to open its store and check it; a busy 2-core machine needs more. */
 export const START_TIMEOUT_MS = 90_000;
 /** The node lets a round finish for up to 5 s when stopping; then it closes its network and store. */
@@ -44,9 +50,13 @@ export class LocalCluster {
   readonly setup: ClusterSetup;
   readonly nodes: readonly ClusterNode[];
   readonly clusterFile: string;
+  /** node-1's publications file, or null when the genesis names no publications authority. */
+  readonly publicationsUrl: string | null;
+  readonly #extraNodeArgs: readonly string[];
 
-  private constructor(setup: ClusterSetup) {
+  private constructor(setup: ClusterSetup, launch: LaunchOptions) {
     this.setup = setup;
+    this.#extraNodeArgs = launch.extraNodeArgs ?? [];
     this.clusterFile = join(setup.dataDir, CLUSTER_FILE_NAME);
     this.nodes = setup.nodes.map((node) => {
       const apiUrl = `http://127.0.0.1:${node.apiPort}`;
@@ -60,10 +70,15 @@ export class LocalCluster {
         ),
       };
     });
+    // Node-1 holds the publications key (cluster-setup.ts); the others serve copies of its file.
+    this.publicationsUrl =
+      loadGenesis(setup.genesisFile).publications.authority === undefined
+        ? null
+        : `${this.nodes[0]!.apiUrl}/v1/publications`;
   }
 
-  static async prepare(options: SetupOptions): Promise<LocalCluster> {
-    return new LocalCluster(await prepareCluster(options));
+  static async prepare(options: SetupOptions, launch: LaunchOptions = {}): Promise<LocalCluster> {
+    return new LocalCluster(await prepareCluster(options), launch);
   }
 
   /** Start every node; if one cannot start, stop the others and fail with its log. */
@@ -164,8 +179,7 @@ export class LocalCluster {
         metrics: `${node.apiUrl}/metrics`,
       })),
       agency: this.setup.agency,
-      // The nodes serve no publications file yet.
-      publications: null,
+      publications: this.publicationsUrl,
     };
   }
 
@@ -179,6 +193,7 @@ export class LocalCluster {
         node.setup.configFile,
         "--genesis-file",
         this.setup.genesisFile,
+        ...this.#extraNodeArgs,
         ...extraArgs,
       ],
       START_TIMEOUT_MS,

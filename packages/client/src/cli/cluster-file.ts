@@ -15,6 +15,7 @@ export interface ClusterFile {
   /** The nodes' API base URLs. */
   readonly endpoints: readonly string[];
   readonly agency?: { readonly loginId: string; readonly key: string };
+  /** The publications file to use when the user names none. */
   readonly publications?: string;
 }
 
@@ -83,7 +84,7 @@ export async function readClusterFile(path: string): Promise<ClusterFile> {
         key: text(agency.key, `${where} agency.key`),
       },
     }),
-    // null: the cluster serves no publications file (yet).
+    // null: the genesis names no publications authority, so no node serves a file.
     ...(root.publications !== undefined &&
       root.publications !== null && {
         publications: httpUrl(root.publications, `${where} "publications"`),

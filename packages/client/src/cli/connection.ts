@@ -25,7 +25,8 @@ export const CONNECTION_HELP = `Cluster (flags first, then environment variables
                           .tempel/cluster.json here or in the nearest folder above (npm start writes
                           it) gives the nodes, the agency, the genesis and the publications file
   --publications-url URL  the cluster's publications file (TEMPEL_PUBLICATIONS_URL); default: the
-                          one the nodes serve (/v1/publications)
+                          cluster description's "publications" (npm start names node-1's), else
+                          the one the nodes serve (/v1/publications, from any node that answers)
   --trust-anchor FILE     CA certificate (PEM or DER) the publications file's signer must chain to;
                           repeatable; default: the publications authority the genesis names
   --cnstr NAME=VALUE      subject attribute the publications file's signer must have, e.g.

@@ -1,8 +1,10 @@
-import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TempelClient } from "../../src/index.ts";
 import { tempel, writeClusterFile } from "./cli-process.ts";
+import { publicationsAuthority, publicationsFile, servePublications } from "./publications-fixture.ts";
 import { deadEndpoint } from "./servers.ts";
 import { type RunningTempelNode, startTempelNode, waitForCertifiedHead } from "./tempel-node.ts";
 
@@ -69,6 +71,58 @@ describe("tempel verify with the cluster description", () => {
     const run = await tempel(project, ["verify", "report.txt", "--policy", "calendar", "--json"]);
     expect(run).toMatchObject({ code: 0 });
     expect(verdict(run.stdout)).toMatchObject({ result: "OK", policy: "calendar" });
+  });
+
+  it("takes the publications file the cluster description names when none is given", async () => {
+    const authority = await publicationsAuthority();
+    let published = new Uint8Array();
+    const server = await servePublications(() => published);
+    const served = `${server.url}/publications.bin`;
+    const folder = await mkdtemp(join(tmpdir(), "tempel-verify-publications-"));
+    try {
+      // A root certified after the signature: the publication it is extended to.
+      const signedBefore = Math.floor(Date.now() / 1000);
+      const sdk = new TempelClient({ endpoints: [node.url] });
+      let certified = (await sdk.head()).certified;
+      while (certified === undefined || certified.time <= signedBefore) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        certified = (await sdk.head()).certified;
+      }
+      published = await publicationsFile(authority, [
+        { publicationTime: certified.time, publishedHash: certified.root },
+      ]);
+      const description = await writeClusterFile(folder, node);
+      const cluster = JSON.parse(await readFile(description, "utf8")) as Record<string, unknown>;
+      await writeFile(description, JSON.stringify({ ...cluster, publications: served }));
+      await writeFile(join(folder, "ca.der"), authority.ca.der);
+      await copyFile(join(project, "report.txt"), join(folder, "report.txt"));
+      await copyFile(join(project, "report.txt.ksig"), join(folder, "report.txt.ksig"));
+      const args = ["report.txt", "--policy", "publication", "--trust-anchor", "ca.der", "--json"];
+      const run = await tempel(folder, ["verify", ...args]);
+      expect(run).toMatchObject({ code: 0 });
+      expect(verdict(run.stdout)).toMatchObject({ result: "OK", policy: "publication" });
+      const extended = await tempel(folder, [
+        "extend",
+        "report.txt.ksig",
+        "--to",
+        "publication",
+        "--trust-anchor",
+        "ca.der",
+        "--output",
+        "extended.ksig",
+      ]);
+      expect(extended).toMatchObject({ code: 0 });
+      // Without the description's URL, the file is looked for where the node serves it: it has none.
+      await writeFile(description, JSON.stringify(cluster));
+      const unnamed = await tempel(folder, ["verify", ...args]);
+      expect(unnamed).toMatchObject({
+        code: 4,
+        stderr: expect.stringContaining("nodes (/v1/publications): nothing is published yet"),
+      });
+    } finally {
+      await server.close();
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 
   it("says what to do when the calendar policy needs an unreachable cluster (exit 3)", async () => {

@@ -93,7 +93,7 @@ describe("cluster description", () => {
     });
   });
 
-  it("takes a null publications URL as none, as the scripts write it while nodes serve no file", async () => {
+  it("takes a null publications URL as none, as the scripts write it for a genesis without a publications authority", async () => {
     const path = join(dir, "no-publications.json");
     await writeFile(path, JSON.stringify({ nodes: [{ api: "http://127.0.0.1:3131" }], publications: null }));
     expect((await readClusterFile(path)).publications).toBeUndefined();

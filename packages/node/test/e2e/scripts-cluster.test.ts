@@ -87,6 +87,9 @@ describe(`npm run cluster (${NODES} node${NODES > 1 ? "s" : ""})`, () => {
       existsSync(join(dataDir, `node-${i + 1}`, AUTHORITY_FILES.key)),
     );
     expect(holdsKey).toEqual(cluster.nodes.map((_, i) => i === 0));
+    const publisherFile = `${cluster.nodes[0]!.api}/v1/publications`;
+    expect(cluster.publications).toBe(publisherFile);
+    expect(run.output()).toContain(`Publications: ${publisherFile}`);
     for (const node of cluster.nodes) {
       // Served once the first five-minute mark has passed; "not published yet" before it.
       const response = await fetch(`${node.api}/v1/publications`);
@@ -142,7 +145,11 @@ describe(`npm run cluster (${NODES} node${NODES > 1 ? "s" : ""})`, () => {
     expect(again.nodes.map((node) => node.id)).toEqual(cluster.nodes.map((node) => node.id));
     expect(await calendarRootAt(api, before.time!, 5_000)).toBe(rootBefore);
     // The restarted cluster elects a leader before its first new round: the head moves on, not at once.
-    await waitFor("a round after the restart", 30_000, async () => (await calendarHead(api, 5_000)).time! > before.time!);
+    await waitFor(
+      "a round after the restart",
+      30_000,
+      async () => (await calendarHead(api, 5_000)).time! > before.time!,
+    );
     expect(await interrupt(run)).toBe(0);
     expect(again.nodes.some((node) => pidAlive(node.pid))).toBe(false);
   });
