@@ -75,7 +75,7 @@ describe("tempel verify with the cluster description", () => {
 
   it("takes the publications file the cluster description names when none is given", async () => {
     const authority = await publicationsAuthority();
-    let published = new Uint8Array();
+    let published: Uint8Array = new Uint8Array(0);
     const server = await servePublications(() => published);
     const served = `${server.url}/publications.bin`;
     const folder = await mkdtemp(join(tmpdir(), "tempel-verify-publications-"));
