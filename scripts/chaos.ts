@@ -1,14 +1,13 @@
 /**
  * `npm run chaos`: a fresh local cluster under load while seeded faults hit its real processes
- * (kill -9 and restart of leader and followers, SIGSTOP/SIGCONT, partitions, clock offsets); then
+ * (kill -9 and restart of leader and followers, SIGSTOP/SIGCONT, libp2p partitions of the leader or
+ * a minority through the nodes' loopback admin endpoint, clock offsets); then
  * checks that every answered signature verifies with the quorum policy, that all nodes hold the same
  * calendar, and that no second went unsigned except while a fault explains it.
  */
 import { randomInt } from "node:crypto";
 import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { SETTINGS } from "../packages/node/src/config/config.ts";
-import { flagName } from "../packages/node/src/config/settings.ts";
 import { Prng } from "../packages/node/test/sim/prng.ts";
 import { compareCalendars, RECOVERY_SECONDS, signatureGaps, unexplainedGaps } from "./common/chaos/checks.ts";
 import { type FaultRecord, runFaults } from "./common/chaos/faults.ts";
@@ -31,11 +30,17 @@ import { DEFAULT_DATA_DIR } from "./common/paths.ts";
 
 const HELP = `Usage: npm run chaos -- [options]
 
-Starts a fresh cluster, loads it, and hits its node processes with faults drawn from a seed:
-kill -9 and restart of the leader or a follower, SIGSTOP/SIGCONT, a partition (a stopped process
-until the nodes offer a network control), a clock offset (when tempel-node has the setting). Then
-checks: every answered signature verifies with the quorum policy; all nodes hold the same calendar;
-every second had a signature except while a fault (plus ${RECOVERY_SECONDS} s of recovery) explains it.
+Starts a fresh cluster (nodes run with --admin-enabled true), loads it, and hits its node processes
+with faults drawn from a seed, one at a time:
+  kill-leader, kill-follower  kill -9, down for 1-5 s, restarted
+  freeze                      SIGSTOP for 1-3 s, then SIGCONT
+  partition                   the leader, or a drawn minority, cut off from the others for 5-10 s at
+                              the libp2p level (POST /admin/partition on every node), then healed
+  clock                       restarted with --clock-offset-ms (+/-400 ms, 2 s, 5 s or 15 s) for
+                              5-10 s, then restarted without
+Then checks: every answered signature verifies with the quorum policy; all nodes hold the same
+calendar; every second had a signature except while a fault (plus ${RECOVERY_SECONDS} s of recovery)
+explains it.
 
 Options:
   --duration D     how long the load and the faults run: 60, 60s, 2m (default 60s, at least ${WARMUP_SECONDS + COOLDOWN_SECONDS + 5} s)
@@ -49,8 +54,8 @@ Options:
 Exit codes: 0 no violation, 1 violations (listed, with the seed), 2 usage.
 `;
 
-/** Clock faults need this node setting (it offsets the node's clock); tempel-node does not have it yet. */
-const CLOCK_OFFSET_SETTING = "clock.offsetMs";
+/** Partitions are set through the nodes' admin endpoint, off unless a node is started with it. */
+const NODE_ARGS = ["--admin-enabled", "true"];
 const REQUEST_TIMEOUT_MS = 10_000;
 const BATCH = 4;
 
@@ -80,14 +85,14 @@ async function main(argv: readonly string[]): Promise<number> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(`chaos seed ${seed} (replay: ${replay})`);
 
-  const clockSetting = SETTINGS.find((setting) => setting.path === CLOCK_OFFSET_SETTING);
   const prng = new Prng(seed);
-  const plan = planFaults(prng.fork("plan"), { durationSeconds, clockFaults: clockSetting !== undefined });
-  if (clockSetting === undefined)
-    say(`clock faults: left out (tempel-node has no ${CLOCK_OFFSET_SETTING} setting)`);
-  say(`${plan.length} faults planned over ${durationSeconds} s; partitions are stopped processes`);
+  const plan = planFaults(prng.fork("plan"), { durationSeconds, clockFaults: true });
+  say(`${plan.length} faults planned over ${durationSeconds} s`);
 
-  const cluster = await LocalCluster.prepare({ dataDir, nodes, basePort, fresh: true });
+  const cluster = await LocalCluster.prepare(
+    { dataDir, nodes, basePort, fresh: true },
+    { extraNodeArgs: NODE_ARGS },
+  );
   let passed = false;
   try {
     say(`starting ${nodes} nodes in ${dataDir}…`);
@@ -118,7 +123,6 @@ async function main(argv: readonly string[]): Promise<number> {
       prng.fork("targets"),
       t0,
       t0 + (durationSeconds - COOLDOWN_SECONDS) * 1000,
-      clockSetting === undefined ? undefined : flagName(clockSetting),
       (f) => say(`  ${describeFault(f, t0)}`),
     );
     if (skipped > 0) say(`  ${skipped} planned fault(s) left out: the earlier ones ran into the cool-down`);

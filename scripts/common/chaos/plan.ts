@@ -5,9 +5,10 @@ import type { Prng } from "../../../packages/node/test/sim/prng.ts";
  * ride out any single faulty member):
  *   kill-leader / kill-follower  kill -9, down for a while, then started again (a real crash)
  *   freeze                       SIGSTOP for 1–3 s, then SIGCONT (a GC pause, a stalled VM)
- *   partition                    cut off from its peers for 5–10 s; until the network layer offers a
- *                                control for it, emulated by a stopped process (SIGSTOP/SIGCONT)
- *   clock                        restarted with its clock off by seconds, later restarted without
+ *   partition                    the leader or a drawn minority cut off from the others for 5–10 s
+ *                                at the libp2p level (the nodes' admin endpoint), then healed
+ *   clock                        restarted with its clock off (400 ms to beyond the nodes' clock
+ *                                tolerance, ahead or behind), later restarted without
  */
 export type FaultKind = "kill-leader" | "kill-follower" | "freeze" | "partition" | "clock";
 
@@ -26,6 +27,9 @@ export interface PlanOptions {
   /** Whether the nodes can run with a clock offset (a node setting). */
   readonly clockFaults: boolean;
 }
+
+/** Clock offsets drawn (either sign): within the leader's grace, within the tolerance, beyond it. */
+const CLOCK_OFFSETS_MS = [400, 2_000, 5_000, 15_000];
 
 /** Load without faults at the start, so the first fault hits a settled cluster. */
 export const WARMUP_SECONDS = 5;
@@ -57,8 +61,8 @@ export function planFaults(prng: Prng, options: PlanOptions): PlannedFault[] {
       kind,
       at,
       seconds,
-      // A few seconds either way: inside the nodes' clock tolerance or beyond it, both must be safe.
-      ...(kind === "clock" && { offsetMs: prng.pick([-1, 1]) * prng.int(2, 20) * 1000 }),
+      // Inside the nodes' clock tolerance or beyond it, either way: all must be safe.
+      ...(kind === "clock" && { offsetMs: prng.pick([-1, 1]) * prng.pick(CLOCK_OFFSETS_MS) }),
     });
     at += seconds + prng.int(PAUSE_BETWEEN.min, PAUSE_BETWEEN.max);
   }
