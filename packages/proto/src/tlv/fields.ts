@@ -11,35 +11,29 @@ export interface FieldSpec {
   readonly max?: number;
 }
 
-/** Spec lists are module constants: index each once, not on every decode (PDUs are decoded per request). */
-const indexedSpecs = new WeakMap<readonly FieldSpec[], ReadonlyMap<number, FieldSpec>>();
-
-function specIndex(specs: readonly FieldSpec[]): ReadonlyMap<number, FieldSpec> {
-  let index = indexedSpecs.get(specs);
-  if (index === undefined) {
-    index = new Map(specs.map((spec) => [spec.type, spec]));
-    indexedSpecs.set(specs, index);
-  }
-  return index;
-}
-
 /**
- * The children of a composite element, grouped by type after a strict check against `specs`:
- * cardinalities hold, unknown critical children are an error, unknown non-critical children are
- * skipped (they stay in the element's bytes, so re-encoding from the source keeps them).
+ * The children of a composite element, checked strictly against `specs`: cardinalities hold,
+ * unknown critical children are an error, unknown non-critical children are skipped (they stay in
+ * the element's bytes, so re-encoding from the source keeps them). Spec lists are a handful of
+ * entries, so a child finds its spec by a scan and each spec's first child sits in an array: a
+ * signature decodes one of these per link, where a map per element cost more than the decoding.
  */
 export class Fields {
   readonly element: TlvElement;
   readonly children: readonly TlvElement[];
-  private readonly byType = new Map<number, TlvElement[]>();
+  readonly #specs: readonly FieldSpec[];
+  /** Per spec: its first child. */
+  readonly #first: (TlvElement | undefined)[];
 
   constructor(element: TlvElement, specs: readonly FieldSpec[], what: string) {
     this.element = element;
     this.children = childrenOf(element);
-    const known = specIndex(specs);
+    this.#specs = specs;
+    this.#first = new Array(specs.length).fill(undefined);
+    const counts: number[] = new Array(specs.length).fill(0);
     for (const child of this.children) {
-      const spec = known.get(child.type);
-      if (spec === undefined) {
+      const at = specPosition(specs, child.type);
+      if (at < 0) {
         if (child.nonCritical) continue;
         throw new FormatError(
           "TLV_UNKNOWN_CRITICAL",
@@ -47,22 +41,17 @@ export class Fields {
           { type: child.type },
         );
       }
-      let list = this.byType.get(child.type);
-      if (list === undefined) {
-        list = [];
-        this.byType.set(child.type, list);
-      }
-      list.push(child);
+      if (counts[at]!++ === 0) this.#first[at] = child;
     }
-    for (const spec of specs) {
-      const count = this.byType.get(spec.type)?.length ?? 0;
-      const min = spec.min ?? 0;
-      const max = spec.max ?? 1;
-      if (count < min) {
+    for (let i = 0; i < specs.length; i++) {
+      const spec = specs[i]!;
+      const count = counts[i]!;
+      if (count < (spec.min ?? 0)) {
         throw new FormatError("TLV_MISSING", `${what}: ${spec.name} (${typeHex(spec.type)}) is missing`, {
           type: spec.type,
         });
       }
+      const max = spec.max ?? 1;
       if (count > max) {
         throw new FormatError(
           "TLV_DUPLICATE",
@@ -73,19 +62,27 @@ export class Fields {
     }
   }
 
+  /** Every child of a type named in the specs, in wire order. */
   all(type: number): TlvElement[] {
-    return this.byType.get(type) ?? [];
+    if (specPosition(this.#specs, type) < 0) return [];
+    return this.children.filter((child) => child.type === type);
   }
 
   optional(type: number): TlvElement | undefined {
-    return this.byType.get(type)?.[0];
+    const at = specPosition(this.#specs, type);
+    return at < 0 ? undefined : this.#first[at];
   }
 
   required(type: number): TlvElement {
-    const element = this.byType.get(type)?.[0];
+    const element = this.optional(type);
     if (element === undefined) {
       throw new FormatError("TLV_MISSING", `element ${typeHex(type)} is missing`, { type });
     }
     return element;
   }
+}
+
+function specPosition(specs: readonly FieldSpec[], type: number): number {
+  for (let i = 0; i < specs.length; i++) if (specs[i]!.type === type) return i;
+  return -1;
 }

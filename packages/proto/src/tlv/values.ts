@@ -78,6 +78,13 @@ export function uintTlv(type: number, value: bigint | number, options?: TlvHeade
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
 const utf8Encoder = new TextEncoder();
 
+const MAX_ASCII_FAST = 256;
+
+function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return false;
+  return true;
+}
+
 /** KSI strings: UTF-8 with exactly one terminating NUL, which is the last byte. */
 export function decodeString(element: TlvElement): string {
   const v = element.value;
@@ -94,6 +101,8 @@ export function decodeString(element: TlvElement): string {
       `string in TLV ${typeHex(element.type)} contains a NUL byte`,
     );
   }
+  // Ids and names are short ASCII, for which this is several times cheaper than a TextDecoder call.
+  if (body.length <= MAX_ASCII_FAST && isAscii(body)) return String.fromCharCode.apply(null, body as never);
   try {
     return utf8Decoder.decode(body);
   } catch {

@@ -9,7 +9,6 @@
  *
  * Run: npx node packages/proto/test/perf/signature.bench.ts [leaves]
  */
-import { hash } from "node:crypto";
 import { loadavg } from "node:os";
 import { AggregationTree, composeChains } from "../../src/aggregation/index.ts";
 import { HashAlgorithm } from "../../src/hash/algorithms.ts";
@@ -26,6 +25,7 @@ import type {
   KsiSignature,
   QuorumCertificate,
 } from "../../src/signature/types.ts";
+import { opensslSha256 } from "./openssl-hasher.ts";
 
 const REPEATS = 3;
 const leafCount = Number(process.argv[2] ?? 100_000);
@@ -129,15 +129,6 @@ function responsePdus(): void {
       key,
     ).length;
   }
-}
-
-/** What a node injects: SHA-256 from OpenSSL, the digest copied out of a latin1 string. */
-function opensslSha256(algorithm: number, data: Uint8Array): Uint8Array {
-  if (algorithm !== HashAlgorithm.SHA2_256) throw new Error("the benchmark hashes SHA-256 only");
-  const text = hash("sha256", data, "binary");
-  const digest = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) digest[i] = text.charCodeAt(i);
-  return digest;
 }
 
 const results: Record<string, number> = {};
