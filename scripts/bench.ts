@@ -1,15 +1,30 @@
 /**
  * `npm run bench`: the benchmark set in one run — proto aggregation (against `openssl speed`), the
  * node's own benchmarks, signing throughput of one node, of a 3-node cluster and of an RFC 3161-style
- * server under the same load generator, and verification cost — written to bench-results/*.json and,
- * for a full run, docs/benchmarks.md.
+ * server under the same load generator, the client SDK against the load generator, verification cost,
+ * and a 3-node cluster's latency and recovery under faults — written to bench-results/*.json and, for
+ * a full run, docs/benchmarks.md.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { TempelError } from "@tempel/proto";
+import { measureClusterFaults } from "./common/bench/cluster-faults.ts";
 import { describeMachine } from "./common/bench/machine.ts";
 import { runPerfScript } from "./common/bench/perf-script.ts";
-import { type RateStep, type StepLoad, searchSustainedRate } from "./common/bench/rate-steps.ts";
-import { type BenchResults, renderMarkdown, type Section, type ServiceRun } from "./common/bench/report.ts";
+import {
+  type RateSearch,
+  type RateStep,
+  type StepLoad,
+  searchSustainedRate,
+} from "./common/bench/rate-steps.ts";
+import {
+  type BenchResults,
+  type ClientRun,
+  renderMarkdown,
+  type Section,
+  type ServiceRun,
+} from "./common/bench/report.ts";
+import { measureSignMany } from "./common/bench/sign-many.ts";
 import { collectSignatures, measureVerification, type SignatureSample } from "./common/bench/verification.ts";
 import {
   EXIT_OK,
@@ -20,6 +35,7 @@ import {
   stringFlag,
   UsageError,
 } from "./common/cli.ts";
+import type { ClusterDescription } from "./common/cluster-file.ts";
 import { multiNodeUnsupported } from "./common/cluster-setup.ts";
 import { fetchBaselineKey } from "./common/load/baseline-protocol.ts";
 import { clusterTargets, quorumTrust } from "./common/load/cluster-targets.ts";
@@ -28,7 +44,16 @@ import { LocalCluster, START_TIMEOUT_MS, STOP_TIMEOUT_MS } from "./common/local-
 import { ManagedProcess } from "./common/managed-process.ts";
 import { DEFAULT_DATA_DIR, REPO_ROOT } from "./common/paths.ts";
 
-const SECTIONS = ["aggregation", "node-bench", "one-node", "cluster", "verification", "baseline"] as const;
+const SECTIONS = [
+  "aggregation",
+  "node-bench",
+  "one-node",
+  "cluster",
+  "client",
+  "verification",
+  "cluster-faults",
+  "baseline",
+] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 const HELP = `Usage: npm run bench -- [options]
@@ -42,14 +67,22 @@ Sections (in this order):
   node-bench    packages/node/test/perf/node.bench.ts (hashers, batched and single-hash signing, heap)
   one-node      highest sustained signing rate of a one-node cluster (KSI PDUs of 16 hashes)
   cluster       the same for a 3-node cluster (needs tempel-node genesis)
+  client        TempelClient.signMany against that cluster right after its rate search (so it runs
+                the cluster search too), same batches and requests in flight, as a share of the load
+                script's rate (target >= 0.8); then packages/client/test/perf/verify.bench.ts
+                (10k signatures verified with the internal policy, target < 1 s)
   verification  cost of decoding and verifying the cluster's signatures
+  cluster-faults  a fresh 3-node cluster at 50,000 hashes/s offered (JSON batches of 1000, 5% of the
+                signatures verified in full): p99 with all nodes up (target <= 1.5 s), seconds until a
+                round is certified after kill -9 of the leader (<= 3 s), p99 for the other nodes'
+                clients across a follower's kill -9 (<= 2 s)
   baseline      the same rate search on scripts/rfc3161-baseline.ts (ECDSA P-256 per hash)
 
 Options:
   --only LIST        comma-separated sections to run (default all)
   --quick            short steps and small trees: a smoke run, not figures to keep
   --step-seconds S   length of each load step (default 10, quick 4)
-  --base-port P      ports for the bench's clusters (default 3331) and the baseline (P+100)
+  --base-port P      ports for the bench's clusters (P, P+10, P+20) and the baseline (P+100); default 3331
 
 Exit codes: 0 done (a section that failed is reported in the results), 2 usage.
 `;
@@ -57,6 +90,19 @@ Exit codes: 0 done (a section that failed is reported in the results), 2 usage.
 const BATCH = 16;
 const REQUEST_TIMEOUT_MS = 30_000;
 const VERIFICATION_SAMPLE = 10_000;
+/**
+ * The baseline's tokens cost one ECDSA verification each, twice its signing: checking every one would
+ * take the baseline server's CPU away on a small machine.
+ */
+const BASELINE_VERIFY_FRACTION = 1 / 16;
+/** Issue 7's load: JSON batches large enough that the request rate is not the limit. */
+const FAULT_LOAD = {
+  rate: 50_000,
+  batch: 1_000,
+  verifyFraction: 0.05,
+  timeoutMs: REQUEST_TIMEOUT_MS,
+} as const;
+const QUICK_FAULT_RATE = 10_000;
 
 async function main(argv: readonly string[]): Promise<number> {
   const values = parseFlags(
@@ -82,9 +128,13 @@ async function main(argv: readonly string[]): Promise<number> {
   say(`bench on ${machine.cpu} (${machine.cores} cores), load average ${machine.loadAverage.toFixed(2)}`);
 
   const notSelected = { status: "skipped", reason: "not selected with --only" } as const;
-  const measure = async <T>(name: SectionName, work: () => Promise<T>): Promise<Section<T>> => {
+  const measure = async <T>(
+    name: SectionName,
+    work: () => Promise<T>,
+    heading: string = name,
+  ): Promise<Section<T>> => {
     if (!selected.has(name)) return notSelected;
-    say(`\n== ${name}`);
+    say(`\n== ${heading}`);
     try {
       return { status: "measured", figures: await work() };
     } catch (error) {
@@ -114,6 +164,24 @@ async function main(argv: readonly string[]): Promise<number> {
   // The verification sample comes from the largest cluster this run starts.
   let sample: { signatures: SignatureSample; genesis: string; nodes: number } | undefined;
   const wantsSample = selected.has("verification");
+  // signMany runs on the 3-node cluster right after the load script's search on it.
+  let client: Section<ClientRun> = notSelected;
+  const signManyAfter = async (description: ClusterDescription, found: RateSearch): Promise<ClientRun> => {
+    const loadRate = found.sustainedRate;
+    if (loadRate === undefined)
+      throw new TempelError("NO_SUSTAINED_RATE", "the load script sustained no rate to compare with");
+    const signMany = await measureSignMany(description, {
+      batch: BATCH,
+      concurrency: defaultConcurrency(loadRate, BATCH),
+      hashes: loadRate * stepSeconds,
+      timeoutMs: REQUEST_TIMEOUT_MS,
+    });
+    say(
+      `  signMany, batches of ${signMany.batch}, ${signMany.concurrency} in flight: ${Math.round(signMany.rate)} hashes/s ` +
+        `(load script ${loadRate}/s: ${(signMany.rate / loadRate).toFixed(2)}), client ${signMany.clientCores.toFixed(2)} cores`,
+    );
+    return { loadRate, signMany };
+  };
   const runCluster = async (nodes: number, port: number, service: string): Promise<ServiceRun> => {
     const dataDir = join(DEFAULT_DATA_DIR, "bench", `${nodes}-node`);
     const cluster = await LocalCluster.prepare({ dataDir, nodes, basePort: port, fresh: true });
@@ -127,6 +195,8 @@ async function main(argv: readonly string[]): Promise<number> {
           loadAt(rate, { protocol: "ksi", agency: description.agency }, clusterTargets(description, "ksi")),
         onStep,
       );
+      if (nodes === 3)
+        client = await measure("client", () => signManyAfter(description, found), "client: signMany");
       if (wantsSample && (sample === undefined || sample.nodes < nodes)) {
         const signatures = await collectSignatures(
           description.nodes[0]!.api,
@@ -142,10 +212,20 @@ async function main(argv: readonly string[]): Promise<number> {
   };
   const oneNode = await measure("one-node", () => runCluster(1, basePort, "1 node"));
   const unsupported = multiNodeUnsupported();
+  const threeNodes = selected.has("cluster") || selected.has("client");
+  if (threeNodes && unsupported === undefined) selected.add("cluster");
   const cluster: Section<ServiceRun> =
-    selected.has("cluster") && unsupported !== undefined
+    threeNodes && unsupported !== undefined
       ? { status: "skipped", reason: unsupported }
       : await measure("cluster", () => runCluster(3, basePort + 10, "3-node cluster"));
+  if (selected.has("client") && client.status === "skipped" && cluster.status !== "measured") {
+    client = { status: "skipped", reason: `no 3-node cluster ran (${cluster.status}: ${cluster.reason})` };
+  }
+  const clientVerify = await measure(
+    "client",
+    () => runPerfScript("packages/client/test/perf/verify.bench.ts", quick ? ["2000"] : [], "client-verify"),
+    "client: verify.bench.ts",
+  );
   const measured = sample;
   const verification =
     selected.has("verification") && measured === undefined
@@ -157,6 +237,29 @@ async function main(argv: readonly string[]): Promise<number> {
           ...(await measureVerification(measured!.signatures, quorumTrust(measured!.genesis))),
           nodes: measured!.nodes,
         }));
+  const clusterFaults =
+    selected.has("cluster-faults") && unsupported !== undefined
+      ? ({ status: "skipped", reason: unsupported } as const)
+      : await measure("cluster-faults", async () => {
+          const dataDir = join(DEFAULT_DATA_DIR, "bench", "3-node-faults");
+          const faultCluster = await LocalCluster.prepare({
+            dataDir,
+            nodes: 3,
+            basePort: basePort + 20,
+            fresh: true,
+          });
+          try {
+            await faultCluster.start();
+            await faultCluster.waitReady(START_TIMEOUT_MS);
+            return await measureClusterFaults(
+              faultCluster,
+              { ...FAULT_LOAD, ...(quick && { rate: QUICK_FAULT_RATE }), phaseSeconds: quick ? 9 : 30 },
+              say,
+            );
+          } finally {
+            await faultCluster.stop();
+          }
+        });
   const baseline = await measure("baseline", () => runBaseline(basePort + 100, search, onStep));
   rmSync(join(DEFAULT_DATA_DIR, "bench"), { recursive: true, force: true });
 
@@ -170,6 +273,9 @@ async function main(argv: readonly string[]): Promise<number> {
     cluster,
     baseline,
     verification,
+    client,
+    clientVerify,
+    clusterFaults,
   };
   const resultsDir = join(REPO_ROOT, "bench-results");
   mkdirSync(resultsDir, { recursive: true });
@@ -184,7 +290,12 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 /** The same load shape for Tempel and the baseline: requests of 16 hashes, enough in flight for 2 s answers. */
-function loadAt(rate: number, service: LoadOptions["service"], targets: LoadOptions["targets"]): StepLoad {
+function loadAt(
+  rate: number,
+  service: LoadOptions["service"],
+  targets: LoadOptions["targets"],
+  verifyFraction = 1,
+): StepLoad {
   return {
     service,
     targets,
@@ -193,6 +304,7 @@ function loadAt(rate: number, service: LoadOptions["service"], targets: LoadOpti
     concurrency: defaultConcurrency(rate, BATCH),
     timeoutMs: REQUEST_TIMEOUT_MS,
     policy: "internal",
+    verifyFraction,
   };
 }
 
@@ -214,7 +326,7 @@ async function runBaseline(
     const service = { protocol: "baseline", publicKey: await fetchBaselineKey(url) } as const;
     const found = await searchSustainedRate(
       search,
-      (rate) => loadAt(rate, service, [{ name: "baseline", url: `${url}/sign` }]),
+      (rate) => loadAt(rate, service, [{ name: "baseline", url: `${url}/sign` }], BASELINE_VERIFY_FRACTION),
       onStep,
     );
     return { service: "RFC 3161-style server (node:http, ECDSA P-256 per hash)", search: found };

@@ -1,7 +1,9 @@
 import type { LoadResult } from "../load/run-load.ts";
+import { type ClusterFaultFigures, FAULT_TARGETS } from "./cluster-faults.ts";
 import type { Machine } from "./machine.ts";
 import type { PerfOutput } from "./perf-script.ts";
 import { type RateSearch, SUSTAINED } from "./rate-steps.ts";
+import type { SignManyFigures } from "./sign-many.ts";
 import type { VerificationFigures } from "./verification.ts";
 
 /** A section's outcome: its figures, or why there are none. */
@@ -15,6 +17,16 @@ export interface ServiceRun {
   readonly search: RateSearch;
 }
 
+/** signMany against the 3-node cluster right after the load script's rate search on it. */
+export interface ClientRun {
+  /** The load script's highest sustained rate on that cluster. */
+  readonly loadRate: number;
+  readonly signMany: SignManyFigures;
+}
+
+/** Issue 4: signMany reaches at least this share of the load script's rate on the same cluster. */
+export const SIGN_MANY_TARGET_SHARE = 0.8;
+
 export interface BenchResults {
   readonly command: string;
   readonly machine: Machine;
@@ -25,6 +37,10 @@ export interface BenchResults {
   readonly cluster: Section<ServiceRun>;
   readonly baseline: Section<ServiceRun>;
   readonly verification: Section<VerificationFigures & { readonly nodes: number }>;
+  readonly client: Section<ClientRun>;
+  /** packages/client/test/perf/verify.bench.ts */
+  readonly clientVerify: Section<PerfOutput>;
+  readonly clusterFaults: Section<ClusterFaultFigures>;
 }
 
 const n = (value: number) => Math.round(value).toLocaleString("en");
@@ -78,6 +94,16 @@ export function renderMarkdown(results: BenchResults): string {
       ...section(run, serviceRun),
       "",
     ]),
+    "## Client SDK",
+    "",
+    ...section(results.client, clientRun),
+    "",
+    ...section(results.clientVerify, clientVerify),
+    "",
+    "## A 3-node cluster under faults",
+    "",
+    ...section(results.clusterFaults, clusterFaults),
+    "",
     "## Node micro-benchmarks (packages/node/test/perf/node.bench.ts)",
     "",
     ...section(results.nodeBench, nodeBench),
@@ -115,6 +141,31 @@ function ratios(results: BenchResults): string[] {
           `**${(rate / baseline).toFixed(1)}** (${n(rate)}/s / ${n(baseline)}/s)`,
       );
     }
+  }
+  if (results.client.status === "measured") {
+    const { loadRate, signMany } = results.client.figures;
+    lines.push(
+      `- hashes/s, SDK \`signMany\` / load script on the same 3-node cluster (batches of ${signMany.batch}): ` +
+        `**${(signMany.rate / loadRate).toFixed(2)}** (${n(signMany.rate)}/s / ${n(loadRate)}/s; target ≥ ${SIGN_MANY_TARGET_SHARE})`,
+    );
+  }
+  if (results.clientVerify.status === "measured") {
+    const best = bestPer10k(results.clientVerify.figures);
+    if (best !== undefined) {
+      lines.push(
+        `- SDK: CPU seconds to verify 10,000 signatures with the internal policy (${best.hasher}): ` +
+          `**${best.seconds.toFixed(3)}** (target < ${best.target} s)`,
+      );
+    }
+  }
+  if (results.clusterFaults.status === "measured") {
+    const f = results.clusterFaults.figures;
+    const recovery = f.leaderKill.recoverySeconds;
+    lines.push(
+      `- 3-node cluster at ${n(f.rate)} hashes/s offered: p99 **${f.steady.latencySeconds.p99.toFixed(2)} s** (target ≤ ${FAULT_TARGETS.steadyP99Seconds} s); ` +
+        `after kill -9 of the leader, a round certified after **${recovery === undefined ? "none in 30" : recovery.toFixed(2)} s** (target ≤ ${FAULT_TARGETS.recoverySeconds} s); ` +
+        `p99 for the other nodes' clients across a follower's crash **${f.followerCrash.load.latencySeconds.p99.toFixed(2)} s** (target ≤ ${FAULT_TARGETS.followerCrashP99Seconds} s)`,
+    );
   }
   return lines.length > 0 ? lines : ["No ratio could be formed in this run."];
 }
@@ -164,17 +215,107 @@ function serviceRun(run: ServiceRun): string[] {
   ];
 }
 
-function stepRow(offered: number, sustained: boolean, r: LoadResult): string {
-  const l = r.latencySeconds;
+function clientRun(run: ClientRun): string[] {
+  const s = run.signMany;
+  return [
+    `\`TempelClient.signMany\` against the 3-node cluster of the throughput section, right after the load`,
+    `script's rate search on it, with the load script's request shape at the rate it sustained: batches of`,
+    `${n(s.batch)} hashes, ${n(s.concurrency)} requests in flight, every node an endpoint, ${n(s.hashes)} hashes in all.`,
+    "signMany aggregates each batch into a tree in the client and has the cluster sign the root, as KSI",
+    "clients do (one hash per request for the nodes), and builds every hash's signature here; the load",
+    "script sends each hash as its own payload of a KSI PDU. Every signature is checked to be for the hash",
+    `given and ${n(s.verifiedSample)} of them are verified in full after the timed run.`,
+    "",
+    "| | hashes/s | seconds | client CPU |",
+    "| --- | ---: | ---: | ---: |",
+    `| load script (highest sustained rate) | ${n(run.loadRate)} | | |`,
+    `| signMany | ${n(s.rate)} | ${s.seconds.toFixed(1)} | ${s.clientCores.toFixed(2)} cores |`,
+  ];
+}
+
+function bestPer10k(output: PerfOutput): { hasher: string; seconds: number; target: number } | undefined {
+  const per10k = output.cpuSecondsPer10k as Record<string, number> | undefined;
+  const target = output.targetSecondsPer10k as number | undefined;
+  if (per10k === undefined || target === undefined) return undefined;
+  const [hasher, seconds] = Object.entries(per10k).reduce((a, b) => (b[1] < a[1] ? b : a));
+  return { hasher, seconds, target };
+}
+
+function clientVerify(output: PerfOutput): string[] {
+  const per10k = (output.cpuSecondsPer10k ?? {}) as Record<string, number>;
+  return [
+    `packages/client/test/perf/verify.bench.ts: ${n(output.signatures as number)} signatures made by \`signMany\` on a`,
+    "one-node cluster, decoded and verified with the internal policy by `Signature.verify`, fastest of",
+    "three runs by CPU time.",
+    "",
+    "| hasher | CPU seconds per 10,000 signatures |",
+    "| --- | ---: |",
+    ...Object.entries(per10k).map(([hasher, seconds]) => `| ${hasher} | ${seconds.toFixed(3)} |`),
+  ];
+}
+
+function clusterFaults(f: ClusterFaultFigures): string[] {
+  const met = (value: number | undefined, target: number) =>
+    value !== undefined && value <= target ? "met" : "**not met**";
+  const row = (phase: string, r: LoadResult, figure: string) => {
+    const l = r.latencySeconds;
+    const v = r.verification;
+    const verified = Object.values(v.verdicts).reduce((sum, count) => sum + count, 0);
+    return (
+      `| ${phase} | ${r.targets.join(", ")} | ${n(r.achievedRate)} | ${ms(l.p50)} | ${ms(l.p99)} | ${ms(l.max)} | ` +
+      `${n(r.requests.failed)} of ${n(r.requests.scheduled)} | ${errorText(r)} | ${n(verified)} / ${n(v.cheaplyChecked)} | ` +
+      `${r.generatorCpu.cores.toFixed(2)} cores | ${figure} |`
+    );
+  };
+  const recovery = f.leaderKill.recoverySeconds;
+  return [
+    `Open-loop load from \`scripts/load.ts\` on a fresh 3-node cluster on loopback (1-second rounds): ${n(f.rate)} hashes/s`,
+    `offered round-robin over the nodes loaded, in JSON sign requests of ${n(f.batch)} hashes (a KSI response PDU`,
+    "must fit 64 KiB, so a KSI PDU carries at most 16 hashes by default, 32 by configuration: too few for the",
+    `request rate not to be the limit). Every answer is checked cheaply; ${+(f.verifyFraction * 100).toPrecision(3)}% of the signatures, evenly`,
+    "spread, are verified in full with the internal policy (`--verify-fraction`). Latency runs from each",
+    `request's scheduled send time. After a ${f.warmupSeconds}-s warm-up, each phase lasts ${f.phaseSeconds} s; a fault comes a third`,
+    "of the way in. The leader's recovery is timed from its kill -9 until a surviving node's /v1/calendar/head shows a",
+    "certified round for the second of the kill or later (polled every 100 ms); the leader is restarted",
+    "and the cluster ready again before the follower's crash.",
+    "",
+    "| phase | nodes loaded | answered/s | p50 | p99 | max | failed requests | errors | verified in full / checked cheaply | generator CPU | figure (target) |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- |",
+    row(
+      "steady, all nodes up",
+      f.steady,
+      `p99 ${ms(f.steady.latencySeconds.p99)} (≤ ${FAULT_TARGETS.steadyP99Seconds} s): ${met(f.steady.latencySeconds.p99, FAULT_TARGETS.steadyP99Seconds)}`,
+    ),
+    row(
+      `kill -9 of the leader (${f.leaderKill.node})`,
+      f.leaderKill.load,
+      `certified again after ${recovery === undefined ? "no round within 30 s" : `${recovery.toFixed(2)} s`} ` +
+        `(≤ ${FAULT_TARGETS.recoverySeconds} s): ${met(recovery, FAULT_TARGETS.recoverySeconds)}`,
+    ),
+    row(
+      `kill -9 of a follower (${f.followerCrash.node})`,
+      f.followerCrash.load,
+      `p99 ${ms(f.followerCrash.load.latencySeconds.p99)} (≤ ${FAULT_TARGETS.followerCrashP99Seconds} s): ` +
+        met(f.followerCrash.load.latencySeconds.p99, FAULT_TARGETS.followerCrashP99Seconds),
+    ),
+  ];
+}
+
+function errorText(r: LoadResult): string {
   const errors =
     Object.entries(r.errors)
       .map(([kind, count]) => `${kind} ${n(count)}`)
       .join(", ") || "–";
   const unchecked =
     r.verification.uncheckedRequests > 0 ? ` (${n(r.verification.uncheckedRequests)} answers unchecked)` : "";
+  return errors + unchecked;
+}
+
+function stepRow(offered: number, sustained: boolean, r: LoadResult): string {
+  const l = r.latencySeconds;
   return (
     `| ${n(offered)} | ${n(r.achievedRate)} | ${ms(l.p50)} | ${ms(l.p90)} | ${ms(l.p99)} | ${ms(l.max)} | ` +
-    `${n(r.requests.failed)} of ${n(r.requests.scheduled)} | ${errors}${unchecked} | ${r.generatorCpu.cores.toFixed(2)} cores | ${sustained ? "yes" : "no"} |`
+    `${n(r.requests.failed)} of ${n(r.requests.scheduled)} | ${errorText(r)} | ${r.generatorCpu.cores.toFixed(2)} cores | ${sustained ? "yes" : "no"} |`
   );
 }
 
