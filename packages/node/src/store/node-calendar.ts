@@ -3,6 +3,7 @@ import {
   Calendar,
   type CalendarHashChain,
   calendarChainOutput,
+  calendarRootAtAggregationTime,
   decodeQuorumCertificate,
   decodeTlv,
   type Hasher,
@@ -117,32 +118,38 @@ export class NodeCalendar {
   }
 
   /**
-   * The calendar hash chain from `time` to the root at `rootTime` (both ≤ head). A chain to a
-   * certified second (every publication is one) must reach the root its quorum certificate names:
-   * the start-up check cannot see a LevelDB value changed while the node runs, and a chain built from
-   * it would contradict what the cluster signed. Such a chain is refused (StoreError
-   * CALENDAR_CONTRADICTS_CERTIFICATE) and counted, never served. The check costs one read and the
-   * chain's few dozen hashes.
+   * The calendar hash chain from `time` to the root at `rootTime` (both ≤ head). The start-up check
+   * cannot see a LevelDB value changed while the node runs, and a chain built from one would
+   * contradict what the cluster signed; so where either end is a certified second (every publication
+   * is one, and so is nearly every signing second), the chain must give the root its quorum
+   * certificate names: the root it reaches, and the root its right links fold into at `time`. A
+   * chain that does not is refused (StoreError CALENDAR_CONTRADICTS_CERTIFICATE) and counted, never
+   * served. This costs up to two reads and the chain's few dozen hashes.
    */
   async chain(time: number, rootTime: number): Promise<CalendarHashChain> {
-    const [chain, certificate] = await Promise.all([
+    const [chain, atRoot, atTime] = await Promise.all([
       this.#calendar.chain(time, rootTime),
       this.certificate(rootTime),
+      time === rootTime ? undefined : this.certificate(time),
     ]);
-    if (certificate === undefined) return chain;
-    const root = calendarChainOutput(chain, this.#hasher);
-    const certified = certificate.publishedData.publishedHash;
-    if (!bytesEqual(root, certified)) {
-      this.#metrics.calendarContradictions.inc();
-      throw new StoreError(
-        "CALENDAR_CONTRADICTS_CERTIFICATE",
-        `the calendar's chain from second ${time} reaches root ${toHex(root)} at second ${rootTime}, but ` +
-          `that second's quorum certificate names ${toHex(certified)}: the store was changed ` +
-          "(stop the node and run tempel-node check)",
-        { time: rootTime },
-      );
+    if (atRoot !== undefined) this.#requireCertified(calendarChainOutput(chain, this.#hasher), atRoot, time);
+    if (atTime !== undefined) {
+      this.#requireCertified(calendarRootAtAggregationTime(chain, this.#hasher), atTime, time);
     }
     return chain;
+  }
+
+  #requireCertified(root: Imprint, certificate: QuorumCertificate, chainTime: number): void {
+    const { publicationTime, publishedHash } = certificate.publishedData;
+    if (bytesEqual(root, publishedHash)) return;
+    this.#metrics.calendarContradictions.inc();
+    throw new StoreError(
+      "CALENDAR_CONTRADICTS_CERTIFICATE",
+      `the calendar's chain from second ${chainTime} gives root ${toHex(root)} at second ` +
+        `${publicationTime}, but that second's quorum certificate names ${toHex(publishedHash)}: the ` +
+        "store was changed (stop the node and run tempel-node check)",
+      { time: publicationTime },
+    );
   }
 
   async roundRecord(time: number): Promise<RoundRecord | undefined> {

@@ -168,6 +168,24 @@ describe("serving calendar chains", () => {
     );
     expect((await metrics.calendarContradictions.get()).values[0]?.value).toBe(1);
   });
+
+  it("refuses a chain to an uncertified second whose own certified second's root it contradicts", async () => {
+    const metrics = createMetrics({ processMetrics: false });
+    const calendar = await NodeCalendar.open(db, { genesisTime: GENESIS, hasher: nodeHasher }, metrics);
+    for (let t = GENESIS; t < GENESIS + 64; t++) await calendar.apply(entry(t), undefined);
+    const signed = GENESIS + 10;
+    const root = await calendar.rootAt(signed);
+    await db.put(numberKey(Bucket.certificate, signed), certificate(signed, root));
+    await calendar.chain(signed, GENESIS + 63);
+
+    await db.put(calendarNodeKey({ height: 0, index: signed }), leaf());
+    const refused = await storeError(() => calendar.chain(signed, GENESIS + 63));
+    expect(refused.code).toBe("CALENDAR_CONTRADICTS_CERTIFICATE");
+    expect(refused.message).toContain(
+      `at second ${signed}, but that second's quorum certificate names ${toHex(root)}`,
+    );
+    expect((await metrics.calendarContradictions.get()).values[0]?.value).toBe(1);
+  });
 });
 
 describe("calendar store check", () => {
