@@ -67,7 +67,8 @@ export async function runFaults(
           break;
         case "clock":
           await node.process.stop(STOP_TIMEOUT_MS);
-          await cluster.restart(index, ["--clock-offset-ms", String(fault.offsetMs)]);
+          // One argument: a negative value as a separate one would read as another flag.
+          await cluster.restart(index, [`--clock-offset-ms=${fault.offsetMs}`]);
           await sleep(fault.seconds * 1000);
           await node.process.stop(STOP_TIMEOUT_MS);
           await cluster.restart(index);
