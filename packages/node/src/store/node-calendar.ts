@@ -120,19 +120,23 @@ export class NodeCalendar {
   /**
    * The calendar hash chain from `time` to the root at `rootTime` (both ≤ head). The start-up check
    * cannot see a LevelDB value changed while the node runs, and a chain built from one would
-   * contradict what the cluster signed; so where either end is a certified second (every publication
-   * is one, and so is nearly every signing second), the chain must give the root its quorum
-   * certificate names: the root it reaches, and the root its right links fold into at `time`. A
-   * chain that does not is refused (StoreError CALENDAR_CONTRADICTS_CERTIFICATE) and counted, never
-   * served. This costs up to two reads and the chain's few dozen hashes.
+   * contradict what the cluster signed. So the chain must reach the root the quorum certificate of
+   * `rootTime` names (every publication time is certified); a chain reaching a certified root holds
+   * only genuine values. Where `rootTime` is not certified (the head, a round ago), the right links
+   * must fold into the certified root of `time` (nearly every signing second is certified). A chain
+   * that does not is refused (StoreError CALENDAR_CONTRADICTS_CERTIFICATE) and counted, never
+   * served. This costs a read or two and the chain's few dozen hashes.
    */
   async chain(time: number, rootTime: number): Promise<CalendarHashChain> {
-    const [chain, atRoot, atTime] = await Promise.all([
+    const [chain, atRoot] = await Promise.all([
       this.#calendar.chain(time, rootTime),
       this.certificate(rootTime),
-      time === rootTime ? undefined : this.certificate(time),
     ]);
-    if (atRoot !== undefined) this.#requireCertified(calendarChainOutput(chain, this.#hasher), atRoot, time);
+    if (atRoot !== undefined) {
+      this.#requireCertified(calendarChainOutput(chain, this.#hasher), atRoot, time);
+      return chain;
+    }
+    const atTime = time === rootTime ? undefined : await this.certificate(time);
     if (atTime !== undefined) {
       this.#requireCertified(calendarRootAtAggregationTime(chain, this.#hasher), atTime, time);
     }
