@@ -8,7 +8,7 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TempelError } from "@tempel/proto";
-import { measureClusterFaults } from "./common/bench/cluster-faults.ts";
+import { FAULT_TARGETS, measureClusterFaults } from "./common/bench/cluster-faults.ts";
 import { describeMachine } from "./common/bench/machine.ts";
 import { runPerfScript } from "./common/bench/perf-script.ts";
 import {
@@ -23,6 +23,7 @@ import {
   renderMarkdown,
   type Section,
   type ServiceRun,
+  SIGN_MANY_TARGET_SHARE,
 } from "./common/bench/report.ts";
 import { measureSignMany } from "./common/bench/sign-many.ts";
 import { collectSignatures, measureVerification, type SignatureSample } from "./common/bench/verification.ts";
@@ -56,37 +57,6 @@ const SECTIONS = [
 ] as const;
 type SectionName = (typeof SECTIONS)[number];
 
-const HELP = `Usage: npm run bench -- [options]
-
-Runs the benchmark set and writes bench-results/bench-<time>.json; a full run (no --only, no
---quick) also rewrites docs/benchmarks.md. About 10 minutes in full. Run it on an otherwise idle
-machine: the nodes, the load generator and the baseline share it.
-
-Sections (in this order):
-  aggregation   packages/proto/test/perf/aggregation.bench.ts (tree + chains, vs openssl speed)
-  node-bench    packages/node/test/perf/node.bench.ts (hashers, batched and single-hash signing, heap)
-  one-node      highest sustained signing rate of a one-node cluster (KSI PDUs of 16 hashes)
-  cluster       the same for a 3-node cluster (needs tempel-node genesis)
-  client        TempelClient.signMany against that cluster right after its rate search (so it runs
-                the cluster search too), same batches and requests in flight, as a share of the load
-                script's rate (target >= 0.8); then packages/client/test/perf/verify.bench.ts
-                (10k signatures verified with the internal policy, target < 1 s)
-  verification  cost of decoding and verifying the cluster's signatures
-  cluster-faults  a fresh 3-node cluster at 50,000 hashes/s offered (JSON batches of 1000, 5% of the
-                signatures verified in full): p99 with all nodes up (target <= 1.5 s), seconds until a
-                round is certified after kill -9 of the leader (<= 3 s), p99 for the other nodes'
-                clients across a follower's kill -9 (<= 2 s)
-  baseline      the same rate search on scripts/rfc3161-baseline.ts (ECDSA P-256 per hash)
-
-Options:
-  --only LIST        comma-separated sections to run (default all)
-  --quick            short steps and small trees: a smoke run, not figures to keep
-  --step-seconds S   length of each load step (default 10, quick 4)
-  --base-port P      ports for the bench's clusters (P, P+10, P+20) and the baseline (P+100); default 3331
-
-Exit codes: 0 done (a section that failed is reported in the results), 2 usage.
-`;
-
 const BATCH = 16;
 const REQUEST_TIMEOUT_MS = 30_000;
 const VERIFICATION_SAMPLE = 10_000;
@@ -103,6 +73,39 @@ const FAULT_LOAD = {
   timeoutMs: REQUEST_TIMEOUT_MS,
 } as const;
 const QUICK_FAULT_RATE = 10_000;
+
+const HELP = `Usage: npm run bench -- [options]
+
+Runs the benchmark set and writes bench-results/bench-<time>.json; a full run (no --only, no
+--quick) also rewrites docs/benchmarks.md. About 15 minutes in full. Run it on an otherwise idle
+machine: the nodes, the load generator and the baseline share it.
+
+Sections (in this order):
+  aggregation   packages/proto/test/perf/aggregation.bench.ts (tree + chains, vs openssl speed)
+  node-bench    packages/node/test/perf/node.bench.ts (hashers, batched and single-hash signing, heap)
+  one-node      highest sustained signing rate of a one-node cluster (KSI PDUs of 16 hashes)
+  cluster       the same for a 3-node cluster (needs tempel-node genesis)
+  client        TempelClient.signMany against that cluster right after its rate search (so it runs
+                the cluster search too), same batches and requests in flight, as a share of the load
+                script's rate (target >= ${SIGN_MANY_TARGET_SHARE}); then packages/client/test/perf/verify.bench.ts
+                (10k signatures verified with the internal policy, target < 1 s)
+  verification  cost of decoding and verifying the cluster's signatures
+  cluster-faults
+                a fresh 3-node cluster at ${FAULT_LOAD.rate} hashes/s offered (JSON batches of ${FAULT_LOAD.batch}, a
+                share of ${FAULT_LOAD.verifyFraction} of the signatures verified in full): p99 with all nodes up
+                (target <= ${FAULT_TARGETS.steadyP99Seconds} s), seconds until a round is certified after kill -9 of the
+                leader (<= ${FAULT_TARGETS.recoverySeconds} s), p99 for the other nodes' clients across a follower's
+                kill -9 (<= ${FAULT_TARGETS.followerCrashP99Seconds} s)
+  baseline      the same rate search on scripts/rfc3161-baseline.ts (ECDSA P-256 per hash)
+
+Options:
+  --only LIST        comma-separated sections to run (default all)
+  --quick            short steps and small trees: a smoke run, not figures to keep
+  --step-seconds S   length of each load step (default 10, quick 4)
+  --base-port P      ports for the bench's clusters (P, P+10, P+20) and the baseline (P+100); default 3331
+
+Exit codes: 0 done (a section that failed is reported in the results), 2 usage.
+`;
 
 async function main(argv: readonly string[]): Promise<number> {
   const values = parseFlags(
