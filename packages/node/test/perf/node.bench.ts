@@ -10,7 +10,10 @@
  *    built) in this process's rounds, with agreement holding the round open.
  * 5. Pipeline: CPU per hash of the node's own work for batched JSON signing, in this process.
  * For 2 and 3 the node's own CPU time per hash answered is reported too (from its process metrics):
- * unlike rates and latencies it means something on a machine that other work keeps busy.
+ * unlike rates and latencies it means something on a machine that other work keeps busy. The load is
+ * made cheap for this process, which shares the cores with the node: requests are built before the
+ * run and sent by a minimal keep-alive HTTP client (load-client.ts), and answers are checked
+ * structurally, each signature for the imprint asked for (answer-checks.ts).
  * `--only` picks sections (hashers, batched, single, heap, pipeline); `--profile <dir>` has the child nodes
  * write V8 CPU profiles (`node --cpu-prof`) there; `--batched-rate` and `--single-rate` change the
  * offered hashes/s and requests/s from the targets (100,000 and 10,000), e.g. to profile a load the
@@ -34,7 +37,6 @@ import {
   MemoryCalendarStore,
   makeImprint,
   nobleHasher,
-  PduTag,
   setDefaultHasher,
 } from "@tempel/proto";
 import { AgencyRegistry } from "../../src/aggregation/agency.ts";
@@ -48,6 +50,7 @@ import { initDataDir } from "../../src/identity/init.ts";
 import { silentLogger } from "../../src/logger/logger.ts";
 import { createMetrics } from "../../src/metrics/metrics.ts";
 import type { NodeCalendar } from "../../src/store/index.ts";
+import { jsonAnswerCheck, pduAnswerCheck } from "./answer-checks.ts";
 import { LoadClient, postBytes, type RawResponse } from "./load-client.ts";
 
 const { values: args } = parseArgs({
@@ -205,8 +208,10 @@ async function load(
   const nodeIdleCpu = (cpuBefore - idleFrom) / (IDLE_SAMPLE_MS / 1000);
   const started = performance.now();
   const dueAt = (k: number) => started + (k * 1000) / requestsPerSecond;
-  while (performance.now() - started < seconds * 1000) {
-    for (; dueAt(sent) <= performance.now(); sent++) {
+  // Counted, not timed: a generator whose timers fire late still sends every request of the run.
+  const total = Math.round(requestsPerSecond * seconds);
+  while (sent < total) {
+    for (; sent < total && dueAt(sent) <= performance.now(); sent++) {
       inFlight.push(send(requests[sent % requests.length]!, dueAt(sent)));
     }
     await new Promise((resolve) => setTimeout(resolve, tickMs));
@@ -245,42 +250,6 @@ function reportLoad(name: string, result: LoadResult, hashesPerRequest: number):
 
 const seconds = quick ? 4 : 10;
 
-const QUOTE = 0x22;
-const COMMA = 0x2c;
-const CLOSE_BRACKET = 0x5d;
-const SIGNATURES_START = Buffer.from('"signatures":["');
-
-/**
- * How a JSON sign answer is checked without JSON.parse or decoding its signatures: the i-th base64
- * signature must hold the i-th imprint asked for (its aggregation chain's input hash). Where the imprint
- * sits in the signature decides which of its bytes make whole base64 groups, so the base64 of the
- * whole imprint or of the part from its second or third byte (10 groups) must appear. An answer with a
- * signature missing, extra, or for another hash fails.
- */
-function jsonAnswerCheck(imprints: readonly Uint8Array[]): (response: RawResponse) => number {
-  const needles = imprints.map((imprint) =>
-    [imprint, imprint.subarray(2, 32), imprint.subarray(1, 31)].map((part) =>
-      Buffer.from(Buffer.from(part).toString("base64"), "latin1"),
-    ),
-  );
-  return ({ status, body }) => {
-    if (status !== 200) return 0;
-    let at = body.indexOf(SIGNATURES_START);
-    if (at < 0) return 0;
-    at += SIGNATURES_START.length - 1;
-    for (let i = 0; i < needles.length; i++) {
-      if (body[at] !== QUOTE) return 0;
-      const end = body.indexOf(QUOTE, at + 1);
-      if (end < 0) return 0;
-      const signature = body.subarray(at + 1, end);
-      if (!needles[i]!.some((needle) => signature.indexOf(needle) >= 0)) return 0;
-      at = end + 1;
-      if (body[at++] !== (i + 1 < needles.length ? COMMA : CLOSE_BRACKET)) return 0;
-    }
-    return needles.length;
-  };
-}
-
 async function benchBatched(dir: string): Promise<void> {
   const node = await startChild(join(dir, "batched"));
   const key = new TextEncoder().encode(node.agency.key);
@@ -301,20 +270,6 @@ async function benchBatched(dir: string): Promise<void> {
   const result = await load(node.port, requests, rate / batch, seconds);
   reportLoad(`batched ${rate}/s JSON`, result, batch);
   await stopChild(node);
-}
-
-/**
- * A KSI answer to one hash is checked structurally: an aggregation response PDU that holds the imprint
- * asked for (the input hash of the signature's aggregation chain; a refused payload carries no chain).
- */
-function pduAnswerCheck(imprint: Uint8Array): (response: RawResponse) => number {
-  return ({ status, body }) =>
-    status === 200 &&
-    body.length >= 2 &&
-    (body.readUInt16BE(0) & 0x1fff) === PduTag.AGGREGATION_RESPONSE &&
-    body.indexOf(imprint) >= 0
-      ? 1
-      : 0;
 }
 
 async function benchSingle(dir: string): Promise<void> {
