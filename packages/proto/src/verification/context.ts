@@ -1,9 +1,9 @@
-import { aggregationChainOutput } from "../aggregation/index.ts";
-import { calendarChainOutput } from "../calendar/index.ts";
 import { getDefaultHasher, type Hasher } from "../hash/hasher.ts";
 import type { Imprint } from "../hash/imprint.ts";
 import type { PublicationsFile } from "../publication/index.ts";
 import type { CalendarHashChain, KsiSignature, PublicationData } from "../signature/types.ts";
+import { memoizedAggregationOutput, memoizedCalendarOutput } from "./chain-memo.ts";
+import { memoizedHasher } from "./step-memo.ts";
 
 /**
  * Asks a KSI extender for the calendar chain from `aggregationTime` to `publicationTime` (to the
@@ -60,7 +60,7 @@ export class VerificationContext {
   constructor(signature: KsiSignature, options: VerificationOptions = {}) {
     this.signature = signature;
     this.options = options;
-    this.hasher = options.hasher ?? getDefaultHasher();
+    this.hasher = memoizedHasher(options.hasher ?? getDefaultHasher());
   }
 
   get inputLevel(): number {
@@ -83,7 +83,7 @@ export class VerificationContext {
       const outputs: ChainOutput[] = [];
       let level = 0;
       for (const chain of this.signature.aggregationChains) {
-        const output = aggregationChainOutput(chain, level, this.hasher);
+        const output = memoizedAggregationOutput(chain, level, this.hasher);
         outputs.push(output);
         level = output.level;
       }
@@ -100,7 +100,7 @@ export class VerificationContext {
 
   /** Root of the signature's calendar chain; callers check that the chain exists. */
   calendarRoot(): Imprint {
-    this.calendarOutput ??= calendarChainOutput(this.signature.calendarChain!, this.hasher);
+    this.calendarOutput ??= memoizedCalendarOutput(this.signature.calendarChain!, this.hasher);
     return this.calendarOutput;
   }
 
