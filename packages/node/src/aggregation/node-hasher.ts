@@ -1,5 +1,5 @@
 import { hash } from "node:crypto";
-import { HashAlgorithm, type Hasher, nobleHasher } from "@tempel/proto";
+import { type DigestInto, HashAlgorithm, type Hasher, hashAlgorithm, nobleHasher } from "@tempel/proto";
 
 /** KSI algorithm id → OpenSSL digest name. SM3 stays with proto, which refuses it as not implemented. */
 const OPENSSL_NAMES: ReadonlyMap<number, string> = new Map([
@@ -15,16 +15,30 @@ const OPENSSL_NAMES: ReadonlyMap<number, string> = new Map([
 ]);
 
 /**
- * proto's Hasher on OpenSSL through node:crypto's one-shot `hash()`: several times faster than the
- * pure-JS hashes for the short inputs of tree building (see test/perf/node.bench.ts). The digest is
- * taken as a "binary" (latin1) string and copied out: a Buffer made by node:crypto has a backing store of its
- * own, which costs more to allocate and collect than the hash itself.
+ * Writes the digest through node:crypto's one-shot `hash()`, taken as a "binary" (latin1) string and
+ * copied out: a Buffer made by node:crypto has a backing store of its own, which costs more to
+ * allocate and collect than the hash itself.
  */
-export const nodeHasher: Hasher = (algorithm, data) => {
+const digestInto: DigestInto = (algorithm, data, out, offset) => {
   const name = OPENSSL_NAMES.get(algorithm);
-  if (name === undefined) return nobleHasher(algorithm, data);
+  if (name === undefined) {
+    out.set(nobleHasher(algorithm, data), offset);
+    return;
+  }
   const text = hash(name, data, "binary");
-  const digest = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) digest[i] = text.charCodeAt(i);
-  return digest;
+  for (let i = 0; i < text.length; i++) out[offset + i] = text.charCodeAt(i);
 };
+
+/**
+ * proto's Hasher on OpenSSL: several times faster than the pure-JS hashes for the short inputs of
+ * tree building (see test/perf/node.bench.ts). Its `into` lets the aggregation tree take each node's
+ * digest straight into its own buffer.
+ */
+export const nodeHasher: Hasher = Object.assign(
+  (algorithm: number, data: Uint8Array): Uint8Array => {
+    const digest = new Uint8Array(hashAlgorithm(algorithm).digestLength);
+    digestInto(algorithm, data, digest, 0);
+    return digest;
+  },
+  { into: digestInto },
+);

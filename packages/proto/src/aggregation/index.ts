@@ -6,7 +6,6 @@ export {
   siblingBytes,
 } from "./chain.ts";
 export { type ChainSegment, composeChains } from "./compose.ts";
-export { type DigestInto, digestIntoFrom } from "./digest.ts";
 export { AggregationError } from "./errors.ts";
 export {
   type AggregationLeaf,

@@ -1,11 +1,10 @@
 import { implementedHashAlgorithm } from "../hash/algorithms.ts";
-import { getDefaultHasher, type Hasher } from "../hash/hasher.ts";
+import { type DigestInto, getDefaultHasher, type Hasher } from "../hash/hasher.ts";
 import { checkImprint, type Imprint, isImprintShaped } from "../hash/imprint.ts";
 import { decodeMetadata, encodeMetadataValue, type MetadataInput } from "../signature/metadata.ts";
 import type { AggregationLink } from "../signature/types.ts";
 import { aggregationLevelError, isAggregationLevel, raiseLevel } from "./chain.ts";
 import type { ChainSegment } from "./compose.ts";
-import { type DigestInto, digestIntoFrom } from "./digest.ts";
 import { AggregationError } from "./errors.ts";
 
 /** Who asked for a leaf, as its metadata link records it. */
@@ -25,10 +24,8 @@ export interface AggregationLeaf {
 export interface AggregationTreeOptions {
   /** KSI id of the hash algorithm for every node the tree computes. */
   readonly algorithm: number;
-  /** Default: the process-wide default hasher. */
+  /** Default: the process-wide default hasher; its `into`, when it has one, writes each node's digest. */
   readonly hasher?: Hasher;
-  /** Used instead of `hasher` when given: lets a platform write digests without a buffer per node. */
-  readonly digestInto?: DigestInto;
 }
 
 /** Keeps every byte offset of the node buffer within a Uint32Array even with 64-byte digests. */
@@ -97,7 +94,9 @@ export class AggregationTree {
     }
     const algorithm = options.algorithm;
     const stride = implementedHashAlgorithm(algorithm).digestLength + 1;
-    const digestInto = options.digestInto ?? digestIntoFrom(options.hasher ?? getDefaultHasher());
+    const hasher = options.hasher ?? getDefaultHasher();
+    const digestInto: DigestInto =
+      hasher.into ?? ((id, input, out, offset) => out.set(hasher(id, input), offset));
 
     const layerStart = [0];
     for (let size = n; size > 1; size = Math.ceil(size / 2)) layerStart.push(layerStart.at(-1)! + size);

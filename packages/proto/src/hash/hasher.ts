@@ -9,7 +9,18 @@ import { hashAlgorithm } from "./algorithms.ts";
  * Computes the digest (without the algorithm byte) of `data` with KSI algorithm `algorithm`.
  * Injected where hashing is hot, so that Node can use `node:crypto` while browsers keep @noble/hashes.
  */
-export type Hasher = (algorithm: number, data: Uint8Array) => Uint8Array;
+export interface Hasher {
+  (algorithm: number, data: Uint8Array): Uint8Array;
+  /**
+   * The same digest written into `out` at `offset`, for a platform that produces it without a new
+   * buffer per call (node:crypto's `hash(…, "latin1")` returns a string). The aggregation tree, which
+   * hashes once per node, uses it when present.
+   */
+  readonly into?: DigestInto;
+}
+
+/** Writes the digest of `data` (algorithm id `algorithm`) into `out` at `offset`. */
+export type DigestInto = (algorithm: number, data: Uint8Array, out: Uint8Array, offset: number) => void;
 
 const NOBLE: ReadonlyArray<CHash | undefined> = (() => {
   const out: (CHash | undefined)[] = new Array(256).fill(undefined);

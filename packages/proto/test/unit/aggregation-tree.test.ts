@@ -202,16 +202,40 @@ describe("AggregationTree", () => {
     expect(leavesFailing(leaves, tree)).toEqual([]);
   });
 
-  it("hashes the same through digestInto as through a hasher", () => {
+  it("writes every node's digest through the hasher's into when it has one, giving the same tree", () => {
     const leaves = Array.from({ length: 37 }, (_, i) => ({ imprint: sha256Imprint(Uint8Array.of(i)) }));
     let calls = 0;
     const digestInto: DigestInto = (algorithm, data, out, offset) => {
       calls++;
       out.set(hasher(algorithm, data), offset);
     };
-    const viaInto = new AggregationTree(leaves, { algorithm: SHA256, digestInto });
+    const intoOnly: Hasher = Object.assign(
+      (): Uint8Array => {
+        throw new Error("the tree should write digests through into");
+      },
+      { into: digestInto },
+    );
+    const viaInto = new AggregationTree(leaves, { algorithm: SHA256, hasher: intoOnly });
     expect(calls).toBe(36);
-    expect(viaInto.root).toEqual(new AggregationTree(leaves, { algorithm: SHA256 }).root);
+    expect(viaInto.root).toEqual(new AggregationTree(leaves, { algorithm: SHA256, hasher }).root);
+  });
+
+  it("gives the same chains whatever order its leaves are read in, sharing upper links between consecutive reads", () => {
+    const leaves = Array.from({ length: 77 }, (_, i) => ({
+      imprint: sha256Imprint(Uint8Array.of(i)),
+      ...(i % 3 === 0 ? { metadata: agencies[i % 2]! } : {}),
+    }));
+    const inOrder = new AggregationTree(leaves, { algorithm: SHA256, hasher });
+    const expected = leaves.map((_, i) => inOrder.segment(i));
+    const shuffled = new AggregationTree(leaves, { algorithm: SHA256, hasher });
+    const order = fc.sample(fc.shuffledSubarray([...leaves.keys()], { minLength: leaves.length }), {
+      numRuns: 1,
+      seed: 7,
+    })[0]!;
+    for (const i of order) expect(shuffled.segment(i)).toEqual(expected[i]);
+    const upper = (leaf: number) => inOrder.links(leaf).at(-1);
+    expect(upper(40)).toBe(upper(41));
+    expect(upper(40)).toEqual(upper(1));
   });
 
   it("shares and freezes the links above the first layer and the metadata link of one agency's leaves", () => {
