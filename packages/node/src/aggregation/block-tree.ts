@@ -1,6 +1,7 @@
 import {
   AggregationError,
   type AggregationLeaf,
+  type AggregationLink,
   AggregationTree,
   type AggregationTreeOptions,
   type ChainSegment,
@@ -30,8 +31,8 @@ export class BlockTree implements LocalTree {
   readonly leafCount: number;
   readonly #blocks: readonly AggregationTree[];
   readonly #upper: AggregationTree;
-  /** Each block's segment in the upper tree: made once, so its leaves share the same link objects. */
-  readonly #upperSegments: (ChainSegment | undefined)[];
+  /** Each block's links in the upper tree: made once, so its leaves share the same link objects. */
+  readonly #upperLinks: (readonly AggregationLink[] | undefined)[];
 
   /** `blocks`: trees of BLOCK_LEAVES leaves each in leaf order, the last one possibly fewer. */
   constructor(blocks: readonly AggregationTree[], options: AggregationTreeOptions) {
@@ -40,7 +41,7 @@ export class BlockTree implements LocalTree {
       blocks.map((block) => ({ imprint: block.root, level: block.rootLevel })),
       options,
     );
-    this.#upperSegments = new Array(blocks.length);
+    this.#upperLinks = new Array(blocks.length);
     this.root = this.#upper.root;
     this.rootLevel = this.#upper.rootLevel;
     this.leafCount = (blocks.length - 1) * BLOCK_LEAVES + blocks.at(-1)!.leafCount;
@@ -54,13 +55,12 @@ export class BlockTree implements LocalTree {
         leaf,
       });
     }
-    const inner = block.segment(leaf - index * BLOCK_LEAVES);
-    let upper = this.#upperSegments[index];
+    let upper = this.#upperLinks[index];
     if (upper === undefined) {
-      upper = this.#upper.segment(index);
-      this.#upperSegments[index] = upper;
+      upper = this.#upper.links(index);
+      this.#upperLinks[index] = upper;
     }
-    return upper.links.length === 0 ? inner : { ...inner, links: [...inner.links, ...upper.links] };
+    return block.segment(leaf - index * BLOCK_LEAVES, upper);
   }
 }
 

@@ -239,17 +239,21 @@ export class AggregationTree {
    */
   links(leaf: number): AggregationLink[] {
     this.#checkLeaf(leaf);
-    return this.#links(leaf);
+    return this.#links(leaf, []);
   }
 
-  /** Leaf `leaf`'s path as one segment of a signature's aggregation chains (see composeChains). */
-  segment(leaf: number): ChainSegment {
+  /**
+   * Leaf `leaf`'s path as one segment of a signature's aggregation chains (see composeChains),
+   * continued by `above`: the links from this tree's root on, when its root is a leaf of a tree of the
+   * same algorithm whose chain it extends rather than follows (a round's tree built in blocks).
+   */
+  segment(leaf: number, above: readonly AggregationLink[] = []): ChainSegment {
     this.#checkLeaf(leaf);
     return {
       algorithm: this.algorithm,
       inputHash: this.#leafImprint(leaf),
       inputLevel: this.#leafLevel(leaf),
-      links: this.#links(leaf),
+      links: this.#links(leaf, above),
     };
   }
 
@@ -261,7 +265,7 @@ export class AggregationTree {
     return this.#nodeLevel[leaf]! - (this.#metadataLinks?.[leaf] === undefined ? 0 : 1);
   }
 
-  #links(leaf: number): AggregationLink[] {
+  #links(leaf: number, above: readonly AggregationLink[]): AggregationLink[] {
     // Filled in a reused scratch array and copied out at its final length: one allocation per chain.
     const links = this.#scratchLinks;
     let count = 0;
@@ -292,6 +296,7 @@ export class AggregationTree {
       }
       position >>>= 1;
     }
+    for (const link of above) links[count++] = link;
     return links.slice(0, count);
   }
 

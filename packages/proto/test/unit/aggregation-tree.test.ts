@@ -220,6 +220,18 @@ describe("AggregationTree", () => {
     expect(viaInto.root).toEqual(new AggregationTree(leaves, { algorithm: SHA256, hasher }).root);
   });
 
+  it("continues a segment by the links given as above, after its own", () => {
+    const leaves = Array.from({ length: 5 }, (_, i) => ({ imprint: sha256Imprint(Uint8Array.of(i)) }));
+    const tree = new AggregationTree(leaves, { algorithm: SHA256, hasher });
+    const upper = new AggregationTree([{ imprint: tree.root, level: tree.rootLevel }, ...leaves], {
+      algorithm: SHA256,
+      hasher,
+    });
+    const continued = tree.segment(4, upper.links(0));
+    expect(continued.links).toEqual([...tree.links(4), ...upper.links(0)]);
+    expect(aggregationChainOutput(composeChains([continued], TIME)[0]!, 0).hash).toEqual(upper.root);
+  });
+
   it("gives the same chains whatever order its leaves are read in, sharing upper links between consecutive reads", () => {
     const leaves = Array.from({ length: 77 }, (_, i) => ({
       imprint: sha256Imprint(Uint8Array.of(i)),
