@@ -111,8 +111,11 @@ export function defaultConcurrency(rate: number, batch: number): number {
 }
 
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
-/** Response bytes waiting for verification at most; answers beyond it go unchecked (and are counted). */
-const MAX_VERIFY_BACKLOG_BYTES = 256 * 1024 * 1024;
+/**
+ * Response bytes waiting for verification at most; answers beyond it go unchecked (and are counted).
+ * A round's answers come at once: at 50,000 hashes/s in JSON, a second of them is about 120 MB.
+ */
+const MAX_VERIFY_BACKLOG_BYTES = 1024 * 1024 * 1024;
 const PROGRESS_MS = 1_000;
 
 interface Lane {
