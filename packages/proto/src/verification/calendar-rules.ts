@@ -2,7 +2,7 @@ import { calendarChainAggregationTime } from "../calendar/index.ts";
 import { bytesEqual } from "../util/bytes.ts";
 import { algorithmName, calendarChainAlgorithmWhere, obsoleteAt } from "./algorithm-status.ts";
 import { fail, ok } from "./result.ts";
-import { allOf, rule } from "./rule.ts";
+import { allOf, evaluate, rule } from "./rule.ts";
 
 /** INT-03: the calendar recorded the root of the aggregation chains. */
 const calendarInputHashRule = rule("CalendarChainInputHash", (context) => {
@@ -83,5 +83,5 @@ const calendarChecks = allOf("CalendarChain", [
 
 /** Step 12 of the internal policy; a signature without a calendar chain has nothing to check here. */
 export const calendarChainRule = rule("CalendarChain", (context) =>
-  context.signature.calendarChain === undefined ? ok("CalendarChain") : calendarChecks.verify(context),
+  context.signature.calendarChain === undefined ? ok("CalendarChain") : evaluate(calendarChecks, context),
 );

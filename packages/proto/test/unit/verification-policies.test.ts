@@ -20,7 +20,7 @@ import {
   type VerificationResult,
   verifySignature,
 } from "../../src/verification/index.ts";
-import { inconclusive } from "../../src/verification/result.ts";
+import { inconclusive, ok } from "../../src/verification/result.ts";
 import {
   alteredExtender,
   GENESIS,
@@ -110,6 +110,31 @@ describe("rule composition", () => {
     });
     expectResult(await run(typed), "NA", "GEN-02");
     await expect(run(bug)).rejects.toThrow(TypeError);
+  });
+
+  it("rules that wait and rules that answer at once compose alike, errors included", async () => {
+    const later = (r: Rule): Rule => ({ name: r.name, verify: (context) => r.verify(context) });
+    const asyncCheck = (name: string, result: "OK" | "NA"): Rule =>
+      rule(name, async () => (result === "OK" ? ok(name) : inconclusive(name, `no ${name}`)));
+    expect(
+      (await run(allOf("all", [outcome("a", "OK"), later(outcome("b", "OK")), asyncCheck("c", "NA")]))).rule,
+    ).toBe("c");
+    expect(
+      (await run(allOf("all", [later(outcome("a", "OK")), outcome("b", "FAIL"), outcome("c", "NA")]))).rule,
+    ).toBe("b");
+    expect(
+      await run(anyOf("any", [asyncCheck("a", "NA"), outcome("b", "NA"), later(outcome("c", "NA"))])),
+    ).toMatchObject({ result: "NA", message: "Verification inconclusive: no a; b; c" });
+    expect((await run(anyOf("any", [later(outcome("a", "NA")), asyncCheck("b", "OK")]))).rule).toBe("b");
+    const { TempelError } = await import("../../src/errors.ts");
+    const asyncTyped = rule("typed", async () => {
+      throw new TempelError("X", "cannot compute");
+    });
+    const asyncBug = rule("bug", async () => {
+      throw new TypeError("bug");
+    });
+    expectResult(await run(allOf("all", [later(outcome("a", "OK")), asyncTyped])), "NA", "GEN-02");
+    await expect(run(allOf("all", [outcome("a", "OK"), asyncBug]))).rejects.toThrow(TypeError);
   });
 });
 
