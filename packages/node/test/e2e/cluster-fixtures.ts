@@ -97,6 +97,8 @@ export class ClusterMember {
       this.#genesisFile,
       "--metrics-process-metrics",
       "false",
+      "--admin-enabled",
+      "true",
     ]);
     this.#child = child;
     this.#lines = lines;
@@ -116,6 +118,23 @@ export class ClusterMember {
 
   resume(): void {
     this.#running().kill("SIGCONT");
+  }
+
+  /** Cuts this member off from `peers` at the libp2p level through its admin endpoint; none heals. */
+  async block(peers: readonly ClusterMember[]): Promise<void> {
+    const url = `${this.client.base}/admin/partition`;
+    const signal = AbortSignal.timeout(5_000);
+    const response =
+      peers.length === 0
+        ? await fetch(url, { method: "DELETE", signal })
+        : await fetch(url, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ blocked: peers.map((peer) => peer.id) }),
+            signal,
+          });
+    if (response.status !== 200)
+      throw new Error(`partition of member ${this.index}: HTTP ${response.status}`);
   }
 
   /** SIGTERM; resolves with the exit code. */

@@ -30,8 +30,9 @@ function nowSecond(): number {
 
 /**
  * Each size runs one story: steady load on every member, kill -9 of the leader (with as many
- * followers as the quorum can spare), a crash of followers, a pause of the leader's side, and at the
- * end one calendar everywhere with every answered signature certified in it.
+ * followers as the quorum can spare), a crash of followers, a pause of the leader's side, a partition
+ * of the leader's side at the libp2p level, and at the end one calendar everywhere with every
+ * answered signature certified in it.
  */
 describe.each([
   { size: 3, clientsPerMember: 6 },
@@ -166,6 +167,29 @@ describe.each([
     await cluster.waitCertified(nowSecond(), RECOVERY_MS);
     console.log(
       `N=${size} resumed ${paused.length} paused member(s): all certifying again after ${Date.now() - resumedAt} ms`,
+    );
+  });
+
+  it("certifies on the majority side while the leader's side is cut off by the connection gater, and heals", async () => {
+    const { leader, followers } = await leaderAndFollowers();
+    const cut = [leader, ...followers.slice(0, spare - 1)];
+    const majority = cluster.members.filter((m) => !cut.includes(m));
+    await during("partitioned", async () => {
+      await Promise.all(cluster.members.map((m) => m.block(cut.includes(m) ? majority : cut)));
+      const cutAt = nowSecond();
+      await waitFor("the majority side certifies a second after the partition", RECOVERY_MS, async () => {
+        const heads = await Promise.all(majority.map((m) => m.head()));
+        return heads.every((h) => (h.certified?.time ?? -1) > cutAt);
+      });
+      await sleep(PHASE_MS);
+      // Fewer than q members: the cut-off side certifies no second that had not ended at the cut.
+      for (const member of cut) expect((await member.head()).certified?.time ?? -1).toBeLessThan(cutAt);
+    });
+    const healedAt = Date.now();
+    await Promise.all(cluster.members.map((m) => m.block([])));
+    await cluster.waitCertified(nowSecond(), RECOVERY_MS);
+    console.log(
+      `N=${size} healed a partition of ${cut.length} member(s): all certifying again after ${Date.now() - healedAt} ms`,
     );
   });
 
