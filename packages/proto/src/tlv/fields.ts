@@ -12,6 +12,32 @@ export interface FieldSpec {
 }
 
 /**
+ * A spec list in flat arrays, made once per list (lists are module constants): spec objects come in
+ * several shapes (with and without min and max), and reading them on every decode would make each
+ * property access polymorphic.
+ */
+interface CompiledSpecs {
+  readonly types: Int32Array;
+  readonly mins: Int32Array;
+  readonly maxes: Float64Array;
+}
+
+const compiledSpecs = new WeakMap<readonly FieldSpec[], CompiledSpecs>();
+
+function compile(specs: readonly FieldSpec[]): CompiledSpecs {
+  let compiled = compiledSpecs.get(specs);
+  if (compiled === undefined) {
+    compiled = {
+      types: Int32Array.from(specs, (spec) => spec.type),
+      mins: Int32Array.from(specs, (spec) => spec.min ?? 0),
+      maxes: Float64Array.from(specs, (spec) => spec.max ?? 1),
+    };
+    compiledSpecs.set(specs, compiled);
+  }
+  return compiled;
+}
+
+/**
  * The children of a composite element, checked strictly against `specs`: cardinalities hold,
  * unknown critical children are an error, unknown non-critical children are skipped (they stay in
  * the element's bytes, so re-encoding from the source keeps them). Spec lists are a handful of
@@ -21,18 +47,24 @@ export interface FieldSpec {
 export class Fields {
   readonly element: TlvElement;
   readonly children: readonly TlvElement[];
-  readonly #specs: readonly FieldSpec[];
+  readonly #types: Int32Array;
   /** Per spec: its first child. */
   readonly #first: (TlvElement | undefined)[];
 
   constructor(element: TlvElement, specs: readonly FieldSpec[], what: string) {
     this.element = element;
     this.children = childrenOf(element);
-    this.#specs = specs;
-    this.#first = new Array(specs.length).fill(undefined);
-    const counts: number[] = new Array(specs.length).fill(0);
+    const { types, mins, maxes } = compile(specs);
+    this.#types = types;
+    const first: (TlvElement | undefined)[] = [];
+    const counts: number[] = [];
+    for (let i = 0; i < types.length; i++) {
+      first.push(undefined);
+      counts.push(0);
+    }
+    this.#first = first;
     for (const child of this.children) {
-      const at = specPosition(specs, child.type);
+      const at = position(types, child.type);
       if (at < 0) {
         if (child.nonCritical) continue;
         throw new FormatError(
@@ -41,21 +73,21 @@ export class Fields {
           { type: child.type },
         );
       }
-      if (counts[at]!++ === 0) this.#first[at] = child;
+      if (counts[at]!++ === 0) first[at] = child;
     }
-    for (let i = 0; i < specs.length; i++) {
-      const spec = specs[i]!;
+    for (let i = 0; i < types.length; i++) {
       const count = counts[i]!;
-      if (count < (spec.min ?? 0)) {
+      if (count < mins[i]!) {
+        const spec = specs[i]!;
         throw new FormatError("TLV_MISSING", `${what}: ${spec.name} (${typeHex(spec.type)}) is missing`, {
           type: spec.type,
         });
       }
-      const max = spec.max ?? 1;
-      if (count > max) {
+      if (count > maxes[i]!) {
+        const spec = specs[i]!;
         throw new FormatError(
           "TLV_DUPLICATE",
-          `${what}: ${spec.name} (${typeHex(spec.type)}) occurs ${count} times, at most ${max} allowed`,
+          `${what}: ${spec.name} (${typeHex(spec.type)}) occurs ${count} times, at most ${maxes[i]} allowed`,
           { type: spec.type },
         );
       }
@@ -64,12 +96,12 @@ export class Fields {
 
   /** Every child of a type named in the specs, in wire order. */
   all(type: number): TlvElement[] {
-    if (specPosition(this.#specs, type) < 0) return [];
+    if (position(this.#types, type) < 0) return [];
     return this.children.filter((child) => child.type === type);
   }
 
   optional(type: number): TlvElement | undefined {
-    const at = specPosition(this.#specs, type);
+    const at = position(this.#types, type);
     return at < 0 ? undefined : this.#first[at];
   }
 
@@ -82,7 +114,7 @@ export class Fields {
   }
 }
 
-function specPosition(specs: readonly FieldSpec[], type: number): number {
-  for (let i = 0; i < specs.length; i++) if (specs[i]!.type === type) return i;
+function position(types: Int32Array, type: number): number {
+  for (let i = 0; i < types.length; i++) if (types[i] === type) return i;
   return -1;
 }
