@@ -3,6 +3,7 @@ import { connect, type Socket } from "node:net";
 /** A response as the load generator sees it: status and whole body. */
 export interface RawResponse {
   readonly status: number;
+  /** Valid until the next response on its connection arrives: read it at once. */
   readonly body: Buffer;
 }
 
@@ -23,23 +24,45 @@ const CONTENT_LENGTH = /\r\ncontent-length: *(\d+)\r\n/i;
 /** Longest response head this client reads before calling the response broken. */
 const MAX_HEAD_BYTES = 16 * 1024;
 
+/**
+ * Every connection reads into this one buffer (each read is consumed before the next): a fresh
+ * buffer per read of a multi-megabyte answer was most of the garbage this process made.
+ */
+const READ_BUFFER = Buffer.allocUnsafeSlow(256 * 1024);
+
 /** One keep-alive connection with at most one request in flight (KSI clients do not pipeline). */
 class Connection {
   readonly socket: Socket;
-  #chunks: Buffer[] = [];
-  #received = 0;
+  /** Chunks of a response head not yet complete. */
+  #head: Buffer[] = [];
+  #headBytes = 0;
   #status = 0;
-  /** Bytes of head plus body, once the head has been read. */
-  #total = -1;
-  #headLength = 0;
   #closeAfter = false;
+  /**
+   * Where response bodies are received, reused from response to response: a fresh buffer of
+   * megabytes per JSON answer made this process collect garbage more than it did anything else.
+   */
+  #body = Buffer.alloc(0);
+  /** Length of the body being received; -1 while its head is. */
+  #bodyLength = -1;
+  #bodyReceived = 0;
   #done: ((response: RawResponse | undefined) => void) | undefined;
   readonly #idle: (connection: Connection) => void;
 
   constructor(port: number, idle: (connection: Connection) => void) {
     this.#idle = idle;
-    this.socket = connect({ host: "127.0.0.1", port, noDelay: true });
-    this.socket.on("data", (chunk: Buffer) => this.#read(chunk));
+    this.socket = connect({
+      host: "127.0.0.1",
+      port,
+      noDelay: true,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (length) => {
+          this.#read(READ_BUFFER.subarray(0, length));
+          return true;
+        },
+      },
+    });
     this.socket.on("error", () => this.#finish(undefined));
     this.socket.on("close", () => this.#finish(undefined));
   }
@@ -52,14 +75,16 @@ class Connection {
   }
 
   #read(chunk: Buffer): void {
-    this.#chunks.push(chunk);
-    this.#received += chunk.length;
-    if (this.#total < 0) {
-      const head = this.#chunks.length === 1 ? chunk : Buffer.concat(this.#chunks);
-      this.#chunks = [head];
+    let rest = chunk;
+    if (this.#bodyLength < 0) {
+      // Copied: the chunk is the shared read buffer, which the next read overwrites.
+      this.#head.push(Buffer.from(chunk));
+      this.#headBytes += chunk.length;
+      const head = this.#head.length === 1 ? chunk : Buffer.concat(this.#head);
+      this.#head = [head];
       const end = head.indexOf(HEADER_END);
       if (end < 0) {
-        if (this.#received > MAX_HEAD_BYTES) this.socket.destroy();
+        if (this.#headBytes > MAX_HEAD_BYTES) this.socket.destroy();
         return;
       }
       const text = head.toString("latin1", 0, end + 2);
@@ -70,20 +95,22 @@ class Connection {
       }
       this.#status = Number(text.slice(9, 12));
       this.#closeAfter = /\r\nconnection: *close\r\n/i.test(text);
-      this.#headLength = end + HEADER_END.length;
-      this.#total = this.#headLength + Number(length[1]);
+      this.#head = [];
+      this.#headBytes = 0;
+      this.#bodyLength = Number(length[1]);
+      this.#bodyReceived = 0;
+      if (this.#body.length < this.#bodyLength) this.#body = Buffer.allocUnsafeSlow(this.#bodyLength);
+      rest = head.subarray(end + HEADER_END.length);
     }
-    if (this.#received < this.#total) return;
-    if (this.#received > this.#total) {
+    if (this.#bodyReceived + rest.length > this.#bodyLength) {
       // More than was asked for: the node is broken, and this connection with it.
       this.socket.destroy();
       return;
     }
-    const all = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks);
-    const response = { status: this.#status, body: all.subarray(this.#headLength) };
-    this.#chunks = [];
-    this.#received = 0;
-    this.#total = -1;
+    this.#bodyReceived += rest.copy(this.#body, this.#bodyReceived);
+    if (this.#bodyReceived < this.#bodyLength) return;
+    const response = { status: this.#status, body: this.#body.subarray(0, this.#bodyLength) };
+    this.#bodyLength = -1;
     const done = this.#done;
     this.#done = undefined;
     if (this.#closeAfter) this.socket.destroy();
@@ -100,22 +127,29 @@ class Connection {
 
 /**
  * A minimal HTTP/1.1 client for open-loop load: pre-built requests over a pool of keep-alive
- * connections, a new connection whenever none is idle. It costs the generator a fraction of what
+ * connections, a new connection whenever none is idle, up to `maxConnections`; beyond that requests
+ * wait for a connection (their latency counts the wait). It costs the generator a fraction of what
  * node:http's client does, so that on a shared machine the node, not the generator, is what runs out.
  */
 export class LoadClient {
   readonly #port: number;
+  readonly #maxConnections: number;
   readonly #idle: Connection[] = [];
   readonly #all = new Set<Connection>();
+  readonly #waiting: { request: Buffer; resolve: (response: RawResponse | undefined) => void }[] = [];
+  /** Index of the next waiting request (the queue is only ever appended to and read in order). */
+  #nextWaiting = 0;
 
-  constructor(port: number) {
+  constructor(port: number, maxConnections: number) {
     this.#port = port;
+    this.#maxConnections = maxConnections;
   }
 
   /** The response, or undefined when the connection failed before one came. */
   send(request: Buffer): Promise<RawResponse | undefined> {
-    const connection = this.#idle.pop() ?? this.#open();
-    return connection.send(request);
+    const connection = this.#idle.pop() ?? (this.#all.size < this.#maxConnections ? this.#open() : undefined);
+    if (connection !== undefined) return connection.send(request);
+    return new Promise((resolve) => this.#waiting.push({ request, resolve }));
   }
 
   close(): void {
@@ -125,13 +159,31 @@ export class LoadClient {
   }
 
   #open(): Connection {
-    const connection = new Connection(this.#port, (idle) => this.#idle.push(idle));
+    const connection = new Connection(this.#port, (idle) => this.#reuse(idle));
     this.#all.add(connection);
     connection.socket.once("close", () => {
       this.#all.delete(connection);
       const at = this.#idle.indexOf(connection);
       if (at >= 0) this.#idle.splice(at, 1);
+      const next = this.#takeWaiting();
+      if (next !== undefined) this.#open().send(next.request).then(next.resolve);
     });
     return connection;
+  }
+
+  #takeWaiting(): { request: Buffer; resolve: (response: RawResponse | undefined) => void } | undefined {
+    if (this.#nextWaiting === this.#waiting.length) return undefined;
+    const next = this.#waiting[this.#nextWaiting++]!;
+    if (this.#nextWaiting === this.#waiting.length) {
+      this.#waiting.length = 0;
+      this.#nextWaiting = 0;
+    }
+    return next;
+  }
+
+  #reuse(connection: Connection): void {
+    const next = this.#takeWaiting();
+    if (next === undefined) this.#idle.push(connection);
+    else connection.send(next.request).then(next.resolve);
   }
 }

@@ -147,6 +147,10 @@ function stopChild({ child }: Child): Promise<void> {
   return exited;
 }
 
+function cpuSeconds({ user, system }: NodeJS.CpuUsage): number {
+  return (user + system) / 1e6;
+}
+
 /** The node's CPU seconds so far, from its process metrics. */
 async function nodeCpuSeconds(port: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -165,6 +169,8 @@ interface LoadResult {
   readonly nodeCpuSeconds: number;
   /** CPU seconds per second the node spends without requests (agreement, timers), measured before the run. */
   readonly nodeIdleCpu: number;
+  /** CPU seconds this process (the load generator) spent during the run. */
+  readonly generatorCpuSeconds: number;
 }
 
 const IDLE_SAMPLE_MS = 2_000;
@@ -188,7 +194,8 @@ async function load(
   requestsPerSecond: number,
   seconds: number,
 ): Promise<LoadResult> {
-  const client = new LoadClient(port);
+  // As many connections as requests open for a round and a half; more would wait for one.
+  const client = new LoadClient(port, Math.ceil(requestsPerSecond * 1.5) + 64);
   const tickMs = 10;
   const latencies: number[] = [];
   let sent = 0;
@@ -206,6 +213,7 @@ async function load(
   await new Promise((resolve) => setTimeout(resolve, IDLE_SAMPLE_MS));
   const cpuBefore = await nodeCpuSeconds(port);
   const nodeIdleCpu = (cpuBefore - idleFrom) / (IDLE_SAMPLE_MS / 1000);
+  const generatorCpu = process.cpuUsage();
   const started = performance.now();
   const dueAt = (k: number) => started + (k * 1000) / requestsPerSecond;
   // Counted, not timed: a generator whose timers fire late still sends every request of the run.
@@ -228,6 +236,7 @@ async function load(
     latencies: latencies.sort((a, b) => a - b),
     nodeCpuSeconds: nodeCpu,
     nodeIdleCpu,
+    generatorCpuSeconds: cpuSeconds(process.cpuUsage(generatorCpu)),
   };
 }
 
@@ -245,6 +254,12 @@ function reportLoad(name: string, result: LoadResult, hashesPerRequest: number):
     `${name} node CPU per hash`,
     Number(((busyCpu / result.answered) * 1e6).toFixed(2)),
     "µs (idle CPU subtracted)",
+  );
+  // What the generator takes from the cores it shares with the node.
+  report(
+    `${name} generator CPU per request`,
+    Number(((result.generatorCpuSeconds / result.sent) * 1e6).toFixed(1)),
+    "µs",
   );
 }
 
