@@ -398,7 +398,10 @@ class ClusterAgreement implements Agreement {
     this.#applying = true;
     this.#background(
       this.#applyLoop().catch((error: unknown) => {
-        this.#logger.error("applying a committed entry failed; retrying", { error, time: this.#applied + 1 });
+        this.#logger.error("applying a committed entry failed; retrying", {
+          error,
+          second: this.#applied + 1,
+        });
         if (this.#running)
           this.#applyRetry = this.#clock.setTimer(() => this.#applyCommitted(), APPLY_RETRY_MS);
       }),

@@ -121,14 +121,14 @@ export class Certifier {
     const signed = await this.#m.store.signed(time);
     const message = publishedDataBytes(time, root);
     if (signed !== undefined && !bytesEqual(signed, message)) {
-      this.#m.halt("calendar root differs from the one this node signed", { time });
+      this.#m.halt("calendar root differs from the one this node signed", { second: time });
       return;
     }
     const expected = this.#expected.get(time) ?? (await this.certificate(time));
     this.#expected.delete(time);
     if (expected !== undefined) {
       if (!bytesEqual(expected.publishedData.publishedHash, root)) {
-        this.#m.halt("calendar root differs from a valid quorum certificate", { time });
+        this.#m.halt("calendar root differs from a valid quorum certificate", { second: time });
         return;
       }
       await this.#adopt(time, expected);
@@ -187,7 +187,7 @@ export class Certifier {
       return;
     }
     if (!bytesEqual(root, certificate.publishedData.publishedHash)) {
-      this.#m.halt("calendar root differs from a valid quorum certificate", { time, peer: from });
+      this.#m.halt("calendar root differs from a valid quorum certificate", { second: time, peer: from });
       return;
     }
     await this.#adopt(time, certificate);
@@ -208,7 +208,7 @@ export class Certifier {
       // Our clock says t has not ended: it runs behind the leader's. Sign once it has.
       this.#m.metrics.signRefusals.inc({ reason: "not_ended" });
       this.#m.logger.warn("asked to sign a second that has not ended by this node's clock", {
-        time,
+        second: time,
         aheadMs: -late,
       });
       this.#after(-late, () => this.#sign(time, root, alreadySigned).then(() => this.#maybeCertify(time)));
@@ -230,7 +230,7 @@ export class Certifier {
     const root = this.#roots.get(time)!;
     if (!bytesEqual(root, share.root)) {
       this.#m.peerFault(from, "share_root_mismatch");
-      this.#m.logger.warn("peer signed a different calendar root", { peer: from, time });
+      this.#m.logger.warn("peer signed a different calendar root", { peer: from, second: time });
       return;
     }
     if (!isValidShare(this.#m.trust, from, time, root, share.signature)) {
