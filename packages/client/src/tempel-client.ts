@@ -13,7 +13,7 @@ import {
 } from "@tempel/proto";
 import { type CalendarHead, readCalendarHead } from "./cluster/calendar-head.ts";
 import { type NodeStatusReport, readNodeStatus } from "./cluster/node-status.ts";
-import { AbortedError, NotYetAvailableError, OptionsError, ProtocolError } from "./errors.ts";
+import { AbortedError, NetworkError, NotYetAvailableError, OptionsError, ProtocolError } from "./errors.ts";
 import { extendedSignature, type RootRecords } from "./extending/extended-signature.ts";
 import { requestCalendarChain } from "./extending/extender.ts";
 import {
@@ -122,16 +122,34 @@ export class TempelClient implements SignatureVerifier {
           );
   }
 
-  /** The publications file from its own URL, or else from the nodes (GET /v1/publications) with failover. */
+  /**
+   * The publications file from its own URL, or else from the nodes (GET /v1/publications) with failover.
+   * Its signature, not its source, makes it trusted: when the named URL cannot be reached or answers
+   * garbage, the nodes' copy serves as well.
+   */
   #publicationsSource(trust: PublicationsTrust, ttlMs: number): PublicationsSource {
-    const url = trust.url === undefined ? undefined : new URL(trust.url);
-    const pool =
-      url === undefined ? this.#pool : new EndpointPool({ ...this.#poolOptions, endpoints: [url.origin] });
-    const path = url === undefined ? "/v1/publications" : `${url.pathname}${url.search}`;
     const answer = bytesAnswer(MAX_PUBLICATIONS_FILE_BYTES, "publications file");
+    const fromNodes = (signal?: AbortSignal) =>
+      this.#pool.request("/v1/publications", { method: "GET" }, answer, signal);
+    const url = trust.url === undefined ? undefined : new URL(trust.url);
+    if (url === undefined) {
+      return new PublicationsSource({
+        where: "the cluster's nodes (/v1/publications)",
+        load: fromNodes,
+        signer: trust.signer,
+        ttlMs,
+        now: Date.now,
+      });
+    }
+    const named = new EndpointPool({ ...this.#poolOptions, endpoints: [url.origin], retries: 0 });
+    const path = `${url.pathname}${url.search}`;
     return new PublicationsSource({
-      where: trust.url ?? "the cluster's nodes (/v1/publications)",
-      load: (signal) => pool.request(path, { method: "GET" }, answer, signal),
+      where: `${url.href} (else the cluster's nodes)`,
+      load: (signal) =>
+        named.request(path, { method: "GET" }, answer, signal).catch((error: unknown) => {
+          if (error instanceof NetworkError || error instanceof ProtocolError) return fromNodes(signal);
+          throw error;
+        }),
       signer: trust.signer,
       ttlMs,
       now: Date.now,

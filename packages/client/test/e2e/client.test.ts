@@ -156,6 +156,23 @@ describe("the SDK against a real tempel-node", () => {
     ).toMatchObject({ result: "OK" });
   });
 
+  it("takes the publications file from the nodes when its own URL cannot be reached", async () => {
+    published = await publicationsFile(authority, []);
+    // The publications server answers /v1/publications as a node does: here it stands for the cluster.
+    const sdk = new TempelClient({
+      endpoints: [publications.url],
+      trust: {
+        genesis,
+        publicationsFileUrl: `${dead}/publications.bin`,
+        trustAnchors: [authority.ca.der],
+        constraints: SIGNER_CONSTRAINTS,
+      },
+      backoffMs: 10,
+      publicationsTtlMs: 0,
+    });
+    expect((await sdk.publications()).publications).toEqual([]);
+  });
+
   it("refuses a publications file signed by a certificate outside the trust anchors", async () => {
     const stranger = await publicationsAuthority();
     published = await publicationsFile(stranger, []);

@@ -56,11 +56,14 @@ export async function publicationsFile(
   );
 }
 
-/** Serves `bytes()` (read on each request, so a test can publish more later) at `/publications.bin`. */
+/**
+ * Serves `bytes()` (read on each request, so a test can publish more later) at `/publications.bin`, as a
+ * mirror would, and at `/v1/publications`, as a node does.
+ */
 export function servePublications(bytes: () => Uint8Array): Promise<TestServer> {
   return serve((request, response) => {
     request.resume();
-    if (request.url !== "/publications.bin") {
+    if (request.url !== "/publications.bin" && request.url !== "/v1/publications") {
       response.writeHead(404).end();
       return;
     }
