@@ -15,6 +15,11 @@ const SLOTS = 1024;
 /** Longest input kept: two 64-byte imprints and a level byte, the longest step of KSI's algorithms. */
 const MAX_INPUT = 2 * 65 + 1;
 const MAX_DIGEST = 64;
+/**
+ * Calls before the table is made: a hasher used for one signature (say a closure made per call)
+ * should not cost a table it never fills; one used for a batch gets it after two signatures.
+ */
+const WARM_UP = 100;
 
 interface Table {
   readonly inputs: Uint8Array;
@@ -39,9 +44,12 @@ export function memoizedHasher(hasher: Hasher): Hasher {
 
 function memoize(hasher: Hasher): Hasher {
   let table: Table | undefined;
+  let calls = 0;
   return (algorithm, data) => {
     const length = data.length;
-    if (length < 4 || length > MAX_INPUT) return hasher(algorithm, data);
+    if (length < 4 || length > MAX_INPUT || (table === undefined && ++calls <= WARM_UP)) {
+      return hasher(algorithm, data);
+    }
     table ??= {
       inputs: new Uint8Array(SLOTS * MAX_INPUT),
       inputLengths: new Uint16Array(SLOTS),

@@ -12,8 +12,14 @@ import { memoizedHasher } from "../../src/verification/step-memo.ts";
 const imprint = (text: string): Imprint =>
   hashImprint(HashAlgorithm.SHA2_256, new TextEncoder().encode(text));
 
+/** The table is made once a hasher is used for more than a signature or two. */
+function warm(memo: Hasher): Hasher {
+  for (let i = 0; i < 200; i++) memo(HashAlgorithm.SHA2_256, Uint8Array.of(i, i, i, i, i));
+  return memo;
+}
+
 describe("the step memo", () => {
-  it("gives the hasher's own digest for every input, repeated or sharing a slot, hashing a repeat once", () => {
+  it("gives the hasher's own digest for every input, repeated or sharing a slot, hashing a repeat once when warm", () => {
     let calls = 0;
     const counting: Hasher = (algorithm, data) => {
       calls++;
@@ -21,6 +27,7 @@ describe("the step memo", () => {
     };
     const memo = memoizedHasher(counting);
     expect(memoizedHasher(counting)).toBe(memo);
+    warm(memo);
     // 3000 inputs over 1024 slots: many share one, and a newer input takes it over.
     const inputs = Array.from({ length: 3000 }, (_, i) => {
       const input = new Uint8Array(67);
@@ -48,8 +55,9 @@ describe("the step memo", () => {
   });
 
   it("hands out digests the caller may change without changing later answers", () => {
-    const memo = memoizedHasher(nobleHasher);
+    const memo = warm(memoizedHasher((algorithm, data) => nobleHasher(algorithm, data)));
     const input = new Uint8Array(67).fill(7);
+    memo(HashAlgorithm.SHA2_256, input).fill(0);
     memo(HashAlgorithm.SHA2_256, input).fill(0);
     expect(memo(HashAlgorithm.SHA2_256, input)).toEqual(nobleHasher(HashAlgorithm.SHA2_256, input));
   });
