@@ -2,7 +2,7 @@ import { aggregationChainOutput, siblingBytes } from "../aggregation/index.ts";
 import { calendarChainOutput } from "../calendar/index.ts";
 import type { Hasher } from "../hash/hasher.ts";
 import type { Imprint } from "../hash/imprint.ts";
-import type { AggregationHashChain, CalendarHashChain } from "../signature/types.ts";
+import type { AggregationHashChain, CalendarHashChain, LinkDirection } from "../signature/types.ts";
 import type { ChainOutput } from "./context.ts";
 
 /**
@@ -22,14 +22,14 @@ interface Entry<Output> {
   readonly inputLevel: number;
   readonly algorithm: number;
   readonly input: Uint8Array;
-  readonly directions: readonly string[];
+  readonly directions: readonly LinkDirection[];
   readonly corrections: readonly number[];
   readonly siblings: readonly Uint8Array[];
   readonly output: Output;
 }
 
 interface LinkLike {
-  readonly direction: string;
+  readonly direction: LinkDirection;
   readonly levelCorrection: number;
   readonly sibling: Uint8Array;
 }
@@ -140,6 +140,7 @@ function calendarLinks(chain: CalendarHashChain): LinkLike[] {
 /** calendarChainOutput, from the memo when a recent signature had the same chain. */
 export function memoizedCalendarOutput(chain: CalendarHashChain, hasher: Hasher): Imprint {
   const links = calendarLinks(chain);
+  // A calendar chain has no input level and no single algorithm (each step takes its sibling's): 0.
   const found = calendarMemo.find(hasher, 0, 0, chain.inputHash, links);
   if (found !== undefined) return found;
   const output = calendarChainOutput(chain, hasher);
