@@ -66,10 +66,17 @@ function prettyLine(time: string, level: LogLevel, message: string, fields: LogF
   return `${time} ${level.toUpperCase().padEnd(5)} ${message}${rest === "" ? "" : " " + rest}`;
 }
 
-/** Errors do not serialize to JSON on their own; bigints throw in JSON.stringify. */
+/** What every line carries itself; a field of the same name is written as `field_<name>` instead. */
+const RECORD_KEYS = new Set(["time", "level", "msg"]);
+
+/**
+ * Errors do not serialize to JSON on their own; bigints throw in JSON.stringify; a field must not
+ * replace the line's own time, level or message.
+ */
 function serializable(fields: LogFields): LogFields {
   const out: LogFields = {};
-  for (const [key, value] of Object.entries(fields)) {
+  for (const [name, value] of Object.entries(fields)) {
+    const key = RECORD_KEYS.has(name) ? `field_${name}` : name;
     if (value instanceof Error) {
       const code = (value as { code?: unknown }).code;
       out[key] = { name: value.name, message: value.message, ...(code === undefined ? {} : { code }) };

@@ -25,6 +25,20 @@ describe("logger", () => {
     expect(Number.isNaN(Date.parse(record.time))).toBe(false);
   });
 
+  it("never lets a field replace the line's own time, level or message", () => {
+    const { lines, logger } = capture("info", "json");
+    logger.child({ level: "bound" }).info("round certified", { time: 1_700_000_000, msg: "field" });
+    const record = JSON.parse(lines[0]!);
+    expect(record).toMatchObject({
+      level: "info",
+      msg: "round certified",
+      field_time: 1_700_000_000,
+      field_level: "bound",
+      field_msg: "field",
+    });
+    expect(Number.isNaN(Date.parse(record.time))).toBe(false);
+  });
+
   it("keeps an error's name, message and code", () => {
     const { lines, logger } = capture("debug", "json");
     logger.error("failed", { error: new ConfigError("CONFIG_INVALID", "bad port") });
