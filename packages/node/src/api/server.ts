@@ -51,6 +51,13 @@ const REQUEST_TIMEOUT_MS = 60_000;
 /** Paths browsers may call from other origins (a web page signing or verifying); preflights are cached this long. */
 const CROSS_ORIGIN_PATH = /^\/(ksi|v1)\//;
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
+/**
+ * Connections the kernel may hold for the node to accept. KSI clients do not pipeline, so every
+ * request waiting for its round holds a connection: at 10k requests/s that is 10k connections, and
+ * Node's default of 511 made a burst of new ones lose SYNs and wait seconds for the retransmission
+ * (the kernel caps this at net.core.somaxconn).
+ */
+const LISTEN_BACKLOG = 4096;
 
 export function startApiServer(options: ApiOptions, modules: ApiModules): Promise<ApiServer> {
   const { json, ksi, metrics, logger } = modules;
@@ -201,7 +208,7 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
 
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port, options.host, () => {
+    server.listen({ port: options.port, host: options.host, backlog: LISTEN_BACKLOG }, () => {
       server.off("error", reject);
       resolve({
         port: (server.address() as AddressInfo).port,

@@ -152,6 +152,24 @@ export class LoadClient {
     return new Promise((resolve) => this.#waiting.push({ request, resolve }));
   }
 
+  /**
+   * Opens `count` connections and keeps them idle, as a population of clients with persistent
+   * connections has them: the load then measures signing, not a storm of new connections.
+   */
+  async connect(count: number): Promise<void> {
+    const opening = Array.from({ length: Math.min(count, this.#maxConnections - this.#all.size) }, () => {
+      const connection = this.#open();
+      return new Promise<void>((resolve) => {
+        connection.socket.once("connect", () => {
+          this.#idle.push(connection);
+          resolve();
+        });
+        connection.socket.once("close", () => resolve());
+      });
+    });
+    await Promise.all(opening);
+  }
+
   close(): void {
     for (const connection of this.#all) connection.socket.destroy();
     this.#all.clear();

@@ -196,6 +196,7 @@ async function load(
 ): Promise<LoadResult> {
   // As many connections as requests open for a round and a half; more would wait for one.
   const client = new LoadClient(port, Math.ceil(requestsPerSecond * 1.5) + 64);
+  await client.connect(Math.ceil(requestsPerSecond * 1.2));
   const tickMs = 10;
   const latencies: number[] = [];
   let sent = 0;
