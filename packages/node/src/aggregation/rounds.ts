@@ -19,6 +19,7 @@ import {
   type CalendarEntry,
   type CertifiedEntry,
   ConsensusError,
+  type RoundOutcome,
   topTree,
 } from "../consensus/index.ts";
 import type { CalendarSigner } from "../identity/index.ts";
@@ -75,6 +76,9 @@ interface Batch {
  * how long timers (the next round's close, agreement's proposals and heartbeats) and new requests wait.
  */
 const ANSWER_CHUNK = 1024;
+
+/** Seconds one round's root is offered for before its hashes wait for the next round instead. */
+const CONTRIBUTION_ATTEMPTS = 3;
 
 /** What every signature of a certified round shares. */
 type RoundParts = Pick<KsiSignature, "calendarChain" | "calendarAuthRecord" | "quorumCertificate">;
@@ -250,7 +254,8 @@ export class RoundPipeline {
         late: this.#now() - (ended + 1) * 1000,
       });
       const committed = await this.#commit(time, tree);
-      if (committed === undefined) {
+      time = committed.time;
+      if (committed.certified === undefined) {
         metrics.rounds.inc({ outcome: "missed" });
         logger.warn("round missed; its hashes go into the next round", {
           round: time,
@@ -260,7 +265,7 @@ export class RoundPipeline {
         return time;
       }
       metrics.rounds.inc({ outcome: "certified" });
-      const { certified, index } = committed;
+      const { certified, index } = committed.certified;
       const top = topTree(certified.entry.contributions, this.#modules.algorithm).segment(index);
       const parts = await this.#calendarParts(certified);
       const answering = this.#answer(time, waiters, tree, top, parts).finally(() =>
@@ -315,28 +320,50 @@ export class RoundPipeline {
     return Math.max(ended, stillOpen);
   }
 
-  /** Contribute the tree's root for `time` and wait for the outcome; undefined when the round missed. */
+  /**
+   * Contribute the tree's root for `time` and wait for the outcome. A contribution that comes too late
+   * for its second while the cluster moves on (this node's clock runs behind the leader's, or the round
+   * took long) is offered again at once for the first second the cluster has not committed: waiting
+   * for the next round would only make it late again. Returns the second last tried, and its
+   * certification unless the round missed.
+   */
   async #commit(
     time: number,
     tree: LocalTree,
-  ): Promise<{ certified: CertifiedEntry; index: number } | undefined> {
+  ): Promise<{ time: number; certified?: { certified: CertifiedEntry; index: number } }> {
     const { agreement, metrics, nodeId } = this.#modules;
-    this.#committing = { time, root: tree.root, level: tree.rootLevel, hashes: tree.leafCount };
     const stopCommit = metrics.roundCommitDuration.startTimer();
+    for (let attempt = 1; ; attempt++) {
+      this.#committing = { time, root: tree.root, level: tree.rootLevel, hashes: tree.leafCount };
+      const outcome = await this.#contribute(time, tree);
+      if (outcome.kind === "certified") {
+        stopCommit();
+        const index = outcome.certified.entry.contributions.findIndex(
+          (c) => c.nodeId === nodeId && bytesEqual(c.root, tree.root),
+        );
+        return index < 0 ? { time } : { time, certified: { certified: outcome.certified, index } };
+      }
+      const { committed } = agreement.status();
+      if (committed < time || attempt === CONTRIBUTION_ATTEMPTS) return { time };
+      this.#modules.logger.info("contribution came too late; offered for the next open second", {
+        round: time,
+        next: committed + 1,
+      });
+      time = committed + 1;
+    }
+  }
+
+  /** One contribution and its outcome; "missed" at once when agreement has the second already. */
+  async #contribute(time: number, tree: LocalTree): Promise<RoundOutcome> {
+    const { agreement, nodeId } = this.#modules;
     try {
       agreement.contribute({ time, nodeId, root: tree.root, level: tree.rootLevel });
     } catch (error) {
-      // The calendar already has this second (after a restart, or a clock behind the cluster's).
-      if (error instanceof ConsensusError && error.code === "CONSENSUS_LATE_CONTRIBUTION") return undefined;
+      if (error instanceof ConsensusError && error.code === "CONSENSUS_LATE_CONTRIBUTION")
+        return { kind: "missed", time };
       throw error;
     }
-    const outcome = await agreement.outcome(time, this.#stop.signal);
-    stopCommit();
-    if (outcome.kind === "missed") return undefined;
-    const index = outcome.certified.entry.contributions.findIndex(
-      (c) => c.nodeId === nodeId && bytesEqual(c.root, tree.root),
-    );
-    return index < 0 ? undefined : { certified: outcome.certified, index };
+    return agreement.outcome(time, this.#stop.signal);
   }
 
   /**

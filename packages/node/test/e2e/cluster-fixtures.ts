@@ -90,7 +90,8 @@ export class ClusterMember {
     return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
   }
 
-  async start(): Promise<void> {
+  /** Starts the member's process; `settings` are further command-line settings (e.g. a clock offset). */
+  async start(settings: readonly string[] = []): Promise<void> {
     this.#collectLog();
     const { child, lines } = await spawnNode(this.init.paths.config, [
       "--genesis-file",
@@ -99,6 +100,7 @@ export class ClusterMember {
       "false",
       "--admin-enabled",
       "true",
+      ...settings,
     ]);
     this.#child = child;
     this.#lines = lines;

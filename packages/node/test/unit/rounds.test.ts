@@ -48,6 +48,8 @@ class ScriptedAgreement implements Agreement {
   readonly #judged = new Map<number, Verdict>();
   /** What the node's calendar would be told while applying each certified entry. */
   readonly records: unknown[] = [];
+  /** The last second the cluster has committed, as status() reports it. */
+  committed = 0;
   recordFor: ((entry: CalendarEntry) => unknown) | undefined;
 
   async start(): Promise<void> {}
@@ -57,8 +59,8 @@ class ScriptedAgreement implements Agreement {
       role: "leader" as const,
       term: 1,
       leaderId: NODE,
-      committed: 0,
-      applied: 0,
+      committed: this.committed,
+      applied: this.committed,
       ready: true,
       halted: undefined,
     };
@@ -207,6 +209,29 @@ describe("one-second rounds", () => {
     await vi.advanceTimersByTimeAsync(3_800);
     expect((await signed).map(timeOf)).toEqual([T0 + 2, T0 + 2, T0 + 2, T0 + 2]);
     expect(agreement.contributions.map((c) => c.time)).toEqual([T0, T0 + 2]);
+  });
+
+  it("offers a contribution refused as late at once for the first second the cluster has not committed", async () => {
+    start();
+    // A clock behind the leader's: second T0 is committed without this node by the time it closes it.
+    agreement.committed = T0;
+    agreement.verdicts.push("late");
+    const signed = rounds.submit(alpha, hashes(2));
+    await vi.advanceTimersByTimeAsync(750);
+    expect((await signed).map(timeOf)).toEqual([T0 + 1, T0 + 1]);
+    expect(agreement.contributions.map((c) => c.time)).toEqual([T0 + 1]);
+  });
+
+  it("gives up after three seconds in a row refused as late, and puts the hashes into the next round", async () => {
+    start();
+    agreement.committed = T0 + 5;
+    agreement.verdicts.push("late", "late", "late");
+    const signed = rounds.submit(alpha, hashes(1));
+    await vi.advanceTimersByTimeAsync(750);
+    expect(agreement.contributions).toEqual([]);
+    // Tried T0, T0 + 6 and T0 + 7: the carried round closes once this node's clock has passed T0 + 7.
+    await vi.advanceTimersByTimeAsync(8_000);
+    expect((await signed).map(timeOf)).toEqual([T0 + 8]);
   });
 
   it("contributes a round whose tree is ready after the deadline for the current second", async () => {
