@@ -27,6 +27,7 @@ import type {
 import { checkHashRequest, HashRequestError, RoundRejection } from "../aggregation/index.ts";
 import type { Logger } from "../logger/index.ts";
 import type { Metrics, RejectReason } from "../metrics/index.ts";
+import { isContradictedCalendar } from "../store/index.ts";
 import { CalendarRangeError, type CalendarReader, calendarChainBetween } from "./calendar-range.ts";
 import type { ApiOptions } from "./options.ts";
 
@@ -148,6 +149,17 @@ export class KsiEndpoints {
           calendarChain,
         });
       } catch (error) {
+        if (isContradictedCalendar(error)) {
+          // This node's calendar no longer matches what the cluster certified: the client must ask
+          // another node, and KSI has a status that says so.
+          this.#modules.logger.error("extend refused: calendar contradicts a certificate", { error });
+          responses.push({
+            requestId: request.requestId,
+            status: ExtenderStatus.DATABASE_CORRUPT,
+            errorMessage: error.message,
+          });
+          continue;
+        }
         if (!(error instanceof CalendarRangeError)) throw error;
         const status = ExtenderStatus[error.code as keyof typeof ExtenderStatus];
         this.#refused("bad_request", "ksi_extender", status, error.message);

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { HashRequestError, RoundRejection } from "../aggregation/index.ts";
 import type { Logger } from "../logger/index.ts";
 import type { Metrics, RejectReason } from "../metrics/index.ts";
+import { isContradictedCalendar } from "../store/index.ts";
 import { ADMIN_PARTITION_PATH } from "./admin.ts";
 import { readBody } from "./body.ts";
 import { CalendarRangeError } from "./calendar-range.ts";
@@ -155,7 +156,15 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
   if (modules.admin !== undefined)
     routes.set(ADMIN_PARTITION_PATH, { endpoint: "admin", method: undefined, handle: modules.admin });
 
+  /** Answers not sent yet; once the server closes, each tells its client to drop the connection. */
+  const unanswered = new Set<ServerResponse>();
+  let closing = false;
   const server: Server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, (request, response) => {
+    if (closing) response.setHeader("connection", "close");
+    else {
+      unanswered.add(response);
+      response.once("close", () => unanswered.delete(response));
+    }
     const url = new URL(request.url ?? "/", "http://node");
     allowCrossOrigin(request, response);
     if (request.method === "OPTIONS" && CROSS_ORIGIN_PATH.test(url.pathname)) {
@@ -185,8 +194,10 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
       const refusal = toHttpError(error, options.retryAfterSeconds);
       if (refusal === undefined) {
         logger.error("request failed", { endpoint, error });
-        if (!response.headersSent)
-          sendError(response, 500, "INTERNAL", "the node could not answer this request");
+        if (response.headersSent) return;
+        if (isContradictedCalendar(error))
+          sendError(response, 500, error.code, `${error.message}; ask another node of the cluster`);
+        else sendError(response, 500, "INTERNAL", "the node could not answer this request");
         return;
       }
       const reason = rejectReason(refusal);
@@ -212,8 +223,14 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
       server.off("error", reject);
       resolve({
         port: (server.address() as AddressInfo).port,
+        // Clients on keep-alive connections go on sending: without `connection: close` on every
+        // answer from now on, their connections (and the close) would last as long as they do.
         close: () =>
           new Promise<void>((done) => {
+            closing = true;
+            for (const response of unanswered)
+              if (!response.headersSent) response.setHeader("connection", "close");
+            unanswered.clear();
             server.close(() => done());
             server.closeIdleConnections();
           }),

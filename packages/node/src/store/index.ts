@@ -1,7 +1,7 @@
 export { Bucket, type BucketId } from "./buckets.ts";
 export type { CalendarCheckReport } from "./check.ts";
 export { type NodeDb, openNodeDb } from "./db.ts";
-export { StoreError } from "./errors.ts";
+export { isContradictedCalendar, StoreError } from "./errors.ts";
 export { bucketRange, keyNumber, nameKey, numberKey, numberKeyWithByte } from "./keys.ts";
 export { NodeCalendar, type NodeCalendarOptions } from "./node-calendar.ts";
 export { defaultStoreOptions, type StoreOptions } from "./options.ts";

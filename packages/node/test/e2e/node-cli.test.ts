@@ -104,6 +104,24 @@ describe("tempel-node", () => {
     expect(unknownFlag.code).toBe(2);
   });
 
+  it("stops within seconds on SIGTERM while clients keep sending on keep-alive connections", async () => {
+    const config = join(dir, "init", "config.json");
+    const node = await spawnNode(config, ["--api-port", "0"]);
+    const client = new TestClient(node.port, await agencyOfConfig(config));
+    let sending = true;
+    const senders = Array.from({ length: 4 }, async () => {
+      while (sending) await client.signPdu([randomImprint()]).catch(() => sleep(10));
+    });
+    await sleep(1_500);
+    node.child.kill("SIGTERM");
+    // A liveness bound, not a speed target: the clients' connections must not hold the node up.
+    const code = await Promise.race([exited(node.child), sleep(15_000).then(() => "still running")]);
+    if (code === "still running") node.child.kill("SIGKILL");
+    sending = false;
+    await Promise.all(senders);
+    expect(code).toBe(0);
+  });
+
   it("stops gracefully on SIGTERM; check then finds the store sound; a corrupted leaf stops start and fails check", async () => {
     const config = join(dir, "init", "config.json");
     const node = await spawnNode(config, ["--api-port", "0"]);
