@@ -176,7 +176,17 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
         },
       ),
       publications: publications?.handlers.publications,
-      consistency: (url) => calendarConsistency(calendar, url, Math.floor(now() / 1000)),
+      consistency: (url) =>
+        calendarConsistency(
+          {
+            genesisTime: calendar.genesisTime,
+            head: calendar.head,
+            chain: (time, rootTime) => calendar.storedChain(time, rootTime),
+            rootAt: (time) => calendar.rootAt(time),
+          },
+          url,
+          Math.floor(now() / 1000),
+        ),
       metrics,
       logger: apiLogger,
       ready,

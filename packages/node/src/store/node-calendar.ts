@@ -143,6 +143,15 @@ export class NodeCalendar {
     return chain;
   }
 
+  /**
+   * The chain as the store holds it, without `chain`'s check against the certificates: what
+   * consistency proofs are made of. A monitor proves a changed store only if it is shown the change;
+   * no signature ever takes its chain from here.
+   */
+  storedChain(time: number, rootTime: number): Promise<CalendarHashChain> {
+    return this.#calendar.chain(time, rootTime);
+  }
+
   #requireCertified(root: Imprint, certificate: QuorumCertificate, chainTime: number): void {
     const { publicationTime, publishedHash } = certificate.publishedData;
     if (bytesEqual(root, publishedHash)) return;
