@@ -10,7 +10,6 @@ import {
   type TlvElement,
   verifySignature,
 } from "@tempel/proto";
-import { memoizingHasher } from "./memo-hasher.ts";
 
 /**
  * `internal`: KSI's internal policy (no keys). `quorum`: internal plus the cluster's quorum
@@ -21,15 +20,14 @@ export type VerificationPolicy = "internal" | "quorum";
 /** "OK", or why not: `wrong_input` (a signature for another hash) or `<FAIL|NA>:<code>`. */
 export type SignatureVerdict = string;
 
-/** Distinct inputs kept by the memoizing hasher: a few rounds' worth of upper-chain steps. */
-const MEMO_ENTRIES = 200_000;
 /** Certificate checks kept: one per node and round. */
 const MAX_CERTIFICATE_CHECKS = 10_000;
 
 /**
  * Verifies the signatures a load run gets back, cheaply enough to keep up with a cluster on the same
- * machine: node:crypto hashing, upper chains hashed once per round (memoizing hasher), and the
- * quorum certificate checked once per (calendar chain, certificate) pair rather than per signature.
+ * machine: node:crypto hashing, upper chains hashed once per round (proto's verification remembers
+ * the chains and steps a batch shares), and the quorum certificate checked once per (calendar chain,
+ * certificate) pair rather than per signature.
  */
 export class SignatureVerifier {
   readonly #policy: VerificationPolicy;
@@ -42,7 +40,7 @@ export class SignatureVerifier {
       throw new TypeError("the quorum policy needs the cluster's members");
     this.#policy = policy;
     this.#trust = trust;
-    this.#hasher = memoizingHasher(hasher, MEMO_ENTRIES);
+    this.#hasher = hasher;
   }
 
   /** Verify `signature`, which must be for `imprint`, the hash that was sent. */
