@@ -1,6 +1,7 @@
 import { implementedHashAlgorithm } from "../hash/algorithms.ts";
 import { getDefaultHasher, type Hasher } from "../hash/hasher.ts";
-import { type Imprint, makeImprint } from "../hash/imprint.ts";
+import type { Imprint } from "../hash/imprint.ts";
+import { hashStep } from "../hash/step.ts";
 import type { AggregationHashChain, LinkDirection, LinkSibling } from "../signature/types.ts";
 import { AggregationError } from "./errors.ts";
 
@@ -51,13 +52,9 @@ export function aggregationStepHash(
   level: number,
   hasher: Hasher = getDefaultHasher(),
 ): Imprint {
-  implementedHashAlgorithm(algorithm);
+  const info = implementedHashAlgorithm(algorithm);
   checkAggregationLevel(level, "aggregation level");
-  const input = new Uint8Array(left.length + right.length + 1);
-  input.set(left, 0);
-  input.set(right, left.length);
-  input[input.length - 1] = level;
-  return makeImprint(algorithm, hasher(algorithm, input));
+  return hashStep(info, left, right, level, hasher);
 }
 
 /** The bytes a link contributes to the step hash: an imprint, the 29-byte legacy id, or the metadata value. */

@@ -1,6 +1,7 @@
 import { implementedHashAlgorithm } from "../hash/algorithms.ts";
 import { getDefaultHasher, type Hasher } from "../hash/hasher.ts";
-import { type Imprint, imprintAlgorithm, makeImprint } from "../hash/imprint.ts";
+import { type Imprint, imprintAlgorithm } from "../hash/imprint.ts";
+import { hashStep } from "../hash/step.ts";
 import type { CalendarHashChain, CalendarLink } from "../signature/types.ts";
 import { bytesEqual } from "../util/bytes.ts";
 
@@ -16,12 +17,7 @@ export function calendarStepHash(
   right: Imprint,
   hasher: Hasher = getDefaultHasher(),
 ): Imprint {
-  const algorithm = implementedHashAlgorithm(imprintAlgorithm(right)).id;
-  const input = new Uint8Array(left.length + right.length + 1);
-  input.set(left, 0);
-  input.set(right, left.length);
-  input[input.length - 1] = CALENDAR_LEVEL;
-  return makeImprint(algorithm, hasher(algorithm, input));
+  return hashStep(implementedHashAlgorithm(imprintAlgorithm(right)), left, right, CALENDAR_LEVEL, hasher);
 }
 
 function applyLink(hash: Imprint, link: CalendarLink, hasher: Hasher): Imprint {
