@@ -59,14 +59,6 @@ const PREFLIGHT_MAX_AGE_SECONDS = 600;
  * (the kernel caps this at net.core.somaxconn).
  */
 const LISTEN_BACKLOG = 4096;
-/**
- * How long an idle keep-alive connection stays open. A client that sends on a connection just as the
- * server drops it gets ECONNRESET for a request it cannot safely repeat (a sign request is not
- * idempotent); clients whose agents never time out idle sockets (Node's own) met that at Node's 5 s
- * default whenever a connection sat idle between rounds. Longer than usual client and proxy idle
- * timeouts (60 s), so it is the client side that closes first.
- */
-const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 export function startApiServer(options: ApiOptions, modules: ApiModules): Promise<ApiServer> {
   const { json, ksi, metrics, logger } = modules;
@@ -167,66 +159,63 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
   /** Answers not sent yet; once the server closes, each tells its client to drop the connection. */
   const unanswered = new Set<ServerResponse>();
   let closing = false;
-  const server: Server = createServer(
-    { requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS },
-    (request, response) => {
-      if (closing) response.setHeader("connection", "close");
-      else {
-        unanswered.add(response);
-        response.once("close", () => unanswered.delete(response));
-      }
-      const url = new URL(request.url ?? "/", "http://node");
-      allowCrossOrigin(request, response);
-      if (request.method === "OPTIONS" && CROSS_ORIGIN_PATH.test(url.pathname)) {
-        response.once("finish", () =>
-          metrics.httpRequests.inc({ endpoint: "preflight", status: response.statusCode }),
-        );
-        response.writeHead(204, {
-          "access-control-allow-methods": "GET, POST",
-          "access-control-allow-headers": `content-type, ${LOGIN_ID_HEADER}, ${HMAC_HEADER}`,
-          "access-control-max-age": String(PREFLIGHT_MAX_AGE_SECONDS),
-        });
-        response.end();
+  const server: Server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, (request, response) => {
+    if (closing) response.setHeader("connection", "close");
+    else {
+      unanswered.add(response);
+      response.once("close", () => unanswered.delete(response));
+    }
+    const url = new URL(request.url ?? "/", "http://node");
+    allowCrossOrigin(request, response);
+    if (request.method === "OPTIONS" && CROSS_ORIGIN_PATH.test(url.pathname)) {
+      response.once("finish", () =>
+        metrics.httpRequests.inc({ endpoint: "preflight", status: response.statusCode }),
+      );
+      response.writeHead(204, {
+        "access-control-allow-methods": "GET, POST",
+        "access-control-allow-headers": `content-type, ${LOGIN_ID_HEADER}, ${HMAC_HEADER}`,
+        "access-control-max-age": String(PREFLIGHT_MAX_AGE_SECONDS),
+      });
+      response.end();
+      return;
+    }
+    const route = routes.get(url.pathname);
+    const endpoint = route?.endpoint ?? "unknown";
+    response.once("finish", () => metrics.httpRequests.inc({ endpoint, status: response.statusCode }));
+    const handled =
+      route === undefined
+        ? Promise.reject(new HttpError(404, "NOT_FOUND", `no endpoint ${url.pathname.slice(0, 100)}`))
+        : route.method !== undefined && request.method !== route.method
+          ? Promise.reject(
+              new HttpError(405, "METHOD_NOT_ALLOWED", `use ${route.method} for ${url.pathname}`),
+            )
+          : route.handle(request, response, url);
+    handled.catch((error: unknown) => {
+      const refusal = toHttpError(error, options.retryAfterSeconds);
+      if (refusal === undefined) {
+        logger.error("request failed", { endpoint, error });
+        if (response.headersSent) return;
+        if (isContradictedCalendar(error))
+          sendError(response, 500, error.code, `${error.message}; ask another node of the cluster`);
+        else sendError(response, 500, "INTERNAL", "the node could not answer this request");
         return;
       }
-      const route = routes.get(url.pathname);
-      const endpoint = route?.endpoint ?? "unknown";
-      response.once("finish", () => metrics.httpRequests.inc({ endpoint, status: response.statusCode }));
-      const handled =
-        route === undefined
-          ? Promise.reject(new HttpError(404, "NOT_FOUND", `no endpoint ${url.pathname.slice(0, 100)}`))
-          : route.method !== undefined && request.method !== route.method
-            ? Promise.reject(
-                new HttpError(405, "METHOD_NOT_ALLOWED", `use ${route.method} for ${url.pathname}`),
-              )
-            : route.handle(request, response, url);
-      handled.catch((error: unknown) => {
-        const refusal = toHttpError(error, options.retryAfterSeconds);
-        if (refusal === undefined) {
-          logger.error("request failed", { endpoint, error });
-          if (response.headersSent) return;
-          if (isContradictedCalendar(error))
-            sendError(response, 500, error.code, `${error.message}; ask another node of the cluster`);
-          else sendError(response, 500, "INTERNAL", "the node could not answer this request");
-          return;
-        }
-        const reason = rejectReason(refusal);
-        if (reason !== undefined) metrics.rejectedRequests.inc({ reason });
-        logger.info("request refused", {
-          endpoint,
-          status: refusal.status,
-          code: refusal.code,
-          message: refusal.message,
-        });
-        if (response.headersSent) return;
-        const headers: Record<string, string> =
-          refusal.retryAfter === undefined ? {} : { "retry-after": String(refusal.retryAfter) };
-        // An unread body (refused before or while reading) would otherwise be parsed as the next request.
-        if (!request.complete) headers.connection = "close";
-        sendError(response, refusal.status, refusal.code, refusal.message, headers);
+      const reason = rejectReason(refusal);
+      if (reason !== undefined) metrics.rejectedRequests.inc({ reason });
+      logger.info("request refused", {
+        endpoint,
+        status: refusal.status,
+        code: refusal.code,
+        message: refusal.message,
       });
-    },
-  );
+      if (response.headersSent) return;
+      const headers: Record<string, string> =
+        refusal.retryAfter === undefined ? {} : { "retry-after": String(refusal.retryAfter) };
+      // An unread body (refused before or while reading) would otherwise be parsed as the next request.
+      if (!request.complete) headers.connection = "close";
+      sendError(response, refusal.status, refusal.code, refusal.message, headers);
+    });
+  });
 
   return new Promise((resolve, reject) => {
     server.once("error", reject);

@@ -23,8 +23,7 @@ export function hashStep(
   hasher: Hasher,
 ): Imprint {
   const length = left.length + right.length + 1;
-  const input =
-    length <= SCRATCH_BYTES ? (views[length] ??= scratch.subarray(0, length)) : new Uint8Array(length);
+  const input = length <= SCRATCH_BYTES ? scratchView(length) : new Uint8Array(length);
   input.set(left, 0);
   input.set(right, left.length);
   input[length - 1] = lastByte;
@@ -33,4 +32,13 @@ export function hashStep(
   if (hasher.into !== undefined) hasher.into(algorithm.id, input, out, 1);
   else out.set(hasher(algorithm.id, input), 1);
   return out;
+}
+
+function scratchView(length: number): Uint8Array {
+  let view = views[length];
+  if (view === undefined) {
+    view = scratch.subarray(0, length);
+    views[length] = view;
+  }
+  return view;
 }
