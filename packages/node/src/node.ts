@@ -1,6 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import { HashAlgorithm, type QuorumTrust, setDefaultHasher } from "@tempel/proto";
-import { AgencyRegistry, nodeHasher, RoundPipeline } from "./aggregation/index.ts";
+import { nodeHasher } from "@tempel/proto/node";
+import { AgencyRegistry, RoundPipeline } from "./aggregation/index.ts";
 import { type ApiServer, adminHandler, JsonApi, KsiEndpoints, startApiServer } from "./api/index.ts";
 import type { NodeConfig } from "./config/index.ts";
 import { type Agreement, ConsensusStore, createAgreement, offsetClock } from "./consensus/index.ts";

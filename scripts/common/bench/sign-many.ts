@@ -1,6 +1,6 @@
 import { type Signature, TempelClient } from "@tempel/client";
 import { bytesEqual, type Imprint, setDefaultHasher, TempelError } from "@tempel/proto";
-import { nodeHasher } from "../../../packages/node/src/aggregation/node-hasher.ts";
+import { nodeHasher } from "@tempel/proto/node";
 import type { ClusterDescription } from "../cluster-file.ts";
 import { randomImprints } from "../load/protocols.ts";
 

@@ -8,7 +8,7 @@ import {
   TempelError,
   verifySignature,
 } from "@tempel/proto";
-import { nodeHasher } from "../../../packages/node/src/aggregation/node-hasher.ts";
+import { nodeHasher } from "@tempel/proto/node";
 import { encodeRequest, randomImprints, type Service } from "../load/protocols.ts";
 import { SignatureVerifier } from "../load/signature-verifier.ts";
 

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { Imprint, QuorumTrust } from "@tempel/proto";
-import { nodeHasher } from "../../../packages/node/src/aggregation/node-hasher.ts";
+import { nodeHasher } from "@tempel/proto/node";
 import type { Service } from "./protocols.ts";
 import { type CheckedResponse, ResponseChecker } from "./response-checker.ts";
 import { SignatureVerifier, type VerificationPolicy } from "./signature-verifier.ts";

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { setDefaultHasher } from "@tempel/proto";
-import { nodeHasher } from "./node-hasher.ts";
+import { nodeHasher } from "@tempel/proto/node";
 import { run } from "./run.ts";
 
 setDefaultHasher(nodeHasher);

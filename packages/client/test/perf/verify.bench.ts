@@ -9,7 +9,7 @@
  * Run: npx node packages/client/test/perf/verify.bench.ts [signatures]
  */
 import { type Hasher, nobleHasher, setDefaultHasher } from "@tempel/proto";
-import { nodeHasher } from "../../src/cli/node-hasher.ts";
+import { nodeHasher } from "@tempel/proto/node";
 import { Signature, TempelClient } from "../../src/index.ts";
 import { startTempelNode, waitForCertifiedHead } from "../e2e/tempel-node.ts";
 

@@ -2,6 +2,5 @@ export { type Agency, AgencyRegistry } from "./agency.ts";
 export { calendarAuthRecord } from "./auth-record.ts";
 export { HashRequestError, RoundRejection } from "./errors.ts";
 export { checkHashRequest } from "./hash-request.ts";
-export { nodeHasher } from "./node-hasher.ts";
 export { defaultRoundOptions, type RoundOptions } from "./options.ts";
 export { type HashRequest, type RoundModules, RoundPipeline } from "./rounds.ts";

@@ -1,4 +1,4 @@
-import { nodeHasher } from "../aggregation/index.ts";
+import { nodeHasher } from "@tempel/proto/node";
 import type { NodeConfig } from "../config/index.ts";
 import { genesisHash, loadGenesis, quorumTrust } from "../genesis/index.ts";
 import { dataPaths, loadNodeIdentity } from "../identity/index.ts";

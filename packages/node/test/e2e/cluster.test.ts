@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setDefaultHasher } from "@tempel/proto";
+import { nodeHasher } from "@tempel/proto/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { nodeHasher } from "../../src/aggregation/node-hasher.ts";
 import {
   answered,
   ClusterLoad,

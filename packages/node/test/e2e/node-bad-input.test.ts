@@ -14,8 +14,8 @@ import {
   PduStatus,
   setDefaultHasher,
 } from "@tempel/proto";
+import { nodeHasher } from "@tempel/proto/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { nodeHasher } from "../../src/aggregation/node-hasher.ts";
 import type { NodeConfig } from "../../src/config/config.ts";
 import type { InitResult } from "../../src/identity/init.ts";
 import { silentLogger } from "../../src/logger/logger.ts";

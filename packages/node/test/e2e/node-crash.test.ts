@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Imprint, type KsiSignature, setDefaultHasher, toHex } from "@tempel/proto";
+import { nodeHasher } from "@tempel/proto/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { nodeHasher } from "../../src/aggregation/node-hasher.ts";
 import type { InitResult } from "../../src/identity/init.ts";
 import { exited, initTestNode, randomImprint, sleep, spawnNode, TestClient } from "./node-fixtures.ts";
 

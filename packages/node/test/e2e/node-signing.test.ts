@@ -15,8 +15,8 @@ import {
   setDefaultHasher,
   verifySignature,
 } from "@tempel/proto";
+import { nodeHasher } from "@tempel/proto/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { nodeHasher } from "../../src/aggregation/node-hasher.ts";
 import { silentLogger } from "../../src/logger/logger.ts";
 import { type RunningNode, startNode } from "../../src/node.ts";
 import { agencyOf, initTestNode, inParallel, randomImprint, sleep, TestClient } from "./node-fixtures.ts";

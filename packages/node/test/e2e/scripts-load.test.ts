@@ -4,13 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Imprint } from "@tempel/proto";
+import { nodeHasher } from "@tempel/proto/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeRequest, randomImprints, type Service } from "../../../../scripts/common/load/protocols.ts";
 import { ResponseChecker } from "../../../../scripts/common/load/response-checker.ts";
 import type { LoadResult } from "../../../../scripts/common/load/run-load.ts";
 import { SignatureVerifier } from "../../../../scripts/common/load/signature-verifier.ts";
 import { LocalCluster, START_TIMEOUT_MS } from "../../../../scripts/common/local-cluster.ts";
-import { nodeHasher } from "../../src/aggregation/node-hasher.ts";
 import { freeBasePort, SCRIPTS } from "./scripts-fixtures.ts";
 
 const execFileAsync = promisify(execFile);

@@ -39,8 +39,8 @@ import {
   nobleHasher,
   setDefaultHasher,
 } from "@tempel/proto";
+import { nodeHasher } from "@tempel/proto/node";
 import { AgencyRegistry } from "../../src/aggregation/agency.ts";
-import { nodeHasher } from "../../src/aggregation/node-hasher.ts";
 import { defaultRoundOptions } from "../../src/aggregation/options.ts";
 import { RoundPipeline } from "../../src/aggregation/rounds.ts";
 import { HMAC_HEADER, JsonApi, LOGIN_ID_HEADER } from "../../src/api/json-api.ts";

@@ -7,9 +7,9 @@ import {
   siblingBytes,
   toHex,
 } from "@tempel/proto";
+import { nodeHasher } from "@tempel/proto/node";
 import { describe, expect, it } from "vitest";
 import { BLOCK_LEAVES, BlockBuilder } from "../../src/aggregation/block-tree.ts";
-import { nodeHasher } from "../../src/aggregation/node-hasher.ts";
 
 const options = { algorithm: HashAlgorithm.SHA2_256, hasher: nodeHasher };
 const agencies = [{ clientId: "alpha" }, { clientId: "beta", machineId: "gateway-2" }];

@@ -15,8 +15,8 @@ import {
   makeImprint,
   toHex,
 } from "@tempel/proto";
+import { nodeHasher } from "@tempel/proto/node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { nodeHasher } from "../../src/aggregation/node-hasher.ts";
 import type { CalendarEntry } from "../../src/consensus/types.ts";
 import { createMetrics } from "../../src/metrics/metrics.ts";
 import { Bucket } from "../../src/store/buckets.ts";

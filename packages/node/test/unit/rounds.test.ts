@@ -9,10 +9,10 @@ import {
   makeImprint,
   verifySignature,
 } from "@tempel/proto";
+import { nodeHasher } from "@tempel/proto/node";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { AgencyRegistry } from "../../src/aggregation/agency.ts";
 import { RoundRejection } from "../../src/aggregation/errors.ts";
-import { nodeHasher } from "../../src/aggregation/node-hasher.ts";
 import { defaultRoundOptions, type RoundOptions } from "../../src/aggregation/options.ts";
 import { type HashRequest, RoundPipeline } from "../../src/aggregation/rounds.ts";
 import type { Agreement, CalendarEntry, Contribution, RoundOutcome } from "../../src/consensus/index.ts";

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { allHashAlgorithms, nobleHasher } from "@tempel/proto";
 import { describe, expect, it } from "vitest";
-import { nodeHasher } from "../../src/aggregation/node-hasher.ts";
+import { nodeHasher } from "../../src/node/index.ts";
 
 describe("nodeHasher", () => {
   it("gives proto's digests for every implemented algorithm, as plain byte arrays and written in place", () => {

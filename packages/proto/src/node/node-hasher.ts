@@ -1,5 +1,5 @@
 import { hash } from "node:crypto";
-import { type DigestInto, HashAlgorithm, type Hasher, hashAlgorithm, nobleHasher } from "@tempel/proto";
+import { type DigestInto, HashAlgorithm, type Hasher, hashAlgorithm, nobleHasher } from "../hash/index.ts";
 
 /** KSI algorithm id → OpenSSL digest name. SM3 stays with proto, which refuses it as not implemented. */
 const OPENSSL_NAMES: ReadonlyMap<number, string> = new Map([

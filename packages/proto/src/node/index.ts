@@ -1,0 +1,2 @@
+// Node-only: what proto's pure core leaves injectable, implemented on node:crypto.
+export { nodeHasher } from "./node-hasher.ts";
