@@ -1,6 +1,7 @@
 import {
   AggregationTree,
   checkQuorumCertificate,
+  firstPublicationCovering,
   type Imprint,
   type KsiSignature,
   MAX_AGGREGATION_LEVEL,
@@ -239,7 +240,7 @@ export class TempelClient implements SignatureVerifier {
     }
     if (to === "publication") {
       const file = await this.publications({ signal });
-      const record = firstPublicationAfter(file, signature.aggregationTime);
+      const record = firstPublicationCovering(file.publications, signature.aggregationTime);
       if (record === undefined) {
         throw new NotYetAvailableError(
           "NOT_YET_PUBLISHED",
@@ -332,13 +333,4 @@ export class TempelClient implements SignatureVerifier {
   #bound(signature: KsiSignature): Signature {
     return new Signature(signature, this);
   }
-}
-
-function firstPublicationAfter(file: PublicationsFile, time: number): PublicationRecord | undefined {
-  let first: PublicationRecord | undefined;
-  for (const record of file.publications) {
-    const at = record.publishedData.publicationTime;
-    if (at >= time && (first === undefined || at < first.publishedData.publicationTime)) first = record;
-  }
-  return first;
 }

@@ -45,13 +45,29 @@ import { defaultRoundOptions } from "../../src/aggregation/options.ts";
 import { RoundPipeline } from "../../src/aggregation/rounds.ts";
 import { HMAC_HEADER, JsonApi, LOGIN_ID_HEADER } from "../../src/api/json-api.ts";
 import { parseHashItem } from "../../src/api/json-input.ts";
-import { type Agreement, type Contribution, topTree } from "../../src/consensus/index.ts";
+import {
+  type Agreement,
+  type AgreementStatus,
+  type Contribution,
+  topTree,
+} from "../../src/consensus/index.ts";
 import { initDataDir } from "../../src/identity/init.ts";
 import { silentLogger } from "../../src/logger/logger.ts";
 import { createMetrics } from "../../src/metrics/metrics.ts";
 import type { NodeCalendar } from "../../src/store/index.ts";
 import { jsonAnswerCheck, pduAnswerCheck } from "./answer-checks.ts";
 import { LoadClient, postBytes, type RawResponse } from "./load-client.ts";
+
+/** The one-member agreements below always lead. */
+const LEADER_STATUS: AgreementStatus = {
+  role: "leader",
+  term: 1,
+  leaderId: "n",
+  committed: 0,
+  applied: 0,
+  ready: true,
+  halted: undefined,
+};
 
 const { values: args } = parseArgs({
   options: {
@@ -327,15 +343,7 @@ async function benchHeap(): Promise<void> {
     contribute: (c) => contributed(c),
     outcome: (_time, signal) =>
       new Promise((_, reject) => signal?.addEventListener("abort", () => reject(signal.reason))),
-    status: () => ({
-      role: "leader",
-      term: 1,
-      leaderId: "n",
-      committed: 0,
-      applied: 0,
-      ready: true,
-      halted: undefined,
-    }),
+    status: () => LEADER_STATUS,
   };
   gc();
   const { heapUsed: before, arrayBuffers: buffersBefore } = process.memoryUsage();
@@ -422,15 +430,7 @@ async function benchPipeline(): Promise<void> {
       const certificate = { publishedData, shares: [{ memberId: "n", signature: new Uint8Array(64) }] };
       return { kind: "certified", certified: { entry, calendarRoot, certificate } };
     },
-    status: () => ({
-      role: "leader",
-      term: 1,
-      leaderId: "n",
-      committed: 0,
-      applied: 0,
-      ready: true,
-      halted: undefined,
-    }),
+    status: () => LEADER_STATUS,
   };
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const signer = {

@@ -20,6 +20,7 @@ export {
   type CertificateRecord,
   decodePublicationsFile,
   encodePublicationsFile,
+  firstPublicationCovering,
   MAX_PUBLICATIONS_FILE_BYTES,
   PUBLICATIONS_FILE_MAGIC,
   PUBLICATIONS_FILE_VERSION,

@@ -55,6 +55,19 @@ export interface PublicationsFile extends PublicationsFileContent {
 
 export type PublicationsFileSigner = (signedBytes: Uint8Array) => Promise<Uint8Array> | Uint8Array;
 
+/** The earliest publication in the file at or after the signing second: the first one that can cover it. */
+export function firstPublicationCovering(
+  publications: readonly PublicationRecord[],
+  time: number,
+): PublicationRecord | undefined {
+  let best: PublicationRecord | undefined;
+  for (const publication of publications) {
+    const at = publication.publishedData.publicationTime;
+    if (at >= time && (best === undefined || at < best.publishedData.publicationTime)) best = publication;
+  }
+  return best;
+}
+
 const HEADER_SPECS = [
   { type: PublicationsHeaderTag.VERSION, name: "version", min: 1 },
   { type: PublicationsHeaderTag.CREATION_TIME, name: "creation time", min: 1 },

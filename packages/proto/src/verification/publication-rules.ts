@@ -1,4 +1,4 @@
-import type { PublicationRecord } from "../signature/types.ts";
+import { firstPublicationCovering } from "../publication/publications-file.ts";
 import { bytesEqual } from "../util/bytes.ts";
 import { verifyExtensionTo } from "./extension.ts";
 import { fail, inconclusive, ok } from "./result.ts";
@@ -19,19 +19,6 @@ export const userPublicationRule = rule("UserPublication", (context) => {
   }
   return verifyExtensionTo(context, "UserPublication", publication);
 });
-
-/** The earliest publication in the file at or after the signing second: the first one that can cover it. */
-function firstPublicationCovering(
-  publications: readonly PublicationRecord[],
-  time: number,
-): PublicationRecord | undefined {
-  let best: PublicationRecord | undefined;
-  for (const publication of publications) {
-    const at = publication.publishedData.publicationTime;
-    if (at >= time && (best === undefined || at < best.publishedData.publicationTime)) best = publication;
-  }
-  return best;
-}
 
 /**
  * The cluster's publications file: if it has the signature's publication, the hashes must agree
