@@ -7,6 +7,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { signManyDefaults } from "@tempel/client";
 import { TempelError } from "@tempel/proto";
 import { FAULT_TARGETS, measureClusterFaults } from "./common/bench/cluster-faults.ts";
 import { describeMachine } from "./common/bench/machine.ts";
@@ -167,23 +168,29 @@ async function main(argv: readonly string[]): Promise<number> {
   // The verification sample comes from the largest cluster this run starts.
   let sample: { signatures: SignatureSample; genesis: string; nodes: number } | undefined;
   const wantsSample = selected.has("verification");
+  let sampleFailure: string | undefined;
   // signMany runs on the 3-node cluster right after the load script's search on it.
   let client: Section<ClientRun> = notSelected;
   const signManyAfter = async (description: ClusterDescription, found: RateSearch): Promise<ClientRun> => {
     const loadRate = found.sustainedRate;
     if (loadRate === undefined)
       throw new TempelError("NO_SUSTAINED_RATE", "the load script sustained no rate to compare with");
-    const signMany = await measureSignMany(description, {
-      batch: BATCH,
-      concurrency: defaultConcurrency(loadRate, BATCH),
-      hashes: loadRate * stepSeconds,
-      timeoutMs: REQUEST_TIMEOUT_MS,
-    });
-    say(
-      `  signMany, batches of ${signMany.batch}, ${signMany.concurrency} in flight: ${Math.round(signMany.rate)} hashes/s ` +
-        `(load script ${loadRate}/s: ${(signMany.rate / loadRate).toFixed(2)}), client ${signMany.clientCores.toFixed(2)} cores`,
-    );
-    return { loadRate, signMany };
+    const run = async (batch: number, concurrency: number) => {
+      const figures = await measureSignMany(description, {
+        batch,
+        concurrency,
+        hashes: loadRate * stepSeconds,
+        timeoutMs: REQUEST_TIMEOUT_MS,
+      });
+      say(
+        `  signMany, batches of ${batch}, ${concurrency} in flight: ${Math.round(figures.rate)} hashes/s ` +
+          `(load script ${loadRate}/s: ${(figures.rate / loadRate).toFixed(2)}), client ${figures.clientCores.toFixed(2)} cores`,
+      );
+      return figures;
+    };
+    const signMany = await run(BATCH, defaultConcurrency(loadRate, BATCH));
+    const defaults = await run(signManyDefaults.batchSize, signManyDefaults.concurrency);
+    return { loadRate, signMany, signManyDefaults: defaults };
   };
   const runCluster = async (nodes: number, port: number, service: string): Promise<ServiceRun> => {
     const dataDir = join(DEFAULT_DATA_DIR, "bench", `${nodes}-node`);
@@ -201,12 +208,18 @@ async function main(argv: readonly string[]): Promise<number> {
       if (nodes === 3)
         client = await measure("client", () => signManyAfter(description, found), "client: signMany");
       if (wantsSample && (sample === undefined || sample.nodes < nodes)) {
-        const signatures = await collectSignatures(
-          description.nodes[0]!.api,
-          { protocol: "json", agency: description.agency },
-          VERIFICATION_SAMPLE,
-        );
-        sample = { signatures, genesis: description.genesis, nodes };
+        // A sample that cannot be had fails the verification section, not this cluster's figures.
+        try {
+          const signatures = await collectSignatures(
+            description.nodes[0]!.api,
+            { protocol: "json", agency: description.agency },
+            VERIFICATION_SAMPLE,
+          );
+          sample = { signatures, genesis: description.genesis, nodes };
+        } catch (error) {
+          sampleFailure = `signing the sample on the ${service} failed: ${(error as Error).message}`;
+          say(sampleFailure);
+        }
       }
       return { service, search: found };
     } finally {
@@ -232,10 +245,12 @@ async function main(argv: readonly string[]): Promise<number> {
   const measured = sample;
   const verification =
     selected.has("verification") && measured === undefined
-      ? ({
-          status: "skipped",
-          reason: "no cluster ran to sign a sample (select one-node or cluster too)",
-        } as const)
+      ? sampleFailure !== undefined
+        ? ({ status: "failed", reason: sampleFailure } as const)
+        : ({
+            status: "skipped",
+            reason: "no cluster ran to sign a sample (select one-node or cluster too)",
+          } as const)
       : await measure("verification", async () => ({
           ...(await measureVerification(measured!.signatures, quorumTrust(measured!.genesis))),
           nodes: measured!.nodes,

@@ -34,28 +34,37 @@ export interface VerificationFigures {
 const BATCH = 1_000;
 const REQUEST_TIMEOUT_MS = 60_000;
 
+/** Tries per batch: a keep-alive connection the node closed as it was reused fails without an answer. */
+const ATTEMPTS = 3;
+
 /** `count` signatures from a node's JSON API, in batches signed together (a few rounds' worth). */
 export async function collectSignatures(
   apiUrl: string,
   service: Service,
   count: number,
 ): Promise<SignatureSample> {
-  const batches = await Promise.all(
-    Array.from({ length: Math.ceil(count / BATCH) }, async () => {
-      const { imprints } = randomImprints(BATCH);
-      const { body, headers } = encodeRequest(service, imprints, 1n);
-      const response = await fetch(`${apiUrl}/v1/sign`, {
+  const signBatch = async (attempt = 1): Promise<SignatureSample> => {
+    const { imprints } = randomImprints(BATCH);
+    const { body, headers } = encodeRequest(service, imprints, 1n);
+    let response: Response;
+    try {
+      response = await fetch(`${apiUrl}/v1/sign`, {
         method: "POST",
         body: new Uint8Array(body),
         headers,
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
-      if (!response.ok)
-        throw new TempelError("SIGN_FAILED", `${apiUrl}/v1/sign answered HTTP ${response.status}`);
-      const json = (await response.json()) as { signatures: string[] };
-      return { imprints, encoded: json.signatures.map((s) => new Uint8Array(Buffer.from(s, "base64"))) };
-    }),
-  );
+    } catch (error) {
+      // fetch rejects with a TypeError when no answer came; a batch that was never signed is safe to resend.
+      if (error instanceof TypeError && attempt < ATTEMPTS) return signBatch(attempt + 1);
+      throw error;
+    }
+    if (!response.ok)
+      throw new TempelError("SIGN_FAILED", `${apiUrl}/v1/sign answered HTTP ${response.status}`);
+    const json = (await response.json()) as { signatures: string[] };
+    return { imprints, encoded: json.signatures.map((s) => new Uint8Array(Buffer.from(s, "base64"))) };
+  };
+  const batches = await Promise.all(Array.from({ length: Math.ceil(count / BATCH) }, () => signBatch()));
   return { encoded: batches.flatMap((b) => b.encoded), imprints: batches.flatMap((b) => b.imprints) };
 }
 

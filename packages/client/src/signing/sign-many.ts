@@ -41,13 +41,30 @@ export async function signInBatches(
   const signal =
     options.signal === undefined ? cancel.signal : AbortSignal.any([options.signal, cancel.signal]);
   const signatures: KsiSignature[] = [];
-  const inFlight = new Set<Promise<void>>();
   let failure: unknown;
   let signed = 0;
+  // A counter and one waiter rather than Promise.race over the batches in flight: racing them anew
+  // each time one finishes costs a reaction per batch in flight, which at thousands in flight made
+  // the client, not the cluster, the bottleneck.
+  let inFlight = 0;
+  let slotFreed: (() => void) | undefined;
+  const settled = () => {
+    inFlight--;
+    slotFreed?.();
+    slotFreed = undefined;
+  };
+  const waitBelow = async (limit: number) => {
+    while (inFlight >= limit) {
+      await new Promise<void>((resolve) => {
+        slotFreed = resolve;
+      });
+    }
+  };
 
   const dispatch = (imprints: Imprint[], first: number) => {
+    inFlight++;
     // Never rejects: a failure, the caller's progress callback's included, is kept and stops the rest.
-    const batch = signBatch(imprints, signal)
+    signBatch(imprints, signal)
       .then((batchSignatures) => {
         batchSignatures.forEach((signature, i) => {
           signatures[first + i] = signature;
@@ -58,9 +75,8 @@ export async function signInBatches(
       .catch((error: unknown) => {
         failure ??= error;
         cancel.abort(error);
-      });
-    const tracked = batch.finally(() => inFlight.delete(tracked));
-    inFlight.add(tracked);
+      })
+      .finally(settled);
   };
 
   try {
@@ -73,7 +89,7 @@ export async function signInBatches(
       dispatch(batch, next);
       next += batch.length;
       batch = [];
-      while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
+      await waitBelow(options.concurrency);
     }
     if (batch.length > 0 && !signal.aborted) dispatch(batch, next);
   } catch (error) {
@@ -81,7 +97,7 @@ export async function signInBatches(
     failure ??= error;
     cancel.abort(error);
   }
-  await Promise.all(inFlight);
+  await waitBelow(1);
   if (options.signal?.aborted) throw new AbortedError(options.signal.reason);
   if (failure !== undefined) throw failure;
   return signatures;
