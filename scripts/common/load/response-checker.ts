@@ -44,6 +44,11 @@ export class ResponseChecker {
   readonly #verifier: SignatureVerifier;
   readonly #sampler: EvenSampler;
   #baselineKey: KeyObject | undefined;
+  /**
+   * Where a signature that gets only the cheap checks is decoded: nothing of it is kept, and a
+   * buffer per signature (outside V8's heap at this size) cost twenty times the decoding.
+   */
+  #scratch = Buffer.allocUnsafe(4096);
 
   constructor(service: Service, verifier: SignatureVerifier, verifyFraction: number) {
     this.#service = service;
@@ -107,7 +112,9 @@ export class ResponseChecker {
     let encoded: unknown;
     try {
       if (body.length > MAX_JSON_RESPONSE_BYTES) throw new RangeError("too large");
-      encoded = (JSON.parse(new TextDecoder().decode(body)) as { signatures?: unknown }).signatures;
+      // The answer is ASCII (numbers and base64): latin1 reads it as UTF-8 would, at twice the speed.
+      const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("latin1");
+      encoded = (JSON.parse(text) as { signatures?: unknown }).signatures;
     } catch {
       return failed("bad_response");
     }
@@ -119,14 +126,13 @@ export class ResponseChecker {
         tally.fail("bad_signature");
         continue;
       }
-      const bytes = new Uint8Array(Buffer.from(text, "base64"));
       try {
         if (this.#sampler.pick()) {
-          const signature = decodeSignature(bytes);
+          const signature = decodeSignature(new Uint8Array(Buffer.from(text, "base64")));
           tally.seconds.add(signature.aggregationChains[0]!.aggregationTime);
           tally.count(await this.#verifier.verify(signature, imprint));
         } else {
-          const second = checkSignatureFrame(bytes, imprint);
+          const second = checkSignatureFrame(this.#decodedBase64(text), imprint);
           if (second === "wrong_input") tally.count(second);
           else {
             tally.seconds.add(second);
@@ -139,6 +145,12 @@ export class ResponseChecker {
       }
     }
     return tally.result();
+  }
+
+  #decodedBase64(text: string): Uint8Array {
+    const most = Math.ceil((text.length * 3) / 4);
+    if (this.#scratch.length < most) this.#scratch = Buffer.allocUnsafe(most);
+    return this.#scratch.subarray(0, this.#scratch.write(text, "base64"));
   }
 
   #checkBaseline(body: Uint8Array, imprints: readonly Imprint[], key: KeyObject): CheckedResponse {

@@ -9,6 +9,7 @@ import {
   randomImprints,
   type Service,
 } from "./protocols.ts";
+import { ResponseBuffers } from "./response-buffers.ts";
 import type { VerificationPolicy } from "./signature-verifier.ts";
 import type { VerifyJob, VerifyReply, VerifyWorkerData } from "./verify-worker.ts";
 
@@ -171,6 +172,7 @@ export async function runLoad(
   const verdicts: Record<string, number> = {};
   const seconds = new Map<string, Set<number>>(targets.map((t) => [t.name, new Set()]));
   const verifying = new Map<number, Answered>();
+  const responseBuffers = new ResponseBuffers();
   let backlogBytes = 0;
   let cheaplyChecked = 0;
   let answered = 0;
@@ -205,6 +207,7 @@ export async function runLoad(
     if (settled()) finish();
   };
   worker.on("message", (reply: VerifyReply) => {
+    responseBuffers.give(reply.body);
     const sent = verifying.get(reply.id)!;
     verifying.delete(reply.id);
     backlogBytes -= sent.bytes;
@@ -236,6 +239,7 @@ export async function runLoad(
         intervalAnswered += batch;
         if (backlogBytes + responseBody!.length > MAX_VERIFY_BACKLOG_BYTES) {
           unchecked++;
+          responseBuffers.give(responseBody!.buffer);
           succeeded(latency);
         } else {
           backlogBytes += responseBody!.length;
@@ -269,7 +273,7 @@ export async function runLoad(
       });
       response.on("end", () => {
         if (response.statusCode !== 200) done(`http_${response.statusCode}`);
-        else done(undefined, joined(chunks, length));
+        else done(undefined, joined(chunks, responseBuffers.take(length)));
       });
       response.on("error", (error) => done(errorKind(error)));
     });
@@ -364,9 +368,11 @@ export async function runLoad(
   };
 }
 
-/** The chunks in one buffer of its own (Buffer.concat may return a slice of a shared pool), so it can be transferred. */
-function joined(chunks: readonly Buffer[], length: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(length);
+/**
+ * The chunks copied into `out`, a buffer of its own (Buffer.concat may return a slice of a shared
+ * pool), so that it can be transferred.
+ */
+function joined(chunks: readonly Buffer[], out: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
   let at = 0;
   for (const chunk of chunks) {
     out.set(chunk, at);

@@ -19,14 +19,15 @@ export interface VerifyWorkerData {
 
 export interface VerifyJob {
   readonly id: number;
-  readonly body: Uint8Array;
+  readonly body: Uint8Array<ArrayBuffer>;
   /** The request's imprints, concatenated. */
   readonly imprints: Uint8Array;
   readonly imprintBytes: number;
   readonly firstId: bigint;
 }
 
-export type VerifyReply = CheckedResponse & { readonly id: number };
+/** The job's response buffer comes back with the verdicts, to be read into again. */
+export type VerifyReply = CheckedResponse & { readonly id: number; readonly body: ArrayBuffer };
 
 const data = workerData as VerifyWorkerData;
 const checker = new ResponseChecker(
@@ -50,6 +51,7 @@ parentPort!.on("message", (job: VerifyJob) => {
       cheaplyChecked: 0,
       seconds: [],
     }));
-    parentPort!.postMessage({ id: job.id, ...checked } satisfies VerifyReply);
+    const body = job.body.buffer;
+    parentPort!.postMessage({ id: job.id, ...checked, body } satisfies VerifyReply, [body]);
   });
 });
