@@ -66,7 +66,13 @@ export interface LoadResult {
   readonly elapsedSeconds: number;
   readonly batch: number;
   readonly concurrency: number;
-  readonly requests: { readonly scheduled: number; readonly answered: number; readonly failed: number };
+  readonly requests: {
+    readonly scheduled: number;
+    readonly answered: number;
+    readonly failed: number;
+    /** Sent a second time because the kept-alive connection they went out on was closed as idle. */
+    readonly resentAfterReset: number;
+  };
   readonly hashes: { readonly offered: number; readonly answered: number };
   readonly offeredRate: number;
   /** Hashes answered with signatures, per second of the run. */
@@ -177,6 +183,7 @@ export async function runLoad(
   let cheaplyChecked = 0;
   let answered = 0;
   let unchecked = 0;
+  let resentAfterReset = 0;
   let failed = 0;
   let lastAnswerAt = 0;
   let next = 0;
@@ -257,28 +264,40 @@ export async function runLoad(
       }
       pump(lane);
     };
-    const outgoing = request(lane.target.url, {
-      method: "POST",
-      agent: lane.agent,
-      headers: { ...headers, "content-length": String(body.length) },
-      signal: AbortSignal.timeout(options.timeoutMs),
-    });
-    outgoing.on("response", (response) => {
-      const chunks: Buffer[] = [];
-      let length = 0;
-      response.on("data", (chunk: Buffer) => {
-        length += chunk.length;
-        if (length > MAX_RESPONSE_BYTES) response.destroy(new RangeError("response too large"));
-        else chunks.push(chunk);
+    const timeout = AbortSignal.timeout(options.timeoutMs);
+    const post = (resent: boolean) => {
+      const outgoing = request(lane.target.url, {
+        method: "POST",
+        agent: lane.agent,
+        headers: { ...headers, "content-length": String(body.length) },
+        signal: timeout,
       });
-      response.on("end", () => {
-        if (response.statusCode !== 200) done(`http_${response.statusCode}`);
-        else done(undefined, joined(chunks, responseBuffers.take(length)));
+      outgoing.on("response", (response) => {
+        const chunks: Buffer[] = [];
+        let length = 0;
+        response.on("data", (chunk: Buffer) => {
+          length += chunk.length;
+          if (length > MAX_RESPONSE_BYTES) response.destroy(new RangeError("response too large"));
+          else chunks.push(chunk);
+        });
+        response.on("end", () => {
+          if (response.statusCode !== 200) done(`http_${response.statusCode}`);
+          else done(undefined, joined(chunks, responseBuffers.take(length)));
+        });
+        response.on("error", (error) => done(errorKind(error)));
       });
-      response.on("error", (error) => done(errorKind(error)));
-    });
-    outgoing.on("error", (error) => done(errorKind(error)));
-    outgoing.end(body);
+      outgoing.on("error", (error) => {
+        // A kept-alive connection the node closed as idle just as this request went out on it: the
+        // node never read the request, so it is sent once more on a new connection, as Node's
+        // documentation advises for idempotent requests (a KSI client would retry it likewise).
+        if (!resent && outgoing.reusedSocket && (error as NodeJS.ErrnoException).code === "ECONNRESET") {
+          resentAfterReset++;
+          post(true);
+        } else done(errorKind(error));
+      });
+      outgoing.end(body);
+    };
+    post(false);
   };
 
   const pump = (lane: Lane) => {
@@ -344,7 +363,7 @@ export async function runLoad(
     elapsedSeconds,
     batch,
     concurrency: options.concurrency,
-    requests: { scheduled: total, answered, failed },
+    requests: { scheduled: total, answered, failed, resentAfterReset },
     hashes: { offered: total * batch, answered: answered * batch },
     offeredRate: options.rate,
     achievedRate: (answered * batch) / elapsedSeconds,

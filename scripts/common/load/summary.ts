@@ -35,7 +35,10 @@ export function summaryText(result: LoadResult): string {
     `  achieved  ${rate(result.achievedRate)} (${result.hashes.answered.toLocaleString("en")} hashes signed in ${result.elapsedSeconds.toFixed(1)} s)`,
     `  latency   p50 ${ms(l.p50)}  p90 ${ms(l.p90)}  p99 ${ms(l.p99)}  max ${ms(l.max)}  (from scheduled send time)`,
     `  errors    ${errors.length === 0 ? "none" : errors.map(([kind, n]) => `${kind} ${n}`).join(", ")} ` +
-      `(${result.requests.failed.toLocaleString("en")} of ${result.requests.scheduled.toLocaleString("en")} requests)`,
+      `(${result.requests.failed.toLocaleString("en")} of ${result.requests.scheduled.toLocaleString("en")} requests)` +
+      (result.requests.resentAfterReset === 0
+        ? ""
+        : `; ${result.requests.resentAfterReset} resent after the node closed their idle connection`),
     `  verified  ${checked.toLocaleString("en")} ${baseline ? "tokens" : "signatures"} (${share(v.verifyFraction)} of them) ` +
       `with ${baseline ? "the server's ECDSA key" : `the ${v.policy} policy`}: ${verdictText}`,
     ...(v.cheaplyChecked === 0
