@@ -66,12 +66,17 @@ async function main(argv: readonly string[]): Promise<number> {
   };
   const stopped = new Promise<number>((resolve) => {
     const onSignal = () => {
-      // A second Ctrl-C while stopping: do not wait for the nodes any longer.
-      process.once("SIGINT", () => process.exit(EXIT_FAILURE));
+      if (stopping !== undefined) {
+        // A second Ctrl-C (or SIGTERM, as `timeout` and process managers send one of their own) while
+        // stopping: wait no longer, but leave no node running behind this script (they are detached).
+        process.stdout.write("killing the nodes\n");
+        for (const node of cluster.nodes) node.process.killNow();
+        process.exit(EXIT_FAILURE);
+      }
       stop().then(resolve);
     };
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
   });
 
   process.stdout.write(`starting ${cluster.nodes.length} node(s) from ${dataDir}…\n`);
