@@ -346,7 +346,11 @@ function errorText(r: LoadResult): string {
       .join(", ") || "–";
   const unchecked =
     r.verification.uncheckedRequests > 0 ? ` (${n(r.verification.uncheckedRequests)} answers unchecked)` : "";
-  return errors + unchecked;
+  const resent =
+    r.requests.resentAfterReset > 0
+      ? ` (${n(r.requests.resentAfterReset)} resent after an idle-connection reset)`
+      : "";
+  return errors + unchecked + resent;
 }
 
 function stepRow(offered: number, sustained: boolean, r: LoadResult): string {
