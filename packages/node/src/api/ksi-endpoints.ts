@@ -122,6 +122,7 @@ export class KsiEndpoints {
       },
       agency.key,
       hmacAlgorithm,
+      fromBufferPool,
     );
   }
 
@@ -246,6 +247,13 @@ export class KsiEndpoints {
     });
   }
 }
+
+/**
+ * Aggregation responses are a couple of kilobytes and answered by the thousand each second: Node's
+ * Buffer pool hands out slices of one slab for several, where each fresh array has its own backing
+ * store to allocate and collect.
+ */
+const fromBufferPool = (length: number): Uint8Array => Buffer.allocUnsafe(length);
 
 /** A payload that carries a status instead of signature components (proto's type asks for a chain list). */
 function failedPayload(requestId: bigint, status: number, errorMessage: string): AggregationResponsePayload {

@@ -22,13 +22,15 @@ import {
   type DecodedRequestPdu,
   type DecodedResponsePdu,
   openPdu,
+  type PduAllocator,
   type PduHeader,
+  PduKind,
   sealPdu,
 } from "./envelope.ts";
 import { encodeErrorPayload, readStatus, STATUS_SPECS, statusElements } from "./error-payload.ts";
 import { PduError, withStatus } from "./errors.ts";
 import { DEFAULT_HMAC_ALGORITHM } from "./hmac.ts";
-import { DEFAULT_MAX_PAYLOADS, type PduDecodeOptions } from "./limits.ts";
+import type { PduDecodeOptions } from "./limits.ts";
 import { AggregatorStatus, describeStatus } from "./status.ts";
 
 /** Aggregation PDUs (0x0220 request, 0x0221 response), spec §5. */
@@ -120,26 +122,34 @@ function encodeResponsePayload(payload: AggregationResponsePayload, memos: LinkM
   ]);
 }
 
+const REQUEST_PDU = new PduKind(
+  PduTag.AGGREGATION_REQUEST,
+  "aggregation request PDU",
+  "request payload",
+  [
+    { type: PduChildTag.CONFIG, name: "configuration request" },
+    { type: PduChildTag.ACK, name: "acknowledgment request" },
+  ],
+  "required",
+);
+
+const RESPONSE_PDU = new PduKind(
+  PduTag.AGGREGATION_RESPONSE,
+  "aggregation response PDU",
+  "response payload",
+  [
+    { type: PduChildTag.ERROR, name: "error" },
+    { type: PduChildTag.CONFIG, name: "configuration" },
+    { type: PduChildTag.ACK, name: "acknowledgment" },
+  ],
+  "optional",
+);
+
 export function decodeAggregationRequestPdu(
   bytes: Uint8Array,
   options: PduDecodeOptions = {},
 ): DecodedRequestPdu<AggregationRequestPdu> {
-  const { header, hmac, fields } = openPdu(
-    bytes,
-    PduTag.AGGREGATION_REQUEST,
-    "aggregation request PDU",
-    [
-      {
-        type: PduChildTag.PAYLOAD,
-        name: "request payload",
-        max: options.maxPayloads ?? DEFAULT_MAX_PAYLOADS,
-      },
-      { type: PduChildTag.CONFIG, name: "configuration request" },
-      { type: PduChildTag.ACK, name: "acknowledgment request" },
-    ],
-    options,
-    "required",
-  );
+  const { header, hmac, fields } = openPdu(bytes, REQUEST_PDU, options);
   const configRequest = readConfigRequest(fields, "aggregation request PDU");
   const ack = fields.optional(PduChildTag.ACK);
   const pdu = withStatus(AggregatorStatus.INVALID_PAYLOAD, () => ({
@@ -166,23 +176,7 @@ export function decodeAggregationResponsePdu(
   bytes: Uint8Array,
   options: PduDecodeOptions = {},
 ): DecodedResponsePdu<AggregationResponsePdu> {
-  const opened = openPdu(
-    bytes,
-    PduTag.AGGREGATION_RESPONSE,
-    "aggregation response PDU",
-    [
-      {
-        type: PduChildTag.PAYLOAD,
-        name: "response payload",
-        max: options.maxPayloads ?? DEFAULT_MAX_PAYLOADS,
-      },
-      { type: PduChildTag.ERROR, name: "error" },
-      { type: PduChildTag.CONFIG, name: "configuration" },
-      { type: PduChildTag.ACK, name: "acknowledgment" },
-    ],
-    options,
-    "optional",
-  );
+  const opened = openPdu(bytes, RESPONSE_PDU, options);
   const ack = opened.fields.optional(PduChildTag.ACK);
   const pdu = withStatus(AggregatorStatus.INVALID_PAYLOAD, () => ({
     ...readResponseBody(opened, "aggregation response PDU", decodeResponsePayload, decodeAggregatorConfig),
@@ -195,6 +189,7 @@ export function encodeAggregationResponsePdu(
   pdu: AggregationResponsePdu & { readonly header: PduHeader },
   key: Uint8Array,
   algorithm: number = DEFAULT_HMAC_ALGORITHM,
+  allocate?: PduAllocator,
 ): Uint8Array {
   // The payloads of one response share their chains' common links (see LinkMemo).
   const memos: LinkMemo[] = [];
@@ -202,7 +197,7 @@ export function encodeAggregationResponsePdu(
   if (pdu.error !== undefined) body.push(encodeErrorPayload(pdu.error));
   if (pdu.config !== undefined) body.push(encodeAggregatorConfig(pdu.config));
   if (pdu.ack !== undefined) body.push(encodeAggregationAck(pdu.ack));
-  return sealPdu(PduTag.AGGREGATION_RESPONSE, pdu.header, body, key, algorithm);
+  return sealPdu(PduTag.AGGREGATION_RESPONSE, pdu.header, body, key, algorithm, allocate);
 }
 
 /**

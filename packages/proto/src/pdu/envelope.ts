@@ -3,13 +3,13 @@ import { makeImprint } from "../hash/imprint.ts";
 import { expectType, readBoundedString, readImprint } from "../signature/readers.ts";
 import { PduChildTag, PduHeaderTag } from "../signature/tags.ts";
 import { decodeTlv, encodeTlv, encodeTlvSequence } from "../tlv/codec.ts";
-import { composite, encodePart, type TlvPart } from "../tlv/composite.ts";
+import { composite, partLength, type TlvPart, writePart } from "../tlv/composite.ts";
 import { type TlvElement, tlv } from "../tlv/element.ts";
 import { type FieldSpec, Fields } from "../tlv/fields.ts";
 import { decodeUint, stringTlv, uintTlv } from "../tlv/values.ts";
 import { PduError, withStatus } from "./errors.ts";
 import { computePduHmac, constantTimeEqual } from "./hmac.ts";
-import { MAX_LOGIN_ID_BYTES, MAX_PDU_BYTES, type PduDecodeOptions } from "./limits.ts";
+import { DEFAULT_MAX_PAYLOADS, MAX_LOGIN_ID_BYTES, MAX_PDU_BYTES, type PduDecodeOptions } from "./limits.ts";
 import { PduStatus } from "./status.ts";
 
 /** The frame every PDU v2 shares: header first, service-specific elements, HMAC last. */
@@ -92,18 +92,58 @@ function openHmac(bytes: Uint8Array, element: TlvElement): PduHmac {
 }
 
 /**
- * Checks size, type and frame of a PDU and parses its header; every fault is a PduError with status
- * INVALID_REQUEST (or AUTHENTICATION_FAILURE for an HMAC this build cannot compute). With
- * `authentication` "optional", a PDU without header has no HMAC either.
+ * One kind of PDU as its decoder sees it: its type, its children besides header, payloads and HMAC,
+ * and whether header and HMAC may be absent (a reduced error response). A module constant, so that
+ * the spec list of its frame is built once per payload limit rather than per PDU: Fields compiles each
+ * new list, and a fresh list per request cost more than decoding it.
  */
-export function openPdu(
-  bytes: Uint8Array,
-  type: number,
-  what: string,
-  body: readonly FieldSpec[],
-  options: PduDecodeOptions,
-  authentication: "required" | "optional",
-): OpenedPdu {
+export class PduKind {
+  readonly type: number;
+  readonly what: string;
+  readonly authentication: "required" | "optional";
+  readonly #payload: string;
+  readonly #others: readonly FieldSpec[];
+  /** The last list built and its payload limit: a process decodes with one limit. */
+  #specs: readonly FieldSpec[] = [];
+  #maxPayloads = -1;
+
+  constructor(
+    type: number,
+    what: string,
+    payload: string,
+    others: readonly FieldSpec[],
+    authentication: "required" | "optional",
+  ) {
+    this.type = type;
+    this.what = what;
+    this.#payload = payload;
+    this.#others = others;
+    this.authentication = authentication;
+  }
+
+  /** Header, payloads (at most `maxPayloads`), the other children, HMAC. */
+  specs(maxPayloads: number): readonly FieldSpec[] {
+    if (maxPayloads !== this.#maxPayloads) {
+      const min = this.authentication === "required" ? 1 : 0;
+      this.#specs = [
+        { type: PduChildTag.HEADER, name: "header", min },
+        { type: PduChildTag.PAYLOAD, name: this.#payload, max: maxPayloads },
+        ...this.#others,
+        { type: PduChildTag.HMAC, name: "HMAC", min },
+      ];
+      this.#maxPayloads = maxPayloads;
+    }
+    return this.#specs;
+  }
+}
+
+/**
+ * Checks size, type and frame of a PDU and parses its header; every fault is a PduError with status
+ * INVALID_REQUEST (or AUTHENTICATION_FAILURE for an HMAC this build cannot compute). Where the kind's
+ * authentication is "optional", a PDU without header has no HMAC either.
+ */
+export function openPdu(bytes: Uint8Array, kind: PduKind, options: PduDecodeOptions): OpenedPdu {
+  const what = kind.what;
   const maxBytes = Math.min(options.maxBytes ?? MAX_PDU_BYTES, MAX_PDU_BYTES);
   if (bytes.length > maxBytes) {
     throw new PduError(
@@ -112,46 +152,48 @@ export function openPdu(
       `${what} of ${bytes.length} bytes exceeds ${maxBytes}`,
     );
   }
-  return withStatus(PduStatus.INVALID_REQUEST, () => {
-    const element = decodeTlv(bytes);
-    expectType(element, type, what);
-    const min = authentication === "required" ? 1 : 0;
-    const fields = new Fields(
-      element,
-      [
-        { type: PduChildTag.HEADER, name: "header", min },
-        ...body,
-        { type: PduChildTag.HMAC, name: "HMAC", min },
-      ],
-      what,
-    );
-    const header = fields.optional(PduChildTag.HEADER);
-    const hmac = fields.optional(PduChildTag.HMAC);
-    const children = fields.children;
-    if (header !== undefined && children[0] !== header) {
-      throw new PduError(
-        PduStatus.INVALID_REQUEST,
-        "PDU_HEADER_NOT_FIRST",
-        `${what}: the header must come first`,
-      );
-    }
-    if (hmac !== undefined && children[children.length - 1] !== hmac) {
-      throw new PduError(PduStatus.INVALID_REQUEST, "PDU_HMAC_NOT_LAST", `${what}: the HMAC must come last`);
-    }
-    if ((header === undefined) !== (hmac === undefined)) {
-      throw new PduError(
-        PduStatus.INVALID_REQUEST,
-        "PDU_HMAC_HEADER_PAIR",
-        `${what}: header and HMAC go together`,
-      );
-    }
-    return {
-      ...(header !== undefined && { header: decodeHeader(header) }),
-      ...(hmac !== undefined && { hmac: openHmac(bytes, hmac) }),
-      fields,
-    };
-  });
+  const maxPayloads = options.maxPayloads ?? DEFAULT_MAX_PAYLOADS;
+  return withStatus(PduStatus.INVALID_REQUEST, () => openFrame(bytes, kind, maxPayloads));
 }
+
+function openFrame(bytes: Uint8Array, kind: PduKind, maxPayloads: number): OpenedPdu {
+  const what = kind.what;
+  const element = decodeTlv(bytes);
+  expectType(element, kind.type, what);
+  const fields = new Fields(element, kind.specs(maxPayloads), what);
+  const header = fields.optional(PduChildTag.HEADER);
+  const hmac = fields.optional(PduChildTag.HMAC);
+  const children = fields.children;
+  if (header !== undefined && children[0] !== header) {
+    throw new PduError(
+      PduStatus.INVALID_REQUEST,
+      "PDU_HEADER_NOT_FIRST",
+      `${what}: the header must come first`,
+    );
+  }
+  if (hmac !== undefined && children[children.length - 1] !== hmac) {
+    throw new PduError(PduStatus.INVALID_REQUEST, "PDU_HMAC_NOT_LAST", `${what}: the HMAC must come last`);
+  }
+  if ((header === undefined) !== (hmac === undefined)) {
+    throw new PduError(
+      PduStatus.INVALID_REQUEST,
+      "PDU_HMAC_HEADER_PAIR",
+      `${what}: header and HMAC go together`,
+    );
+  }
+  return header === undefined || hmac === undefined
+    ? { fields }
+    : { header: decodeHeader(header), hmac: openHmac(bytes, hmac), fields };
+}
+
+/**
+ * Where a PDU is serialized: exactly `length` bytes, whose content does not matter (every byte is
+ * written). A server answering thousands of small PDUs a second takes them from a pool: a fresh
+ * Uint8Array of that size has a backing store of its own, which costs more to allocate and collect.
+ */
+export type PduAllocator = (length: number) => Uint8Array;
+
+const newBytes: PduAllocator = (length) => new Uint8Array(length);
 
 /** Serializes a PDU and writes its HMAC under `key` as the last element. */
 export function sealPdu(
@@ -160,10 +202,13 @@ export function sealPdu(
   body: readonly TlvPart[],
   key: Uint8Array,
   algorithm: number,
+  allocate: PduAllocator = newBytes,
 ): Uint8Array {
   const digestLength = hashAlgorithm(algorithm).digestLength;
   const placeholder = tlv(PduChildTag.HMAC, makeImprint(algorithm, new Uint8Array(digestLength)));
-  const bytes = encodePart(composite(type, [encodeHeader(header), ...body, placeholder]));
+  const frame = composite(type, [encodeHeader(header), ...body, placeholder]);
+  const bytes = allocate(partLength(frame));
+  writePart(frame, bytes, 0);
   bytes.set(computePduHmac(bytes, key, algorithm), bytes.length - digestLength);
   return bytes;
 }

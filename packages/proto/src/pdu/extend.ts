@@ -12,12 +12,13 @@ import {
   type DecodedResponsePdu,
   openPdu,
   type PduHeader,
+  PduKind,
   sealPdu,
 } from "./envelope.ts";
 import { encodeErrorPayload, readStatus, STATUS_SPECS, statusElements } from "./error-payload.ts";
 import { withStatus } from "./errors.ts";
 import { DEFAULT_HMAC_ALGORITHM } from "./hmac.ts";
-import { DEFAULT_MAX_PAYLOADS, type PduDecodeOptions } from "./limits.ts";
+import type { PduDecodeOptions } from "./limits.ts";
 import { ExtenderStatus } from "./status.ts";
 
 /** Extension PDUs (0x0320 request, 0x0321 response), spec §5. */
@@ -105,25 +106,30 @@ function encodeResponsePayload(payload: ExtendResponsePayload): TlvElement {
   return tlv(PduChildTag.PAYLOAD, encodeTlvSequence(children));
 }
 
+const REQUEST_PDU = new PduKind(
+  PduTag.EXTEND_REQUEST,
+  "extension request PDU",
+  "request payload",
+  [{ type: PduChildTag.CONFIG, name: "configuration request" }],
+  "required",
+);
+
+const RESPONSE_PDU = new PduKind(
+  PduTag.EXTEND_RESPONSE,
+  "extension response PDU",
+  "response payload",
+  [
+    { type: PduChildTag.ERROR, name: "error" },
+    { type: PduChildTag.CONFIG, name: "configuration" },
+  ],
+  "optional",
+);
+
 export function decodeExtendRequestPdu(
   bytes: Uint8Array,
   options: PduDecodeOptions = {},
 ): DecodedRequestPdu<ExtendRequestPdu> {
-  const { header, hmac, fields } = openPdu(
-    bytes,
-    PduTag.EXTEND_REQUEST,
-    "extension request PDU",
-    [
-      {
-        type: PduChildTag.PAYLOAD,
-        name: "request payload",
-        max: options.maxPayloads ?? DEFAULT_MAX_PAYLOADS,
-      },
-      { type: PduChildTag.CONFIG, name: "configuration request" },
-    ],
-    options,
-    "required",
-  );
+  const { header, hmac, fields } = openPdu(bytes, REQUEST_PDU, options);
   const configRequest = readConfigRequest(fields, "extension request PDU");
   const pdu = withStatus(ExtenderStatus.INVALID_PAYLOAD, () => ({
     header: header!,
@@ -147,22 +153,7 @@ export function decodeExtendResponsePdu(
   bytes: Uint8Array,
   options: PduDecodeOptions = {},
 ): DecodedResponsePdu<ExtendResponsePdu> {
-  const opened = openPdu(
-    bytes,
-    PduTag.EXTEND_RESPONSE,
-    "extension response PDU",
-    [
-      {
-        type: PduChildTag.PAYLOAD,
-        name: "response payload",
-        max: options.maxPayloads ?? DEFAULT_MAX_PAYLOADS,
-      },
-      { type: PduChildTag.ERROR, name: "error" },
-      { type: PduChildTag.CONFIG, name: "configuration" },
-    ],
-    options,
-    "optional",
-  );
+  const opened = openPdu(bytes, RESPONSE_PDU, options);
   const pdu = withStatus(ExtenderStatus.INVALID_PAYLOAD, () =>
     readResponseBody(opened, "extension response PDU", decodeResponsePayload, decodeExtenderConfig),
   );

@@ -13,7 +13,7 @@ export {
 } from "./aggregation.ts";
 export type { ResponseBody } from "./bodies.ts";
 export type { AggregatorConfig, ExtenderConfig } from "./config.ts";
-export type { DecodedRequestPdu, DecodedResponsePdu, PduHeader, PduHmac } from "./envelope.ts";
+export type { DecodedRequestPdu, DecodedResponsePdu, PduAllocator, PduHeader, PduHmac } from "./envelope.ts";
 export { type ErrorPayload, encodeErrorResponsePdu, type ResponsePduType } from "./error-payload.ts";
 export { PduError } from "./errors.ts";
 export {

@@ -152,6 +152,17 @@ describe("aggregation response PDU", () => {
     expect(encodeSignature(signatureFromAggregationResponse(pdu.responses[0]!))).toEqual(original);
   });
 
+  it("writes every byte of a response into a caller's buffer, whatever that buffer held", () => {
+    const pdu = { header: HEADER, responses: [aggregationResponsePayloadFor(9n, signature)] };
+    const fresh = encodeAggregationResponsePdu(pdu, KEY);
+    const reused = new Uint8Array(fresh.length).fill(0xa5);
+    const written = encodeAggregationResponsePdu(pdu, KEY, HashAlgorithm.SHA2_256, (length) =>
+      reused.subarray(0, length),
+    );
+    expect(written).toEqual(fresh);
+    expect(written.buffer).toBe(reused.buffer);
+  });
+
   it("carries Tempel's quorum certificate, the configuration and an acknowledgment alongside", () => {
     const config = {
       maxLevel: 20,
