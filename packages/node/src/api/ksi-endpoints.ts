@@ -12,6 +12,7 @@ import {
   encodeAggregationResponsePdu,
   encodeErrorResponsePdu,
   encodeExtendResponsePdu,
+  type KsiSignature,
   PduError,
   PduStatus,
   PduTag,
@@ -60,22 +61,34 @@ export class KsiEndpoints {
     this.#modules = modules;
   }
 
-  async aggregate(body: Uint8Array): Promise<Uint8Array> {
+  /**
+   * Checks the PDU and its payloads at once and hands the hashes to the round. What waits for the
+   * round (about a second, for every request the node holds) is kept small: the payloads' answers
+   * so far and the accepted payloads' indexes, not the decoding's intermediate objects. A PDU that
+   * needs no round (refused, or only asking for the configuration) is answered at once.
+   */
+  aggregate(body: Uint8Array): Promise<Uint8Array> | Uint8Array {
     const opened = this.#open(body, PduTag.AGGREGATION_RESPONSE, decodeAggregationRequestPdu);
     if (opened instanceof Uint8Array) return opened;
     const { pdu, agency, hmacAlgorithm } = opened;
+    const requests = pdu.requests;
     const nowSeconds = Math.floor(this.#modules.now() / 1000);
-    const responses: AggregationResponsePayload[] = new Array(pdu.requests.length);
-    const accepted: { index: number; hash: HashRequest }[] = [];
-    pdu.requests.forEach((request, index) => {
+    const responses: AggregationResponsePayload[] = new Array(requests.length);
+    // Indexes of the payloads whose hashes go into the round, in the order of `hashes`. Both are
+    // sized up front: the round keeps `hashes`, and arrays grown by push keep spare capacity.
+    const accepted = new Array<number>(requests.length);
+    const hashes = new Array<HashRequest>(requests.length);
+    let count = 0;
+    for (let index = 0; index < requests.length; index++) {
+      const request = requests[index]!;
       try {
-        const hash = checkHashRequest(
+        hashes[count] = checkHashRequest(
           request.requestHash,
           request.requestLevel ?? 0,
           this.#options.maxLevel,
           nowSeconds,
         );
-        accepted.push({ index, hash });
+        accepted[count++] = index;
       } catch (error) {
         if (!(error instanceof HashRequestError)) throw error;
         const status =
@@ -85,45 +98,53 @@ export class KsiEndpoints {
         this.#refused("bad_imprint", "ksi_aggregator", status, error.message);
         responses[index] = failedPayload(request.requestId, status, error.message);
       }
-    });
-    if (accepted.length > 0) {
-      try {
-        const signatures = await this.#modules.rounds.submit(
-          agency,
-          accepted.map((a) => a.hash),
-        );
-        accepted.forEach(({ index }, i) => {
-          responses[index] = aggregationResponsePayloadFor(pdu.requests[index]!.requestId, signatures[i]!);
-        });
-      } catch (error) {
-        if (!(error instanceof RoundRejection)) throw error;
-        const status = rejectionStatus(error);
-        const reason = rejectReason(error);
-        if (reason !== undefined) this.#refused(reason, "ksi_aggregator", status, error.message);
-        for (const { index } of accepted) {
-          responses[index] = failedPayload(pdu.requests[index]!.requestId, status, error.message);
-        }
-      }
     }
-    return encodeAggregationResponsePdu(
-      {
-        // The same login, instance and message ids: what the client matches the response by.
-        header: pdu.header,
-        responses,
-        ...(pdu.configRequest === true && {
-          config: {
-            maxLevel: this.#options.maxLevel,
-            aggregationAlgorithm: this.#modules.algorithm,
-            aggregationPeriod: 1000,
-            maxRequests: this.#options.maxPduPayloads,
-            parentUris: [],
-          },
-        }),
-      },
-      agency.key,
-      hmacAlgorithm,
-      fromBufferPool,
-    );
+    const answer = () =>
+      encodeAggregationResponsePdu(
+        {
+          // The same login, instance and message ids: what the client matches the response by.
+          header: pdu.header,
+          responses,
+          ...(pdu.configRequest === true && {
+            config: {
+              maxLevel: this.#options.maxLevel,
+              aggregationAlgorithm: this.#modules.algorithm,
+              aggregationPeriod: 1000,
+              maxRequests: this.#options.maxPduPayloads,
+              parentUris: [],
+            },
+          }),
+        },
+        agency.key,
+        hmacAlgorithm,
+        fromBufferPool,
+      );
+    if (count === 0) return answer();
+    accepted.length = count;
+    hashes.length = count;
+    const refuse = (error: unknown) => {
+      if (!(error instanceof RoundRejection)) throw error;
+      const status = rejectionStatus(error);
+      const reason = rejectReason(error);
+      if (reason !== undefined) this.#refused(reason, "ksi_aggregator", status, error.message);
+      for (const index of accepted) {
+        responses[index] = failedPayload(requests[index]!.requestId, status, error.message);
+      }
+      return answer();
+    };
+    let signed: Promise<KsiSignature[]>;
+    try {
+      signed = this.#modules.rounds.submit(agency, hashes);
+    } catch (error) {
+      return refuse(error);
+    }
+    return signed.then((signatures) => {
+      for (let i = 0; i < accepted.length; i++) {
+        const index = accepted[i]!;
+        responses[index] = aggregationResponsePayloadFor(requests[index]!.requestId, signatures[i]!);
+      }
+      return answer();
+    }, refuse);
   }
 
   async extend(body: Uint8Array): Promise<Uint8Array> {

@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type Server,
+  ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { HashRequestError, RoundRejection } from "../aggregation/index.ts";
 import type { Logger } from "../logger/index.ts";
@@ -72,7 +78,7 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
     async (request, response, url) =>
       sendJson(response, 200, await produce(request, url));
   const ksiRoute =
-    (endpoint: (body: Uint8Array) => Promise<Uint8Array>): Handler =>
+    (endpoint: (body: Uint8Array) => Promise<Uint8Array> | Uint8Array): Handler =>
     async (request, response) => {
       requireContentType(request, KSI_REQUEST);
       sendBytes(response, 200, KSI_RESPONSE, await endpoint(await readBody(request, options.maxPduBytes)));
@@ -159,63 +165,65 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
   /** Answers not sent yet; once the server closes, each tells its client to drop the connection. */
   const unanswered = new Set<ServerResponse>();
   let closing = false;
-  const server: Server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, (request, response) => {
-    if (closing) response.setHeader("connection", "close");
-    else {
-      unanswered.add(response);
-      response.once("close", () => unanswered.delete(response));
-    }
-    const url = new URL(request.url ?? "/", "http://node");
-    allowCrossOrigin(request, response);
-    if (request.method === "OPTIONS" && CROSS_ORIGIN_PATH.test(url.pathname)) {
-      response.once("finish", () =>
-        metrics.httpRequests.inc({ endpoint: "preflight", status: response.statusCode }),
-      );
-      response.writeHead(204, {
-        "access-control-allow-methods": "GET, POST",
-        "access-control-allow-headers": `content-type, ${LOGIN_ID_HEADER}, ${HMAC_HEADER}`,
-        "access-control-max-age": String(PREFLIGHT_MAX_AGE_SECONDS),
+  const server: Server = createServer(
+    { requestTimeout: REQUEST_TIMEOUT_MS, ServerResponse: CrossOriginResponse },
+    (request, response) => {
+      if (closing) response.setHeader("connection", "close");
+      else unanswered.add(response);
+      const url = new URL(request.url ?? "/", "http://node");
+      const preflight = request.method === "OPTIONS" && CROSS_ORIGIN_PATH.test(url.pathname);
+      const route = preflight ? undefined : routes.get(url.pathname);
+      const endpoint = preflight ? "preflight" : (route?.endpoint ?? "unknown");
+      // One listener per request, which lives as long as the request waits (a second for a signature):
+      // a response leaves `unanswered` when it closes, answered or dropped, and is counted if answered.
+      response.on("close", () => {
+        unanswered.delete(response);
+        if (response.writableFinished) metrics.httpRequests.inc({ endpoint, status: response.statusCode });
       });
-      response.end();
-      return;
-    }
-    const route = routes.get(url.pathname);
-    const endpoint = route?.endpoint ?? "unknown";
-    response.once("finish", () => metrics.httpRequests.inc({ endpoint, status: response.statusCode }));
-    const handled =
-      route === undefined
-        ? Promise.reject(new HttpError(404, "NOT_FOUND", `no endpoint ${url.pathname.slice(0, 100)}`))
-        : route.method !== undefined && request.method !== route.method
-          ? Promise.reject(
-              new HttpError(405, "METHOD_NOT_ALLOWED", `use ${route.method} for ${url.pathname}`),
-            )
-          : route.handle(request, response, url);
-    handled.catch((error: unknown) => {
-      const refusal = toHttpError(error, options.retryAfterSeconds);
-      if (refusal === undefined) {
-        logger.error("request failed", { endpoint, error });
-        if (response.headersSent) return;
-        if (isContradictedCalendar(error))
-          sendError(response, 500, error.code, `${error.message}; ask another node of the cluster`);
-        else sendError(response, 500, "INTERNAL", "the node could not answer this request");
+      if (preflight) {
+        response.writeHead(204, {
+          "access-control-allow-methods": "GET, POST",
+          "access-control-allow-headers": `content-type, ${LOGIN_ID_HEADER}, ${HMAC_HEADER}`,
+          "access-control-max-age": String(PREFLIGHT_MAX_AGE_SECONDS),
+        });
+        response.end();
         return;
       }
-      const reason = rejectReason(refusal);
-      if (reason !== undefined) metrics.rejectedRequests.inc({ reason });
-      logger.info("request refused", {
-        endpoint,
-        status: refusal.status,
-        code: refusal.code,
-        message: refusal.message,
+      const handled =
+        route === undefined
+          ? Promise.reject(new HttpError(404, "NOT_FOUND", `no endpoint ${url.pathname.slice(0, 100)}`))
+          : route.method !== undefined && request.method !== route.method
+            ? Promise.reject(
+                new HttpError(405, "METHOD_NOT_ALLOWED", `use ${route.method} for ${url.pathname}`),
+              )
+            : route.handle(request, response, url);
+      handled.catch((error: unknown) => {
+        const refusal = toHttpError(error, options.retryAfterSeconds);
+        if (refusal === undefined) {
+          logger.error("request failed", { endpoint, error });
+          if (response.headersSent) return;
+          if (isContradictedCalendar(error))
+            sendError(response, 500, error.code, `${error.message}; ask another node of the cluster`);
+          else sendError(response, 500, "INTERNAL", "the node could not answer this request");
+          return;
+        }
+        const reason = rejectReason(refusal);
+        if (reason !== undefined) metrics.rejectedRequests.inc({ reason });
+        logger.info("request refused", {
+          endpoint,
+          status: refusal.status,
+          code: refusal.code,
+          message: refusal.message,
+        });
+        if (response.headersSent) return;
+        const headers: Record<string, string> =
+          refusal.retryAfter === undefined ? {} : { "retry-after": String(refusal.retryAfter) };
+        // An unread body (refused before or while reading) would otherwise be parsed as the next request.
+        if (!request.complete) headers.connection = "close";
+        sendError(response, refusal.status, refusal.code, refusal.message, headers);
       });
-      if (response.headersSent) return;
-      const headers: Record<string, string> =
-        refusal.retryAfter === undefined ? {} : { "retry-after": String(refusal.retryAfter) };
-      // An unread body (refused before or while reading) would otherwise be parsed as the next request.
-      if (!request.complete) headers.connection = "close";
-      sendError(response, refusal.status, refusal.code, refusal.message, headers);
-    });
-  });
+    },
+  );
 
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -242,13 +250,18 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
 /**
  * Every answer may be read by a page from any origin: requests are authenticated by HMAC (or not at
  * all), never by cookies, so a foreign page gains nothing a plain HTTP client has not. The headers a
- * client acts on (Retry-After on overload, ETag of the publications file) are exposed to it.
+ * client acts on (Retry-After on overload, ETag of the publications file) are exposed to it. They are
+ * set as the head is written (every answer's head goes through writeHead, an implicit one too):
+ * set on arrival, they were kept by every request waiting a second for its round.
  */
-function allowCrossOrigin(request: IncomingMessage, response: ServerResponse): void {
-  const origin = request.headers.origin;
-  response.setHeader("access-control-allow-origin", origin ?? "*");
-  if (origin !== undefined) response.setHeader("vary", "origin");
-  response.setHeader("access-control-expose-headers", "retry-after, etag");
+class CrossOriginResponse extends ServerResponse {
+  override writeHead(statusCode: number, ...rest: unknown[]): this {
+    const origin = this.req.headers.origin;
+    this.setHeader("access-control-allow-origin", origin ?? "*");
+    if (origin !== undefined) this.setHeader("vary", "origin");
+    this.setHeader("access-control-expose-headers", "retry-after, etag");
+    return super.writeHead(statusCode, ...(rest as [OutgoingHttpHeaders]));
+  }
 }
 
 function requireContentType(request: IncomingMessage, expected: string): void {
