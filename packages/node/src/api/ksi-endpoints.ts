@@ -71,7 +71,9 @@ export class KsiEndpoints {
     const opened = this.#open(body, PduTag.AGGREGATION_RESPONSE, decodeAggregationRequestPdu);
     if (opened instanceof Uint8Array) return opened;
     const { pdu, agency, hmacAlgorithm } = opened;
-    const requests = pdu.requests;
+    const { header, requests, configRequest } = pdu;
+    // What the answer needs of the payloads: the closures below keep these, not the decoded PDU.
+    const requestIds = requests.map((request) => request.requestId);
     const nowSeconds = Math.floor(this.#modules.now() / 1000);
     const responses: AggregationResponsePayload[] = new Array(requests.length);
     // Indexes of the payloads whose hashes go into the round, in the order of `hashes`. Both are
@@ -103,9 +105,9 @@ export class KsiEndpoints {
       encodeAggregationResponsePdu(
         {
           // The same login, instance and message ids: what the client matches the response by.
-          header: pdu.header,
+          header,
           responses,
-          ...(pdu.configRequest === true && {
+          ...(configRequest === true && {
             config: {
               maxLevel: this.#options.maxLevel,
               aggregationAlgorithm: this.#modules.algorithm,
@@ -128,7 +130,7 @@ export class KsiEndpoints {
       const reason = rejectReason(error);
       if (reason !== undefined) this.#refused(reason, "ksi_aggregator", status, error.message);
       for (const index of accepted) {
-        responses[index] = failedPayload(requests[index]!.requestId, status, error.message);
+        responses[index] = failedPayload(requestIds[index]!, status, error.message);
       }
       return answer();
     };
@@ -141,7 +143,7 @@ export class KsiEndpoints {
     return signed.then((signatures) => {
       for (let i = 0; i < accepted.length; i++) {
         const index = accepted[i]!;
-        responses[index] = aggregationResponsePayloadFor(requests[index]!.requestId, signatures[i]!);
+        responses[index] = aggregationResponsePayloadFor(requestIds[index]!, signatures[i]!);
       }
       return answer();
     }, refuse);
