@@ -1,9 +1,9 @@
 import { FormatError } from "../errors.ts";
-import { composite, type TlvComposite, type TlvPart, toElement } from "../tlv/composite.ts";
-import { type TlvElement, tlv } from "../tlv/element.ts";
+import { composite, type TlvComposite, toElement } from "../tlv/composite.ts";
+import type { TlvElement } from "../tlv/element.ts";
 import { Fields } from "../tlv/fields.ts";
-import { decodeSafeUint, decodeUint, uintTlv } from "../tlv/values.ts";
-import { type LinkMemo, linksRun } from "./link-writer.ts";
+import { decodeSafeUint, decodeUint } from "../tlv/values.ts";
+import { chainFieldsRun, type LinkMemo, linksRun } from "./link-writer.ts";
 import { decodeMetadata } from "./metadata.ts";
 import { expectType, readAlgorithmId, readImprint, readTime } from "./readers.ts";
 import { AggregationChainTag, LinkTag, SignatureTag } from "./tags.ts";
@@ -111,15 +111,7 @@ export function aggregationChainPart(
   memo?: LinkMemo,
 ): TlvElement | TlvComposite {
   if (chain.source !== undefined) return chain.source;
-  const children: TlvPart[] = [uintTlv(AggregationChainTag.AGGREGATION_TIME, chain.aggregationTime)];
-  for (const index of chain.chainIndex) children.push(uintTlv(AggregationChainTag.CHAIN_INDEX, index));
-  if (chain.inputData !== undefined) children.push(tlv(AggregationChainTag.INPUT_DATA, chain.inputData));
-  children.push(
-    tlv(AggregationChainTag.INPUT_HASH, chain.inputHash),
-    uintTlv(AggregationChainTag.AGGREGATION_ALGORITHM, chain.aggregationAlgorithm),
-  );
-  children.push(linksRun(chain.links, memo));
-  return composite(SignatureTag.AGGREGATION_CHAIN, children);
+  return composite(SignatureTag.AGGREGATION_CHAIN, [chainFieldsRun(chain), linksRun(chain.links, memo)]);
 }
 
 export function encodeAggregationChain(chain: AggregationHashChain): TlvElement {

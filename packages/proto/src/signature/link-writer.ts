@@ -3,17 +3,22 @@ import type { TlvRun } from "../tlv/composite.ts";
 import { encodedLength, headerForm, headerLength, type TlvHeader } from "../tlv/element.ts";
 import { uintTlv } from "../tlv/values.ts";
 import { AggregationChainTag, LinkTag } from "./tags.ts";
-import type { AggregationLink, LinkSibling } from "./types.ts";
+import type { AggregationHashChain, AggregationLink, LinkSibling } from "./types.ts";
 
 /**
- * Aggregation links written straight from their fields, without an element object per link and per
- * sibling: a signature carries a score of them, and building those objects cost more than writing
- * the bytes. The result is what encoding each link as nested elements would give.
+ * Aggregation chains written straight from their fields, without an element object per field, link
+ * and sibling: a signature carries a score of them, and building those objects cost more than writing
+ * the bytes. The result is what encoding each of them as nested elements would give.
  */
 
-/** Flagless headers of the element types links are made of, TLV8 and TLV16 form: built once. */
+/** Flagless headers of the element types chains are made of, TLV8 and TLV16 form: built once. */
 const HEADERS: (readonly TlvHeader[])[] = [];
 for (const type of [
+  AggregationChainTag.AGGREGATION_TIME,
+  AggregationChainTag.CHAIN_INDEX,
+  AggregationChainTag.INPUT_DATA,
+  AggregationChainTag.INPUT_HASH,
+  AggregationChainTag.AGGREGATION_ALGORITHM,
   LinkTag.LEVEL_CORRECTION,
   LinkTag.SIBLING_HASH,
   LinkTag.LEGACY_ID,
@@ -26,6 +31,73 @@ for (const type of [
 
 function header(type: number, valueLength: number): TlvHeader {
   return HEADERS[type]![headerForm(type, valueLength) ? 1 : 0]!;
+}
+
+const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** `value` as a number when it is a whole number in 0..2^53 − 1; −1 otherwise (uintTlv handles it). */
+function safeUint(value: bigint | number): number {
+  if (typeof value === "bigint") return value >= 0n && value <= MAX_SAFE_BIGINT ? Number(value) : -1;
+  return Number.isSafeInteger(value) && value >= 0 ? value : -1;
+}
+
+/** Bytes of the minimal big-endian encoding of `n` (none for zero), as uintBytes writes it. */
+function uintByteCount(n: number): number {
+  let count = 0;
+  for (let v = n; v > 0; v = Math.floor(v / 256)) count++;
+  return count;
+}
+
+/** Length of the element uintTlv(type, value) encodes to. */
+function uintElementLength(type: number, value: bigint | number): number {
+  const n = safeUint(value);
+  return n < 0 ? encodedLength(uintTlv(type, value)) : 2 + uintByteCount(n);
+}
+
+/** Writes what uintTlv(type, value) encodes to, with no element object for the common values. */
+function writeUintElement(type: number, value: bigint | number, out: Uint8Array, offset: number): number {
+  const n = safeUint(value);
+  if (n < 0) return writeTlv(uintTlv(type, value), out, offset);
+  const length = uintByteCount(n);
+  const at = writeTlvHeader(header(type, length), length, out, offset);
+  for (let i = at + length - 1, v = n; i >= at; i--, v = Math.floor(v / 256)) out[i] = v % 256;
+  return at + length;
+}
+
+/** Length of an element of `type` whose value is `value`. */
+function bytesElementLength(type: number, value: Uint8Array): number {
+  return headerLength(header(type, value.length)) + value.length;
+}
+
+function writeBytesElement(type: number, value: Uint8Array, out: Uint8Array, offset: number): number {
+  const at = writeTlvHeader(header(type, value.length), value.length, out, offset);
+  out.set(value, at);
+  return at + value.length;
+}
+
+/** A chain's fields before its links, in canonical order. */
+export function chainFieldsRun(chain: AggregationHashChain): TlvRun {
+  let length = uintElementLength(AggregationChainTag.AGGREGATION_TIME, chain.aggregationTime);
+  for (const index of chain.chainIndex) length += uintElementLength(AggregationChainTag.CHAIN_INDEX, index);
+  if (chain.inputData !== undefined) {
+    length += bytesElementLength(AggregationChainTag.INPUT_DATA, chain.inputData);
+  }
+  length += bytesElementLength(AggregationChainTag.INPUT_HASH, chain.inputHash);
+  length += uintElementLength(AggregationChainTag.AGGREGATION_ALGORITHM, chain.aggregationAlgorithm);
+  return {
+    length,
+    write(out, offset) {
+      let at = writeUintElement(AggregationChainTag.AGGREGATION_TIME, chain.aggregationTime, out, offset);
+      for (const index of chain.chainIndex) {
+        at = writeUintElement(AggregationChainTag.CHAIN_INDEX, index, out, at);
+      }
+      if (chain.inputData !== undefined) {
+        at = writeBytesElement(AggregationChainTag.INPUT_DATA, chain.inputData, out, at);
+      }
+      at = writeBytesElement(AggregationChainTag.INPUT_HASH, chain.inputHash, out, at);
+      return writeUintElement(AggregationChainTag.AGGREGATION_ALGORITHM, chain.aggregationAlgorithm, out, at);
+    },
+  };
 }
 
 function linkType(link: AggregationLink): number {
@@ -44,9 +116,8 @@ function siblingValue(sibling: LinkSibling): Uint8Array {
 /** A link's value: its level correction unless zero (canonical form), then its sibling. */
 function linkValueLength(link: AggregationLink): number {
   const correction =
-    link.levelCorrection === 0 ? 0 : encodedLength(uintTlv(LinkTag.LEVEL_CORRECTION, link.levelCorrection));
-  const sibling = siblingValue(link.sibling).length;
-  return correction + headerLength(header(siblingType(link.sibling), sibling)) + sibling;
+    link.levelCorrection === 0 ? 0 : uintElementLength(LinkTag.LEVEL_CORRECTION, link.levelCorrection);
+  return correction + bytesElementLength(siblingType(link.sibling), siblingValue(link.sibling));
 }
 
 function linkLength(link: AggregationLink): number {
@@ -60,12 +131,9 @@ function writeLink(link: AggregationLink, out: Uint8Array, offset: number): numb
   const length = linkValueLength(link);
   let at = writeTlvHeader(header(linkType(link), length), length, out, offset);
   if (link.levelCorrection !== 0) {
-    at = writeTlv(uintTlv(LinkTag.LEVEL_CORRECTION, link.levelCorrection), out, at);
+    at = writeUintElement(LinkTag.LEVEL_CORRECTION, link.levelCorrection, out, at);
   }
-  const value = siblingValue(link.sibling);
-  at = writeTlvHeader(header(siblingType(link.sibling), value.length), value.length, out, at);
-  out.set(value, at);
-  return at + value.length;
+  return writeBytesElement(siblingType(link.sibling), siblingValue(link.sibling), out, at);
 }
 
 /** How many links `links` ends with in common with `previous`, by identity. */
@@ -97,10 +165,17 @@ export class LinkMemo {
   #start = 0;
   /** Offset just past each of `#written` in `#out`. */
   #ends: number[] = [];
+  /**
+   * The arrays the chain before last used, filled again for the next chain while the last chain's are
+   * read, so that measuring and writing a chain of a batch allocate none.
+   */
+  #spareLengths: number[] = [];
+  #spareEnds: number[] = [];
 
   measure(links: readonly AggregationLink[]): number {
     const shared = sharedTail(links, this.#measured);
-    const lengths = new Array<number>(links.length + 1);
+    const lengths = this.#spareLengths;
+    lengths.length = links.length + 1;
     lengths[links.length] = 0;
     if (shared > 0) {
       const first = this.#measured.length - shared;
@@ -108,6 +183,7 @@ export class LinkMemo {
     }
     for (let k = links.length - shared - 1; k >= 0; k--) lengths[k] = linkLength(links[k]!) + lengths[k + 1]!;
     this.#measured = links;
+    this.#spareLengths = this.#lengths;
     this.#lengths = lengths;
     return lengths[0]!;
   }
@@ -116,7 +192,8 @@ export class LinkMemo {
     const previous = this.#out === out ? this.#written : [];
     const shared = sharedTail(links, previous);
     const fresh = links.length - shared;
-    const ends = new Array<number>(links.length);
+    const ends = this.#spareEnds;
+    ends.length = links.length;
     let at = offset;
     for (let k = 0; k < fresh; k++) {
       at = writeLink(links[k]!, out, at);
@@ -133,6 +210,7 @@ export class LinkMemo {
     this.#out = out;
     this.#written = links;
     this.#start = offset;
+    this.#spareEnds = this.#ends;
     this.#ends = ends;
     return at;
   }
