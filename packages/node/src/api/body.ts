@@ -23,15 +23,19 @@ export function readBody(request: IncomingMessage, limit: number): Promise<Uint8
       if (size > limit) return fail(tooLarge(limit));
       chunks.push(chunk);
     };
+    const onError = () =>
+      fail(new HttpError(400, "BODY_ABORTED", "the request body was not received completely"));
     request.on("data", onData);
     request.once("end", () => {
+      // A request may wait a second for its answer after this: left attached, the listeners would keep
+      // this closure with them (Node emits no error on a request without an error listener).
+      request.off("data", onData);
+      request.off("error", onError);
       if (size > limit) return;
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       resolve(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
     });
-    request.once("error", () =>
-      fail(new HttpError(400, "BODY_ABORTED", "the request body was not received completely")),
-    );
+    request.once("error", onError);
   });
 }
 

@@ -265,7 +265,10 @@ class CrossOriginResponse extends ServerResponse {
 }
 
 function requireContentType(request: IncomingMessage, expected: string): void {
-  const type = request.headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
+  const header = request.headers["content-type"];
+  // What clients send: no parameters, lower case.
+  if (header === expected) return;
+  const type = header?.split(";")[0]?.trim().toLowerCase();
   if (type !== expected) {
     throw new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", `send the body as ${expected}`);
   }
