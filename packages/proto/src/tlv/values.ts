@@ -12,12 +12,9 @@ export function decodeUint(element: TlvElement): bigint {
       `integer in TLV ${typeHex(element.type)} has ${v.length} bytes`,
     );
   }
-  if (v.length > 0 && v[0] === 0) {
-    throw new FormatError(
-      "TLV_INTEGER_NOT_MINIMAL",
-      `integer in TLV ${typeHex(element.type)} has a leading zero byte`,
-    );
-  }
+  checkMinimal(element);
+  // Ids of requests and rounds are small: one BigInt from a number, not one per byte.
+  if (v.length <= MAX_SMALL_BYTES) return BigInt(smallUint(v));
   let n = 0n;
   for (const byte of v) n = (n << 8n) | BigInt(byte);
   return n;
@@ -26,22 +23,34 @@ export function decodeUint(element: TlvElement): bigint {
 /** An integer that must fit a JS number exactly (times, levels, ids). */
 export function decodeSafeUint(element: TlvElement): number {
   const v = element.value;
-  if (v.length <= 6) {
-    if (v.length > 0 && v[0] === 0) {
-      throw new FormatError(
-        "TLV_INTEGER_NOT_MINIMAL",
-        `integer in TLV ${typeHex(element.type)} has a leading zero byte`,
-      );
-    }
-    let n = 0;
-    for (const byte of v) n = n * 256 + byte;
-    return n;
+  if (v.length <= MAX_SMALL_BYTES) {
+    checkMinimal(element);
+    return smallUint(v);
   }
   const big = decodeUint(element);
   if (big > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw new FormatError("TLV_INTEGER_RANGE", `integer in TLV ${typeHex(element.type)} is too large`);
   }
   return Number(big);
+}
+
+/** Integers of up to this many bytes are below 2^48, so a number holds them exactly. */
+const MAX_SMALL_BYTES = 6;
+
+function smallUint(v: Uint8Array): number {
+  let n = 0;
+  for (const byte of v) n = n * 256 + byte;
+  return n;
+}
+
+function checkMinimal(element: TlvElement): void {
+  const v = element.value;
+  if (v.length > 0 && v[0] === 0) {
+    throw new FormatError(
+      "TLV_INTEGER_NOT_MINIMAL",
+      `integer in TLV ${typeHex(element.type)} has a leading zero byte`,
+    );
+  }
 }
 
 const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
