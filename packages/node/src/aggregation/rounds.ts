@@ -1,11 +1,13 @@
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import {
+  type AggregationHashChain,
   type AggregationLeaf,
   type AggregationTreeOptions,
   bytesEqual,
   type CalendarHashChain,
   type ChainSegment,
   composeChains,
+  encodeAggregationChain,
   encodeCalendarAuthRecord,
   encodeCalendarChain,
   encodeQuorumCertificate,
@@ -383,6 +385,7 @@ export class RoundPipeline {
     let leaf = 0;
     let sinceYield = 0;
     try {
+      const upper = upperChain(tree, top, time);
       for (const waiter of waiters) {
         const signatures: KsiSignature[] = [];
         for (let i = 0; i < waiter.hashes.length; i++, leaf++) {
@@ -394,7 +397,11 @@ export class RoundPipeline {
               `leaf ${leaf} of round ${time} is not the hash asked for`,
             );
           }
-          signatures.push({ aggregationChains: composeChains([segment, top], time), ...parts });
+          const aggregationChains =
+            upper === undefined
+              ? composeChains([segment, top], time)
+              : [composeChains([segment], time, upper.chainIndex)[0]!, upper];
+          signatures.push({ aggregationChains, ...parts });
         }
         this.#pending -= waiter.hashes.length;
         answered++;
@@ -455,6 +462,19 @@ export class RoundPipeline {
   #second(): number {
     return Math.floor(this.#now() / 1000);
   }
+}
+
+/**
+ * The chain through the top tree that every signature of a round ends with, encoded once (its
+ * `source`) so that encoding a signature copies its bytes; undefined when the top tree adds no link
+ * (a round of one contribution). Every leaf's path ends at the local tree's root, so composing one
+ * leaf's chains checks the levels where the two trees meet for all of them.
+ */
+function upperChain(tree: LocalTree, top: ChainSegment, time: number): AggregationHashChain | undefined {
+  const chains = composeChains([tree.segment(0), top], time);
+  if (chains.length < 2) return undefined;
+  const chain = chains[1]!;
+  return { ...chain, source: encodeAggregationChain(chain) };
 }
 
 function leavesOf(agency: Agency, hashes: readonly HashRequest[]): AggregationLeaf[] {

@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomBytes, sign } from "node:crypto";
 import {
   aggregationChainOutput,
   Calendar,
+  encodeSignature,
   HashAlgorithm,
   internalPolicy,
   type KsiSignature,
@@ -48,6 +49,8 @@ class ScriptedAgreement implements Agreement {
   readonly #judged = new Map<number, Verdict>();
   /** What the node's calendar would be told while applying each certified entry. */
   readonly records: unknown[] = [];
+  /** Other members' contributions, certified in each entry beside this node's. */
+  readonly others: Contribution[] = [];
   /** The last second the cluster has committed, as status() reports it. */
   committed = 0;
   recordFor: ((entry: CalendarEntry) => unknown) | undefined;
@@ -77,11 +80,8 @@ class ScriptedAgreement implements Agreement {
   async outcome(time: number): Promise<RoundOutcome> {
     if (this.#judged.get(time) === "miss") return { kind: "missed", time };
     const contribution = this.contributions.find((c) => c.time === time)!;
-    const entry = {
-      time,
-      contributions: [contribution],
-      leaf: topTree([contribution], HashAlgorithm.SHA2_256).root,
-    };
+    const contributions = [contribution, ...this.others.map((other) => ({ ...other, time }))];
+    const entry = { time, contributions, leaf: topTree(contributions, HashAlgorithm.SHA2_256).root };
     const foreign = { ...contribution, nodeId: "someone-else" };
     this.records.push(this.recordFor?.(entry), this.recordFor?.({ ...entry, contributions: [foreign] }));
     const calendar = await this.calendar;
@@ -194,6 +194,28 @@ describe("one-second rounds", () => {
     }
     const root = aggregationChainOutput(all[2200]!.aggregationChains[0]!, 0, nodeHasher).hash;
     expect(root).toEqual(agreement.contributions[0]!.root);
+  });
+
+  it("ends every signature of a round certified with other members' roots with one top chain, encoded as composed", async () => {
+    start();
+    for (const nodeId of ["member-2", "member-3"]) {
+      agreement.others.push({ time: 0, nodeId, root: hashes(1)[0]!.imprint, level: 3 });
+    }
+    const gamma = new AgencyRegistry([{ loginId: "gamma", key: "g" }], 10_000).get("gamma")!;
+    const requests = [hashes(1030), hashes(2)];
+    const signed = requests.map((batch) => rounds.submit(gamma, batch));
+    await vi.advanceTimersByTimeAsync(750);
+    const all = (await Promise.all(signed)).flat();
+    const top = all[0]!.aggregationChains[1]!;
+    expect(top.links.length).toBeGreaterThan(0);
+    for (const signature of [all[0]!, all[1]!, all[1029]!, all[1031]!]) {
+      expect(signature.aggregationChains).toHaveLength(2);
+      expect(signature.aggregationChains[1]).toBe(top);
+      expect(await verifySignature(signature, {}, internalPolicy)).toMatchObject({ result: "OK" });
+      const { source: _encoded, ...composed } = top;
+      const plain = { ...signature, aggregationChains: [signature.aggregationChains[0]!, composed] };
+      expect(encodeSignature(signature)).toEqual(encodeSignature(plain));
+    }
   });
 
   it("contributes nothing for a second without hashes", async () => {
