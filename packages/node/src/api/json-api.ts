@@ -13,13 +13,7 @@ import {
   toHex,
   verifySignature,
 } from "@tempel/proto";
-import type {
-  Agency,
-  AgencyRegistry,
-  HashRequest,
-  RoundOptions,
-  RoundPipeline,
-} from "../aggregation/index.ts";
+import type { Agency, AgencyRegistry, RoundOptions, RoundPipeline } from "../aggregation/index.ts";
 import { calendarAuthRecord } from "../aggregation/index.ts";
 import type { CalendarSigner } from "../identity/index.ts";
 import type { NodeCalendar } from "../store/index.ts";
@@ -29,7 +23,7 @@ import {
   badRequest,
   base64,
   decodeSignatureText,
-  parseHashItem,
+  parseHashItems,
   parseJsonObject,
   parseSecond,
 } from "./json-input.ts";
@@ -79,9 +73,7 @@ export class JsonApi {
       throw badRequest("BAD_HASHES", `"hashes" must be a list of 1..${this.#options.maxSignBatch} hashes`);
     }
     const nowSeconds = Math.floor(this.#modules.now() / 1000);
-    const hashes: HashRequest[] = items.map((item: unknown, i) =>
-      parseHashItem(item, i, this.#options.maxLevel, nowSeconds),
-    );
+    const hashes = parseHashItems(items, this.#options.maxLevel, nowSeconds);
     return this.#answers.answer(await this.#modules.rounds.submit(agency, hashes), view);
   }
 

@@ -1,4 +1,4 @@
-import { decodeSignature, FormatError, fromHex, type KsiSignature, TempelError } from "@tempel/proto";
+import { decodeSignature, FormatError, type KsiSignature, TempelError } from "@tempel/proto";
 import type { HashRequest } from "../aggregation/index.ts";
 import { checkHashRequest } from "../aggregation/index.ts";
 import { HttpError } from "./http-error.ts";
@@ -25,15 +25,39 @@ export function parseJsonObject(body: Uint8Array, allowed: readonly string[]): R
   return json as Record<string, unknown>;
 }
 
-/** Longest hex imprint: SHA-512 (1 + 64 bytes). Anything longer is refused before decoding. */
-const MAX_IMPRINT_HEX = 2 * 65;
+/** Longest imprint: SHA-512 (1 + 64 bytes). A longer hex text is refused before decoding. */
+const MAX_IMPRINT_BYTES = 65;
 
-/** A hash item: `"<imprint hex>"` or `{"imprint": "<imprint hex>", "level": n}`. */
-export function parseHashItem(
+/**
+ * A request's hash items (see parseHashItem), their imprints decoded into one buffer: imprints live
+ * until their round answers, and a buffer of its own for each was an allocation per hash that every
+ * collection in the meantime had to move. The caller bounds `items`.
+ */
+export function parseHashItems(
+  items: readonly unknown[],
+  maxLevel: number,
+  nowSeconds: number,
+): HashRequest[] {
+  const imprints = Buffer.allocUnsafe(items.length * MAX_IMPRINT_BYTES);
+  let at = 0;
+  return items.map((item, index) => {
+    const hash = parseHashItem(item, index, maxLevel, nowSeconds, imprints, at);
+    at += hash.imprint.length;
+    return hash;
+  });
+}
+
+/**
+ * A hash item: `"<imprint hex>"` or `{"imprint": "<imprint hex>", "level": n}`. The imprint is decoded
+ * into `into` at `at` (with room for MAX_IMPRINT_BYTES) and is a view of it.
+ */
+function parseHashItem(
   item: unknown,
   index: number,
   maxLevel: number,
   nowSeconds: number,
+  into: Buffer,
+  at: number,
 ): HashRequest {
   let hex: unknown = item;
   let level: unknown = 0;
@@ -47,7 +71,7 @@ export function parseHashItem(
     hex = fields.imprint;
     level = fields.level ?? 0;
   }
-  const imprint = typeof hex === "string" && hex.length <= MAX_IMPRINT_HEX ? fromHex(hex) : undefined;
+  const imprint = typeof hex === "string" ? decodeImprintHex(hex, into, at) : undefined;
   if (imprint === undefined) {
     throw badRequest("BAD_IMPRINT", `hashes[${index}]: the imprint must be hex (algorithm id byte + digest)`);
   }
@@ -58,6 +82,19 @@ export function parseHashItem(
     if (error instanceof TempelError) throw badRequest(error.code, `hashes[${index}]: ${error.message}`);
     throw error;
   }
+}
+
+const HEX_TEXT = /^(?:[0-9a-fA-F]{2})*$/;
+
+/**
+ * Strict hex (even length, hex digits only, at most MAX_IMPRINT_BYTES) decoded into `into` at `at`;
+ * undefined for anything else. The pattern comes first: Node's decoder reads a character beyond
+ * Latin-1 by its low byte, so "İ0" would pass for "00". A plain view costs less than a Buffer's.
+ */
+function decodeImprintHex(hex: string, into: Buffer, at: number): Uint8Array | undefined {
+  if (hex.length > 2 * MAX_IMPRINT_BYTES || !HEX_TEXT.test(hex)) return undefined;
+  const length = into.write(hex, at, "hex");
+  return new Uint8Array(into.buffer, into.byteOffset + at, length);
 }
 
 /** A Unix second from a query parameter or a JSON field. */

@@ -1,6 +1,5 @@
 import { encodeSignatures, type KsiSignature, signatureToJson } from "@tempel/proto";
 import { BufferPool } from "./buffer-pool.ts";
-import { base64 } from "./json-input.ts";
 import { SerializedJson } from "./respond.ts";
 
 const COMMA = 0x2c;
@@ -26,7 +25,13 @@ export class SignAnswers {
   readonly #answers = new BufferPool(POOLED_ANSWERS);
 
   answer(signatures: readonly KsiSignature[], view: boolean): SerializedJson {
-    const encoded = encodeSignatures(signatures, (length) => this.#scratchOf(length));
+    // The buffer the signatures were written into: their base64 is read off it by offset, without a
+    // Buffer view of each.
+    let written: Buffer = this.#scratch;
+    const encoded = encodeSignatures(signatures, (length) => {
+      written = this.#scratchOf(length);
+      return written;
+    });
     const head = `{"aggregationTime":${signatures[0]!.aggregationChains[0]!.aggregationTime},"signatures":[`;
     const tail = view ? `],"json":${JSON.stringify(signatures.map(signatureToJson))}}` : "]}";
     // Each signature is its base64 in quotes, with a comma between two.
@@ -38,14 +43,15 @@ export class SignAnswers {
       if (i > 0) out[at++] = COMMA;
       out[at++] = QUOTE;
       // Written as soon as it is made, so that no base64 text outlives its copy.
-      at += out.write(base64(bytes), at, "latin1");
+      const start = bytes.byteOffset - written.byteOffset;
+      at += out.write(written.toString("base64", start, start + bytes.length), at, "latin1");
       out[at++] = QUOTE;
     });
     out.write(tail, at);
     return new SerializedJson(out, release);
   }
 
-  #scratchOf(length: number): Uint8Array {
+  #scratchOf(length: number): Buffer {
     if (length > MAX_SCRATCH_BYTES) return Buffer.allocUnsafeSlow(length);
     if (this.#scratch.length < length) this.#scratch = Buffer.allocUnsafeSlow(length);
     return this.#scratch;

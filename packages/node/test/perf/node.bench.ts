@@ -44,7 +44,7 @@ import { AgencyRegistry } from "../../src/aggregation/agency.ts";
 import { defaultRoundOptions } from "../../src/aggregation/options.ts";
 import { RoundPipeline } from "../../src/aggregation/rounds.ts";
 import { HMAC_HEADER, JsonApi, LOGIN_ID_HEADER } from "../../src/api/json-api.ts";
-import { parseHashItem } from "../../src/api/json-input.ts";
+import { parseHashItems } from "../../src/api/json-input.ts";
 import {
   type Agreement,
   type AgreementStatus,
@@ -374,14 +374,7 @@ async function benchHeap(): Promise<void> {
   const waiting: Promise<unknown>[] = [];
   for (let r = 0; r < pendingHashes / 1000; r++) {
     const items = Array.from({ length: 1000 }, () => randomBytes(33).toString("hex").replace(/^../, "01"));
-    waiting.push(
-      rounds
-        .submit(
-          agency,
-          items.map((item, i) => parseHashItem(item, i, 20, nowSeconds)),
-        )
-        .catch(() => undefined),
-    );
+    waiting.push(rounds.submit(agency, parseHashItems(items, 20, nowSeconds)).catch(() => undefined));
   }
   gc();
   const pendingHeap = process.memoryUsage().heapUsed - before;

@@ -79,4 +79,45 @@ describe("JsonApi.sign", () => {
     expect(json.json).toEqual(JSON.parse(JSON.stringify(signatures.map(signatureToJson))));
     expect(JSON.stringify(json.json)).toContain("agência-1");
   });
+
+  it("reads each hash's imprint, object items and upper-case hex included, in request order", async () => {
+    const items = [imprints[0]!, { imprint: imprints[1]!.toUpperCase(), level: 2 }, imprints[2]!];
+    const body = new TextEncoder().encode(JSON.stringify({ hashes: items }));
+    const submitted: HashRequest[][] = [];
+    const recording = new JsonApi(
+      { maxSignBatch: 100, maxLevel: 20 },
+      {
+        agencies,
+        rounds: {
+          submit: async (_agency, given) => {
+            submitted.push([...given]);
+            return sign(given);
+          },
+        },
+        calendar: {} as NodeCalendar,
+        signer: {} as never,
+        status: () => ({}),
+        now: () => NOW,
+      },
+    );
+    await recording.sign(signRequest(body), body, false);
+    expect(submitted[0]!.map((h) => [Buffer.from(h.imprint).toString("hex"), h.level])).toEqual([
+      [imprints[0], 0],
+      [imprints[1], 2],
+      [imprints[2], 0],
+    ]);
+  });
+
+  it("refuses an imprint that is not hex, also where a character's low byte is a hex digit", async () => {
+    for (const bad of [
+      `${imprints[0]!.slice(0, -2)}0g`,
+      `\u0130${imprints[0]!.slice(1)}`,
+      `${imprints[0]}0`,
+    ]) {
+      const body = new TextEncoder().encode(JSON.stringify({ hashes: [imprints[1], bad] }));
+      await expect(api.sign(signRequest(body), body, false)).rejects.toMatchObject({
+        code: "BAD_IMPRINT",
+      });
+    }
+  });
 });
