@@ -11,10 +11,16 @@ const QUOTE = 0x22;
 const COMMA = 0x2c;
 const CLOSE_BRACKET = 0x5d;
 const SIGNATURES_START = Buffer.from('"signatures":["');
+/**
+ * Base64 characters of a signature's first 128 bytes: its first aggregation chain's input hash follows
+ * the signature and chain headers, the aggregation time and the chain indices, well within them.
+ * Searching only there keeps a check from scanning the shared calendar parts of every signature.
+ */
+const IMPRINT_WINDOW = Math.ceil(128 / 3) * 4;
 
 /**
  * How a JSON sign answer is checked without JSON.parse or decoding its signatures: the i-th base64
- * signature must hold the i-th imprint asked for (its aggregation chain's input hash). Where the imprint
+ * signature must hold the i-th imprint asked for where its first aggregation chain's input hash sits. Where the imprint
  * sits in the signature decides which of its bytes make whole base64 groups, so the base64 of the
  * whole imprint or of the part from its second or third byte (10 groups) must appear. An answer with a
  * signature missing, extra, or for another hash fails.
@@ -35,7 +41,7 @@ export function jsonAnswerCheck(imprints: readonly Uint8Array[]): (response: Raw
       if (body[at] !== QUOTE) return 0;
       const end = body.indexOf(QUOTE, at + 1);
       if (end < 0) return 0;
-      const signature = body.subarray(at + 1, end);
+      const signature = body.subarray(at + 1, Math.min(end, at + 1 + IMPRINT_WINDOW));
       if (!needles[i]!.some((needle) => signature.indexOf(needle, 0, "latin1") >= 0)) return 0;
       at = end + 1;
       if (body[at++] !== (i + 1 < needles.length ? COMMA : CLOSE_BRACKET)) return 0;
