@@ -68,10 +68,7 @@ const LISTEN_BACKLOG = 4096;
 
 export function startApiServer(options: ApiOptions, modules: ApiModules): Promise<ApiServer> {
   const { json, ksi, metrics, logger } = modules;
-  const jsonBody = (request: IncomingMessage) => {
-    requireContentType(request, "application/json");
-    return readBody(request, options.maxJsonBytes);
-  };
+  const jsonBody = (request: IncomingMessage) => typedBody(request, "application/json", options.maxJsonBytes);
   const view = (url: URL) => url.searchParams.get("view") === "json";
   const jsonRoute =
     (produce: (request: IncomingMessage, url: URL) => Promise<unknown> | unknown): Handler =>
@@ -79,10 +76,11 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
       sendJson(response, 200, await produce(request, url));
   const ksiRoute =
     (endpoint: (body: Uint8Array) => Promise<Uint8Array> | Uint8Array): Handler =>
-    async (request, response) => {
-      requireContentType(request, KSI_REQUEST);
-      sendBytes(response, 200, KSI_RESPONSE, await endpoint(await readBody(request, options.maxPduBytes)));
-    };
+    // Chained, not awaited: an async function's frame would be kept for the second a request waits.
+    (request, response) =>
+      typedBody(request, KSI_REQUEST, options.maxPduBytes)
+        .then(endpoint)
+        .then((answer) => sendBytes(response, 200, KSI_RESPONSE, answer));
   const aggregator = ksiRoute((body) => ksi.aggregate(body));
   const extender = ksiRoute((body) => ksi.extend(body));
 
@@ -264,14 +262,14 @@ class CrossOriginResponse extends ServerResponse {
   }
 }
 
-function requireContentType(request: IncomingMessage, expected: string): void {
+/** The body of a request sent as `expected` content type, at most `limit` bytes; refused otherwise. */
+function typedBody(request: IncomingMessage, expected: string, limit: number): Promise<Uint8Array> {
   const header = request.headers["content-type"];
-  // What clients send: no parameters, lower case.
-  if (header === expected) return;
-  const type = header?.split(";")[0]?.trim().toLowerCase();
-  if (type !== expected) {
-    throw new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", `send the body as ${expected}`);
+  // What clients send, no parameters and lower case, is taken as it is.
+  if (header !== expected && header?.split(";")[0]?.trim().toLowerCase() !== expected) {
+    return Promise.reject(new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", `send the body as ${expected}`));
   }
+  return readBody(request, limit);
 }
 
 /** The HTTP answer for an expected failure, or undefined for a fault of the node itself. */
