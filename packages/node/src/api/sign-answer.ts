@@ -38,13 +38,12 @@ export class SignAnswers {
     let length = head.length + Buffer.byteLength(tail) + encoded.length - 1;
     for (const bytes of encoded) length += 4 * Math.ceil(bytes.length / 3) + 2;
     const { bytes: out, release } = this.#answers.take(length);
+    const shared = SharedTail.of(encoded);
     let at = out.write(head, 0, "latin1");
     encoded.forEach((bytes, i) => {
       if (i > 0) out[at++] = COMMA;
       out[at++] = QUOTE;
-      // Written as soon as it is made, so that no base64 text outlives its copy.
-      const start = bytes.byteOffset - written.byteOffset;
-      at += out.write(written.toString("base64", start, start + bytes.length), at, "latin1");
+      at = writeBase64(written, bytes.byteOffset - written.byteOffset, bytes.length, shared, out, at);
       out[at++] = QUOTE;
     });
     out.write(tail, at);
@@ -56,4 +55,68 @@ export class SignAnswers {
     if (this.#scratch.length < length) this.#scratch = Buffer.allocUnsafeSlow(length);
     return this.#scratch;
   }
+}
+
+/**
+ * The bytes the signatures of one answer end with: one round's calendar chain, authentication record
+ * and quorum certificate (and top chain), most of each signature. Their base64 is made once for each
+ * of the three offsets at which a signature's base64 groups can meet them, so that only each
+ * signature's own bytes are encoded.
+ */
+class SharedTail {
+  readonly bytes: Uint8Array;
+  /** `base64[d]`: the base64 of `bytes` from byte d on, as Latin-1 bytes. */
+  readonly base64: readonly Buffer[];
+
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+    this.base64 = [0, 1, 2].map((d) => Buffer.from(base64Of(bytes.subarray(d)), "latin1"));
+  }
+
+  /**
+   * The common ending of the first and the last signature, when there is one worth sharing (at least
+   * a base64 group). Signatures in between share it as a rule (they come from the leaves between);
+   * writeBase64 checks each one all the same.
+   */
+  static of(encoded: readonly Uint8Array[]): SharedTail | undefined {
+    if (encoded.length < 2) return undefined;
+    const first = encoded[0]!;
+    const last = encoded.at(-1)!;
+    let shared = 0;
+    const most = Math.min(first.length, last.length);
+    while (shared < most && first[first.length - 1 - shared] === last[last.length - 1 - shared]) shared++;
+    return shared < 3 ? undefined : new SharedTail(first.subarray(first.length - shared));
+  }
+}
+
+/**
+ * Writes the base64 of `source[start .. start + length)` into `out` at `at`; returns the offset past
+ * it. When those bytes end with `tail`, only the part before the first base64 group that lies wholly
+ * in the tail is encoded; the tail's base64 from there is copied.
+ */
+function writeBase64(
+  source: Buffer,
+  start: number,
+  length: number,
+  tail: SharedTail | undefined,
+  out: Buffer,
+  at: number,
+): number {
+  const end = start + length;
+  const own = length - (tail?.bytes.length ?? length);
+  if (
+    tail !== undefined &&
+    own >= 0 &&
+    source.compare(tail.bytes, 0, tail.bytes.length, end - tail.bytes.length, end) === 0
+  ) {
+    const split = Math.ceil(own / 3) * 3;
+    const written = out.write(source.toString("base64", start, start + split), at, "latin1");
+    return at + written + tail.base64[split - own]!.copy(out, at + written);
+  }
+  // Written as soon as it is made, so that no base64 text outlives its copy.
+  return at + out.write(source.toString("base64", start, end), at, "latin1");
+}
+
+function base64Of(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
 }
