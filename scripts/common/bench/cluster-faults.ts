@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { TempelError } from "@tempel/proto";
 import { clusterTargets } from "../load/cluster-targets.ts";
-import { defaultConcurrency, type LoadResult, runLoad } from "../load/run-load.ts";
+import { defaultConcurrency, type LoadProgress, type LoadResult, runLoad } from "../load/run-load.ts";
 import { type LocalCluster, START_TIMEOUT_MS } from "../local-cluster.ts";
 import { calendarHead } from "../node-api.ts";
 
@@ -27,22 +27,32 @@ export interface FaultLoad {
   readonly timeoutMs: number;
 }
 
+/** A phase's load and, second by second, the p99 of the answers that came in that second. */
+export interface PhaseLoad extends LoadResult {
+  readonly p99BySecond: readonly number[];
+}
+
 export interface ClusterFaultFigures extends FaultLoad {
   /** Load on all nodes before the phases, not measured. */
   readonly warmupSeconds: number;
   /** All nodes up and loaded. */
-  readonly steady: LoadResult;
+  readonly steady: PhaseLoad;
   readonly leaderKill: {
     readonly node: string;
     /** Load on the other nodes, across the kill. */
-    readonly load: LoadResult;
+    readonly load: PhaseLoad;
     /** Seconds from the kill to the first certified round after it; undefined if none came in time. */
     readonly recoverySeconds: number | undefined;
   };
+  /**
+   * Load on every node for the warm-up's length right after the killed leader is back: its first
+   * seconds of load, with its code not yet compiled, are not the follower crash's to answer for.
+   */
+  readonly restartWarmup: PhaseLoad;
   readonly followerCrash: {
     readonly node: string;
     /** Load on the other nodes, across the crash. */
-    readonly load: LoadResult;
+    readonly load: PhaseLoad;
   };
 }
 
@@ -71,26 +81,33 @@ export async function measureClusterFaults(
   say: (line: string) => void,
 ): Promise<ClusterFaultFigures> {
   const everyNode = cluster.nodes.map((_, i) => i);
-  const loadOn = (indexes: readonly number[], durationSeconds: number) =>
-    runLoad({
-      service: { protocol: "json", agency: cluster.setup.agency },
-      targets: clusterTargets(
-        cluster.description(),
-        "json",
-        indexes.map((i) => i + 1),
-      ),
-      rate: load.rate,
-      batch: load.batch,
-      durationSeconds,
-      concurrency: defaultConcurrency(load.rate, load.batch),
-      timeoutMs: load.timeoutMs,
-      policy: "internal",
-      verifyFraction: load.verifyFraction,
-    });
-  const report = (what: string, result: LoadResult) =>
+  const loadOn = async (indexes: readonly number[], durationSeconds: number): Promise<PhaseLoad> => {
+    const p99BySecond: number[] = [];
+    const result = await runLoad(
+      {
+        service: { protocol: "json", agency: cluster.setup.agency },
+        targets: clusterTargets(
+          cluster.description(),
+          "json",
+          indexes.map((i) => i + 1),
+        ),
+        rate: load.rate,
+        batch: load.batch,
+        durationSeconds,
+        concurrency: defaultConcurrency(load.rate, load.batch),
+        timeoutMs: load.timeoutMs,
+        policy: "internal",
+        verifyFraction: load.verifyFraction,
+      },
+      (progress: LoadProgress) => p99BySecond.push(progress.p99),
+    );
+    return { ...result, p99BySecond };
+  };
+  const report = (what: string, result: PhaseLoad) =>
     say(
       `  ${what}: answered ${Math.round(result.achievedRate)}/s of ${load.rate}/s, p99 ${result.latencySeconds.p99.toFixed(3)} s, ` +
-        `${result.requests.failed} of ${result.requests.scheduled} requests failed, generator ${result.generatorCpu.cores.toFixed(2)} cores`,
+        `${result.requests.failed} of ${result.requests.scheduled} requests failed, generator ${result.generatorCpu.cores.toFixed(2)} cores\n` +
+        `    p99 of each second's answers: ${result.p99BySecond.map((p99) => p99.toFixed(2)).join(" ")}`,
     );
 
   await loadOn(everyNode, WARMUP_SECONDS);
@@ -119,6 +136,8 @@ export async function measureClusterFaults(
   report("load on the other nodes across the kill", leaderKill.load);
   await cluster.restart(leader);
   await cluster.waitReady(START_TIMEOUT_MS);
+  const restartWarmup = await loadOn(everyNode, WARMUP_SECONDS);
+  report(`warm-up after ${leaderName}'s restart`, restartWarmup);
   await sleep(SETTLE_MS);
 
   const stillLeader = await currentLeader(cluster);
@@ -132,7 +151,7 @@ export async function measureClusterFaults(
   await cluster.nodes[follower]!.process.kill();
   const followerCrash = { node: followerName, load: await followerLoad };
   report(`load on the other nodes across kill -9 of a follower (${followerName})`, followerCrash.load);
-  return { ...load, warmupSeconds: WARMUP_SECONDS, steady, leaderKill, followerCrash };
+  return { ...load, warmupSeconds: WARMUP_SECONDS, steady, leaderKill, restartWarmup, followerCrash };
 }
 
 async function currentLeader(cluster: LocalCluster): Promise<number> {

@@ -146,10 +146,12 @@ function ratios(results: BenchResults): string[] {
     }
   }
   if (results.client.status === "measured") {
-    const { loadRate, signMany } = results.client.figures;
+    const { loadRate, signMany, signManyDefaults } = results.client.figures;
+    const share = (s: SignManyFigures) =>
+      `**${(s.rate / loadRate).toFixed(2)}** (${n(s.rate)}/s / ${n(loadRate)}/s)`;
     lines.push(
-      `- hashes/s, SDK \`signMany\` / load script on the same 3-node cluster (batches of ${signMany.batch}): ` +
-        `**${(signMany.rate / loadRate).toFixed(2)}** (${n(signMany.rate)}/s / ${n(loadRate)}/s; target ≥ ${SIGN_MANY_TARGET_SHARE})`,
+      `- hashes/s, SDK \`signMany\` / load script on the same 3-node cluster: with signMany's defaults ${share(signManyDefaults)}; ` +
+        `with the load script's shape (batches of ${signMany.batch}, ${n(signMany.concurrency)} in flight) ${share(signMany)} (target ≥ ${SIGN_MANY_TARGET_SHARE})`,
     );
   }
   if (results.clientVerify.status === "measured") {
@@ -314,8 +316,10 @@ function clusterFaults(f: ClusterFaultFigures): string[] {
     "(`--verify-fraction`). Latency runs from each request's scheduled send time. After a",
     `${f.warmupSeconds}-s warm-up, each phase lasts ${f.phaseSeconds} s; a fault comes a third of the way in. The leader's`,
     "recovery is timed from its kill -9 until a surviving node's /v1/calendar/head shows a certified",
-    "round for the second of the kill or later (polled every 100 ms); the leader is restarted and the",
-    "cluster ready again before the follower's crash.",
+    "round for the second of the kill or later (polled every 100 ms); the leader is restarted, the",
+    `cluster ready again and loaded for another ${f.warmupSeconds}-s warm-up before the follower's crash: a restarted node`,
+    "answers slowly for its first seconds of load (its code is not compiled yet), which the warm-up row",
+    "shows and which is not the follower crash's doing.",
     "",
     "| phase | nodes loaded | answered/s | p50 | p99 | max | failed requests | errors | verified in full / checked cheaply | generator CPU | figure (target) |",
     "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- |",
@@ -330,12 +334,24 @@ function clusterFaults(f: ClusterFaultFigures): string[] {
       `certified again after ${recovery === undefined ? "no round within 30 s" : `${recovery.toFixed(2)} s`} ` +
         `(≤ ${FAULT_TARGETS.recoverySeconds} s): ${met(recovery, FAULT_TARGETS.recoverySeconds)}`,
     ),
+    row(`warm-up after ${f.leaderKill.node}'s restart`, f.restartWarmup, "not a target"),
     row(
       `kill -9 of a follower (${f.followerCrash.node})`,
       f.followerCrash.load,
       `p99 ${ms(f.followerCrash.load.latencySeconds.p99)} (≤ ${FAULT_TARGETS.followerCrashP99Seconds} s): ` +
         met(f.followerCrash.load.latencySeconds.p99, FAULT_TARGETS.followerCrashP99Seconds),
     ),
+    "",
+    `p99 of the answers that came in each second of a phase, in seconds (a fault comes ${f.phaseSeconds / 3} s in, after the ${f.phaseSeconds / 3}th figure):`,
+    "",
+    ...(
+      [
+        ["steady", f.steady],
+        ["leader's kill", f.leaderKill.load],
+        ["warm-up after the restart", f.restartWarmup],
+        ["follower's crash", f.followerCrash.load],
+      ] as const
+    ).map(([phase, r]) => `- ${phase}: ${r.p99BySecond.map((p99) => p99.toFixed(2)).join(" ")}`),
   ];
 }
 
