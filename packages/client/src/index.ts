@@ -21,6 +21,7 @@ export {
   TempelClient,
 } from "./tempel-client.ts";
 export { endpointPoolDefaults } from "./transport/endpoint-pool.ts";
+export type { HttpAnswer, HttpRequest, HttpTransport } from "./transport/http-transport.ts";
 export { quorumTrustFromGenesis } from "./trust/genesis.ts";
 export type { TrustOptions } from "./trust/trust-options.ts";
 export { POLICIES, type PolicyName, type VerifyOptions } from "./verification/verify.ts";

@@ -7,6 +7,7 @@ import {
   TempelError,
 } from "@tempel/proto";
 import { OptionsError } from "./errors.ts";
+import { fetchTransport, type HttpTransport } from "./transport/http-transport.ts";
 import type { AgencyCredentials } from "./transport/ksi-channel.ts";
 import type { TrustOptions } from "./trust/trust-options.ts";
 
@@ -35,7 +36,13 @@ export interface TempelClientOptions {
   readonly hmacAlgorithm?: number;
   /** How long a fetched publications file is used before it is fetched again (default 1 hour). */
   readonly publicationsTtlMs?: number;
+  /** The fetch to send requests with (default: the platform's); for tests and proxies. */
   readonly fetch?: typeof globalThis.fetch;
+  /**
+   * How to speak HTTP instead of fetch, e.g. `nodeHttpTransport()` from `@tempel/client/node`, which
+   * costs a Node.js process about half the CPU per request. Not together with `fetch`.
+   */
+  readonly transport?: HttpTransport;
 }
 
 export const clientDefaults = {
@@ -65,6 +72,14 @@ export function checkEndpoints(endpoints: readonly string[]): void {
       throw new OptionsError(`endpoint ${endpoint} is not an http(s) URL`);
     }
   }
+}
+
+/** The transport `options` name, if any: a fetch becomes one. */
+export function chosenTransport(options: TempelClientOptions): HttpTransport | undefined {
+  if (options.fetch !== undefined && options.transport !== undefined) {
+    throw new OptionsError("give fetch or transport, not both");
+  }
+  return options.fetch === undefined ? options.transport : fetchTransport(options.fetch);
 }
 
 export function agencyCredentials(agency: NonNullable<TempelClientOptions["agency"]>): AgencyCredentials {

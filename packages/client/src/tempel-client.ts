@@ -20,6 +20,7 @@ import { requestCalendarChain } from "./extending/extender.ts";
 import {
   agencyCredentials,
   checkEndpoints,
+  chosenTransport,
   clientDefaults,
   type TempelClientOptions,
   usableAlgorithm,
@@ -90,6 +91,7 @@ export class TempelClient implements SignatureVerifier {
 
   constructor(options: TempelClientOptions) {
     checkEndpoints(options.endpoints);
+    const transport = chosenTransport(options);
     this.#poolOptions = {
       endpoints: options.endpoints,
       ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
@@ -97,7 +99,7 @@ export class TempelClient implements SignatureVerifier {
       ...(options.hedgeAfterMs !== undefined && { hedgeAfterMs: options.hedgeAfterMs }),
       ...(options.backoffMs !== undefined && { backoffMs: options.backoffMs }),
       ...(options.quarantineMs !== undefined && { quarantineMs: options.quarantineMs }),
-      ...(options.fetch !== undefined && { fetch: options.fetch }),
+      ...(transport !== undefined && { transport }),
     };
     this.#pool = new EndpointPool(this.#poolOptions);
     this.#hashAlgorithm = usableAlgorithm(

@@ -1,4 +1,5 @@
 import { type Signature, TempelClient } from "@tempel/client";
+import { nodeHttpTransport } from "@tempel/client/node";
 import { bytesEqual, type Imprint, setDefaultHasher, TempelError } from "@tempel/proto";
 import { nodeHasher } from "@tempel/proto/node";
 import type { ClusterDescription } from "../cluster-file.ts";
@@ -42,10 +43,11 @@ export async function measureSignMany(
   cluster: ClusterDescription,
   rules: SignManyRules,
 ): Promise<SignManyFigures> {
-  // As the `tempel` CLI does: a Node.js service hashes with OpenSSL.
+  // As a Node.js service would: it hashes with OpenSSL and speaks HTTP with node:http rather than fetch.
   setDefaultHasher(nodeHasher);
   const client = new TempelClient({
     endpoints: cluster.nodes.map((node) => node.api),
+    transport: nodeHttpTransport(),
     agency: cluster.agency,
     timeoutMs: rules.timeoutMs,
   });

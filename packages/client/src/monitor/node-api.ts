@@ -10,8 +10,8 @@ import {
 import { type CalendarHead, readCalendarHead } from "../cluster/calendar-head.ts";
 import { base64At, countAt, objectAt } from "../cluster/json-fields.ts";
 import { NetworkError, ProtocolError } from "../errors.ts";
-import { readBoundedBody } from "../transport/bounded-body.ts";
 import { httpFailure } from "../transport/http-status.ts";
+import { fetchAnswer, type HttpAnswer } from "../transport/http-transport.ts";
 import { jsonAnswer } from "../transport/json-request.ts";
 
 /** A node's publications file as last fetched: its bytes and entity tag. */
@@ -73,13 +73,13 @@ export class NodeApi {
     const headers: Record<string, string> = knownEtag === undefined ? {} : { "if-none-match": knownEtag };
     const response = await this.#get("/v1/publications", headers, signal);
     if (response.status === 304 || response.status === 404) {
-      await response.body?.cancel();
+      await response.discard();
       return response.status === 304 ? "unchanged" : undefined;
     }
     if (response.status !== 200) throw await httpFailure(response, this.url);
     return {
-      bytes: await readBoundedBody(response, MAX_PUBLICATIONS_FILE_BYTES, "publications file"),
-      etag: response.headers.get("etag") ?? undefined,
+      bytes: await response.bytes(MAX_PUBLICATIONS_FILE_BYTES, "publications file"),
+      etag: response.header("etag") ?? undefined,
     };
   }
 
@@ -87,13 +87,15 @@ export class NodeApi {
     path: string,
     headers: Record<string, string>,
     signal: AbortSignal | undefined,
-  ): Promise<Response> {
+  ): Promise<HttpAnswer> {
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     try {
-      return await this.#fetch(this.url + path, {
-        headers,
-        signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
-      });
+      return fetchAnswer(
+        await this.#fetch(this.url + path, {
+          headers,
+          signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
+        }),
+      );
     } catch (error) {
       const reason = timeout.aborted ? `no answer within ${this.#timeoutMs} ms` : (error as Error).message;
       throw new NetworkError("NODE_UNREACHABLE", `${this.url}${path}: ${reason}`);

@@ -1,4 +1,3 @@
-import { readBoundedBody } from "./bounded-body.ts";
 import type { ResponseParser } from "./endpoint-pool.ts";
 import { httpFailure } from "./http-status.ts";
 
@@ -6,6 +5,6 @@ import { httpFailure } from "./http-status.ts";
 export function bytesAnswer(maxBytes: number, what: string): ResponseParser<Uint8Array> {
   return async (response, endpoint) => {
     if (response.status !== 200) throw await httpFailure(response, endpoint);
-    return readBoundedBody(response, maxBytes, what);
+    return response.bytes(maxBytes, what);
   };
 }

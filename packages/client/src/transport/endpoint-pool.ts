@@ -1,4 +1,5 @@
 import { AbortedError, NetworkError, ProtocolError, ServiceError } from "../errors.ts";
+import { fetchTransport, type HttpAnswer, type HttpRequest, type HttpTransport } from "./http-transport.ts";
 
 export interface EndpointPoolOptions {
   /** Base URLs of the cluster's nodes, e.g. http://127.0.0.1:8080. */
@@ -13,7 +14,8 @@ export interface EndpointPoolOptions {
   hedgeAfterMs?: number;
   /** How long a failed endpoint is skipped before it is tried again. */
   quarantineMs?: number;
-  fetch?: typeof globalThis.fetch;
+  /** Default: the platform's fetch. */
+  transport?: HttpTransport;
   now?: () => number;
 }
 
@@ -24,8 +26,8 @@ export const endpointPoolDefaults = {
   quarantineMs: 5_000,
 } as const;
 
-/** Turns a fetch Response into a value, or throws ServiceError/ProtocolError. */
-export type ResponseParser<T> = (response: Response, endpoint: string) => Promise<T>;
+/** Turns an answer into a value, or throws ServiceError/ProtocolError. */
+export type ResponseParser<T> = (response: HttpAnswer, endpoint: string) => Promise<T>;
 
 interface EndpointState {
   readonly url: string;
@@ -60,7 +62,7 @@ export class EndpointPool {
       backoffMs: options.backoffMs ?? endpointPoolDefaults.backoffMs,
       quarantineMs: options.quarantineMs ?? endpointPoolDefaults.quarantineMs,
       hedgeAfterMs: options.hedgeAfterMs,
-      fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+      transport: options.transport ?? fetchTransport(globalThis.fetch.bind(globalThis)),
       now: options.now ?? Date.now,
     };
   }
@@ -72,7 +74,7 @@ export class EndpointPool {
   /** Perform `path` with `init` against the cluster; `parse` validates the answer. */
   async request<T>(
     path: string,
-    init: RequestInit,
+    init: HttpRequest,
     parse: ResponseParser<T>,
     signal?: AbortSignal,
   ): Promise<T> {
@@ -102,7 +104,7 @@ export class EndpointPool {
 
   private async hedged<T>(
     path: string,
-    init: RequestInit,
+    init: HttpRequest,
     parse: ResponseParser<T>,
     signal?: AbortSignal,
   ): Promise<T> {
@@ -150,14 +152,14 @@ export class EndpointPool {
   private async attempt<T>(
     state: EndpointState,
     path: string,
-    init: RequestInit,
+    init: HttpRequest,
     parse: ResponseParser<T>,
     signal?: AbortSignal,
   ): Promise<T> {
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {
-      const response = await this.options.fetch(state.url + path, { ...init, signal: combined });
+      const response = await this.options.transport(state.url + path, { ...init, signal: combined });
       const value = await parse(response, state.url);
       state.failures = 0;
       state.downUntil = 0;

@@ -1,5 +1,5 @@
 import { ServiceError } from "../errors.ts";
-import { mediaType, readBoundedBody } from "./bounded-body.ts";
+import { type HttpAnswer, mediaType } from "./http-transport.ts";
 
 /** A node's error bodies are small JSON objects; anything longer is not one. */
 const MAX_ERROR_BODY_BYTES = 4096;
@@ -14,18 +14,18 @@ function retryableHttpStatus(status: number): boolean {
 }
 
 /** The ServiceError for a non-200 answer, with the node's own explanation when it sent one. */
-export async function httpFailure(response: Response, endpoint: string): Promise<ServiceError> {
+export async function httpFailure(response: HttpAnswer, endpoint: string): Promise<ServiceError> {
   let detail = "";
   if (mediaType(response) === "application/json") {
     try {
-      const body = await readBoundedBody(response, MAX_ERROR_BODY_BYTES, "error body");
+      const body = await response.bytes(MAX_ERROR_BODY_BYTES, "error body");
       const error = (JSON.parse(new TextDecoder().decode(body)) as { error?: { message?: unknown } }).error;
       if (typeof error?.message === "string") detail = `: ${error.message.slice(0, 300)}`;
     } catch {
       // The status alone still says what happened.
     }
   } else {
-    await response.body?.cancel();
+    await response.discard();
   }
   return new ServiceError(
     `HTTP_${response.status}`,

@@ -1,7 +1,7 @@
 import { ProtocolError } from "../errors.ts";
-import { mediaType, readBoundedBody } from "./bounded-body.ts";
 import type { ResponseParser } from "./endpoint-pool.ts";
 import { httpFailure } from "./http-status.ts";
+import { mediaType } from "./http-transport.ts";
 
 /** The node's JSON answers (status, calendar head) are a few kilobytes; this leaves ample room. */
 const MAX_JSON_BYTES = 1024 * 1024;
@@ -14,10 +14,10 @@ export function jsonAnswer<T>(read: (json: unknown, endpoint: string) => T): Res
   return async (response, endpoint) => {
     if (response.status !== 200) throw await httpFailure(response, endpoint);
     if (mediaType(response) !== "application/json") {
-      await response.body?.cancel();
+      await response.discard();
       throw new ProtocolError("BAD_CONTENT_TYPE", `${endpoint} did not answer JSON: is it a Tempel node?`);
     }
-    const body = await readBoundedBody(response, MAX_JSON_BYTES, "JSON answer");
+    const body = await response.bytes(MAX_JSON_BYTES, "JSON answer");
     let json: unknown;
     try {
       json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));

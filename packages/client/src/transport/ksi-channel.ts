@@ -8,9 +8,9 @@ import {
   TempelError,
 } from "@tempel/proto";
 import { ProtocolError, ServiceError } from "../errors.ts";
-import { mediaType, readBoundedBody } from "./bounded-body.ts";
 import type { EndpointPool } from "./endpoint-pool.ts";
 import { httpFailure } from "./http-status.ts";
+import { type HttpAnswer, type HttpRequest, mediaType } from "./http-transport.ts";
 
 /** The agency the cluster knows: its login id and the HMAC key derived from its secret. */
 export interface AgencyCredentials {
@@ -87,7 +87,7 @@ export class KsiChannel {
     };
     // fetch's types take bytes backed by an ArrayBuffer only; copying the small PDU satisfies them without a cast.
     const body = service.encode(header, request, this.#agency.key, this.#hmacAlgorithm).slice();
-    const init: RequestInit = { method: "POST", headers: { "content-type": KSI_REQUEST }, body };
+    const init: HttpRequest = { method: "POST", contentType: KSI_REQUEST, body };
     return this.#pool.request(
       service.path,
       init,
@@ -103,18 +103,18 @@ export class KsiChannel {
     service: KsiService<Request, Payload>,
     header: PduHeader,
     requestId: bigint,
-    response: Response,
+    response: HttpAnswer,
     endpoint: string,
   ): Promise<Payload> {
     if (response.status !== 200) throw await httpFailure(response, endpoint);
     if (mediaType(response) !== KSI_RESPONSE) {
-      await response.body?.cancel();
+      await response.discard();
       throw new ProtocolError(
         "BAD_CONTENT_TYPE",
         `${endpoint}${service.path} answered ${mediaType(response) || "untyped content"}, not a KSI response: is it a Tempel or KSI ${service.name}?`,
       );
     }
-    const bytes = await readBoundedBody(response, MAX_PDU_BYTES, `${service.name} response`);
+    const bytes = await response.bytes(MAX_PDU_BYTES, `${service.name} response`);
     let decoded: DecodedResponsePdu<ResponsePdu<Payload>>;
     try {
       decoded = service.decode(bytes);

@@ -9,7 +9,15 @@ import {
   type PublicationData,
 } from "@tempel/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AbortedError, NetworkError, type Signature, type SignInput, TempelClient } from "../../src/index.ts";
+import {
+  AbortedError,
+  type HttpTransport,
+  NetworkError,
+  type Signature,
+  type SignInput,
+  TempelClient,
+} from "../../src/index.ts";
+import { nodeHttpTransport } from "../../src/node/index.ts";
 import {
   type PublicationsAuthority,
   publicationsAuthority,
@@ -44,9 +52,11 @@ afterAll(async () => {
   await Promise.all([node?.stop(), garbage?.close(), publications?.close()]);
 });
 
-function client(endpoints = [node.url]): TempelClient {
+/** A client of the test node, over fetch unless another transport is given. */
+function client(endpoints = [node.url], transport?: HttpTransport): TempelClient {
   return new TempelClient({
     endpoints,
+    ...(transport !== undefined && { transport }),
     agency: node.agency,
     trust: {
       genesis,
@@ -122,17 +132,28 @@ describe("the SDK against a real tempel-node", () => {
     expect(bytesEqual(extended.inputHash, imprint)).toBe(true);
   });
 
-  it("signs many hashes in batches; every signature verifies for its own input only", async () => {
-    const inputs = Array.from({ length: 600 }, (_, i) => `entry ${i}`);
-    const signatures = await client().signMany(inputs, { batchSize: 128, concurrency: 3 });
-    expect(signatures).toHaveLength(600);
-    for (const i of [0, 127, 128, 599]) {
-      expect(await signatures[i]!.verify(inputs[i], { policy: "key" }), `input ${i}`).toMatchObject({
-        result: "OK",
+  it.each([
+    ["fetch", undefined],
+    ["node:http", nodeHttpTransport()],
+  ])(
+    "signs many hashes in batches over %s; every signature verifies for its own input only",
+    async (_name, transport) => {
+      const inputs = Array.from({ length: 600 }, (_, i) => `entry ${i}`);
+      const signatures = await client([node.url], transport).signMany(inputs, {
+        batchSize: 128,
+        concurrency: 3,
       });
-    }
-    expect(await signatures[5]!.verify(inputs[6], { policy: "internal" })).toMatchObject({ code: "GEN-01" });
-  });
+      expect(signatures).toHaveLength(600);
+      for (const i of [0, 127, 128, 599]) {
+        expect(await signatures[i]!.verify(inputs[i], { policy: "key" }), `input ${i}`).toMatchObject({
+          result: "OK",
+        });
+      }
+      expect(await signatures[5]!.verify(inputs[6], { policy: "internal" })).toMatchObject({
+        code: "GEN-01",
+      });
+    },
+  );
 
   it("extends to a publication of the publications file and then verifies with the publication alone", async () => {
     const sdk = client();
@@ -184,19 +205,25 @@ describe("the SDK against a real tempel-node", () => {
 });
 
 describe("failover and cancellation", () => {
-  it("signs, extends and verifies while one of three endpoints is down and one answers garbage", async () => {
-    const sdk = client([dead, garbage.url, node.url]);
-    for (let i = 0; i < 3; i++) {
-      const signature = await sdk.sign(`failover ${i}`);
-      expect(await sdk.verify(signature, `failover ${i}`, { policy: "calendar" })).toMatchObject({
-        result: "OK",
-      });
-    }
-    const head = await sdk.head();
-    expect(head.certified).toBeDefined();
-    const reports = await sdk.status();
-    expect(reports.map((r) => r.status !== undefined)).toEqual([false, false, true]);
-  });
+  it.each([
+    ["fetch", undefined],
+    ["node:http", nodeHttpTransport()],
+  ])(
+    "signs, extends and verifies over %s while one of three endpoints is down and one answers garbage",
+    async (_name, transport) => {
+      const sdk = client([dead, garbage.url, node.url], transport);
+      for (let i = 0; i < 3; i++) {
+        const signature = await sdk.sign(`failover ${i}`);
+        expect(await sdk.verify(signature, `failover ${i}`, { policy: "calendar" })).toMatchObject({
+          result: "OK",
+        });
+      }
+      const head = await sdk.head();
+      expect(head.certified).toBeDefined();
+      const reports = await sdk.status();
+      expect(reports.map((r) => r.status !== undefined)).toEqual([false, false, true]);
+    },
+  );
 
   it("hedges a slow answer with a second endpoint", async () => {
     const sdk = new TempelClient({ endpoints: [node.url, node.url], agency: node.agency, hedgeAfterMs: 50 });

@@ -14,6 +14,7 @@ import {
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   AbortedError,
+  OptionsError,
   ProtocolError,
   ServiceError,
   Signature,
@@ -21,6 +22,7 @@ import {
   type TempelClientOptions,
   VerificationError,
 } from "../../src/index.ts";
+import { fetchTransport } from "../../src/transport/http-transport.ts";
 import { FakeCluster, KEY, ksiResponse, LOGIN_ID } from "./fake-cluster.ts";
 
 const NODE = "http://node-a.test";
@@ -188,6 +190,12 @@ describe("TempelClient.sign", () => {
   it("cannot sign without an agency", async () => {
     const anonymous = new TempelClient({ endpoints: [NODE], fetch: cluster.fetch });
     await expect(anonymous.sign(text)).rejects.toMatchObject({ name: "OptionsError" });
+  });
+
+  it("takes a transport, or a fetch, but not both", async () => {
+    const transport = fetchTransport(cluster.fetch);
+    expect(await client({ fetch: undefined, transport }).sign(text)).toBeInstanceOf(Signature);
+    expect(() => client({ transport })).toThrow(OptionsError);
   });
 });
 

@@ -1,0 +1,2 @@
+// Node-only: what the SDK's platform-neutral core leaves injectable, implemented on Node's modules.
+export { nodeHttpTransport } from "./http-transport.ts";
