@@ -9,7 +9,7 @@ import {
 } from "@tempel/proto";
 
 /** What the rounds need of a round's local tree: its root for agreement and each leaf's path to it. */
-export type LocalTree = Pick<AggregationTree, "root" | "rootLevel" | "leafCount" | "segment">;
+export type LocalTree = Pick<AggregationTree, "root" | "rootLevel" | "leafCount" | "segment" | "leafImprint">;
 
 /** Leaves per block; a power of two, so that full blocks are perfect subtrees. */
 export const BLOCK_LEAVES = 1024;
@@ -47,20 +47,31 @@ export class BlockTree implements LocalTree {
     this.leafCount = (blocks.length - 1) * BLOCK_LEAVES + blocks.at(-1)!.leafCount;
   }
 
+  leafImprint(leaf: number): Imprint {
+    const index = this.#blockIndex(leaf);
+    return this.#blocks[index]!.leafImprint(leaf - index * BLOCK_LEAVES);
+  }
+
   segment(leaf: number): ChainSegment {
-    const index = Math.floor(leaf / BLOCK_LEAVES);
-    const block = this.#blocks[index];
-    if (block === undefined) {
-      throw new AggregationError("AGGREGATION_LEAF_INDEX", `no leaf ${leaf} among ${this.leafCount}`, {
-        leaf,
-      });
-    }
+    const index = this.#blockIndex(leaf);
+    const block = this.#blocks[index]!;
     let upper = this.#upperLinks[index];
     if (upper === undefined) {
       upper = this.#upper.links(index);
       this.#upperLinks[index] = upper;
     }
     return block.segment(leaf - index * BLOCK_LEAVES, upper);
+  }
+
+  /** The block that holds `leaf`; throws when there is no such leaf. */
+  #blockIndex(leaf: number): number {
+    const index = Math.floor(leaf / BLOCK_LEAVES);
+    if (this.#blocks[index] === undefined) {
+      throw new AggregationError("AGGREGATION_LEAF_INDEX", `no leaf ${leaf} among ${this.leafCount}`, {
+        leaf,
+      });
+    }
+    return index;
   }
 }
 

@@ -3,4 +3,5 @@ export { calendarAuthRecord } from "./auth-record.ts";
 export { HashRequestError, RoundRejection } from "./errors.ts";
 export { checkHashRequest } from "./hash-request.ts";
 export { defaultRoundOptions, type RoundOptions } from "./options.ts";
+export { RoundAnswer } from "./round-answer.ts";
 export { type HashRequest, type RoundModules, RoundPipeline } from "./rounds.ts";

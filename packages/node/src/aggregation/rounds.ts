@@ -1,19 +1,15 @@
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import {
-  type AggregationHashChain,
   type AggregationLeaf,
   type AggregationTreeOptions,
   bytesEqual,
   type CalendarHashChain,
   type ChainSegment,
-  composeChains,
-  encodeAggregationChain,
   encodeCalendarAuthRecord,
   encodeCalendarChain,
   encodeQuorumCertificate,
   type Hasher,
   type Imprint,
-  type KsiSignature,
   toHex,
 } from "@tempel/proto";
 import {
@@ -33,6 +29,7 @@ import { calendarAuthRecord } from "./auth-record.ts";
 import { BlockBuilder, type LocalTree } from "./block-tree.ts";
 import { RoundRejection } from "./errors.ts";
 import type { RoundOptions } from "./options.ts";
+import { RoundAnswer, type RoundParts, SignedRound } from "./round-answer.ts";
 
 /** One hash to sign: an imprint and the level the client's own tree reached (0 for a plain hash). */
 export interface HashRequest {
@@ -55,12 +52,12 @@ export interface RoundModules {
   readonly now?: () => number;
 }
 
-/** A request waiting for its round: resolved with one signature per hash, in order. */
+/** A request waiting for its round: resolved with its signatures, one per hash in order. */
 interface Waiter {
   readonly agency: Agency;
   readonly hashes: readonly HashRequest[];
   readonly acceptedAt: number;
-  readonly resolve: (signatures: KsiSignature[]) => void;
+  readonly resolve: (answer: RoundAnswer) => void;
   readonly reject: (error: Error) => void;
 }
 
@@ -81,9 +78,6 @@ const ANSWER_CHUNK = 1024;
 
 /** Seconds one round's root is offered for before its hashes wait for the next round instead. */
 const CONTRIBUTION_ATTEMPTS = 3;
-
-/** What every signature of a certified round shares. */
-type RoundParts = Pick<KsiSignature, "calendarChain" | "calendarAuthRecord" | "quorumCertificate">;
 
 /**
  * One-second rounds. Hashes accepted during second t go into round t; once t has ended the round's
@@ -135,7 +129,7 @@ export class RoundPipeline {
    * Queue `hashes` for the current round. Refuses at once (RoundRejection) when the node is stopping,
    * when the agency's quota for this second is used up or when too many hashes are pending.
    */
-  submit(agency: Agency, hashes: readonly HashRequest[]): Promise<KsiSignature[]> {
+  submit(agency: Agency, hashes: readonly HashRequest[]): Promise<RoundAnswer> {
     if (this.#stopping) throw new RoundRejection("STOPPING", "the node is shutting down");
     const n = hashes.length;
     if (this.#pending + n > this.#options.maxPending) {
@@ -369,8 +363,9 @@ export class RoundPipeline {
   }
 
   /**
-   * Hands each waiter its signatures: its leaves' chains through the local tree, then the top tree's
-   * `top` segment (the same for the whole round), with the round's shared parts.
+   * Hands each waiter its signatures: its range of the round's leaves, whose chains through the local
+   * tree, then the top tree's `top` segment (the same for the whole round), with the round's shared
+   * parts, are made when its answer is encoded.
    */
   async #answer(
     time: number,
@@ -385,28 +380,22 @@ export class RoundPipeline {
     let leaf = 0;
     let sinceYield = 0;
     try {
-      const upper = upperChain(tree, top, time);
+      const round = new SignedRound(time, tree, top, parts);
       for (const waiter of waiters) {
-        const signatures: KsiSignature[] = [];
+        const first = leaf;
         for (let i = 0; i < waiter.hashes.length; i++, leaf++) {
-          const segment = tree.segment(leaf);
           // Cheap insurance that no request is ever handed a signature for another hash.
-          if (!bytesEqual(segment.inputHash, waiter.hashes[i]!.imprint)) {
+          if (!bytesEqual(tree.leafImprint(leaf), waiter.hashes[i]!.imprint)) {
             throw new RoundRejection(
               "ROUND_FAILED",
               `leaf ${leaf} of round ${time} is not the hash asked for`,
             );
           }
-          const aggregationChains =
-            upper === undefined
-              ? composeChains([segment, top], time)
-              : [composeChains([segment], time, upper.chainIndex)[0]!, upper];
-          signatures.push({ aggregationChains, ...parts });
         }
         this.#pending -= waiter.hashes.length;
         answered++;
         metrics.signatureLatency.observe((performance.now() - waiter.acceptedAt) / 1000);
-        waiter.resolve(signatures);
+        waiter.resolve(new RoundAnswer(round, first, waiter.hashes.length));
         sinceYield += waiter.hashes.length;
         if (sinceYield >= ANSWER_CHUNK) {
           sinceYield = 0;
@@ -462,19 +451,6 @@ export class RoundPipeline {
   #second(): number {
     return Math.floor(this.#now() / 1000);
   }
-}
-
-/**
- * The chain through the top tree that every signature of a round ends with, encoded once (its
- * `source`) so that encoding a signature copies its bytes; undefined when the top tree adds no link
- * (a round of one contribution). Every leaf's path ends at the local tree's root, so composing one
- * leaf's chains checks the levels where the two trees meet for all of them.
- */
-function upperChain(tree: LocalTree, top: ChainSegment, time: number): AggregationHashChain | undefined {
-  const chains = composeChains([tree.segment(0), top], time);
-  if (chains.length < 2) return undefined;
-  const chain = chains[1]!;
-  return { ...chain, source: encodeAggregationChain(chain) };
 }
 
 function leavesOf(agency: Agency, hashes: readonly HashRequest[]): AggregationLeaf[] {

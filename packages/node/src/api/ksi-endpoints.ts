@@ -12,7 +12,6 @@ import {
   encodeAggregationResponsePdu,
   encodeErrorResponsePdu,
   encodeExtendResponsePdu,
-  type KsiSignature,
   PduError,
   PduStatus,
   PduTag,
@@ -22,6 +21,7 @@ import type {
   Agency,
   AgencyRegistry,
   HashRequest,
+  RoundAnswer,
   RoundOptions,
   RoundPipeline,
 } from "../aggregation/index.ts";
@@ -134,16 +134,16 @@ export class KsiEndpoints {
       }
       return answer();
     };
-    let signed: Promise<KsiSignature[]>;
+    let signed: Promise<RoundAnswer>;
     try {
       signed = this.#modules.rounds.submit(agency, hashes);
     } catch (error) {
       return refuse(error);
     }
-    return signed.then((signatures) => {
+    return signed.then((round) => {
       for (let i = 0; i < accepted.length; i++) {
         const index = accepted[i]!;
-        responses[index] = aggregationResponsePayloadFor(requestIds[index]!, signatures[i]!);
+        responses[index] = aggregationResponsePayloadFor(requestIds[index]!, round.signature(i));
       }
       return answer();
     }, refuse);

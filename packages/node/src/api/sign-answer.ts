@@ -1,4 +1,5 @@
-import { encodeSignatures, type KsiSignature, signatureToJson } from "@tempel/proto";
+import { signatureToJson } from "@tempel/proto";
+import type { RoundAnswer } from "../aggregation/index.ts";
 import { BufferPool } from "./buffer-pool.ts";
 import { SerializedJson } from "./respond.ts";
 
@@ -24,21 +25,21 @@ export class SignAnswers {
   #scratch = Buffer.alloc(0);
   readonly #answers = new BufferPool(POOLED_ANSWERS);
 
-  answer(signatures: readonly KsiSignature[], view: boolean): SerializedJson {
+  answer(signatures: RoundAnswer, view: boolean): SerializedJson {
     // The buffer the signatures were written into: their base64 is read off it by offset, without a
     // Buffer view of each.
     let written: Buffer = this.#scratch;
-    const encoded = encodeSignatures(signatures, (length) => {
+    const encoded = signatures.encode((length) => {
       written = this.#scratchOf(length);
       return written;
     });
-    const head = `{"aggregationTime":${signatures[0]!.aggregationChains[0]!.aggregationTime},"signatures":[`;
-    const tail = view ? `],"json":${JSON.stringify(signatures.map(signatureToJson))}}` : "]}";
+    const head = `{"aggregationTime":${signatures.aggregationTime},"signatures":[`;
+    const tail = view ? `],"json":${JSON.stringify(signatures.signatures().map(signatureToJson))}}` : "]}";
     // Each signature is its base64 in quotes, with a comma between two.
     let length = head.length + Buffer.byteLength(tail) + encoded.length - 1;
     for (const bytes of encoded) length += 4 * Math.ceil(bytes.length / 3) + 2;
     const { bytes: out, release } = this.#answers.take(length);
-    const shared = SharedTail.of(encoded);
+    const shared = SharedTail.of(signatures.tail, encoded.length);
     let at = out.write(head, 0, "latin1");
     encoded.forEach((bytes, i) => {
       if (i > 0) out[at++] = COMMA;
@@ -64,35 +65,25 @@ export class SignAnswers {
  * signature's own bytes are encoded.
  */
 class SharedTail {
-  readonly bytes: Uint8Array;
-  /** `base64[d]`: the base64 of `bytes` from byte d on, as Latin-1 bytes. */
+  readonly length: number;
+  /** `base64[d]`: the base64 of the tail from byte d on, as Latin-1 bytes. */
   readonly base64: readonly Buffer[];
 
   constructor(bytes: Uint8Array) {
-    this.bytes = bytes;
+    this.length = bytes.length;
     this.base64 = [0, 1, 2].map((d) => Buffer.from(base64Of(bytes.subarray(d)), "latin1"));
   }
 
-  /**
-   * The common ending of the first and the last signature, when there is one worth sharing (at least
-   * a base64 group). Signatures in between share it as a rule (they come from the leaves between);
-   * writeBase64 checks each one all the same.
-   */
-  static of(encoded: readonly Uint8Array[]): SharedTail | undefined {
-    if (encoded.length < 2) return undefined;
-    const first = encoded[0]!;
-    const last = encoded.at(-1)!;
-    let shared = 0;
-    const most = Math.min(first.length, last.length);
-    while (shared < most && first[first.length - 1 - shared] === last[last.length - 1 - shared]) shared++;
-    return shared < 3 ? undefined : new SharedTail(first.subarray(first.length - shared));
+  /** The tail of `count` signatures, when it is worth sharing: more than one signature, a base64 group. */
+  static of(bytes: Uint8Array | undefined, count: number): SharedTail | undefined {
+    return bytes === undefined || count < 2 || bytes.length < 3 ? undefined : new SharedTail(bytes);
   }
 }
 
 /**
- * Writes the base64 of `source[start .. start + length)` into `out` at `at`; returns the offset past
- * it. When those bytes end with `tail`, only the part before the first base64 group that lies wholly
- * in the tail is encoded; the tail's base64 from there is copied.
+ * Writes the base64 of `source[start .. start + length)`, which ends with `tail` when there is one,
+ * into `out` at `at`; returns the offset past it. Only the part before the first base64 group that
+ * lies wholly in the tail is encoded; the tail's base64 from there is copied.
  */
 function writeBase64(
   source: Buffer,
@@ -102,19 +93,14 @@ function writeBase64(
   out: Buffer,
   at: number,
 ): number {
-  const end = start + length;
-  const own = length - (tail?.bytes.length ?? length);
-  if (
-    tail !== undefined &&
-    own >= 0 &&
-    source.compare(tail.bytes, 0, tail.bytes.length, end - tail.bytes.length, end) === 0
-  ) {
+  if (tail !== undefined) {
+    const own = length - tail.length;
     const split = Math.ceil(own / 3) * 3;
     const written = out.write(source.toString("base64", start, start + split), at, "latin1");
     return at + written + tail.base64[split - own]!.copy(out, at + written);
   }
   // Written as soon as it is made, so that no base64 text outlives its copy.
-  return at + out.write(source.toString("base64", start, end), at, "latin1");
+  return at + out.write(source.toString("base64", start, start + length), at, "latin1");
 }
 
 function base64Of(bytes: Uint8Array): string {

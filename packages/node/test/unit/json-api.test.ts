@@ -6,12 +6,12 @@ import {
   decodeSignature,
   encodeSignature,
   HashAlgorithm,
-  type KsiSignature,
   makeImprint,
   signatureToJson,
 } from "@tempel/proto";
 import { describe, expect, it } from "vitest";
 import { AgencyRegistry } from "../../src/aggregation/agency.ts";
+import { RoundAnswer, SignedRound } from "../../src/aggregation/round-answer.ts";
 import type { HashRequest } from "../../src/aggregation/rounds.ts";
 import { HMAC_HEADER, JsonApi, LOGIN_ID_HEADER } from "../../src/api/json-api.ts";
 import { SerializedJson } from "../../src/api/respond.ts";
@@ -22,13 +22,18 @@ const NOW = 1_763_780_000_000;
 const agencies = new AgencyRegistry([{ loginId: "agência-1", key: "secret" }], 1_000);
 const agency = agencies.get("agência-1")!;
 
-/** Signatures as the rounds would hand them out: one tree over the request's hashes. */
-function sign(hashes: readonly HashRequest[]): KsiSignature[] {
-  const tree = new AggregationTree(
+function treeOf(hashes: readonly HashRequest[]): AggregationTree {
+  return new AggregationTree(
     hashes.map((h) => ({ imprint: h.imprint, level: h.level, metadata: agency.metadata })),
     { algorithm: HashAlgorithm.SHA2_256 },
   );
-  return hashes.map((_, i) => ({ aggregationChains: composeChains([tree.segment(i)], NOW / 1000) }));
+}
+
+/** Signatures as the rounds would hand them out: one tree over the request's hashes, a round of its own. */
+function sign(hashes: readonly HashRequest[]): RoundAnswer {
+  const tree = treeOf(hashes);
+  const top = { algorithm: tree.algorithm, inputHash: tree.root, inputLevel: tree.rootLevel, links: [] };
+  return new RoundAnswer(new SignedRound(NOW / 1000, tree, top, {}), 0, hashes.length);
 }
 
 const api = new JsonApi(
@@ -64,7 +69,10 @@ const imprints = hashes.map((h) => Buffer.from(h.imprint).toString("hex"));
 describe("JsonApi.sign", () => {
   it("answers with the base64 of each signature, in request order, as one JSON body", async () => {
     const json = await answer(imprints, false);
-    const expected = sign(hashes);
+    const tree = treeOf(hashes);
+    const expected = hashes.map((_, i) => ({
+      aggregationChains: composeChains([tree.segment(i)], NOW / 1000),
+    }));
     expect(json).toEqual({
       aggregationTime: NOW / 1000,
       signatures: expected.map((s) => Buffer.from(encodeSignature(s)).toString("base64")),

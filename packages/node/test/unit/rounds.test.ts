@@ -164,7 +164,7 @@ describe("one-second rounds", () => {
     await vi.advanceTimersByTimeAsync(650);
     expect(agreement.contributions).toEqual([]);
     await vi.advanceTimersByTimeAsync(100);
-    const signatures = [...(await first), ...(await second)];
+    const signatures = [...(await first).signatures(), ...(await second).signatures()];
     expect(signatures.map(timeOf)).toEqual([T0, T0, T0, T0, T0]);
     expect(agreement.contributions).toHaveLength(1);
     for (const signature of signatures) {
@@ -181,7 +181,7 @@ describe("one-second rounds", () => {
     const requests = [hashes(700), hashes(1), hashes(1500)];
     const signed = requests.map((batch, i) => rounds.submit(i === 1 ? beta : gamma, batch));
     await vi.advanceTimersByTimeAsync(750);
-    const signatures = await Promise.all(signed);
+    const signatures = (await Promise.all(signed)).map((answer) => answer.signatures());
     requests.forEach((batch, i) => {
       expect(signatures[i]!.map((s) => s.aggregationChains[0]!.inputHash)).toEqual(
         batch.map((h) => h.imprint),
@@ -205,7 +205,10 @@ describe("one-second rounds", () => {
     const requests = [hashes(1030), hashes(2)];
     const signed = requests.map((batch) => rounds.submit(gamma, batch));
     await vi.advanceTimersByTimeAsync(750);
-    const all = (await Promise.all(signed)).flat();
+    const answers = await Promise.all(signed);
+    const all = answers.flatMap((answer) => answer.signatures());
+    // Written straight from the tree, each signature is the encoding of its composed object.
+    expect(answers.flatMap((answer) => answer.encode())).toEqual(all.map((s) => encodeSignature(s)));
     const top = all[0]!.aggregationChains[1]!;
     expect(top.links.length).toBeGreaterThan(0);
     for (const signature of [all[0]!, all[1]!, all[1029]!, all[1031]!]) {
@@ -229,7 +232,7 @@ describe("one-second rounds", () => {
     agreement.verdicts.push("miss", "late");
     const signed = rounds.submit(alpha, hashes(4));
     await vi.advanceTimersByTimeAsync(3_800);
-    expect((await signed).map(timeOf)).toEqual([T0 + 2, T0 + 2, T0 + 2, T0 + 2]);
+    expect((await signed).signatures().map(timeOf)).toEqual([T0 + 2, T0 + 2, T0 + 2, T0 + 2]);
     expect(agreement.contributions.map((c) => c.time)).toEqual([T0, T0 + 2]);
   });
 
@@ -240,7 +243,7 @@ describe("one-second rounds", () => {
     agreement.verdicts.push("late");
     const signed = rounds.submit(alpha, hashes(2));
     await vi.advanceTimersByTimeAsync(750);
-    expect((await signed).map(timeOf)).toEqual([T0 + 1, T0 + 1]);
+    expect((await signed).signatures().map(timeOf)).toEqual([T0 + 1, T0 + 1]);
     expect(agreement.contributions.map((c) => c.time)).toEqual([T0 + 1]);
   });
 
@@ -253,7 +256,7 @@ describe("one-second rounds", () => {
     expect(agreement.contributions).toEqual([]);
     // Tried T0, T0 + 6 and T0 + 7: the carried round closes once this node's clock has passed T0 + 7.
     await vi.advanceTimersByTimeAsync(8_000);
-    expect((await signed).map(timeOf)).toEqual([T0 + 8]);
+    expect((await signed).signatures().map(timeOf)).toEqual([T0 + 8]);
   });
 
   it("contributes a round whose tree is ready after the deadline for the current second", async () => {
@@ -263,7 +266,7 @@ describe("one-second rounds", () => {
     vi.setSystemTime(T0 * 1000 + 1_000);
     await vi.advanceTimersByTimeAsync(700);
     await vi.advanceTimersByTimeAsync(1_000);
-    expect((await signed).map(timeOf)).toEqual([T0 + 1]);
+    expect((await signed).signatures().map(timeOf)).toEqual([T0 + 1]);
   });
 
   it("refuses an agency over its per-second quota, and everyone above the pending bound, at once", async () => {
@@ -277,7 +280,7 @@ describe("one-second rounds", () => {
     accepted.push(rounds.submit(beta, hashes(10)));
     expect(rounds.pending).toBe(10);
     await vi.advanceTimersByTimeAsync(1_000);
-    expect((await Promise.all(accepted)).flat()).toHaveLength(22);
+    expect((await Promise.all(accepted)).flatMap((answer) => answer.signatures())).toHaveLength(22);
   });
 
   it("tells the calendar its round record only for the entry holding its contribution", async () => {

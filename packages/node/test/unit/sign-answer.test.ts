@@ -7,6 +7,7 @@ import {
   makeImprint,
 } from "@tempel/proto";
 import { describe, expect, it } from "vitest";
+import { RoundAnswer, SignedRound } from "../../src/aggregation/round-answer.ts";
 import { SignAnswers } from "../../src/api/sign-answer.ts";
 
 const TIME = 1_763_780_000;
@@ -26,38 +27,39 @@ function tree(seed: number, leaves: number): AggregationTree {
   );
 }
 
-/** Signatures of one tree's leaves that all end with `upper`, one chain object shared as a round's is. */
-function signatures(leaves: number, upper: KsiSignature["aggregationChains"][number]): KsiSignature[] {
+/** A round of `leaves` whose root is the first of three members' roots, so its signatures end alike. */
+function round(leaves: number): { round: SignedRound; expected: KsiSignature[] } {
   const local = tree(1, leaves);
-  return Array.from({ length: leaves }, (_, i) => ({
-    aggregationChains: [composeChains([local.segment(i)], TIME, upper.chainIndex)[0]!, upper],
+  const top = new AggregationTree(
+    [
+      { imprint: local.root, level: local.rootLevel },
+      ...[2, 3].map((seed) => ({ imprint: tree(seed, 3).root })),
+    ],
+    { algorithm: HashAlgorithm.SHA2_256 },
+  ).segment(0);
+  const expected = Array.from({ length: leaves }, (_, i) => ({
+    aggregationChains: composeChains([local.segment(i), top], TIME),
   }));
+  return { round: new SignedRound(TIME, local, top, {}), expected };
 }
 
-function answered(answers: SignAnswers, batch: readonly KsiSignature[]): unknown {
-  return JSON.parse(new TextDecoder().decode(answers.answer(batch, false).bytes));
+function answered(answers: SignAnswers, answer: RoundAnswer): unknown {
+  return JSON.parse(new TextDecoder().decode(answers.answer(answer, false).bytes));
 }
 
-const expected = (batch: readonly KsiSignature[]) => ({
+const expectedJson = (batch: readonly KsiSignature[]) => ({
   aggregationTime: TIME,
   signatures: batch.map((s) => Buffer.from(encodeSignature(s)).toString("base64")),
 });
 
 describe("SignAnswers", () => {
-  const upper = composeChains([tree(2, 5).segment(3)], TIME)[0]!;
-  const other = composeChains([tree(3, 6).segment(1)], TIME)[0]!;
-
-  it("writes the base64 of signatures that end alike byte for byte, whatever their lengths modulo 3", () => {
-    const batch = signatures(12, upper);
-    expect(new Set(batch.map((s) => encodeSignature(s).length % 3)).size).toBe(3);
-    expect(answered(new SignAnswers(), batch)).toEqual(expected(batch));
-  });
-
-  it("writes a signature that ends otherwise than the first and the last in full", () => {
-    const batch = signatures(9, upper);
-    batch.splice(4, 0, ...signatures(3, other));
+  it("writes the base64 of a round's signatures byte for byte, whatever their lengths modulo 3", () => {
+    const { round: signed, expected } = round(12);
+    expect(new Set(expected.map((s) => encodeSignature(s).length % 3)).size).toBe(3);
     const answers = new SignAnswers();
-    expect(answered(answers, batch)).toEqual(expected(batch));
-    expect(answered(answers, batch.slice(0, 1))).toEqual(expected(batch.slice(0, 1)));
+    expect(answered(answers, new RoundAnswer(signed, 0, 12))).toEqual(expectedJson(expected));
+    // Answers of one round share the scratch buffer, one after the other.
+    expect(answered(answers, new RoundAnswer(signed, 3, 5))).toEqual(expectedJson(expected.slice(3, 8)));
+    expect(answered(answers, new RoundAnswer(signed, 11, 1))).toEqual(expectedJson(expected.slice(11)));
   });
 });

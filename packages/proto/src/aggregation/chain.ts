@@ -94,12 +94,22 @@ export function aggregationChainOutput(
  * shapes of different lengths never collide.
  */
 export function locationPointer(links: readonly { readonly direction: LinkDirection }[]): bigint {
-  // Chains are short; plain numbers are exact below 2^53 and avoid a BigInt per link.
+  const pointer = locationPointerValue(links);
+  return typeof pointer === "bigint" ? pointer : BigInt(pointer);
+}
+
+/**
+ * locationPointer as a plain number while it is exact (chains under 53 links, all of them in
+ * practice): an encoder that writes the integer itself needs no BigInt per chain.
+ */
+export function locationPointerValue(
+  links: readonly { readonly direction: LinkDirection }[],
+): number | bigint {
   if (links.length < 53) {
     let pointer = 1;
     for (let i = links.length - 1; i >= 0; i--)
       pointer = pointer * 2 + (links[i]!.direction === "left" ? 1 : 0);
-    return BigInt(pointer);
+    return pointer;
   }
   let pointer = 1n;
   for (let i = links.length - 1; i >= 0; i--) {

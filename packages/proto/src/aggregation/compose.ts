@@ -93,7 +93,7 @@ export function composeChains(
  * The first chain's links: KSI verifiers start it at level 0, so its input level moves into the
  * first link's level correction.
  */
-function firstLinks(segment: ChainSegment): readonly AggregationLink[] {
+export function firstLinks(segment: ChainSegment): readonly AggregationLink[] {
   const inputLevel = checkAggregationLevel(segment.inputLevel, "input level");
   if (inputLevel === 0) return segment.links;
   const [bottom, ...rest] = segment.links;

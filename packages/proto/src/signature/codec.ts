@@ -1,17 +1,27 @@
+import { locationPointerValue } from "../aggregation/chain.ts";
+import { type ChainSegment, firstLinks } from "../aggregation/compose.ts";
 import { FormatError } from "../errors.ts";
-import { decodeTlv } from "../tlv/codec.ts";
+import { decodeTlv, writeTlvHeader } from "../tlv/codec.ts";
 import { composite, encodePart, partLength, type TlvPart, writePart } from "../tlv/composite.ts";
-import { MAX_TLV16_LENGTH, type TlvElement } from "../tlv/element.ts";
+import { headerLength, MAX_TLV16_LENGTH, type TlvElement } from "../tlv/element.ts";
 import { Fields } from "../tlv/fields.ts";
 import { aggregationChainPart, decodeAggregationChain } from "./aggregation-chain.ts";
 import { decodeCalendarAuthRecord, encodeCalendarAuthRecord } from "./calendar-auth-record.ts";
 import { decodeCalendarChain, encodeCalendarChain } from "./calendar-chain.ts";
-import { LinkMemo } from "./link-writer.ts";
+import {
+  bytesElementLength,
+  header,
+  LinkMemo,
+  TLV16_HEADER_LENGTH,
+  uintElementLength,
+  writeBytesElement,
+  writeUintElement,
+} from "./link-writer.ts";
 import { decodePublicationRecord, encodePublicationRecord } from "./publication-record.ts";
 import { decodeQuorumCertificate, encodeQuorumCertificate } from "./quorum-certificate.ts";
 import { expectType } from "./readers.ts";
 import { decodeRfc3161Record, encodeRfc3161Record } from "./rfc3161-record.ts";
-import { SignatureTag } from "./tags.ts";
+import { AggregationChainTag, SignatureTag } from "./tags.ts";
 import type { KsiSignature } from "./types.ts";
 
 /** A signature is one TLV16 element, so nothing longer can be one. */
@@ -150,4 +160,107 @@ export function encodeSignatures(
     offset = writePart(part, out, offset);
     return out.subarray(start, offset);
   });
+}
+
+/**
+ * Signatures that differ only in their first aggregation chain and end with the same bytes (the chains
+ * above it, the calendar chain, the records): one round's signatures, each written straight from its
+ * leaf's segment. Without a signature, chain, index array or element object per leaf, this gives what
+ * encodeSignature gives for the signature whose first chain is `composeChains([segment],
+ * aggregationTime, chainIndexPrefix)[0]` and whose other components are `following`'s (their bytes,
+ * `tail`, are encoded once). Consecutive segments share the bytes of their common links (LinkMemo).
+ */
+export class SegmentSignatureWriter {
+  readonly #time: number;
+  readonly #prefix: readonly bigint[];
+  /** The bytes every signature ends with. */
+  readonly tail: Uint8Array;
+  /** The chain fields every signature has alike: its time and the chain index above its own. */
+  readonly #commonFieldsLength: number;
+
+  /**
+   * `following`: the components after the first chain (its `aggregationChains` the chains above it),
+   * with no RFC 3161 record, which would come before the first chain.
+   */
+  constructor(
+    aggregationTime: number,
+    chainIndexPrefix: readonly bigint[],
+    following: Omit<SignatureParts, "rfc3161Record">,
+  ) {
+    this.#time = aggregationTime;
+    this.#prefix = chainIndexPrefix;
+    this.tail = encodeParts(signatureComponents(following));
+    let length = uintElementLength(AggregationChainTag.AGGREGATION_TIME, aggregationTime);
+    for (const index of chainIndexPrefix) length += uintElementLength(AggregationChainTag.CHAIN_INDEX, index);
+    this.#commonFieldsLength = length;
+  }
+
+  /**
+   * The signature of each of `segments` (in leaf order, each with links), written like
+   * encodeSignatures writes signatures: into one buffer from `allocate`, which the results are views of.
+   */
+  encode(
+    segments: readonly ChainSegment[],
+    allocate: (length: number) => Uint8Array = (length) => new Uint8Array(length),
+  ): Uint8Array[] {
+    // One per call: a memo copies links from where the chain before was written in the same buffer,
+    // which a caller's scratch buffer may have had overwritten since.
+    const memo = new LinkMemo();
+    let total = 0;
+    for (const segment of segments) total += this.#measure(segment, memo);
+    const out = allocate(total);
+    let offset = 0;
+    const encoded: Uint8Array[] = new Array(segments.length);
+    for (let i = 0; i < segments.length; i++) {
+      const start = offset;
+      offset = this.#write(segments[i]!, memo, out, offset);
+      encoded[i] = out.subarray(start, offset);
+    }
+    return encoded;
+  }
+
+  #measure(segment: ChainSegment, memo: LinkMemo): number {
+    const chain = this.#chainValueLength(segment, memo.measure(firstLinks(segment)));
+    const value = TLV16_HEADER_LENGTH + chain + this.tail.length;
+    // headerForm refuses a value too long for TLV16.
+    return headerLength(header(SignatureTag.SIGNATURE, value)) + value;
+  }
+
+  #write(segment: ChainSegment, memo: LinkMemo, out: Uint8Array, offset: number): number {
+    const links = firstLinks(segment);
+    // Both headers are TLV16 whatever their length (types above 0xff): written once the body is.
+    let at = offset + 2 * TLV16_HEADER_LENGTH;
+    at = writeUintElement(AggregationChainTag.AGGREGATION_TIME, this.#time, out, at);
+    for (const index of this.#prefix) at = writeUintElement(AggregationChainTag.CHAIN_INDEX, index, out, at);
+    at = writeUintElement(AggregationChainTag.CHAIN_INDEX, locationPointerValue(links), out, at);
+    at = writeBytesElement(AggregationChainTag.INPUT_HASH, segment.inputHash, out, at);
+    at = writeUintElement(AggregationChainTag.AGGREGATION_ALGORITHM, segment.algorithm, out, at);
+    at = memo.write(links, out, at);
+    const chain = at - offset - 2 * TLV16_HEADER_LENGTH;
+    out.set(this.tail, at);
+    at += this.tail.length;
+    const value = at - offset - TLV16_HEADER_LENGTH;
+    writeTlvHeader(header(SignatureTag.SIGNATURE, value), value, out, offset);
+    writeTlvHeader(header(SignatureTag.AGGREGATION_CHAIN, chain), chain, out, offset + TLV16_HEADER_LENGTH);
+    return at;
+  }
+
+  #chainValueLength(segment: ChainSegment, linksLength: number): number {
+    return (
+      this.#commonFieldsLength +
+      uintElementLength(AggregationChainTag.CHAIN_INDEX, locationPointerValue(segment.links)) +
+      bytesElementLength(AggregationChainTag.INPUT_HASH, segment.inputHash) +
+      uintElementLength(AggregationChainTag.AGGREGATION_ALGORITHM, segment.algorithm) +
+      linksLength
+    );
+  }
+}
+
+function encodeParts(parts: readonly TlvPart[]): Uint8Array {
+  let length = 0;
+  for (const part of parts) length += partLength(part);
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) at = writePart(part, out, at);
+  return out;
 }

@@ -7,6 +7,7 @@ export {
   encodeSignature,
   encodeSignatures,
   MAX_SIGNATURE_BYTES,
+  SegmentSignatureWriter,
   type SignatureParts,
 } from "./codec.ts";
 export * from "./json.ts";

@@ -2,7 +2,7 @@ import { writeTlv, writeTlvHeader } from "../tlv/codec.ts";
 import type { TlvRun } from "../tlv/composite.ts";
 import { encodedLength, headerForm, headerLength, type TlvHeader } from "../tlv/element.ts";
 import { uintTlv } from "../tlv/values.ts";
-import { AggregationChainTag, LinkTag } from "./tags.ts";
+import { AggregationChainTag, LinkTag, SignatureTag } from "./tags.ts";
 import type { AggregationHashChain, AggregationLink, LinkSibling } from "./types.ts";
 
 /**
@@ -14,6 +14,8 @@ import type { AggregationHashChain, AggregationLink, LinkSibling } from "./types
 /** Flagless headers of the element types chains are made of, TLV8 and TLV16 form: built once. */
 const HEADERS: (readonly TlvHeader[])[] = [];
 for (const type of [
+  SignatureTag.SIGNATURE,
+  SignatureTag.AGGREGATION_CHAIN,
   AggregationChainTag.AGGREGATION_TIME,
   AggregationChainTag.CHAIN_INDEX,
   AggregationChainTag.INPUT_DATA,
@@ -29,9 +31,11 @@ for (const type of [
   HEADERS[type] = [false, true].map((tlv16) => ({ type, nonCritical: false, forward: false, tlv16 }));
 }
 
-function header(type: number, valueLength: number): TlvHeader {
+export function header(type: number, valueLength: number): TlvHeader {
   return HEADERS[type]![headerForm(type, valueLength) ? 1 : 0]!;
 }
+
+export const TLV16_HEADER_LENGTH = 4;
 
 const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -49,13 +53,18 @@ function uintByteCount(n: number): number {
 }
 
 /** Length of the element uintTlv(type, value) encodes to. */
-function uintElementLength(type: number, value: bigint | number): number {
+export function uintElementLength(type: number, value: bigint | number): number {
   const n = safeUint(value);
   return n < 0 ? encodedLength(uintTlv(type, value)) : 2 + uintByteCount(n);
 }
 
 /** Writes what uintTlv(type, value) encodes to, with no element object for the common values. */
-function writeUintElement(type: number, value: bigint | number, out: Uint8Array, offset: number): number {
+export function writeUintElement(
+  type: number,
+  value: bigint | number,
+  out: Uint8Array,
+  offset: number,
+): number {
   const n = safeUint(value);
   if (n < 0) return writeTlv(uintTlv(type, value), out, offset);
   const length = uintByteCount(n);
@@ -65,11 +74,11 @@ function writeUintElement(type: number, value: bigint | number, out: Uint8Array,
 }
 
 /** Length of an element of `type` whose value is `value`. */
-function bytesElementLength(type: number, value: Uint8Array): number {
+export function bytesElementLength(type: number, value: Uint8Array): number {
   return headerLength(header(type, value.length)) + value.length;
 }
 
-function writeBytesElement(type: number, value: Uint8Array, out: Uint8Array, offset: number): number {
+export function writeBytesElement(type: number, value: Uint8Array, out: Uint8Array, offset: number): number {
   const at = writeTlvHeader(header(type, value.length), value.length, out, offset);
   out.set(value, at);
   return at + value.length;

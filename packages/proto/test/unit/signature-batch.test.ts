@@ -15,6 +15,7 @@ import {
   HashAlgorithm,
   type KsiSignature,
   makeImprint,
+  SegmentSignatureWriter,
   signatureFromAggregationResponse,
   type TlvElement,
   tlv,
@@ -58,17 +59,22 @@ const imprint = (seed: number) =>
     Uint8Array.from({ length: 32 }, (_, i) => (seed * 31 + i) & 0xff),
   );
 
-/** One round as a node answers it: a local tree of several agencies' leaves, some with a client level, under a top tree. */
-function roundSignatures(leaves: number): KsiSignature[] {
+/** A local tree of several agencies' leaves, some with a client level. */
+function localTree(leaves: number, withMetadata = true): AggregationTree {
   const agencies = [{ clientId: "agency-1" }, { clientId: "agency-2", machineId: "m-7" }];
-  const tree = new AggregationTree(
+  return new AggregationTree(
     Array.from({ length: leaves }, (_, i) => ({
       imprint: imprint(i),
       level: i % 7 === 3 ? 2 : 0,
-      metadata: agencies[i % 3 === 0 ? 1 : 0]!,
+      ...(withMetadata && { metadata: agencies[i % 3 === 0 ? 1 : 0]! }),
     })),
     { algorithm: HashAlgorithm.SHA2_256 },
   );
+}
+
+/** One round as a node answers it: a local tree under a top tree. */
+function roundSignatures(leaves: number): KsiSignature[] {
+  const tree = localTree(leaves);
   const top = new AggregationTree(
     [
       { imprint: imprint(-1), level: 5 },
@@ -115,5 +121,52 @@ describe("signatures encoded as a batch", () => {
     expect(
       pdu.responses.map((payload) => encodeSignature(signatureFromAggregationResponse(payload))),
     ).toEqual(batch.map(referenceSignature));
+  });
+});
+
+describe("signatures written straight from their leaves' segments", () => {
+  const top = (tree: AggregationTree) =>
+    new AggregationTree(
+      [
+        { imprint: imprint(-1), level: 5 },
+        { imprint: tree.root, level: tree.rootLevel },
+      ],
+      { algorithm: HashAlgorithm.SHA2_256 },
+    ).segment(1);
+
+  it("are the canonical encoding of the composed signature, with and without a chain above", () => {
+    for (const [leaves, withMetadata] of [
+      [1, true],
+      [2, false],
+      [2, true],
+      [7, false],
+      [7, true],
+      [64, true],
+      [301, true],
+    ] as const) {
+      const tree = localTree(leaves, withMetadata);
+      const segments = Array.from({ length: leaves }, (_, leaf) => tree.segment(leaf));
+      const [, upper] = composeChains([segments[0]!, top(tree)], TIME);
+      const cases = [
+        { writer: new SegmentSignatureWriter(TIME, [], { aggregationChains: [] }), above: [] },
+        {
+          writer: new SegmentSignatureWriter(TIME, upper!.chainIndex, { aggregationChains: [upper!] }),
+          above: [upper!],
+        },
+      ];
+      for (const { writer, above } of cases) {
+        const expected = segments.map((segment) =>
+          referenceSignature({
+            aggregationChains: [composeChains([segment], TIME, above[0]?.chainIndex)[0]!, ...above],
+          }),
+        );
+        expect(writer.encode(segments)).toEqual(expected);
+        // A later batch into the same buffer, from its middle on, is written as afresh.
+        const scratch = new Uint8Array(1 << 20);
+        writer.encode(segments, () => scratch);
+        const from = Math.floor(leaves / 2);
+        expect(writer.encode(segments.slice(from), () => scratch)).toEqual(expected.slice(from));
+      }
+    }
   });
 });
