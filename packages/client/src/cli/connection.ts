@@ -1,5 +1,6 @@
 import { TempelError } from "@tempel/proto";
 import { TempelClient, type TempelClientOptions } from "../index.ts";
+import { nodeHttpTransport } from "../node/index.ts";
 import { publicationsTrustFromGenesis } from "../trust/genesis.ts";
 import { type ClusterFile, findClusterFile, readClusterFile } from "./cluster-file.ts";
 import { readInput } from "./files.ts";
@@ -158,6 +159,8 @@ export async function openCluster(
       : new TextDecoder().decode(await readInput(file.genesis, MAX_GENESIS_BYTES, "genesis file"));
   const options: TempelClientOptions = {
     endpoints,
+    // The CLI runs on Node.js only, where node:http costs less CPU per request than fetch.
+    transport: nodeHttpTransport(),
     ...(loginId !== undefined && key !== undefined && { agency: { loginId, key } }),
     trust: {
       ...(genesis !== undefined && { genesis }),
