@@ -1,6 +1,13 @@
 import { writeTlv, writeTlvHeader } from "../tlv/codec.ts";
 import type { TlvRun } from "../tlv/composite.ts";
-import { encodedLength, headerForm, headerLength, type TlvHeader } from "../tlv/element.ts";
+import {
+  encodedLength,
+  headerForm,
+  headerLength,
+  MAX_TLV8_LENGTH,
+  MAX_TLV8_TYPE,
+  type TlvHeader,
+} from "../tlv/element.ts";
 import { uintTlv } from "../tlv/values.ts";
 import { AggregationChainTag, LinkTag, SignatureTag } from "./tags.ts";
 import type { AggregationHashChain, AggregationLink, LinkSibling } from "./types.ts";
@@ -32,6 +39,9 @@ for (const type of [
 }
 
 export function header(type: number, valueLength: number): TlvHeader {
+  // Most elements of a chain are short ones of a TLV8 type: no need for headerForm's checks, which
+  // matter (the TLV16 length limit) only for the others.
+  if (type <= MAX_TLV8_TYPE && valueLength <= MAX_TLV8_LENGTH) return HEADERS[type]![0]!;
   return HEADERS[type]![headerForm(type, valueLength) ? 1 : 0]!;
 }
 
