@@ -18,7 +18,16 @@ import {
 } from "@tempel/proto";
 import { type Genesis, loadGenesis } from "../../src/genesis/genesis.ts";
 import { type InitResult, initDataDir } from "../../src/identity/init.ts";
-import { exited, inParallel, MAIN, randomImprint, sleep, spawnNode, TestClient } from "./node-fixtures.ts";
+import {
+  exited,
+  inParallel,
+  MAIN,
+  randomImprint,
+  sleep,
+  spawnNode,
+  TestClient,
+  waitFor,
+} from "./node-fixtures.ts";
 
 /**
  * A cluster of real `tempel-node` processes on loopback, set up as an operator does: `init` per
@@ -255,14 +264,18 @@ export class TestCluster {
 
   /** Waits until every running member is ready and has certified a second at or after `time`. */
   async waitCertified(time: number, timeoutMs: number): Promise<void> {
-    await waitFor(`every running member certified second ${time}`, timeoutMs, async () => {
-      const members = this.running();
-      const [statuses, heads] = await Promise.all([
-        Promise.all(members.map((m) => m.status())),
-        Promise.all(members.map((m) => m.head())),
-      ]);
-      return statuses.every((s) => s.node.ready) && heads.every((h) => (h.certified?.time ?? -1) >= time);
-    });
+    await waitFor(
+      `every running member certified second ${time}`,
+      async () => {
+        const members = this.running();
+        const [statuses, heads] = await Promise.all([
+          Promise.all(members.map((m) => m.status())),
+          Promise.all(members.map((m) => m.head())),
+        ]);
+        return statuses.every((s) => s.node.ready) && heads.every((h) => (h.certified?.time ?? -1) >= time);
+      },
+      timeoutMs,
+    );
   }
 
   /** The log tails of every member, for a failure report. */
@@ -270,17 +283,6 @@ export class TestCluster {
     return this.members
       .map((m) => `--- member ${m.index} (${m.id})\n${m.logLines().slice(-lines).join("\n")}`)
       .join("\n");
-  }
-}
-
-/** Polls `check` every 50 ms until it holds; a failing poll (node down, not serving yet) counts as no. */
-export async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const started = Date.now();
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
-    await sleep(50);
   }
 }
 
@@ -428,7 +430,7 @@ export async function crashAndMeasure(
   const survivors = cluster.running();
   const victimIds = new Set(victims.map((v) => v.id));
   const sinceKill = (what: string, check: () => Promise<boolean>) =>
-    waitFor(what, timeoutMs, check).then(() => Date.now() - killedAt);
+    waitFor(what, check, timeoutMs).then(() => Date.now() - killedAt);
   const [leaderMs, certifiedMs] = await Promise.all([
     sinceKill("a survivor names a live leader", async () => {
       const statuses = await Promise.all(survivors.map((s) => s.status()));

@@ -15,9 +15,8 @@ import {
   rootsOnEveryMember,
   type SignRequest,
   TestCluster,
-  waitFor,
 } from "./cluster-fixtures.ts";
-import { sleep } from "./node-fixtures.ts";
+import { sleep, waitFor } from "./node-fixtures.ts";
 
 /** TEMPEL_CLUSTER_LONG=1: every phase runs ten times longer (not in CI). */
 const PHASE_MS = process.env.TEMPEL_CLUSTER_LONG === "1" ? 40_000 : 4_000;
@@ -104,10 +103,13 @@ describe.each([
   it("elects one leader and certifies rounds while clients load every member", async () => {
     await cluster.waitCertified(nowSecond(), RECOVERY_MS);
     load = new ClusterLoad(cluster, { clientsPerMember, batch: 10, pauseMs: 50 });
-    await waitFor("every member answered its clients", RECOVERY_MS, async () =>
-      cluster.members.every((m) =>
-        load.requests.some((r) => r.member === m.index && r.signatures !== undefined),
-      ),
+    await waitFor(
+      "every member answered its clients",
+      async () =>
+        cluster.members.every((m) =>
+          load.requests.some((r) => r.member === m.index && r.signatures !== undefined),
+        ),
+      RECOVERY_MS,
     );
     await during("steady", () => sleep(PHASE_MS));
     expect(load.requests.filter((r) => r.error !== undefined)).toEqual([]);
@@ -156,10 +158,14 @@ describe.each([
     const pausedAt = nowSecond();
     await during("paused", async () => {
       for (const member of paused) member.pause();
-      await waitFor("the majority side certifies a second after the pause", RECOVERY_MS, async () => {
-        const heads = await Promise.all(majority.map((m) => m.head()));
-        return heads.every((h) => (h.certified?.time ?? -1) > pausedAt);
-      });
+      await waitFor(
+        "the majority side certifies a second after the pause",
+        async () => {
+          const heads = await Promise.all(majority.map((m) => m.head()));
+          return heads.every((h) => (h.certified?.time ?? -1) > pausedAt);
+        },
+        RECOVERY_MS,
+      );
       await sleep(PHASE_MS);
     });
     const resumedAt = Date.now();
@@ -177,10 +183,14 @@ describe.each([
     await during("partitioned", async () => {
       await Promise.all(cluster.members.map((m) => m.block(cut.includes(m) ? majority : cut)));
       const cutAt = nowSecond();
-      await waitFor("the majority side certifies a second after the partition", RECOVERY_MS, async () => {
-        const heads = await Promise.all(majority.map((m) => m.head()));
-        return heads.every((h) => (h.certified?.time ?? -1) > cutAt);
-      });
+      await waitFor(
+        "the majority side certifies a second after the partition",
+        async () => {
+          const heads = await Promise.all(majority.map((m) => m.head()));
+          return heads.every((h) => (h.certified?.time ?? -1) > cutAt);
+        },
+        RECOVERY_MS,
+      );
       await sleep(PHASE_MS);
       // Fewer than q members: the cut-off side certifies no second that had not ended at the cut.
       for (const member of cut) expect((await member.head()).certified?.time ?? -1).toBeLessThan(cutAt);

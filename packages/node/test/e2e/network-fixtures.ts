@@ -109,14 +109,6 @@ export async function rawNode(key: PrivateKey, listen = "/ip4/127.0.0.1/tcp/0"):
   });
 }
 
-export async function waitFor(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 export function fullyConnected(nodes: readonly TestNode[]): boolean {
   return nodes.every((node) => node.network.connectedPeers().length === nodes.length - 1);
 }

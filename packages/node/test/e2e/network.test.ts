@@ -16,8 +16,8 @@ import {
   type TestNode,
   testMembers,
   utf8,
-  waitFor,
 } from "./network-fixtures.ts";
+import { waitFor } from "./node-fixtures.ts";
 
 const running: TestNode[] = [];
 const rawNodes: Libp2p[] = [];

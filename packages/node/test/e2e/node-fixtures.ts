@@ -223,6 +223,29 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * Polls `check` until it holds, every 50 ms; a check that throws or rejects (a node down, not serving
+ * yet) counts as not yet.
+ */
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    if (
+      await Promise.resolve()
+        .then(check)
+        .catch(() => false)
+    )
+      return;
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+    await sleep(50);
+  }
+}
+
 /** `work` over `items` with at most `limit` running at once; results in item order. */
 export async function inParallel<T, R>(
   items: readonly T[],

@@ -12,8 +12,7 @@ import { calendarHead, calendarRootAt } from "../../../../scripts/common/node-ap
 import { REPO_ROOT } from "../../../../scripts/common/paths.ts";
 import { loadGenesis } from "../../src/genesis/genesis.ts";
 import { AUTHORITY_FILES } from "../../src/publication/authority.ts";
-import { waitFor } from "./cluster-fixtures.ts";
-import { randomImprint, TestClient } from "./node-fixtures.ts";
+import { randomImprint, TestClient, waitFor } from "./node-fixtures.ts";
 import { freeBasePort, pidAlive, type ScriptRun, startScript } from "./scripts-fixtures.ts";
 
 const execFileAsync = promisify(execFile);
@@ -147,8 +146,8 @@ describe(`npm run cluster (${NODES} node${NODES > 1 ? "s" : ""})`, () => {
     // The restarted cluster elects a leader before its first new round: the head moves on, not at once.
     await waitFor(
       "a round after the restart",
-      30_000,
       async () => (await calendarHead(api, 5_000)).time! > before.time!,
+      30_000,
     );
     expect(await interrupt(run)).toBe(0);
     expect(again.nodes.some((node) => pidAlive(node.pid))).toBe(false);

@@ -7,7 +7,8 @@
  * - pipelined one-way throughput: many send()s in a row until all have arrived.
  * Run: npx node packages/node/test/perf/network.bench.ts [exchanges]
  */
-import { fullyConnected, startCluster, type TestNode, utf8, waitFor } from "../e2e/network-fixtures.ts";
+import { fullyConnected, startCluster, type TestNode, utf8 } from "../e2e/network-fixtures.ts";
+import { waitFor } from "../e2e/node-fixtures.ts";
 
 const exchanges = Number(process.argv[2] ?? 2_000);
 const WARM_UP = 200;
