@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,10 +22,18 @@ interface Run {
   readonly stderr: string;
 }
 
+/**
+ * Where `tempel` runs: an empty folder of its own, since it looks for a local cluster's
+ * .tempel/cluster.json from its working folder up, and one in the checkout (`npm start`) would
+ * give these offline runs endpoints to use.
+ */
+const CWD = mkdtempSync(join(tmpdir(), "tempel-cli-cwd-"));
+afterAll(() => rm(CWD, { recursive: true, force: true }));
+
 /** Runs `tempel` as a child process, as a user or a script would. */
 function tempel(...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [MAIN, ...args], { cwd: CWD, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => {
