@@ -176,12 +176,17 @@ async function nodeCpuSeconds(port: number): Promise<number> {
 }
 
 interface LoadResult {
+  /** Counts, rates, latencies and CPU below are of the requests due after the warm-up. */
   readonly sent: number;
   readonly answered: number;
   readonly failed: number;
   readonly seconds: number;
   readonly latencies: number[];
-  /** Latencies of the requests due in each second of the run, unsorted: the round each belongs to. */
+  readonly warmUp: { readonly seconds: number; readonly failed: number; readonly latencies: number[] };
+  /**
+   * Latencies of the requests due in each second of the run, warm-up included, unsorted: the round
+   * each belongs to.
+   */
   readonly latenciesBySecond: number[][];
   /** CPU seconds the node spent during the run. */
   readonly nodeCpuSeconds: number;
@@ -204,67 +209,92 @@ interface LoadRequest {
  * start and sent at the first tick after that, without waiting for earlier answers; its latency runs
  * from when it was due (so a late sender does not hide a slow node) to the last byte of its answer.
  * Every request waits for its round (about a second), so the open requests are about the request
- * rate, each on its own connection.
+ * rate, each on its own connection. The first `warmUpSeconds` of the same load are reported apart:
+ * a node that has just started runs its first seconds of load on cold code and a small heap, as
+ * cluster-faults' warm-up and restarted-node figures show, and the targets are for a node in service.
  */
 async function load(
   port: number,
   requests: readonly LoadRequest[],
   requestsPerSecond: number,
   seconds: number,
+  warmUpSeconds: number,
 ): Promise<LoadResult> {
   // As many connections as requests open for a round and a half; more would wait for one.
   const client = new LoadClient(port, Math.ceil(requestsPerSecond * 1.5) + 64);
   await client.connect(Math.ceil(requestsPerSecond * 1.2));
   const tickMs = 10;
   const latencies: number[] = [];
-  const latenciesBySecond: number[][] = Array.from({ length: Math.ceil(seconds) }, () => []);
+  const warmUpLatencies: number[] = [];
+  const latenciesBySecond: number[][] = Array.from({ length: Math.ceil(warmUpSeconds + seconds) }, () => []);
+  const warmUpCount = Math.round(requestsPerSecond * warmUpSeconds);
   let sent = 0;
   let answered = 0;
   let failed = 0;
+  let warmUpFailed = 0;
   const inFlight: Promise<void>[] = [];
-  const send = async ({ bytes, check }: LoadRequest, due: number, second: number) => {
+  const send = async ({ bytes, check }: LoadRequest, k: number, due: number) => {
     const response = await client.send(bytes);
     const latency = (performance.now() - due) / 1000;
-    latencies.push(latency);
-    latenciesBySecond[second]!.push(latency);
+    latenciesBySecond[Math.min(latenciesBySecond.length - 1, Math.floor(k / requestsPerSecond))]!.push(
+      latency,
+    );
     const ok = response === undefined ? 0 : check(response);
+    if (k < warmUpCount) {
+      warmUpLatencies.push(latency);
+      if (ok === 0) warmUpFailed++;
+      return;
+    }
+    latencies.push(latency);
     if (ok > 0) answered += ok;
     else failed++;
   };
   const idleFrom = await nodeCpuSeconds(port);
   await new Promise((resolve) => setTimeout(resolve, IDLE_SAMPLE_MS));
-  const cpuBefore = await nodeCpuSeconds(port);
-  const nodeIdleCpu = (cpuBefore - idleFrom) / (IDLE_SAMPLE_MS / 1000);
-  const generatorCpu = process.cpuUsage();
+  const nodeIdleCpu = ((await nodeCpuSeconds(port)) - idleFrom) / (IDLE_SAMPLE_MS / 1000);
   const started = performance.now();
   const dueAt = (k: number) => started + (k * 1000) / requestsPerSecond;
+  // Taken when the first measured request is sent (the node's figure without waiting for it).
+  let measuredFrom: { node: Promise<number>; generator: NodeJS.CpuUsage } | undefined;
   // Counted, not timed: a generator whose timers fire late still sends every request of the run.
-  const total = Math.round(requestsPerSecond * seconds);
+  const total = warmUpCount + Math.round(requestsPerSecond * seconds);
   while (sent < total) {
     for (; sent < total && dueAt(sent) <= performance.now(); sent++) {
-      const second = Math.min(latenciesBySecond.length - 1, Math.floor(sent / requestsPerSecond));
-      inFlight.push(send(requests[sent % requests.length]!, dueAt(sent), second));
+      if (sent === warmUpCount) measuredFrom = { node: nodeCpuSeconds(port), generator: process.cpuUsage() };
+      inFlight.push(send(requests[sent % requests.length]!, sent, dueAt(sent)));
     }
     await new Promise((resolve) => setTimeout(resolve, tickMs));
   }
   await Promise.all(inFlight);
-  const elapsed = (performance.now() - started) / 1000;
-  const nodeCpu = (await nodeCpuSeconds(port)) - cpuBefore;
+  const elapsed = (performance.now() - dueAt(warmUpCount)) / 1000;
+  const nodeCpu = (await nodeCpuSeconds(port)) - (await measuredFrom!.node);
   client.close();
   return {
-    sent,
+    sent: total - warmUpCount,
     answered,
     failed,
     seconds: elapsed,
     latencies: latencies.sort((a, b) => a - b),
+    warmUp: {
+      seconds: warmUpSeconds,
+      failed: warmUpFailed,
+      latencies: warmUpLatencies.sort((a, b) => a - b),
+    },
     latenciesBySecond,
     nodeCpuSeconds: nodeCpu,
     nodeIdleCpu,
-    generatorCpuSeconds: cpuSeconds(process.cpuUsage(generatorCpu)),
+    generatorCpuSeconds: cpuSeconds(process.cpuUsage(measuredFrom!.generator)),
   };
 }
 
 function reportLoad(name: string, result: LoadResult, hashesPerRequest: number): void {
+  const { warmUp } = result;
+  report(
+    `${name} warm-up (first ${warmUp.seconds} s of load on the new node, not counted below) latency p99`,
+    Number(percentile(warmUp.latencies, 99).toFixed(3)),
+    "s",
+  );
+  report(`${name} warm-up requests failed`, warmUp.failed);
   report(`${name} hashes answered/s`, Math.round(result.answered / result.seconds));
   report(`${name} requests sent`, result.sent);
   report(`${name} requests failed`, result.failed);
@@ -273,7 +303,7 @@ function reportLoad(name: string, result: LoadResult, hashesPerRequest: number):
   report(`${name} latency max`, Number((result.latencies.at(-1) ?? Number.NaN).toFixed(3)), "s");
   // Whether a p99 above the mark comes from one late round or from every round.
   report(
-    `${name} latency p99 of each second's requests`,
+    `${name} latency p99 of each second's requests, warm-up first`,
     result.latenciesBySecond
       .map((second) =>
         percentile(
@@ -301,6 +331,7 @@ function reportLoad(name: string, result: LoadResult, hashesPerRequest: number):
 }
 
 const seconds = quick ? 4 : 10;
+const warmUpSeconds = quick ? 2 : 5;
 
 async function benchBatched(dir: string): Promise<void> {
   const node = await startChild(join(dir, "batched"));
@@ -319,7 +350,7 @@ async function benchBatched(dir: string): Promise<void> {
     };
     return { bytes: postBytes("/v1/sign", headers, body), check: jsonAnswerCheck(imprints) };
   });
-  const result = await load(node.port, requests, rate / batch, seconds);
+  const result = await load(node.port, requests, rate / batch, seconds, warmUpSeconds);
   reportLoad(`batched ${rate}/s JSON`, result, batch);
   await stopChild(node);
 }
@@ -342,7 +373,7 @@ async function benchSingle(dir: string): Promise<void> {
       check: pduAnswerCheck(imprint),
     };
   });
-  const result = await load(node.port, requests, rate, seconds);
+  const result = await load(node.port, requests, rate, seconds, warmUpSeconds);
   reportLoad(`single ${rate}/s PDU`, result, 1);
   await stopChild(node);
 }
