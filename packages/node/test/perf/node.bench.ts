@@ -9,6 +9,8 @@
  * 4. Heap: 1M hashes pending in one round (requests parsed as the JSON API does, the round's tree
  *    built) in this process's rounds, with agreement holding the round open.
  * 5. Pipeline: CPU per hash of the node's own work for batched JSON signing, in this process.
+ * 2 and 3 load a freshly started node for 5 s of warm-up, reported apart, then 10 s measured (2 s and
+ * 4 s with --quick), and give the p99 of each second's requests as well as the whole run's.
  * For 2 and 3 the node's own CPU time per hash answered is reported too (from its process metrics):
  * unlike rates and latencies it means something on a machine that other work keeps busy. The load is
  * made cheap for this process, which shares the cores with the node: requests are built before the
