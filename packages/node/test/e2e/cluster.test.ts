@@ -18,13 +18,28 @@ import {
 } from "./cluster-fixtures.ts";
 import { sleep, waitFor } from "./node-fixtures.ts";
 
-/** TEMPEL_CLUSTER_LONG=1: every phase runs ten times longer (not in CI). */
-const PHASE_MS = process.env.TEMPEL_CLUSTER_LONG === "1" ? 40_000 : 4_000;
+/**
+ * CLUSTER_LONG=1: every phase runs ten times longer (not in CI). Not a TEMPEL_* name: vitest.setup.ts
+ * keeps those from the tests.
+ */
+const PHASE_MS = process.env.CLUSTER_LONG === "1" ? 40_000 : 4_000;
 /** How long recovery may take before the test calls it failed: a liveness bound, not a target. */
 const RECOVERY_MS = 20_000;
 
 function nowSecond(): number {
   return Math.floor(Date.now() / 1000);
+}
+
+/** Waits until every member of `side` has certified a second later than `second` (that of `event`). */
+function certifiedAfter(side: readonly ClusterMember[], second: number, event: string): Promise<void> {
+  return waitFor(
+    `the majority side certifies a second after ${event}`,
+    async () => {
+      const heads = await Promise.all(side.map((m) => m.head()));
+      return heads.every((h) => (h.certified?.time ?? -1) > second);
+    },
+    RECOVERY_MS,
+  );
 }
 
 /**
@@ -158,14 +173,7 @@ describe.each([
     const pausedAt = nowSecond();
     await during("paused", async () => {
       for (const member of paused) member.pause();
-      await waitFor(
-        "the majority side certifies a second after the pause",
-        async () => {
-          const heads = await Promise.all(majority.map((m) => m.head()));
-          return heads.every((h) => (h.certified?.time ?? -1) > pausedAt);
-        },
-        RECOVERY_MS,
-      );
+      await certifiedAfter(majority, pausedAt, "the pause");
       await sleep(PHASE_MS);
     });
     const resumedAt = Date.now();
@@ -183,14 +191,7 @@ describe.each([
     await during("partitioned", async () => {
       await Promise.all(cluster.members.map((m) => m.block(cut.includes(m) ? majority : cut)));
       const cutAt = nowSecond();
-      await waitFor(
-        "the majority side certifies a second after the partition",
-        async () => {
-          const heads = await Promise.all(majority.map((m) => m.head()));
-          return heads.every((h) => (h.certified?.time ?? -1) > cutAt);
-        },
-        RECOVERY_MS,
-      );
+      await certifiedAfter(majority, cutAt, "the partition");
       await sleep(PHASE_MS);
       // Fewer than q members: the cut-off side certifies no second that had not ended at the cut.
       for (const member of cut) expect((await member.head()).certified?.time ?? -1).toBeLessThan(cutAt);
