@@ -226,10 +226,9 @@ async function load(
   const client = new LoadClient(port, Math.ceil(requestsPerSecond * 1.5) + 64);
   await client.connect(Math.ceil(requestsPerSecond * 1.2));
   const tickMs = 10;
-  const latencies: number[] = [];
-  const warmUpLatencies: number[] = [];
   const latenciesBySecond: number[][] = Array.from({ length: Math.ceil(warmUpSeconds + seconds) }, () => []);
-  const warmUpCount = Math.round(requestsPerSecond * warmUpSeconds);
+  // The requests due in the warm-up's seconds: those of latenciesBySecond's first warmUpSeconds rows.
+  const warmUpCount = Math.ceil(requestsPerSecond * warmUpSeconds);
   let sent = 0;
   let answered = 0;
   let failed = 0;
@@ -243,11 +242,9 @@ async function load(
     );
     const ok = response === undefined ? 0 : check(response);
     if (k < warmUpCount) {
-      warmUpLatencies.push(latency);
       if (ok === 0) warmUpFailed++;
       return;
     }
-    latencies.push(latency);
     if (ok > 0) answered += ok;
     else failed++;
   };
@@ -271,16 +268,17 @@ async function load(
   const elapsed = (performance.now() - dueAt(warmUpCount)) / 1000;
   const nodeCpu = (await nodeCpuSeconds(port)) - (await measuredFrom!.node);
   client.close();
+  const sorted = (rows: number[][]) => rows.flat().sort((a, b) => a - b);
   return {
     sent: total - warmUpCount,
     answered,
     failed,
     seconds: elapsed,
-    latencies: latencies.sort((a, b) => a - b),
+    latencies: sorted(latenciesBySecond.slice(warmUpSeconds)),
     warmUp: {
       seconds: warmUpSeconds,
       failed: warmUpFailed,
-      latencies: warmUpLatencies.sort((a, b) => a - b),
+      latencies: sorted(latenciesBySecond.slice(0, warmUpSeconds)),
     },
     latenciesBySecond,
     nodeCpuSeconds: nodeCpu,
