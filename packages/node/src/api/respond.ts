@@ -15,6 +15,13 @@ export class SerializedJson {
   }
 }
 
+export const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
+
+/** The body of every error answer: `{error: {code, message}}`. */
+export function errorJson(code: string, message: string): Buffer {
+  return Buffer.from(JSON.stringify({ error: { code, message } }));
+}
+
 export function sendJson(
   response: ServerResponse,
   status: number,
@@ -24,7 +31,7 @@ export function sendJson(
   const serialized =
     body instanceof SerializedJson ? body : new SerializedJson(Buffer.from(JSON.stringify(body)));
   response.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
+    "content-type": JSON_CONTENT_TYPE,
     "content-length": serialized.bytes.length,
     "cache-control": "no-store",
     ...headers,
@@ -53,5 +60,5 @@ export function sendError(
   message: string,
   headers: Record<string, string> = {},
 ): void {
-  sendJson(response, status, { error: { code, message } }, headers);
+  sendJson(response, status, new SerializedJson(errorJson(code, message)), headers);
 }

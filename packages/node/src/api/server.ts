@@ -5,7 +5,7 @@ import {
   type Server,
   ServerResponse,
 } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { HashRequestError, RoundRejection } from "../aggregation/index.ts";
 import type { Logger } from "../logger/index.ts";
 import type { Metrics, RejectReason } from "../metrics/index.ts";
@@ -16,8 +16,9 @@ import { CalendarRangeError } from "./calendar-range.ts";
 import { HttpError } from "./http-error.ts";
 import { HMAC_HEADER, type JsonApi, LOGIN_ID_HEADER } from "./json-api.ts";
 import type { KsiEndpoints } from "./ksi-endpoints.ts";
+import { LeanPath, type PduRoute } from "./lean-path.ts";
 import type { ApiOptions } from "./options.ts";
-import { sendBytes, sendError, sendJson } from "./respond.ts";
+import { errorJson, JSON_CONTENT_TYPE, sendBytes, sendError, sendJson } from "./respond.ts";
 
 export interface ApiModules {
   readonly json: JsonApi;
@@ -74,17 +75,27 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
     (produce: (request: IncomingMessage, url: URL) => Promise<unknown> | unknown): Handler =>
     async (request, response, url) =>
       sendJson(response, 200, await produce(request, url));
-  const ksiRoute =
-    (endpoint: (body: Uint8Array) => Promise<Uint8Array> | Uint8Array): Handler =>
+  const aggregator: PduRoute = { endpoint: "ksi_aggregator", answer: (body) => ksi.aggregate(body) };
+  const extender: PduRoute = { endpoint: "ksi_extender", answer: (body) => ksi.extend(body) };
+  // Their own paths and the ones Guardtime's services use, which KSI clients are configured with.
+  const pduRoutes = new Map<string, PduRoute>([
+    ["/ksi/aggregator", aggregator],
+    ["/gt-signingservice", aggregator],
+    ["/ksi/extender", extender],
+    ["/gt-extendingservice", extender],
+  ]);
+  const ksiRoute = ({ endpoint, answer }: PduRoute): Route => ({
+    endpoint,
+    method: "POST",
     // Chained, not awaited: an async function's frame would be kept for the second a request waits.
-    (request, response) =>
+    handle: (request, response) =>
       typedBody(request, KSI_REQUEST, options.maxPduBytes)
-        .then(endpoint)
-        .then((answer) => sendBytes(response, 200, KSI_RESPONSE, answer));
-  const aggregator = ksiRoute((body) => ksi.aggregate(body));
-  const extender = ksiRoute((body) => ksi.extend(body));
+        .then(answer)
+        .then((body) => sendBytes(response, 200, KSI_RESPONSE, body)),
+  });
 
   const routes = new Map<string, Route>([
+    ...[...pduRoutes].map(([path, route]): [string, Route] => [path, ksiRoute(route)]),
     [
       "/v1/sign",
       {
@@ -107,10 +118,6 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
       { endpoint: "calendar_chain", method: "GET", handle: jsonRoute((_, u) => json.chain(u)) },
     ],
     ["/v1/status", { endpoint: "status", method: "GET", handle: jsonRoute(() => json.status()) }],
-    ["/ksi/aggregator", { endpoint: "ksi_aggregator", method: "POST", handle: aggregator }],
-    ["/gt-signingservice", { endpoint: "ksi_aggregator", method: "POST", handle: aggregator }],
-    ["/ksi/extender", { endpoint: "ksi_extender", method: "POST", handle: extender }],
-    ["/gt-extendingservice", { endpoint: "ksi_extender", method: "POST", handle: extender }],
     [
       "/v1/calendar/consistency",
       {
@@ -196,32 +203,68 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
               )
             : route.handle(request, response, url);
       handled.catch((error: unknown) => {
-        const refusal = toHttpError(error, options.retryAfterSeconds);
-        if (refusal === undefined) {
-          logger.error("request failed", { endpoint, error });
-          if (response.headersSent) return;
-          if (isContradictedCalendar(error))
-            sendError(response, 500, error.code, `${error.message}; ask another node of the cluster`);
-          else sendError(response, 500, "INTERNAL", "the node could not answer this request");
-          return;
-        }
-        const reason = rejectReason(refusal);
-        if (reason !== undefined) metrics.rejectedRequests.inc({ reason });
-        logger.info("request refused", {
-          endpoint,
-          status: refusal.status,
-          code: refusal.code,
-          message: refusal.message,
-        });
+        const refusal = failure(error, endpoint);
         if (response.headersSent) return;
-        const headers: Record<string, string> =
-          refusal.retryAfter === undefined ? {} : { "retry-after": String(refusal.retryAfter) };
+        const headers = refusalHeaders(refusal);
         // An unread body (refused before or while reading) would otherwise be parsed as the next request.
         if (!request.complete) headers.connection = "close";
         sendError(response, refusal.status, refusal.code, refusal.message, headers);
       });
     },
   );
+  const lean = new LeanPath(
+    {
+      requestContentType: KSI_REQUEST,
+      responseContentType: KSI_RESPONSE,
+      maxPduBytes: options.maxPduBytes,
+      firstRequestTimeoutMs: server.headersTimeout,
+      keepAliveTimeoutMs: server.keepAliveTimeout,
+    },
+    {
+      routes: pduRoutes,
+      handOver: (socket, unread) => {
+        // Paused so that the bytes put back reach node:http's parser, not a stream with no reader yet.
+        socket.pause();
+        if (unread !== undefined) socket.unshift(unread);
+        httpConnection.call(server, socket);
+        socket.resume();
+      },
+      failure: (error, endpoint) => {
+        const refusal = failure(error, endpoint);
+        return {
+          status: refusal.status,
+          contentType: JSON_CONTENT_TYPE,
+          body: errorJson(refusal.code, refusal.message),
+          headers: refusalHeaders(refusal),
+        };
+      },
+      answered: (endpoint, status) => metrics.httpRequests.inc({ endpoint, status }),
+    },
+  );
+  // Every connection starts on the lean path, which gives node:http the ones it does not answer.
+  const httpConnection = server.listeners("connection")[0] as (socket: Socket) => void;
+  server.removeListener("connection", httpConnection);
+  server.on("connection", (socket: Socket) => lean.accept(socket));
+
+  /** Logs and counts a request's failure; the answer for it. */
+  function failure(error: unknown, endpoint: string): HttpError {
+    const refusal = toHttpError(error, options.retryAfterSeconds);
+    if (refusal === undefined) {
+      logger.error("request failed", { endpoint, error });
+      return isContradictedCalendar(error)
+        ? new HttpError(500, error.code, `${error.message}; ask another node of the cluster`)
+        : new HttpError(500, "INTERNAL", "the node could not answer this request");
+    }
+    const reason = rejectReason(refusal);
+    if (reason !== undefined) metrics.rejectedRequests.inc({ reason });
+    logger.info("request refused", {
+      endpoint,
+      status: refusal.status,
+      code: refusal.code,
+      message: refusal.message,
+    });
+    return refusal;
+  }
 
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -237,6 +280,7 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
             for (const response of unanswered)
               if (!response.headersSent) response.setHeader("connection", "close");
             unanswered.clear();
+            lean.close();
             server.close(() => done());
             server.closeIdleConnections();
           }),
@@ -260,6 +304,10 @@ class CrossOriginResponse extends ServerResponse {
     this.setHeader("access-control-expose-headers", "retry-after, etag");
     return super.writeHead(statusCode, ...(rest as [OutgoingHttpHeaders]));
   }
+}
+
+function refusalHeaders(refusal: HttpError): Record<string, string> {
+  return refusal.retryAfter === undefined ? {} : { "retry-after": String(refusal.retryAfter) };
 }
 
 /** The body of a request sent as `expected` content type, at most `limit` bytes; refused otherwise. */

@@ -1,0 +1,87 @@
+/**
+ * Which requests the lean path (lean-path.ts) answers itself: a whole KSI PDU request, in the form
+ * KSI clients send it, already received. Anything else, including anything unusual or wrong, is left
+ * to node:http, which parses it in full and gives it the answer it has always had (400, 405, 413, 415,
+ * chunked bodies, `Expect`, partial heads and their timeouts). Being strict here costs nothing: a
+ * request this refuses is still answered, only more slowly.
+ */
+
+export interface LeanRequest<Route> {
+  readonly route: Route;
+  /** The PDU (a view of the bytes given). */
+  readonly body: Uint8Array;
+  /** Offset just past the request: what follows belongs to the next one. */
+  readonly end: number;
+  /** The client asked for the connection to close after the answer. */
+  readonly close: boolean;
+}
+
+/** Longest head taken; KSI clients send a few hundred bytes. */
+const MAX_HEAD_BYTES = 4096;
+const HEAD_END = Buffer.from("\r\n\r\n");
+/**
+ * An HTTP/1.1 POST whose header lines are all well-formed (RFC 9110 token names, values of visible
+ * ASCII, spaces and tabs) and none folded.
+ */
+const HEAD = /^POST (\/[!-~]*) HTTP\/1\.1\r\n((?:[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t -~]*\r\n)*)$/;
+const HEADER_LINE = /([^:\r\n]+):[\t ]*([^\r\n]*?)[\t ]*\r\n/g;
+const DIGITS = /^\d{1,9}$/;
+
+/**
+ * The request at the start of `bytes`, when it is one for a path of `routes` that the lean path may
+ * answer and it is complete; undefined otherwise.
+ */
+export function parseLeanRequest<Route>(
+  bytes: Buffer,
+  routes: ReadonlyMap<string, Route>,
+  contentType: string,
+  maxBodyBytes: number,
+): LeanRequest<Route> | undefined {
+  const headEnd = bytes.indexOf(HEAD_END);
+  if (headEnd < 0 || headEnd > MAX_HEAD_BYTES) return undefined;
+  const match = HEAD.exec(bytes.toString("latin1", 0, headEnd + 2));
+  if (match === null) return undefined;
+  const route = routes.get(match[1]!);
+  if (route === undefined) return undefined;
+  let length: number | undefined;
+  let typed = false;
+  let hosted = false;
+  let close = false;
+  for (const [, rawName, value] of match[2]!.matchAll(HEADER_LINE)) {
+    switch (rawName!.toLowerCase()) {
+      case "content-length":
+        if (length !== undefined || !DIGITS.test(value!)) return undefined;
+        length = Number(value);
+        break;
+      case "content-type":
+        if (typed || value!.split(";")[0]!.trim().toLowerCase() !== contentType) return undefined;
+        typed = true;
+        break;
+      // node:http refuses an HTTP/1.1 request without one (requireHostHeader).
+      case "host":
+        hosted = true;
+        break;
+      case "connection": {
+        const tokens = value!.toLowerCase().split(",");
+        for (const token of tokens) {
+          const option = token.trim();
+          if (option === "close") close = true;
+          else if (option !== "keep-alive") return undefined;
+        }
+        break;
+      }
+      // Each changes how the request is read or answered: node:http's to handle.
+      case "transfer-encoding":
+      case "expect":
+      case "upgrade":
+      // A page's request: its answer names the origin (CrossOriginResponse).
+      case "origin":
+        return undefined;
+    }
+  }
+  if (length === undefined || !typed || !hosted || length > maxBodyBytes) return undefined;
+  const start = headEnd + HEAD_END.length;
+  const end = start + length;
+  if (end > bytes.length) return undefined;
+  return { route, body: new Uint8Array(bytes.buffer, bytes.byteOffset + start, length), end, close };
+}
