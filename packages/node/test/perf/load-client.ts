@@ -30,9 +30,18 @@ const MAX_HEAD_BYTES = 16 * 1024;
  */
 const READ_BUFFER = Buffer.allocUnsafeSlow(256 * 1024);
 
+/**
+ * How long after its last answer a connection is still reused: the node closes keep-alive connections
+ * idle for 5 s (its Keep-Alive header says so), and a request sent as it does is lost. One second short
+ * of that, as undici reuses connections.
+ */
+const REUSE_WITHIN_MS = 4_000;
+
 /** One keep-alive connection with at most one request in flight (KSI clients do not pipeline). */
 class Connection {
   readonly socket: Socket;
+  /** When its last answer came (performance.now()); undefined before the first. */
+  answeredAt: number | undefined;
   /** Chunks of a response head not yet complete. */
   #head: Buffer[] = [];
   #headBytes = 0;
@@ -113,6 +122,7 @@ class Connection {
     this.#bodyLength = -1;
     const done = this.#done;
     this.#done = undefined;
+    this.answeredAt = performance.now();
     if (this.#closeAfter) this.socket.destroy();
     else this.#idle(this);
     done?.(response);
@@ -147,9 +157,20 @@ export class LoadClient {
 
   /** The response, or undefined when the connection failed before one came. */
   send(request: Buffer): Promise<RawResponse | undefined> {
-    const connection = this.#idle.pop() ?? (this.#all.size < this.#maxConnections ? this.#open() : undefined);
+    const connection = this.#reusable() ?? (this.#all.size < this.#maxConnections ? this.#open() : undefined);
     if (connection !== undefined) return connection.send(request);
     return new Promise((resolve) => this.#waiting.push({ request, resolve }));
+  }
+
+  /** An idle connection the node has not closed nor is about to close for idling; others are dropped. */
+  #reusable(): Connection | undefined {
+    const now = performance.now();
+    for (let connection = this.#idle.pop(); connection !== undefined; connection = this.#idle.pop()) {
+      if (connection.answeredAt === undefined || now - connection.answeredAt < REUSE_WITHIN_MS)
+        return connection;
+      connection.socket.destroy();
+    }
+    return undefined;
   }
 
   /**
