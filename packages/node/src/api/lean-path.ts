@@ -1,6 +1,7 @@
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import { parseLeanRequest } from "./lean-request.ts";
+import { EXPOSED_HEADERS } from "./respond.ts";
 
 /** A KSI PDU endpoint as the lean path calls it. */
 export interface PduRoute {
@@ -196,11 +197,13 @@ function responseBytes(answer: RawAnswer, close: boolean, keepAliveTimeoutMs: nu
   let head =
     `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ""}\r\n` +
     "access-control-allow-origin: *\r\n" +
-    "access-control-expose-headers: retry-after, etag\r\n" +
+    `access-control-expose-headers: ${EXPOSED_HEADERS}\r\n` +
     `content-type: ${answer.contentType}\r\n` +
     `content-length: ${answer.body.length}\r\n` +
     "cache-control: no-store\r\n";
-  for (const [name, value] of Object.entries(answer.headers ?? {})) head += `${name}: ${value}\r\n`;
+  // Only refusals have headers of their own: a signature's answer allocates nothing for them.
+  if (answer.headers !== undefined)
+    for (const [name, value] of Object.entries(answer.headers)) head += `${name}: ${value}\r\n`;
   head +=
     `Date: ${httpDate()}\r\n` +
     (close

@@ -16,6 +16,8 @@ export class SerializedJson {
 }
 
 export const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
+/** Headers of an answer that a page from another origin may read (Access-Control-Expose-Headers). */
+export const EXPOSED_HEADERS = "retry-after, etag";
 
 /** The body of every error answer: `{error: {code, message}}`. */
 export function errorJson(code: string, message: string): Buffer {

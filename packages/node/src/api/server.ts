@@ -18,7 +18,7 @@ import { HMAC_HEADER, type JsonApi, LOGIN_ID_HEADER } from "./json-api.ts";
 import type { KsiEndpoints } from "./ksi-endpoints.ts";
 import { LeanPath, type PduRoute } from "./lean-path.ts";
 import type { ApiOptions } from "./options.ts";
-import { errorJson, JSON_CONTENT_TYPE, sendBytes, sendError, sendJson } from "./respond.ts";
+import { EXPOSED_HEADERS, errorJson, JSON_CONTENT_TYPE, sendBytes, sendError, sendJson } from "./respond.ts";
 
 export interface ApiModules {
   readonly json: JsonApi;
@@ -301,7 +301,7 @@ class CrossOriginResponse extends ServerResponse {
     const origin = this.req.headers.origin;
     this.setHeader("access-control-allow-origin", origin ?? "*");
     if (origin !== undefined) this.setHeader("vary", "origin");
-    this.setHeader("access-control-expose-headers", "retry-after, etag");
+    this.setHeader("access-control-expose-headers", EXPOSED_HEADERS);
     return super.writeHead(statusCode, ...(rest as [OutgoingHttpHeaders]));
   }
 }
