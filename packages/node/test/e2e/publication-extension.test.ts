@@ -43,7 +43,7 @@ import {
  * publication every 5 seconds, through the SDK as an agency uses it.
  */
 
-const TEST_PACK = join(import.meta.dirname, "../../../../../shared/testdata/ksi-test-pack/valid-signatures");
+const TEST_PACK = join(import.meta.dirname, "../../../../testdata/ksi-test-pack/valid-signatures");
 
 let dir: string;
 let setup: PublishingNodeDir;

@@ -2,8 +2,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
 /**
- * Paths into the KSI test pack (../shared/testdata/ksi-test-pack beside the repository, never copied into
- * it) and its expected-results CSVs, whose `;`-separated columns the pack's README.md describes.
+ * Paths into the KSI test pack (Guardtime's, vendored in testdata/ksi-test-pack; see NOTICE) and its
+ * expected-results CSVs, whose `;`-separated columns the pack's README.md describes.
  */
 
 function findRepositoryRoot(start: string): string {
@@ -14,7 +14,7 @@ function findRepositoryRoot(start: string): string {
 }
 
 export const REPOSITORY_ROOT = findRepositoryRoot(import.meta.dirname);
-export const TEST_PACK_ROOT = resolve(REPOSITORY_ROOT, "..", "shared", "testdata", "ksi-test-pack");
+export const TEST_PACK_ROOT = resolve(REPOSITORY_ROOT, "testdata", "ksi-test-pack");
 
 export const TEST_PACK_CSVS = {
   valid: "valid-signatures/signature-results.csv",
