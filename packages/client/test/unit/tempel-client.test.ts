@@ -387,9 +387,11 @@ describe("TempelClient.verify", () => {
       name: "NotYetAvailableError",
       code: "NOT_YET_PUBLISHED",
     });
+    // A publication later than the signature (KSI extends to a user's publication only then).
+    await cluster.advance(1);
     const code = encodePublicationString({
-      publicationTime: signature.ksi.calendarChain!.publicationTime,
-      publishedHash: await cluster.calendar.rootAt(signature.ksi.calendarChain!.publicationTime),
+      publicationTime: cluster.calendar.head,
+      publishedHash: await cluster.calendar.rootAt(cluster.calendar.head),
     });
     // A publication given is enough: the file is not fetched.
     expect(await signature.verify(text, { policy: "publication", publication: code })).toMatchObject({

@@ -36,3 +36,15 @@ export function calendarChainAlgorithmWhere(
   }
   return undefined;
 }
+
+/**
+ * Why a calendar root reached by `chain` cannot be trusted at its publication time: a step hash
+ * deprecated (or obsolete) by then. libksi checks this, with NA, wherever a publication vouches for
+ * a root: the signature's own chain and the extender's. Undefined when every step was current.
+ */
+export function deprecatedCalendarStep(chain: CalendarHashChain): string | undefined {
+  const algorithm = calendarChainAlgorithmWhere(chain, deprecatedAt);
+  return algorithm === undefined
+    ? undefined
+    : `the calendar chain uses ${algorithmName(algorithm)}, deprecated at ${chain.publicationTime}`;
+}

@@ -1,7 +1,7 @@
 import { calendarChainAggregationTime } from "../calendar/index.ts";
 import { bytesEqual } from "../util/bytes.ts";
 import { algorithmName, calendarChainAlgorithmWhere, obsoleteAt } from "./algorithm-status.ts";
-import { fail, ok } from "./result.ts";
+import { fail, inconclusive, ok } from "./result.ts";
 import { allOf, evaluate, rule } from "./rule.ts";
 
 /** INT-03: the calendar recorded the root of the aggregation chains. */
@@ -25,13 +25,27 @@ const calendarAggregationTimeRule = rule("CalendarChainAggregationTime", (contex
   return ok("CalendarChainAggregationTime");
 });
 
-/** INT-05: the chain's shape leads to the leaf of the second it claims. */
+/**
+ * INT-05: the chain's shape leads to the leaf of the second it claims. Links that lead to no single
+ * leaf leave the time unknown rather than wrong: libksi gives NA with INT-05 there, FAIL only for a
+ * leaf of another second.
+ */
 const calendarShapeRule = rule("CalendarChainShape", (context) => {
   const chain = context.signature.calendarChain!;
   const time = calendarChainAggregationTime(chain.links, chain.publicationTime);
+  if (time === undefined) {
+    return inconclusive(
+      "CalendarChainShape",
+      `the links lead to no single leaf of the calendar at ${chain.publicationTime}`,
+      "INT-05",
+    );
+  }
   if (time !== chain.aggregationTime) {
-    const found = time === undefined ? "no single leaf" : `second ${time}`;
-    return fail("CalendarChainShape", "INT-05", `the links lead to ${found}, not ${chain.aggregationTime}`);
+    return fail(
+      "CalendarChainShape",
+      "INT-05",
+      `the links lead to second ${time}, not ${chain.aggregationTime}`,
+    );
   }
   return ok("CalendarChainShape");
 });
@@ -44,16 +58,15 @@ const calendarAlgorithmObsoleteRule = rule("CalendarChainAlgorithmObsolete", (co
     : fail("CalendarChainAlgorithmObsolete", "INT-16", `${algorithmName(obsolete)} was obsolete`);
 });
 
-/** INT-06, INT-08: the calendar auth record signs this chain's root and second. */
+/** INT-08, INT-06: the calendar auth record signs this chain's root and second (libksi's order). */
 const authRecordRule = rule("CalendarAuthRecordData", (context) => {
   const record = context.signature.calendarAuthRecord;
   if (record === undefined) return ok("CalendarAuthRecordData");
-  const chain = context.signature.calendarChain!;
-  if (record.publishedData.publicationTime !== chain.publicationTime) {
-    return fail("CalendarAuthRecordData", "INT-06");
-  }
   if (!bytesEqual(record.publishedData.publishedHash, context.calendarRoot())) {
     return fail("CalendarAuthRecordData", "INT-08");
+  }
+  if (record.publishedData.publicationTime !== context.signature.calendarChain!.publicationTime) {
+    return fail("CalendarAuthRecordData", "INT-06");
   }
   return ok("CalendarAuthRecordData");
 });

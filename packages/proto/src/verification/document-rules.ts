@@ -1,7 +1,7 @@
 import { imprintAlgorithm } from "../hash/imprint.ts";
 import { bytesEqual, toHex } from "../util/bytes.ts";
 import { algorithmName } from "./algorithm-status.ts";
-import { fail, ok } from "./result.ts";
+import { fail, inconclusive, ok } from "./result.ts";
 import { rule } from "./rule.ts";
 import { signedHash } from "./signed-hash.ts";
 
@@ -30,14 +30,15 @@ export const documentHashRule = rule("DocumentHash", (context) => {
 });
 
 /**
- * GEN-03: the document hash can have been at the given level of the client's tree. A level is one
- * byte, an RFC 3161 record is always at level 0, and the first link's level correction includes the
- * client's level, so it is at least that.
+ * GEN-03: the document hash can have been at the given level of the client's tree. An RFC 3161
+ * record is always at level 0, and the first link's level correction includes the client's level,
+ * so it is at least that. A level outside one byte is a wrong input, not a wrong signature: libksi
+ * refuses to verify (an error, no verdict), which is NA here.
  */
 export const inputLevelRule = rule("InputLevel", (context) => {
   const level = context.inputLevel;
   if (!Number.isInteger(level) || level < 0 || level > 0xff) {
-    return fail("InputLevel", "GEN-03", `input level ${level} is not in 0..255`);
+    return inconclusive("InputLevel", `input level ${level} is not in 0..255`);
   }
   if (level > 0 && context.signature.rfc3161Record !== undefined) {
     return fail("InputLevel", "GEN-03", "a signature with an RFC 3161 record has input level 0");

@@ -1,7 +1,7 @@
 import { calendarChainAggregationTime, calendarChainOutput } from "../calendar/index.ts";
 import type { CalendarHashChain, PublicationData } from "../signature/types.ts";
 import { bytesEqual } from "../util/bytes.ts";
-import { algorithmName, calendarChainAlgorithmWhere, deprecatedAt } from "./algorithm-status.ts";
+import { deprecatedCalendarStep } from "./algorithm-status.ts";
 import type { VerificationContext } from "./context.ts";
 import { fail, inconclusive, ok, type VerificationResult } from "./result.ts";
 
@@ -29,10 +29,15 @@ export async function extend(
 }
 
 /**
- * Extend the signature to a trusted publication and check the extender's answer against it: the
- * chain reaches the published root (PUB-01), at the published second, from the signing second
- * (PUB-02), starting at the signature's aggregation root (PUB-03). Used when the signature's own
- * records cannot be compared with the publication directly.
+ * Extend the signature to a trusted publication (not earlier than the signature: the caller picks
+ * it) and check the extender's answer against it, in libksi's order: extending is permitted, the
+ * extender answers, with no step hash deprecated at the publication (else NA); the chain reaches the
+ * published root (PUB-01), at the published second, from the signing second (PUB-02), starting at
+ * the signature's aggregation root (PUB-03). Used when the signature's own records cannot be
+ * compared with the publication directly.
+ *
+ * PUB-02 also requires the chain's shape to lead to the signing second, which libksi does not
+ * check: without it an extender could certify the root recorded at another second for this one.
  */
 export async function verifyExtensionTo(
   context: VerificationContext,
@@ -45,19 +50,11 @@ export async function verifyExtensionTo(
       "the signature must be extended to the publication, and extending is not permitted",
     );
   }
-  if (publication.publicationTime < context.aggregationTime) {
-    return inconclusive(rule, "the publication is older than the signature");
-  }
   const extension = await extend(context, rule, publication.publicationTime);
   if (extension.result !== undefined) return extension.result;
   const chain = extension.chain;
-  const deprecated = calendarChainAlgorithmWhere(chain, deprecatedAt);
-  if (deprecated !== undefined) {
-    return inconclusive(
-      rule,
-      `the extended calendar chain uses ${algorithmName(deprecated)}, deprecated then`,
-    );
-  }
+  const deprecated = deprecatedCalendarStep(chain);
+  if (deprecated !== undefined) return inconclusive(rule, `extended: ${deprecated}`);
   if (!bytesEqual(calendarChainOutput(chain, context.hasher), publication.publishedHash)) {
     return fail(rule, "PUB-01");
   }

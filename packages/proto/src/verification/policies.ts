@@ -5,7 +5,7 @@ import { internalPolicy } from "./internal-policy.ts";
 import { keyRule } from "./key-rules.ts";
 import { publicationRule, publicationsFileRule, userPublicationRule } from "./publication-rules.ts";
 import type { VerificationResult } from "./result.ts";
-import { allOf, anyOf, type Rule } from "./rule.ts";
+import { allOf, anyOf, evaluate, type Rule, rule } from "./rule.ts";
 
 export { internalPolicy };
 
@@ -24,13 +24,18 @@ export const publicationsFilePolicy = allOf("PublicationsFilePolicy", [internalP
 /** Internal checks, then the user's publication when given, else the publications file. */
 export const publicationPolicy = allOf("PublicationPolicy", [internalPolicy, publicationRule]);
 
+const fileOrKey = anyOf("PublicationsFileOrKey", [publicationsFileRule, keyRule]);
+
 /**
- * KSI's general policy: internal checks, then publication-based verification (the keyless end
- * state), falling back to key-based when no publication can decide yet.
+ * KSI's general policy (libksi's GENERAL): internal checks, then the user's publication when one is
+ * given, and nothing else (an NA stays NA: the user asked about that publication); otherwise the
+ * publications file (the keyless end state), falling back to key-based when it cannot decide yet.
  */
 export const defaultPolicy = allOf("DefaultPolicy", [
   internalPolicy,
-  anyOf("Trust", [publicationRule, keyRule]),
+  rule("Trust", (context) =>
+    evaluate(context.options.userPublication !== undefined ? userPublicationRule : fileOrKey, context),
+  ),
 ]);
 
 /** Verify `signature` under `policy`; a bad signature is a FAIL or NA result, never an exception. */

@@ -1,49 +1,66 @@
 import { firstPublicationCovering } from "../publication/publications-file.ts";
+import type { CalendarHashChain } from "../signature/types.ts";
 import { bytesEqual } from "../util/bytes.ts";
+import { deprecatedCalendarStep } from "./algorithm-status.ts";
 import { verifyExtensionTo } from "./extension.ts";
-import { fail, inconclusive, ok } from "./result.ts";
+import { fail, inconclusive, ok, type VerificationResult } from "./result.ts";
 import { rule } from "./rule.ts";
 
 /**
+ * The signature's publication record matched a trusted publication; the root it publishes counts
+ * only if no step of the signature's calendar chain used a hash function deprecated by then (NA).
+ */
+function publishedRoot(name: string, chain: CalendarHashChain): VerificationResult {
+  const deprecated = deprecatedCalendarStep(chain);
+  return deprecated === undefined ? ok(name) : inconclusive(name, deprecated);
+}
+
+/**
  * A publication the user trusts (a printed publication string): the signature's publication record
- * for the same second must carry the same hash (PUB-04); otherwise the signature is extended to it.
+ * for the same second must carry the same hash (PUB-04); otherwise the signature is extended to it,
+ * which needs a publication later than the signing second.
  */
 export const userPublicationRule = rule("UserPublication", (context) => {
+  const name = "UserPublication";
   const publication = context.options.userPublication;
-  if (publication === undefined) return inconclusive("UserPublication", "no publication string given");
+  if (publication === undefined) return inconclusive(name, "no publication string given");
   const record = context.signature.publicationRecord?.publishedData;
   if (record !== undefined && record.publicationTime === publication.publicationTime) {
-    return bytesEqual(record.publishedHash, publication.publishedHash)
-      ? ok("UserPublication")
-      : fail("UserPublication", "PUB-04");
+    if (!bytesEqual(record.publishedHash, publication.publishedHash)) return fail(name, "PUB-04");
+    return publishedRoot(name, context.signature.calendarChain!);
   }
-  return verifyExtensionTo(context, "UserPublication", publication);
+  if (publication.publicationTime <= context.aggregationTime) {
+    return inconclusive(name, "the publication is not later than the signature");
+  }
+  return verifyExtensionTo(context, name, publication);
 });
 
 /**
- * The cluster's publications file: if it has the signature's publication, the hashes must agree
- * (PUB-05); otherwise the signature is extended to the first publication after it.
+ * The cluster's publications file: if it has publications of the signature's publication second, one
+ * of them must carry the record's hash (PUB-05); otherwise the signature is extended to the first
+ * publication at or after the signing second.
  */
 export const publicationsFileRule = rule("PublicationsFile", (context) => {
+  const name = "PublicationsFile";
   const file = context.options.publicationsFile;
-  if (file === undefined) return inconclusive("PublicationsFile", "no publications file given");
+  if (file === undefined) return inconclusive(name, "no publications file given");
   const record = context.signature.publicationRecord?.publishedData;
   if (record !== undefined) {
-    const same = file.publications.find((p) => p.publishedData.publicationTime === record.publicationTime);
-    if (same !== undefined) {
-      return bytesEqual(same.publishedData.publishedHash, record.publishedHash)
-        ? ok("PublicationsFile")
-        : fail("PublicationsFile", "PUB-05");
+    const sameSecond = file.publications.filter(
+      (p) => p.publishedData.publicationTime === record.publicationTime,
+    );
+    if (sameSecond.length > 0) {
+      if (!sameSecond.some((p) => bytesEqual(p.publishedData.publishedHash, record.publishedHash))) {
+        return fail(name, "PUB-05");
+      }
+      return publishedRoot(name, context.signature.calendarChain!);
     }
   }
   const target = firstPublicationCovering(file.publications, context.aggregationTime);
   if (target === undefined) {
-    return inconclusive(
-      "PublicationsFile",
-      "the publications file has no publication after the signing time yet",
-    );
+    return inconclusive(name, "the publications file has no publication after the signing time yet");
   }
-  return verifyExtensionTo(context, "PublicationsFile", target.publishedData);
+  return verifyExtensionTo(context, name, target.publishedData);
 });
 
 /** Publication-based verification: against the user's publication when given, else the file. */

@@ -30,8 +30,16 @@ export function fail(rule: string, code: VerificationCode, detail?: string): Ver
   return { result: "FAIL", code, message: describe(code, detail), rule };
 }
 
-export function inconclusive(rule: string, detail: string): VerificationResult {
-  return { result: "NA", code: "GEN-02", message: describe("GEN-02", detail), rule };
+/**
+ * NA: nothing proves the signature right or wrong. The code is GEN-02 except where KSI names the
+ * rule that could not decide (libksi gives INT-05 for a calendar chain whose shape has no leaf).
+ */
+export function inconclusive(
+  rule: string,
+  detail: string,
+  code: VerificationCode = "GEN-02",
+): VerificationResult {
+  return { result: "NA", code, message: describe(code, detail), rule };
 }
 
 const INCONCLUSIVE = `${VERIFICATION_CODES["GEN-02"]}: `;

@@ -1,7 +1,13 @@
+import { expect } from "vitest";
 import { aggregationChainOutput, locationPointer } from "../../src/aggregation/index.ts";
 import { Calendar, MemoryCalendarStore } from "../../src/calendar/index.ts";
-import { HashAlgorithm } from "../../src/hash/algorithms.ts";
+import { HashAlgorithm, type HashAlgorithmId } from "../../src/hash/algorithms.ts";
 import { hashImprint, type Imprint } from "../../src/hash/imprint.ts";
+import {
+  decodePublicationsFile,
+  encodePublicationsFile,
+  type PublicationsFile,
+} from "../../src/publication/index.ts";
 import type {
   AggregationHashChain,
   AggregationLink,
@@ -9,7 +15,7 @@ import type {
   KsiSignature,
   PublicationData,
 } from "../../src/signature/types.ts";
-import type { Extender } from "../../src/verification/index.ts";
+import type { Extender, VerificationResult } from "../../src/verification/index.ts";
 
 /**
  * A small calendar with a signature made in it, as a Tempel node would: one aggregation chain from a
@@ -23,8 +29,8 @@ export const PUBLISHED_AT = GENESIS + 37;
 
 const encoder = new TextEncoder();
 
-export function imprintOf(text: string): Imprint {
-  return hashImprint(HashAlgorithm.SHA2_256, encoder.encode(text));
+export function imprintOf(text: string, algorithm: HashAlgorithmId = HashAlgorithm.SHA2_256): Imprint {
+  return hashImprint(algorithm, encoder.encode(text));
 }
 
 export interface SignedCalendar {
@@ -39,8 +45,18 @@ export interface SignedCalendar {
   readonly extender: Extender;
 }
 
-export async function signedCalendar(): Promise<SignedCalendar> {
-  const documentHash = imprintOf("the document");
+export interface CalendarVariant {
+  /** What the signed document says; another text gives a fork of the same calendar's shape. */
+  readonly document?: string;
+  /**
+   * Hash function of the rounds after the signing second. The calendar's step hash is that of the
+   * newer child, so it is also the algorithm of the extended chain's left links and of the root.
+   */
+  readonly laterRounds?: HashAlgorithmId;
+}
+
+export async function signedCalendar(variant: CalendarVariant = {}): Promise<SignedCalendar> {
+  const documentHash = imprintOf(variant.document ?? "the document");
   const links: AggregationLink[] = [
     { direction: "left", levelCorrection: 0, sibling: { kind: "imprint", imprint: imprintOf("neighbour") } },
     {
@@ -59,7 +75,8 @@ export async function signedCalendar(): Promise<SignedCalendar> {
   const root = aggregationChainOutput(chain, 0).hash;
   const calendar = await Calendar.open(new MemoryCalendarStore(), { genesisTime: GENESIS });
   for (let second = GENESIS; second <= PUBLISHED_AT; second++) {
-    await calendar.append(second, second === SIGNED_AT ? root : imprintOf(`round ${second}`));
+    const algorithm = second > SIGNED_AT ? variant.laterRounds : undefined;
+    await calendar.append(second, second === SIGNED_AT ? root : imprintOf(`round ${second}`, algorithm));
   }
   const publication = { publicationTime: PUBLISHED_AT, publishedHash: await calendar.rootAt(PUBLISHED_AT) };
   const signature: KsiSignature = {
@@ -82,4 +99,33 @@ export function alteredExtender(
   change: (chain: CalendarHashChain) => CalendarHashChain,
 ): Extender {
   return async (aggregationTime, publicationTime) => change(await honest(aggregationTime, publicationTime));
+}
+
+export function expectResult(
+  result: VerificationResult,
+  status: VerificationResult["result"],
+  code: string | null,
+): void {
+  expect({ result: result.result, code: result.code }, result.message).toEqual({ result: status, code });
+}
+
+/** A publications file with these publications and certificates. */
+export async function publicationsFileOf(
+  publications: readonly PublicationData[],
+  certificates: { id: Uint8Array; der: Uint8Array }[] = [],
+): Promise<PublicationsFile> {
+  const bytes = await encodePublicationsFile(
+    {
+      header: { version: 1, creationTime: PUBLISHED_AT + 100 },
+      certificates,
+      publications: publications.map((publishedData) => ({
+        publishedData,
+        references: [],
+        repositoryUris: [],
+      })),
+    },
+    // The policies take a file whose CMS signature the caller checked; its bytes do not matter here.
+    () => new Uint8Array([0x30, 0x00]),
+  );
+  return decodePublicationsFile(bytes);
 }
