@@ -69,7 +69,8 @@ Policies:
   key          a key holder certified the calendar root: a quorum of the cluster's members, or a
                certificate in the publications file
   calendar     against the cluster's calendar (its extender)
-  default      internal, then publication, falling back to key
+  default      internal, then --pub-str alone when given, else the publications file falling
+               back to key
 
 Cluster: named by --endpoint or --config, else TEMPEL_ENDPOINTS or TEMPEL_CONFIG, else found as
 .tempel/cluster.json here or in the nearest folder above (npm start writes it). Its genesis gives
