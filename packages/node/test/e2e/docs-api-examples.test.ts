@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { decodeSignature, encodeAggregationRequestPdu, encodeExtendRequestPdu } from "@tempel/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { codeBlocks, docExamples, runShell } from "./doc-examples.ts";
-import { exited, initTestNode, randomImprint, spawnNode, waitFor } from "./node-fixtures.ts";
+import { exited, randomImprint, spawnNode, waitFor } from "./node-fixtures.ts";
+import { initPublishingNodeDir } from "./publication-harness.ts";
 
 /**
  * Every curl example of docs/api.md, run with real curl against a real node: each must exit 0 and get
@@ -84,7 +85,8 @@ describe.skipIf(MISSING.length > 0)(`docs/api.md (needs ${TOOLS.join(", ")})`, (
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "tempel-docs-api-"));
     work = mkdtempSync(join(tmpdir(), "tempel-docs-api-work-"));
-    const { init } = await initTestNode(join(dir, "node"));
+    // A node that publishes every 5 s, so that the publications examples have a file to show.
+    const { init } = await initPublishingNodeDir(join(dir, "node"), { intervalSeconds: 5 });
     const started = await spawnNode(init.paths.config, ["--metrics-process-metrics", "false"]);
     node = started.child;
     const base = `http://127.0.0.1:${started.port}`;
@@ -100,6 +102,7 @@ describe.skipIf(MISSING.length > 0)(`docs/api.md (needs ${TOOLS.join(", ")})`, (
       },
       30_000,
     );
+    await waitFor("the node published", async () => (await fetch(`${base}/v1/publications`)).ok, 60_000);
     const key = new TextEncoder().encode(init.agency.key);
     const header = { loginId: init.agency.loginId };
     // What a KSI client would send; the examples post these files.
