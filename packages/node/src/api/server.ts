@@ -109,7 +109,7 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
       {
         endpoint: "extend",
         method: "POST",
-        handle: jsonRoute(async (r, u) => json.extend(await jsonBody(r), view(u))),
+        handle: jsonRoute(async (r, u) => json.extend(r, await jsonBody(r), view(u))),
       },
     ],
     ["/v1/calendar/head", { endpoint: "calendar_head", method: "GET", handle: jsonRoute(() => json.head()) }],
@@ -340,11 +340,9 @@ function rejectReason(error: HttpError): RejectReason | undefined {
       return "quota";
     case "STOPPING":
       return "shutting_down";
-    case "UNKNOWN_AGENCY":
-      return "unknown_agency";
-    case "BAD_HMAC":
+    case "AUTHENTICATION_FAILED":
     case "UNAUTHENTICATED":
-      return "bad_hmac";
+      return "unauthenticated";
     case "BODY_TOO_LARGE":
       return "too_large";
     case "BAD_IMPRINT":

@@ -18,8 +18,8 @@ export const defaultMetricsOptions: MetricsOptions = { processMetrics: true };
 export type RejectReason =
   | "overload"
   | "quota"
-  | "unknown_agency"
-  | "bad_hmac"
+  /** An unknown login and a wrong HMAC alike: the metrics are public, and must not tell logins apart. */
+  | "unauthenticated"
   | "bad_request"
   | "bad_imprint"
   | "too_large"
