@@ -159,6 +159,6 @@ export const SETTINGS: readonly Setting[] = [
   {
     path: "admin.enabled",
     type: { kind: "boolean" },
-    help: "serve POST/DELETE /admin/partition to loopback clients (tests and chaos runs only)",
+    help: "serve POST/DELETE /admin/partition to loopback clients asking for a loopback Host (tests and chaos runs only)",
   },
 ];
