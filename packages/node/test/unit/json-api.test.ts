@@ -20,7 +20,7 @@ import type { NodeCalendar } from "../../src/store/index.ts";
 
 const NOW = 1_763_780_000_000;
 // A client id outside ASCII: the decoded view must come out as UTF-8.
-const agencies = new AgencyRegistry([{ loginId: "agência-1", key: "secret" }], 1_000);
+const agencies = new AgencyRegistry([{ loginId: "agência-1", key: "secret-of-agência-1" }], 1_000);
 const agency = agencies.get("agência-1")!;
 
 function treeOf(hashes: readonly HashRequest[]): AggregationTree {
