@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { privateFileProblem } from "../identity/index.ts";
 import { type AgencyConfig, defaultConfig, type NodeConfig, SETTINGS } from "./config.ts";
 import { ConfigError } from "./errors.ts";
 import { envName, flagName, parseSetting, type Setting, type SettingValue } from "./settings.ts";
@@ -29,6 +30,10 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
     const file = resolve(sources.cwd, sources.file);
     const json = readConfigFile(file);
     applyFile(config, json, "", byPath, file);
+    // Agency keys are the only secrets a config file holds; one without them may be public.
+    const exposed =
+      config.agencies.length > 0 ? privateFileProblem(file, "config file (it holds agency keys)") : undefined;
+    if (exposed !== undefined) throw new ConfigError("KEY_FILE_EXPOSED", exposed);
   }
   for (const setting of SETTINGS) {
     const raw = sources.env[envName(setting)];

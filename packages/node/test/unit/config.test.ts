@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -188,6 +188,17 @@ describe("loadConfig", () => {
   it("takes an agency key of 16 bytes", () => {
     const file = writeConfig({ dataDir: ".", agencies: [{ loginId: "a", key: "€".repeat(5) + "x" }] });
     expect(loadConfig({ file, env: {}, flags: {}, cwd: "/" }).agencies[0]?.key).toBe("€€€€€x");
+  });
+
+  it("refuses a config file holding agency keys that others may read, saying which chmod to run", () => {
+    const file = writeConfig({ dataDir: ".", agencies: [{ loginId: "a", key: KEY }] });
+    chmodSync(file, 0o644);
+    const error = configError(() => loadConfig({ file, env: {}, flags: {}, cwd: "/" }));
+    expect(error.code).toBe("KEY_FILE_EXPOSED");
+    expect(error.message).toContain(`chmod 600 ${file}`);
+    // Without agency keys the file holds no secret.
+    writeConfig({ dataDir: "." });
+    expect(loadConfig({ file, env: {}, flags: {}, cwd: "/" }).agencies).toEqual([]);
   });
 
   it("parses booleans and lists from text", () => {
