@@ -27,11 +27,6 @@ export class ConnectionLimits {
     this.#refused = refused;
   }
 
-  /** Connections held now. */
-  get open(): number {
-    return this.#open;
-  }
-
   /** Whether the connection may stay; if not, it is closed and counted. */
   admit(socket: Socket): boolean {
     const address = socket.remoteAddress;
