@@ -12,6 +12,7 @@ import {
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { TempelError } from "@tempel/proto";
+import { defaultApiOptions } from "../../packages/node/src/api/options.ts";
 import { loadGenesis } from "../../packages/node/src/genesis/genesis.ts";
 import { AUTHORITY_FILES } from "../../packages/node/src/publication/authority.ts";
 import { UsageError } from "./cli.ts";
@@ -264,10 +265,15 @@ function withPaths(dataDir: string, stored: StoredSetup): ClusterSetup {
   };
 }
 
-/** Agencies live in each node's config file (the node reads them nowhere else); every node gets the same. */
+/**
+ * Agencies live in each node's config file (the node reads them nowhere else); every node gets the
+ * same. Every client of a local cluster (load, bench, chaos) connects from loopback, one address
+ * standing for many clients: it may hold as many connections as the node takes in all.
+ */
 function setAgencies(configFile: string, agencies: readonly { loginId: string; key: string }[]): void {
   const config = JSON.parse(readFileSync(configFile, "utf8")) as Record<string, unknown>;
-  writeFileSync(configFile, JSON.stringify({ ...config, agencies }, null, 2) + "\n", { mode: 0o600 });
+  const api = { ...(config.api as object), maxConnectionsPerAddress: defaultApiOptions.maxConnections };
+  writeFileSync(configFile, JSON.stringify({ ...config, api, agencies }, null, 2) + "\n", { mode: 0o600 });
 }
 
 function readSetup(dataDir: string): ClusterSetup | undefined {

@@ -12,6 +12,7 @@ export const CONNECTION_OPTIONS = {
   endpoint: { type: "string", multiple: true },
   login: { type: "string" },
   key: { type: "string" },
+  "key-file": { type: "string" },
   config: { type: "string" },
   "publications-url": { type: "string" },
   "trust-anchor": { type: "string", multiple: true },
@@ -21,7 +22,10 @@ export const CONNECTION_OPTIONS = {
 export const CONNECTION_HELP = `Cluster (flags first, then environment variables, then the cluster description):
   --endpoint URL          a node's API base URL, repeatable (TEMPEL_ENDPOINTS, comma-separated)
   --login ID              the agency's login id (TEMPEL_LOGIN)
-  --key KEY               the agency's HMAC key (TEMPEL_KEY)
+  --key-file FILE         file holding the agency's HMAC key, a final newline left out
+                          (TEMPEL_KEY_FILE); or the key itself in TEMPEL_KEY
+  --key KEY               the key on the command line, which other users of the machine can see
+                          (ps, shell history): use --key-file or TEMPEL_KEY instead
   --config FILE           cluster description (TEMPEL_CONFIG); without one and without endpoints,
                           .tempel/cluster.json here or in the nearest folder above (npm start writes
                           it) gives the nodes, the agency, the genesis and the publications file
@@ -37,6 +41,7 @@ export interface ConnectionValues {
   readonly endpoint?: string[];
   readonly login?: string;
   readonly key?: string;
+  readonly "key-file"?: string;
   readonly config?: string;
   readonly "publications-url"?: string;
   readonly "trust-anchor"?: string[];
@@ -79,6 +84,57 @@ function endpointsFrom(
   if (endpoints.length === 0) throw new UsageError(NO_CLUSTER);
   return endpoints;
 }
+
+/** A key file holds a key of at most 256 characters (the node's limit) and a newline. */
+const MAX_KEY_FILE_BYTES = 1024;
+
+/** The agency key from the flags, then the environment; each gives it as text or as a file, not both. */
+export async function agencyKey(values: ConnectionValues, env: Environment): Promise<string | undefined> {
+  const sources: [string | undefined, string | undefined, string][] = [
+    [values.key, values["key-file"], "--key and --key-file"],
+    [env.TEMPEL_KEY, env.TEMPEL_KEY_FILE, "TEMPEL_KEY and TEMPEL_KEY_FILE"],
+  ];
+  for (const [text, path, both] of sources) {
+    if (text !== undefined && path !== undefined)
+      throw new UsageError(`give the agency key once: ${both} both name one`);
+    if (text !== undefined) return text;
+    if (path !== undefined) return readKeyFile(path);
+  }
+  return undefined;
+}
+
+async function readKeyFile(path: string): Promise<string> {
+  const bytes = await readInput(path, MAX_KEY_FILE_BYTES, "agency key file");
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new UsageError(`agency key file ${path} is not UTF-8 text`);
+  }
+  // Editors and `echo` end a file with a newline; a key never does.
+  const key = text.replace(/\r?\n$/, "");
+  if (key.length === 0 || /[\r\n]/.test(key)) {
+    throw new UsageError(`agency key file ${path} must hold the key alone, on one line`);
+  }
+  return key;
+}
+
+/**
+ * A key given as a flag is in the process list and the shell's history for every user of the machine
+ * to read: said on stderr, with what to use instead. Only the command's own options count (not a
+ * file named --key after "--").
+ */
+export function keyOnCommandLine(args: readonly string[]): boolean {
+  for (const arg of args) {
+    if (arg === "--") return false;
+    if (arg === "--key" || arg.startsWith("--key=")) return true;
+  }
+  return false;
+}
+
+export const KEY_ON_COMMAND_LINE_WARNING =
+  "warning: --key puts the agency key where other users of this machine can read it (ps, shell history); " +
+  "use --key-file FILE or TEMPEL_KEY instead\n";
 
 /** What the command needs of the cluster beyond its endpoints. */
 export interface ConnectionNeeds {
@@ -138,11 +194,11 @@ export async function openCluster(
   const file = await clusterFile(values, env, cwd);
   const endpoints = endpointsFrom(values, env, file);
   const loginId = values.login ?? env.TEMPEL_LOGIN ?? file?.agency?.loginId;
-  const key = values.key ?? env.TEMPEL_KEY ?? file?.agency?.key;
+  const key = (await agencyKey(values, env)) ?? file?.agency?.key;
   if (needs.agency === true && (loginId === undefined || key === undefined)) {
     throw new UsageError(
-      "no agency credentials: pass --login ID --key KEY, set TEMPEL_LOGIN and TEMPEL_KEY, or add an " +
-        '"agency" to the cluster description (the node\'s config lists its agencies)',
+      "no agency credentials: pass --login ID --key-file FILE, set TEMPEL_LOGIN and TEMPEL_KEY_FILE " +
+        '(or TEMPEL_KEY), or add an "agency" to the cluster description (the node\'s config lists its agencies)',
     );
   }
   const publicationsUrl = values["publications-url"] ?? env.TEMPEL_PUBLICATIONS_URL ?? file?.publications;

@@ -32,7 +32,7 @@ export function describeFailure(error: unknown): Failure | undefined {
   if (error instanceof ServiceError && refusedCredentials(error)) {
     return {
       exitCode: ExitCode.USAGE,
-      message: `${error.message}; check the agency's --login and --key (TEMPEL_LOGIN, TEMPEL_KEY) against the nodes' config`,
+      message: `${error.message}; check the agency's --login and --key-file (TEMPEL_LOGIN, TEMPEL_KEY_FILE or TEMPEL_KEY) against the nodes' config`,
     };
   }
   if (error instanceof NetworkError || (error instanceof ServiceError && !error.retryable)) {

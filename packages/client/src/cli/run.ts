@@ -5,6 +5,7 @@ import { PUBLICATIONS_HELP, PUBLICATIONS_SUMMARY, publicationsCommand } from "./
 import { SIGN_HELP, SIGN_SUMMARY, signCommand } from "./commands/sign.ts";
 import { STATUS_HELP, STATUS_SUMMARY, statusCommand } from "./commands/status.ts";
 import { VERIFY_HELP, VERIFY_SUMMARY, verifyCommand } from "./commands/verify.ts";
+import { KEY_ON_COMMAND_LINE_WARNING, keyOnCommandLine } from "./connection.ts";
 import { EXIT_CODES_HELP, ExitCode } from "./exit-codes.ts";
 import { describeFailure } from "./failure.ts";
 import type { CliIo } from "./io.ts";
@@ -56,6 +57,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     io.err(name === undefined ? HELP : `tempel: unknown command "${name}"; run tempel --help\n`);
     return ExitCode.USAGE;
   }
+  if (keyOnCommandLine(args)) io.err(`tempel ${name}: ${KEY_ON_COMMAND_LINE_WARNING}`);
   try {
     return await command.run(args, io);
   } catch (error) {

@@ -153,6 +153,28 @@ describe("tempel sign, verify, extend, verify", () => {
   });
 });
 
+describe("the agency key", () => {
+  it("signs with the key from --key-file, without the warning --key draws", async () => {
+    await writeFile(join(elsewhere, "keyed.txt"), "signed with a key file");
+    const keyFile = join(elsewhere, "agency.key");
+    await writeFile(keyFile, `${node.agency.key}\n`, { mode: 0o600 });
+    const agency = ["--endpoint", node.url, "--login", node.agency.loginId];
+    const fromFile = await tempel(elsewhere, ["sign", "keyed.txt", ...agency, "--key-file", keyFile]);
+    expect(fromFile).toMatchObject({ code: 0 });
+    expect(fromFile.stderr).not.toContain("warning");
+    const fromFlag = await tempel(elsewhere, [
+      "sign",
+      "keyed.txt",
+      "--force",
+      ...agency,
+      "--key",
+      node.agency.key,
+    ]);
+    expect(fromFlag).toMatchObject({ code: 0 });
+    expect(fromFlag.stderr).toContain("warning: --key puts the agency key where other users");
+  });
+});
+
 describe("tempel sign errors", () => {
   it("says how to name a cluster when there is none (exit 2)", async () => {
     await writeFile(join(elsewhere, "lonely.txt"), "no cluster here");

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findClusterFile, readClusterFile } from "../../src/cli/cluster-file.ts";
-import { connect } from "../../src/cli/connection.ts";
+import { agencyKey, connect } from "../../src/cli/connection.ts";
 import { describeFailure } from "../../src/cli/failure.ts";
 import { run } from "../../src/cli/run.ts";
 import { parseTime } from "../../src/cli/time-text.ts";
@@ -128,8 +128,57 @@ describe("cluster description", () => {
     await expect(
       connect({ endpoint: ["http://127.0.0.1:1"] }, { agency: true }, {}, dir),
     ).rejects.toMatchObject({
-      message: /--login ID --key KEY/,
+      message: /--login ID --key-file FILE/,
     });
+  });
+});
+
+describe("the agency key", () => {
+  const agencyOf = (values: Parameters<typeof agencyKey>[0], env: Record<string, string> = {}) =>
+    agencyKey(values, env);
+
+  it("is read from --key-file or TEMPEL_KEY_FILE, without the file's final newline", async () => {
+    const path = join(dir, "agency.key");
+    await writeFile(path, "0123456789abcdef-key\n", { mode: 0o600 });
+    expect(await agencyOf({ "key-file": path })).toBe("0123456789abcdef-key");
+    expect(await agencyOf({}, { TEMPEL_KEY_FILE: path })).toBe("0123456789abcdef-key");
+    expect(await agencyOf({}, { TEMPEL_KEY: "from-the-environment" })).toBe("from-the-environment");
+    // Flags before the environment, as for every connection setting.
+    expect(await agencyOf({ "key-file": path }, { TEMPEL_KEY: "from-the-environment" })).toBe(
+      "0123456789abcdef-key",
+    );
+  });
+
+  it("refuses a key given twice, an empty or multi-line key file and a missing one, as usage errors", async () => {
+    const path = join(dir, "agency.key");
+    await writeFile(path, "0123456789abcdef-key\n");
+    await expect(agencyOf({ key: "k", "key-file": path })).rejects.toMatchObject({ code: "USAGE" });
+    await expect(agencyOf({}, { TEMPEL_KEY: "k", TEMPEL_KEY_FILE: path })).rejects.toMatchObject({
+      code: "USAGE",
+    });
+    for (const text of ["", "\n", "two\nlines\n"]) {
+      await writeFile(path, text);
+      await expect(agencyOf({ "key-file": path }), JSON.stringify(text)).rejects.toMatchObject({
+        code: "USAGE",
+        message: expect.stringContaining(path),
+      });
+    }
+    await expect(agencyOf({ "key-file": join(dir, "absent.key") })).rejects.toMatchObject({ code: "USAGE" });
+  });
+
+  it("given on the command line, draws a warning on stderr that names --key-file and TEMPEL_KEY", async () => {
+    for (const args of [["--key", "secret-key-here"], ["--key=secret-key-here"]]) {
+      const { err } = await tempel("status", "--endpoint", "http://127.0.0.1:1", ...args);
+      expect(err).toContain("warning: --key");
+      expect(err).toContain("--key-file FILE or TEMPEL_KEY");
+    }
+    const quiet = await tempel("status", "--endpoint", "http://127.0.0.1:1", "--", "--key");
+    expect(quiet.err).not.toContain("warning");
+    const path = join(dir, "agency.key");
+    await writeFile(path, "secret-key-here\n");
+    expect(
+      (await tempel("status", "--endpoint", "http://127.0.0.1:1", "--key-file", path)).err,
+    ).not.toContain("warning");
   });
 });
 

@@ -23,12 +23,21 @@ const MAX_BODY_BYTES = 16 * 1024;
  * Control endpoints for tests and chaos runs (mounted only when `admin.enabled` is set): POST
  * `{"blocked": [peer ids]}` to /admin/partition cuts this node off from those members at the libp2p
  * level, DELETE heals. Only loopback clients are answered, whatever address the API is bound to: a
- * partition is a fault, and no one outside the machine may inflict it.
+ * partition is a fault, and no one outside the machine may inflict it. The Host header must name
+ * loopback too: a page from evil.example whose name the attacker points at 127.0.0.1 (DNS rebinding)
+ * makes the browser send its requests from loopback, but for Host evil.example.
  */
 export function adminHandler(modules: AdminModules): Handler {
   return async (request, response) => {
     if (!isLoopback(request.socket.remoteAddress)) {
       throw new HttpError(403, "ADMIN_LOOPBACK_ONLY", "the admin endpoints answer loopback clients only");
+    }
+    if (!isLoopbackHost(request.headers.host)) {
+      throw new HttpError(
+        403,
+        "ADMIN_LOOPBACK_ONLY",
+        "the admin endpoints answer requests for Host 127.0.0.1, [::1] or localhost only",
+      );
     }
     let blocked: string[];
     if (request.method === "DELETE") {
@@ -70,4 +79,9 @@ function parseBlocked(body: Uint8Array, peers: readonly string[]): string[] {
 /** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 addresses (a dual-stack listener reports those). */
 function isLoopback(address: string | undefined): boolean {
   return address !== undefined && (address === "::1" || /^(::ffff:)?127\./.test(address));
+}
+
+/** 127.0.0.1, [::1] or localhost, with or without a port: what a client on the machine itself sends. */
+function isLoopbackHost(host: string | undefined): boolean {
+  return host !== undefined && /^(127\.0\.0\.1|\[::1\]|localhost)(:\d{1,5})?$/i.test(host);
 }

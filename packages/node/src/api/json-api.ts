@@ -30,6 +30,7 @@ import {
 import type { ApiOptions } from "./options.ts";
 import type { SerializedJson } from "./respond.ts";
 import { SignAnswers } from "./sign-answer.ts";
+import { STAND_IN_KEY } from "./stand-in-key.ts";
 
 export type JsonApiOptions = Pick<ApiOptions, "maxSignBatch"> & Pick<RoundOptions, "maxLevel">;
 
@@ -80,9 +81,12 @@ export class JsonApi {
   /**
    * POST /v1/extend `{"signature": "<base64>", "publicationTime"?: T}` → the signature with its
    * calendar chain reaching the root at T (default: the latest certified second), that root's quorum
-   * certificate and this node's calendar authentication record for it.
+   * certificate and this node's calendar authentication record for it. Authenticated as signing is,
+   * as KSI's extender is: what it answers is public (calendar hashes, certificates), but each answer
+   * costs a verification and an RSA signature, which only agencies may ask of the node.
    */
-  async extend(body: Uint8Array, view: boolean): Promise<unknown> {
+  async extend(request: IncomingMessage, body: Uint8Array, view: boolean): Promise<unknown> {
+    this.#authenticate(request, body);
     const json = parseJsonObject(body, ["signature", "publicationTime"]);
     if (typeof json.signature !== "string")
       throw badRequest("BAD_SIGNATURE", '"signature" must be base64 text');
@@ -176,15 +180,18 @@ export class JsonApi {
       );
     }
     const agency = this.#modules.agencies.get(loginId);
-    if (agency === undefined)
-      throw new HttpError(401, "UNKNOWN_AGENCY", `no agency has login id "${loginId.slice(0, 64)}"`);
+    // An unknown login is answered as a wrong HMAC, after as much work (stand-in-key.ts).
     const given = fromHex(mac);
-    const expected = createHmac("sha256", agency.key).update(body).digest();
-    if (given === undefined || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    const expected = createHmac("sha256", agency?.key ?? STAND_IN_KEY)
+      .update(body)
+      .digest();
+    const matches =
+      given !== undefined && given.length === expected.length && timingSafeEqual(given, expected);
+    if (!matches || agency === undefined) {
       throw new HttpError(
         401,
-        "BAD_HMAC",
-        `${HMAC_HEADER} is not the HMAC-SHA256 of the body under the agency's key`,
+        "AUTHENTICATION_FAILED",
+        `${LOGIN_ID_HEADER} and ${HMAC_HEADER} do not match an agency and the HMAC-SHA256 of the body under its key`,
       );
     }
     return agency;

@@ -31,6 +31,7 @@ import type { Metrics, RejectReason } from "../metrics/index.ts";
 import { isContradictedCalendar } from "../store/index.ts";
 import { CalendarRangeError, type CalendarReader, calendarChainBetween } from "./calendar-range.ts";
 import type { ApiOptions } from "./options.ts";
+import { STAND_IN_KEY } from "./stand-in-key.ts";
 
 export type KsiEndpointOptions = Pick<ApiOptions, "maxPduBytes" | "maxPduPayloads"> &
   Pick<RoundOptions, "maxLevel">;
@@ -224,8 +225,8 @@ export class KsiEndpoints {
     decode: (bytes: Uint8Array, options: { maxBytes: number; maxPayloads: number }) => DecodedRequestPdu<T>,
   ): { pdu: T; agency: Agency; hmacAlgorithm: number } | Uint8Array {
     const endpoint = responseType === PduTag.AGGREGATION_RESPONSE ? "ksi_aggregator" : "ksi_extender";
-    const refuse = (reason: RejectReason, status: number, message: string) => {
-      this.#refused(reason, endpoint, status, message);
+    const refuse = (reason: RejectReason, status: number, message: string, detail?: object) => {
+      this.#refused(reason, endpoint, status, message, detail);
       return encodeErrorResponsePdu(responseType, { status, errorMessage: message });
     };
     let decoded: DecodedRequestPdu<T>;
@@ -237,36 +238,33 @@ export class KsiEndpoints {
     } catch (error) {
       if (!(error instanceof PduError)) throw error;
       return refuse(
-        error.status === PduStatus.AUTHENTICATION_FAILURE ? "bad_hmac" : "bad_request",
+        error.status === PduStatus.AUTHENTICATION_FAILURE ? "unauthenticated" : "bad_request",
         error.status,
         error.message,
       );
     }
     const { pdu, hmac } = decoded;
     const agency = this.#modules.agencies.get(pdu.header.loginId);
-    if (agency === undefined) {
+    // An unknown login is answered as a wrong HMAC, after as much work (stand-in-key.ts); only
+    // the log tells them apart.
+    if (!hmac.check(agency?.key ?? STAND_IN_KEY) || agency === undefined) {
       return refuse(
-        "unknown_agency",
+        "unauthenticated",
         PduStatus.AUTHENTICATION_FAILURE,
-        `unknown login id "${pdu.header.loginId.slice(0, 64)}"`,
-      );
-    }
-    if (!hmac.check(agency.key)) {
-      return refuse(
-        "bad_hmac",
-        PduStatus.AUTHENTICATION_FAILURE,
-        "the PDU's HMAC does not match the login's key",
+        "the login id and the PDU's HMAC do not match an agency and its key",
+        { knownLogin: agency !== undefined },
       );
     }
     return { pdu, agency, hmacAlgorithm: hmac.algorithm };
   }
 
-  #refused(reason: RejectReason, endpoint: string, status: number, message: string): void {
+  #refused(reason: RejectReason, endpoint: string, status: number, message: string, detail?: object): void {
     this.#modules.metrics.rejectedRequests.inc({ reason });
     this.#modules.logger.info("request refused", {
       endpoint,
       status: `0x${status.toString(16).padStart(4, "0")}`,
       message,
+      ...detail,
     });
   }
 }

@@ -95,7 +95,15 @@ class LeanConnection {
   #answeredOnce = false;
   /** The last answer is written: whatever the client still sends is not read. */
   #ended = false;
+  /** The client has closed its side: it sends nothing more, so its answer, if any, is the last. */
+  #peerEnded = false;
   readonly #onData = (chunk: Buffer) => this.#received(chunk);
+  // node:http's server is half-open (allowHalfOpen), so a client's close would otherwise leave the
+  // socket, and its descriptor, held until the idle timeout.
+  readonly #onEnd = () => {
+    this.#peerEnded = true;
+    if (!this.#waiting) this.#socket.destroy();
+  };
   readonly #onTimeout = () => {
     if (!this.#waiting) this.#socket.destroy();
   };
@@ -106,6 +114,7 @@ class LeanConnection {
     socket.setNoDelay(true);
     socket.setTimeout(path.options.firstRequestTimeoutMs);
     socket.on("data", this.#onData);
+    socket.on("end", this.#onEnd);
     socket.on("timeout", this.#onTimeout);
     // Resets and the like: "close" follows, and an answer for a closed socket is dropped.
     socket.on("error", ignore);
@@ -153,7 +162,7 @@ class LeanConnection {
     this.#waiting = false;
     const socket = this.#socket;
     if (socket.destroyed) return;
-    const last = close || this.#path.closing;
+    const last = close || this.#path.closing || this.#peerEnded;
     if (!this.#answeredOnce) {
       this.#answeredOnce = true;
       socket.setTimeout(this.#path.options.keepAliveTimeoutMs);
@@ -176,6 +185,7 @@ class LeanConnection {
     this.#unread = undefined;
     this.#path.forget(this);
     socket.off("data", this.#onData);
+    socket.off("end", this.#onEnd);
     socket.off("timeout", this.#onTimeout);
     socket.off("error", ignore);
     socket.setTimeout(0);

@@ -24,7 +24,6 @@ const HEAD_END = Buffer.from("\r\n\r\n");
  * ASCII, spaces and tabs) and none folded.
  */
 const HEAD = /^POST (\/[!-~]*) HTTP\/1\.1\r\n((?:[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t -~]*\r\n)*)$/;
-const HEADER_LINE = /([^:\r\n]+):[\t ]*([^\r\n]*?)[\t ]*\r\n/g;
 const DIGITS = /^\d{1,9}$/;
 
 /**
@@ -47,14 +46,24 @@ export function parseLeanRequest<Route>(
   let typed = false;
   let hosted = false;
   let close = false;
-  for (const [, rawName, value] of match[2]!.matchAll(HEADER_LINE)) {
-    switch (rawName!.toLowerCase()) {
-      case "content-length":
-        if (length !== undefined || !DIGITS.test(value!)) return undefined;
-        length = Number(value);
+  // Lines are cut by hand, not with a regular expression: one that trims a value's spaces on both
+  // sides backtracks over a run of them in the middle, and a 4 KB run cost 10 ms of the node's thread.
+  const lines = match[2]!;
+  for (let start = 0; start < lines.length; ) {
+    const lineEnd = lines.indexOf("\r\n", start);
+    const colon = lines.indexOf(":", start);
+    const name = lines.slice(start, colon).toLowerCase();
+    const value = () => trimmed(lines, colon + 1, lineEnd);
+    start = lineEnd + 2;
+    switch (name) {
+      case "content-length": {
+        const digits = value();
+        if (length !== undefined || !DIGITS.test(digits)) return undefined;
+        length = Number(digits);
         break;
+      }
       case "content-type":
-        if (typed || value!.split(";")[0]!.trim().toLowerCase() !== contentType) return undefined;
+        if (typed || value().split(";")[0]!.trim().toLowerCase() !== contentType) return undefined;
         typed = true;
         break;
       // node:http refuses an HTTP/1.1 request without one (requireHostHeader).
@@ -62,7 +71,7 @@ export function parseLeanRequest<Route>(
         hosted = true;
         break;
       case "connection": {
-        const tokens = value!.toLowerCase().split(",");
+        const tokens = value().toLowerCase().split(",");
         for (const token of tokens) {
           const option = token.trim();
           if (option === "close") close = true;
@@ -84,4 +93,17 @@ export function parseLeanRequest<Route>(
   const end = start + length;
   if (end > bytes.length) return undefined;
   return { route, body: new Uint8Array(bytes.buffer, bytes.byteOffset + start, length), end, close };
+}
+
+/** `text` from `start` to `end` without the spaces and tabs at either end (HTTP's optional whitespace). */
+function trimmed(text: string, start: number, end: number): string {
+  let from = start;
+  let to = end;
+  while (from < to && isBlank(text.charCodeAt(from))) from++;
+  while (to > from && isBlank(text.charCodeAt(to - 1))) to--;
+  return text.slice(from, to);
+}
+
+function isBlank(code: number): boolean {
+  return code === 0x20 || code === 0x09;
 }

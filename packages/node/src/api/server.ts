@@ -13,6 +13,7 @@ import { isContradictedCalendar } from "../store/index.ts";
 import { ADMIN_PARTITION_PATH } from "./admin.ts";
 import { readBody } from "./body.ts";
 import { CalendarRangeError } from "./calendar-range.ts";
+import { ConnectionLimits } from "./connection-limits.ts";
 import { HttpError } from "./http-error.ts";
 import { HMAC_HEADER, type JsonApi, LOGIN_ID_HEADER } from "./json-api.ts";
 import type { KsiEndpoints } from "./ksi-endpoints.ts";
@@ -66,6 +67,8 @@ const PREFLIGHT_MAX_AGE_SECONDS = 600;
  * (the kernel caps this at net.core.somaxconn).
  */
 const LISTEN_BACKLOG = 4096;
+/** How often node:http looks for connections past their head or request timeout. */
+const CONNECTIONS_CHECK_MS = 1000;
 
 export function startApiServer(options: ApiOptions, modules: ApiModules): Promise<ApiServer> {
   const { json, ksi, metrics, logger } = modules;
@@ -109,7 +112,7 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
       {
         endpoint: "extend",
         method: "POST",
-        handle: jsonRoute(async (r, u) => json.extend(await jsonBody(r), view(u))),
+        handle: jsonRoute(async (r, u) => json.extend(r, await jsonBody(r), view(u))),
       },
     ],
     ["/v1/calendar/head", { endpoint: "calendar_head", method: "GET", handle: jsonRoute(() => json.head()) }],
@@ -171,7 +174,14 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
   const unanswered = new Set<ServerResponse>();
   let closing = false;
   const server: Server = createServer(
-    { requestTimeout: REQUEST_TIMEOUT_MS, ServerResponse: CrossOriginResponse },
+    {
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      // A head sent slowly goes to node:http at its first bytes (lean-request.ts): it has as long
+      // as the lean path gives a silent connection, checked every second rather than every 30.
+      headersTimeout: options.firstRequestTimeoutMs,
+      connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
+      ServerResponse: CrossOriginResponse,
+    },
     (request, response) => {
       if (closing) response.setHeader("connection", "close");
       else unanswered.add(response);
@@ -217,7 +227,7 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
       requestContentType: KSI_REQUEST,
       responseContentType: KSI_RESPONSE,
       maxPduBytes: options.maxPduBytes,
-      firstRequestTimeoutMs: server.headersTimeout,
+      firstRequestTimeoutMs: options.firstRequestTimeoutMs,
       keepAliveTimeoutMs: server.keepAliveTimeout,
     },
     {
@@ -244,7 +254,10 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
   // Every connection starts on the lean path, which gives node:http the ones it does not answer.
   const httpConnection = server.listeners("connection")[0] as (socket: Socket) => void;
   server.removeListener("connection", httpConnection);
-  server.on("connection", (socket: Socket) => lean.accept(socket));
+  const limits = new ConnectionLimits(options, (reason) => metrics.refusedConnections.inc({ reason }));
+  server.on("connection", (socket: Socket) => {
+    if (limits.admit(socket)) lean.accept(socket);
+  });
 
   /** Logs and counts a request's failure; the answer for it. */
   function failure(error: unknown, endpoint: string): HttpError {
@@ -340,11 +353,9 @@ function rejectReason(error: HttpError): RejectReason | undefined {
       return "quota";
     case "STOPPING":
       return "shutting_down";
-    case "UNKNOWN_AGENCY":
-      return "unknown_agency";
-    case "BAD_HMAC":
+    case "AUTHENTICATION_FAILED":
     case "UNAUTHENTICATED":
-      return "bad_hmac";
+      return "unauthenticated";
     case "BODY_TOO_LARGE":
       return "too_large";
     case "BAD_IMPRINT":

@@ -94,6 +94,22 @@ export const SETTINGS: readonly Setting[] = [
     help: "Retry-After on overload",
   },
   {
+    path: "api.maxConnections",
+    type: { kind: "integer", min: 1, max: 1_000_000 },
+    help: "open HTTP connections at most (keep well below `ulimit -Hn`: LevelDB and libp2p need descriptors too)",
+  },
+  {
+    path: "api.maxConnectionsPerAddress",
+    type: { kind: "integer", min: 1, max: 1_000_000 },
+    help: "open HTTP connections from one client address (IPv6: one /64) at most",
+  },
+  {
+    path: "api.firstRequestTimeoutMs",
+    // node:http's head timeout, which must not exceed its 60 s request timeout.
+    type: { kind: "integer", min: 100, max: 60_000 },
+    help: "a connection without a whole request head this long after it opened is closed",
+  },
+  {
     path: "rounds.maxPending",
     type: { kind: "integer", min: 1, max: 50_000_000 },
     help: "hashes waiting for signatures above which requests are refused",
@@ -159,6 +175,6 @@ export const SETTINGS: readonly Setting[] = [
   {
     path: "admin.enabled",
     type: { kind: "boolean" },
-    help: "serve POST/DELETE /admin/partition to loopback clients (tests and chaos runs only)",
+    help: "serve POST/DELETE /admin/partition to loopback clients asking for a loopback Host (tests and chaos runs only)",
   },
 ];

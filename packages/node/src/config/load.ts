@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { privateFileProblem } from "../identity/index.ts";
 import { type AgencyConfig, defaultConfig, type NodeConfig, SETTINGS } from "./config.ts";
 import { ConfigError } from "./errors.ts";
 import { envName, flagName, parseSetting, type Setting, type SettingValue } from "./settings.ts";
@@ -18,6 +19,8 @@ const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 const MAX_AGENCIES = 10_000;
 const MAX_LOGIN_ID_LENGTH = 64;
 const MAX_KEY_LENGTH = 256;
+/** As UTF-8, the bytes the HMAC takes: 16 random bytes are 128 bits, well past any guessing. */
+const MIN_KEY_BYTES = 16;
 
 /** Merge default < file < environment < flags and validate. Throws ConfigError naming the bad setting. */
 export function loadConfig(sources: ConfigSources): NodeConfig {
@@ -27,6 +30,10 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
     const file = resolve(sources.cwd, sources.file);
     const json = readConfigFile(file);
     applyFile(config, json, "", byPath, file);
+    // Agency keys are the only secrets a config file holds; one without them may be public.
+    const exposed =
+      config.agencies.length > 0 ? privateFileProblem(file, "config file (it holds agency keys)") : undefined;
+    if (exposed !== undefined) throw new ConfigError("KEY_FILE_EXPOSED", exposed);
   }
   for (const setting of SETTINGS) {
     const raw = sources.env[envName(setting)];
@@ -148,13 +155,20 @@ function parseAgencies(value: unknown, file: string): AgencyConfig[] {
       });
     }
     seen.add(loginId);
-    if (typeof key !== "string" || key.length === 0 || key.length > MAX_KEY_LENGTH || key.includes("\0")) {
+    if (typeof key !== "string" || key.length > MAX_KEY_LENGTH || key.includes("\0")) {
       throw new ConfigError(
         "CONFIG_INVALID",
-        `${where(i, "key")} must be a string of 1..${MAX_KEY_LENGTH} characters`,
-        {
-          setting: "agencies",
-        },
+        `${where(i, "key")} (agency "${loginId}") must be a string of at most ${MAX_KEY_LENGTH} characters`,
+        { setting: "agencies" },
+      );
+    }
+    // The key is the HMAC's only secret: anyone who guesses it signs as the agency.
+    const bytes = Buffer.byteLength(key, "utf8");
+    if (bytes < MIN_KEY_BYTES) {
+      throw new ConfigError(
+        "CONFIG_INVALID",
+        `${where(i, "key")}: the key of agency "${loginId}" is ${bytes} bytes; an agency key must be at least ${MIN_KEY_BYTES} bytes (e.g. the output of \`openssl rand -base64 24\`)`,
+        { setting: "agencies" },
       );
     }
     if (quotaPerSecond === undefined) return { loginId, key };

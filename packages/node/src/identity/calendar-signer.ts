@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, type KeyObject, sign, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { IdentityError } from "./errors.ts";
+import { privateFileProblem } from "./private-file.ts";
 import { installReflectMetadata } from "./reflect-metadata.ts";
 
 /** sha256WithRSAEncryption: what KSI verifiers in the field accept for calendar authentication records. */
@@ -64,6 +65,8 @@ export async function createCalendarCertificate(
 const MAX_PEM_BYTES = 64 * 1024;
 
 export function loadCalendarSigner(keyFile: string, certificateFile: string): CalendarSigner {
+  const exposed = privateFileProblem(keyFile, "calendar key");
+  if (exposed !== undefined) throw new IdentityError("KEY_FILE_EXPOSED", exposed);
   const keyPem = readPem(keyFile, "calendar key");
   const certificatePem = readPem(certificateFile, "calendar certificate");
   let key: KeyObject;

@@ -3,6 +3,7 @@ import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@
 import type { Ed25519PrivateKey } from "@libp2p/interface";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { IdentityError } from "./errors.ts";
+import { privateFileProblem } from "./private-file.ts";
 
 /** The node's Ed25519 identity: its libp2p peer id and the key that signs certificate shares. */
 export interface NodeIdentity {
@@ -21,6 +22,8 @@ export async function generateNodeIdentity(): Promise<{ identity: NodeIdentity; 
 const MAX_KEY_FILE_BYTES = 1024;
 
 export function loadNodeIdentity(file: string): NodeIdentity {
+  const exposed = privateFileProblem(file, "node key");
+  if (exposed !== undefined) throw new IdentityError("KEY_FILE_EXPOSED", exposed);
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(file);

@@ -18,8 +18,8 @@ export const defaultMetricsOptions: MetricsOptions = { processMetrics: true };
 export type RejectReason =
   | "overload"
   | "quota"
-  | "unknown_agency"
-  | "bad_hmac"
+  /** An unknown login and a wrong HMAC alike: the metrics are public, and must not tell logins apart. */
+  | "unauthenticated"
   | "bad_request"
   | "bad_imprint"
   | "too_large"
@@ -29,6 +29,8 @@ export interface Metrics {
   readonly registry: Registry;
   readonly httpRequests: Counter<"endpoint" | "status">;
   readonly rejectedRequests: Counter<"reason">;
+  /** Connections closed as they came, over the total or the per-address cap (api.maxConnections…). */
+  readonly refusedConnections: Counter<"reason">;
   readonly roundHashes: Histogram;
   readonly roundBuildDuration: Histogram;
   readonly roundCommitDuration: Histogram;
@@ -122,6 +124,12 @@ export function createMetrics(options: MetricsOptions = defaultMetricsOptions): 
     rejectedRequests: new Counter({
       name: "tempel_rejected_requests_total",
       help: "Requests refused before reaching a round, by reason",
+      labelNames: ["reason"],
+      registers,
+    }),
+    refusedConnections: new Counter({
+      name: "tempel_http_refused_connections_total",
+      help: "HTTP connections closed as they were accepted, over the total or the per-address cap",
       labelNames: ["reason"],
       registers,
     }),

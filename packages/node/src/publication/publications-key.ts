@@ -10,6 +10,7 @@ import {
   publicationsFileTrust,
   verifyPublicationsFile,
 } from "@tempel/proto";
+import { privateFileProblem } from "../identity/index.ts";
 import { AUTHORITY_FILES } from "./authority.ts";
 import { PublicationError } from "./errors.ts";
 
@@ -53,6 +54,8 @@ export async function loadPublicationsKey(
       `${dataDir} must hold both ${AUTHORITY_FILES.key} and ${AUTHORITY_FILES.certificate}, or neither`,
     );
   }
+  const exposed = privateFileProblem(keyPath, "publications key");
+  if (exposed !== undefined) throw new PublicationError("KEY_FILE_EXPOSED", exposed);
   let certificate: Uint8Array;
   let pkcs8: Uint8Array<ArrayBuffer>;
   try {

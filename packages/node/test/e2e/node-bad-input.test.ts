@@ -9,6 +9,7 @@ import {
   ExtenderStatus,
   encodeAggregationRequestPdu,
   encodeExtendRequestPdu,
+  encodeSignature,
   HashAlgorithm,
   makeImprint,
   PduStatus,
@@ -106,19 +107,36 @@ describe("bad KSI aggregation PDUs", () => {
     expect(await jsonError(response)).toEqual({ status: 413, code: "BODY_TOO_LARGE" });
   });
 
-  it("answers a wrong HMAC and an unknown login id with 'authentication failure'", async () => {
-    const request = { requests: [{ requestId: 1n, requestHash: randomImprint() }] };
-    const wrongKey = encodeAggregationRequestPdu(
-      { header: { loginId: client.loginId }, ...request },
-      randomBytes(16),
-    );
-    expect((await aggregatorAnswer(wrongKey)).pdu.error?.status).toBe(PduStatus.AUTHENTICATION_FAILURE);
-    const unknown = encodeAggregationRequestPdu({ header: { loginId: "nobody" }, ...request }, client.key);
-    const { pdu } = await aggregatorAnswer(unknown);
-    expect(pdu.error).toMatchObject({
-      status: PduStatus.AUTHENTICATION_FAILURE,
-      errorMessage: expect.stringContaining("nobody"),
-    });
+  it("answers an unknown login id byte for byte as a wrong HMAC, with 'authentication failure', at the aggregator and the extender", async () => {
+    const aggregation = { requests: [{ requestId: 1n, requestHash: randomImprint() }] };
+    const extension = { requests: [{ requestId: 1n, aggregationTime: init.genesis.genesisTime }] };
+    const answer = async (path: string, body: Uint8Array) => {
+      const response = await client.post(path, body, KSI);
+      expect(response.status).toBe(200);
+      return Buffer.from(await response.arrayBuffer());
+    };
+    for (const [path, encode] of [
+      [
+        "/ksi/aggregator",
+        (loginId: string, key: Uint8Array) =>
+          encodeAggregationRequestPdu({ header: { loginId }, ...aggregation }, key),
+      ],
+      [
+        "/ksi/extender",
+        (loginId: string, key: Uint8Array) =>
+          encodeExtendRequestPdu({ header: { loginId }, ...extension }, key),
+      ],
+    ] as const) {
+      const wrongKey = await answer(path, encode(client.loginId, randomBytes(16)));
+      const unknown = await answer(path, encode("nobody", client.key));
+      expect(unknown).toEqual(wrongKey);
+      const decoded =
+        path === "/ksi/aggregator"
+          ? decodeAggregationResponsePdu(wrongKey)
+          : decodeExtendResponsePdu(wrongKey);
+      expect(decoded.pdu.error?.status).toBe(PduStatus.AUTHENTICATION_FAILURE);
+      expect(decoded.hmac).toBeUndefined();
+    }
   });
 
   it("answers unsupported and deprecated hash algorithms with 'invalid payload' naming the algorithm", async () => {
@@ -194,13 +212,26 @@ describe("bad JSON requests", () => {
     expect(await jsonError(await sign(huge))).toEqual({ status: 413, code: "BODY_TOO_LARGE" });
   });
 
-  it("refuses missing credentials, an unknown agency and a wrong HMAC", async () => {
+  it("refuses missing credentials, and answers an unknown login id exactly as a wrong HMAC", async () => {
     const body = { hashes: [hex(randomImprint())] };
     expect(await jsonError(await sign(body, {}))).toEqual({ status: 401, code: "UNAUTHENTICATED" });
+    const unknown = await sign(body, { "x-tempel-login-id": "nobody", "x-tempel-hmac": "00".repeat(32) });
+    const wrong = await sign(body, { "x-tempel-login-id": client.loginId, "x-tempel-hmac": "00".repeat(32) });
+    expect(unknown.status).toBe(401);
+    expect(wrong.status).toBe(401);
+    const [unknownBody, wrongBody] = [await unknown.text(), await wrong.text()];
+    expect(unknownBody).toBe(wrongBody);
+    expect(JSON.parse(wrongBody).error.code).toBe("AUTHENTICATION_FAILED");
+  });
+
+  it("refuses /v1/extend without the agency's HMAC, as the KSI extender does", async () => {
+    const [signature] = await client.signJson([randomImprint()]);
+    const body = { signature: Buffer.from(encodeSignature(signature!)).toString("base64") };
+    const extend = (headers?: Record<string, string>) => client.postJson("/v1/extend", body, headers);
+    expect(await jsonError(await extend({}))).toEqual({ status: 401, code: "UNAUTHENTICATED" });
     const unknown = { "x-tempel-login-id": "nobody", "x-tempel-hmac": "00".repeat(32) };
-    expect(await jsonError(await sign(body, unknown))).toEqual({ status: 401, code: "UNKNOWN_AGENCY" });
-    const wrong = { "x-tempel-login-id": client.loginId, "x-tempel-hmac": "00".repeat(32) };
-    expect(await jsonError(await sign(body, wrong))).toEqual({ status: 401, code: "BAD_HMAC" });
+    expect(await jsonError(await extend(unknown))).toEqual({ status: 401, code: "AUTHENTICATION_FAILED" });
+    expect((await extend()).status).toBe(200);
   });
 
   it("refuses bad imprints, each with its own code", async () => {
@@ -246,7 +277,7 @@ describe("bad JSON requests", () => {
     const [signature] = await client.signJson([randomImprint()]);
     expect((await client.verify(signature!)).calendar).toMatchObject({ result: "OK" });
     const metrics = await (await fetch(`${client.base}/metrics`)).text();
-    for (const reason of ["bad_hmac", "unknown_agency", "bad_imprint", "too_large", "bad_request"]) {
+    for (const reason of ["unauthenticated", "bad_imprint", "too_large", "bad_request"]) {
       expect(metrics).toMatch(new RegExp(`tempel_rejected_requests_total\\{reason="${reason}"\\} [1-9]`));
     }
   });

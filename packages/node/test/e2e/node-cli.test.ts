@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseGenesisPublications } from "@tempel/proto";
@@ -102,6 +102,23 @@ describe("tempel-node", () => {
     });
     const unknownFlag = await run(["start", "--config", config, "--colour", "blue"]);
     expect(unknownFlag.code).toBe(2);
+  });
+
+  it("start refuses a calendar key or a config with agency keys that others may read, with exit code 1 or 2 and the chmod to run", async () => {
+    const config = join(dir, "init", "config.json");
+    const calendarKey = join(dir, "init", "calendar-key.pem");
+    for (const [file, code] of [
+      [calendarKey, 1],
+      [config, 2],
+    ] as const) {
+      chmodSync(file, 0o644);
+      try {
+        const refused = await run(["start", "--config", config, "--api-port", "0"]);
+        expect(refused).toMatchObject({ code, stderr: expect.stringContaining(`chmod 600 ${file}`) });
+      } finally {
+        chmodSync(file, 0o600);
+      }
+    }
   });
 
   it("stops within seconds on SIGTERM while clients keep sending on keep-alive connections", async () => {

@@ -31,9 +31,13 @@ export class RawConnection {
     socket.on("error", () => undefined);
   }
 
-  static open(port: number): Promise<RawConnection> {
+  /** A connection to 127.0.0.1, from `localAddress` when given (any of 127.0.0.0/8 on Linux). */
+  static open(port: number, localAddress?: string): Promise<RawConnection> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: "127.0.0.1", port }, () => resolve(new RawConnection(socket)));
+      const socket = connect(
+        { host: "127.0.0.1", port, ...(localAddress !== undefined && { localAddress }) },
+        () => resolve(new RawConnection(socket)),
+      );
       socket.once("error", reject);
     });
   }

@@ -47,6 +47,7 @@ import { defaultRoundOptions } from "../../src/aggregation/options.ts";
 import { RoundPipeline } from "../../src/aggregation/rounds.ts";
 import { HMAC_HEADER, JsonApi, LOGIN_ID_HEADER } from "../../src/api/json-api.ts";
 import { parseHashItems } from "../../src/api/json-input.ts";
+import { defaultApiOptions } from "../../src/api/options.ts";
 import {
   type Agreement,
   type AgreementStatus,
@@ -146,6 +147,9 @@ async function startChild(dir: string): Promise<Child> {
       "10000000",
       "--rounds-max-pending",
       "5000000",
+      // The load client is one address standing for many KSI clients, each on its own connection.
+      "--api-max-connections-per-address",
+      String(defaultApiOptions.maxConnections),
     ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );

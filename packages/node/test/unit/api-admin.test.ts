@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminHandler } from "../../src/api/admin.ts";
@@ -67,7 +67,11 @@ describe("the admin partition endpoint", () => {
   });
 
   it("answers loopback clients only", async () => {
-    const request = { socket: { remoteAddress: "192.0.2.7" }, method: "DELETE", headers: {} };
+    const request = {
+      socket: { remoteAddress: "192.0.2.7" },
+      method: "DELETE",
+      headers: { host: "127.0.0.1:3131" },
+    };
     await expect(
       handle(
         request as unknown as IncomingMessage,
@@ -84,5 +88,41 @@ describe("the admin partition endpoint", () => {
         new URL("http://node"),
       ),
     ).resolves.toBeUndefined();
+  });
+
+  it("refuses a request for another Host, as a page rebound to 127.0.0.1 sends, and changes nothing", async () => {
+    calls.length = 0;
+    const { port } = new URL(url);
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const sent = request(
+          { host: "127.0.0.1", port, path: "/admin/partition", method: "DELETE", headers: { host } },
+          (response) => {
+            response.resume();
+            resolve(response.statusCode ?? 0);
+          },
+        );
+        sent.on("error", reject);
+        sent.end();
+      });
+    for (const host of [
+      "evil.example",
+      `evil.example:${port}`,
+      "127.0.0.1.evil.example",
+      "localhost.evil",
+      "10.0.0.1",
+    ])
+      expect(await status(host), host).toBe(403);
+    expect(calls).toEqual([]);
+    for (const host of [
+      "127.0.0.1",
+      `127.0.0.1:${port}`,
+      "[::1]",
+      `[::1]:${port}`,
+      "localhost",
+      `LOCALHOST:${port}`,
+    ])
+      expect(await status(host), host).toBe(200);
+    expect(calls).toHaveLength(6);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -12,9 +12,14 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Agency keys of the least length a config may hold. */
+const KEY = "0123456789abcdef";
+const OTHER_KEY = "fedcba9876543210";
+
+/** A config file as `tempel-node init` writes one: readable by its owner only. */
 function writeConfig(json: unknown): string {
   const file = join(dir, "config.json");
-  writeFileSync(file, typeof json === "string" ? json : JSON.stringify(json));
+  writeFileSync(file, typeof json === "string" ? json : JSON.stringify(json), { mode: 0o600 });
   return file;
 }
 
@@ -141,23 +146,59 @@ describe("loadConfig", () => {
   it("validates agencies: login id form, unique ids, key and quota", () => {
     const load = (agencies: unknown) => () =>
       loadConfig({ file: writeConfig({ dataDir: ".", agencies }), env: {}, flags: {}, cwd: "/" });
-    expect(load([{ loginId: "a", key: "k", quotaPerSecond: 5 }])().agencies).toEqual([
-      { loginId: "a", key: "k", quotaPerSecond: 5 },
+    expect(load([{ loginId: "a", key: KEY, quotaPerSecond: 5 }])().agencies).toEqual([
+      { loginId: "a", key: KEY, quotaPerSecond: 5 },
     ]);
-    expect(configError(load([{ loginId: "has space", key: "k" }])).message).toContain("agencies[0].loginId");
+    expect(configError(load([{ loginId: "has space", key: KEY }])).message).toContain("agencies[0].loginId");
     expect(
       configError(
         load([
-          { loginId: "a", key: "k" },
-          { loginId: "a", key: "j" },
+          { loginId: "a", key: KEY },
+          { loginId: "a", key: OTHER_KEY },
         ]),
       ).message,
     ).toContain("listed twice");
-    expect(configError(load([{ loginId: "a", key: "" }])).message).toContain("agencies[0].key");
-    expect(configError(load([{ loginId: "a", key: "k", quotaPerSecond: 0 }])).message).toContain(
+    expect(configError(load([{ loginId: "a", key: 5 }])).message).toContain("agencies[0].key");
+    expect(configError(load([{ loginId: "a", key: KEY, quotaPerSecond: 0 }])).message).toContain(
       "quotaPerSecond",
     );
-    expect(configError(load([{ loginId: "a", key: "k", extra: 1 }])).message).toContain("agencies[0].extra");
+    expect(configError(load([{ loginId: "a", key: KEY, extra: 1 }])).message).toContain("agencies[0].extra");
+  });
+
+  it.each([
+    ["empty", ""],
+    ["one character", "k"],
+    ["15 bytes", "x".repeat(15)],
+    ["15 bytes in 5 three-byte characters", "€".repeat(5)],
+  ])("refuses an agency key that is %s, naming the agency and the least length", (_, key) => {
+    const file = writeConfig({
+      dataDir: ".",
+      agencies: [
+        { loginId: "a", key: KEY },
+        { loginId: "weak-agency", key },
+      ],
+    });
+    const error = configError(() => loadConfig({ file, env: {}, flags: {}, cwd: "/" }));
+    expect(error.code).toBe("CONFIG_INVALID");
+    expect(error.message).toContain("agencies[1].key");
+    expect(error.message).toContain('"weak-agency"');
+    expect(error.message).toContain("at least 16 bytes");
+  });
+
+  it("takes an agency key of 16 bytes", () => {
+    const file = writeConfig({ dataDir: ".", agencies: [{ loginId: "a", key: "€".repeat(5) + "x" }] });
+    expect(loadConfig({ file, env: {}, flags: {}, cwd: "/" }).agencies[0]?.key).toBe("€€€€€x");
+  });
+
+  it("refuses a config file holding agency keys that others may read, saying which chmod to run", () => {
+    const file = writeConfig({ dataDir: ".", agencies: [{ loginId: "a", key: KEY }] });
+    chmodSync(file, 0o644);
+    const error = configError(() => loadConfig({ file, env: {}, flags: {}, cwd: "/" }));
+    expect(error.code).toBe("KEY_FILE_EXPOSED");
+    expect(error.message).toContain(`chmod 600 ${file}`);
+    // Without agency keys the file holds no secret.
+    writeConfig({ dataDir: "." });
+    expect(loadConfig({ file, env: {}, flags: {}, cwd: "/" }).agencies).toEqual([]);
   });
 
   it("parses booleans and lists from text", () => {

@@ -1,5 +1,5 @@
 import { createVerify, X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +8,9 @@ import { loadCalendarSigner, SHA256_WITH_RSA_OID } from "../../src/identity/cale
 import { IdentityError } from "../../src/identity/errors.ts";
 import { type InitResult, initDataDir } from "../../src/identity/init.ts";
 import { loadNodeIdentity } from "../../src/identity/node-key.ts";
+import { AUTHORITY_FILES } from "../../src/publication/authority.ts";
+import { loadPublicationsKey } from "../../src/publication/publications-key.ts";
+import { testAuthority } from "./publication-fixtures.ts";
 
 let dir: string;
 let init: InitResult;
@@ -140,5 +143,47 @@ describe("genesis", () => {
     const file = join(dir, "compact.json");
     writeFileSync(file, JSON.stringify(json()));
     expect(genesisHash(loadGenesis(file))).toEqual(genesisHash(init.genesis));
+  });
+});
+
+describe("secret files' permissions", () => {
+  it("init writes the node key, the calendar key and the config (agency keys) for the owner only", () => {
+    for (const file of [init.paths.nodeKey, init.paths.calendarKey, init.paths.config])
+      expect((statSync(file).mode & 0o777).toString(8), file).toBe("600");
+  });
+
+  it.each([
+    ["node key", "644", () => loadNodeIdentity(init.paths.nodeKey), () => init.paths.nodeKey],
+    ["node key", "640", () => loadNodeIdentity(init.paths.nodeKey), () => init.paths.nodeKey],
+    [
+      "calendar key",
+      "604",
+      () => loadCalendarSigner(init.paths.calendarKey, init.paths.calendarCertificate),
+      () => init.paths.calendarKey,
+    ],
+  ])("refuses a %s of mode %s, saying which chmod to run", (_, mode, load, file) => {
+    chmodSync(file(), Number.parseInt(mode, 8));
+    try {
+      const error = identityError(load);
+      expect(error.code).toBe("KEY_FILE_EXPOSED");
+      expect(error.message).toContain(`chmod 600 ${file()}`);
+    } finally {
+      chmodSync(file(), 0o600);
+    }
+    expect(() => load()).not.toThrow();
+  });
+
+  it("refuses a publications key that others may read", async () => {
+    const { dataDir, authority } = await testAuthority(NOW);
+    const key = join(dataDir, AUTHORITY_FILES.key);
+    chmodSync(key, 0o644);
+    try {
+      await expect(loadPublicationsKey(dataDir, authority, NOW)).rejects.toMatchObject({
+        code: "KEY_FILE_EXPOSED",
+        message: expect.stringContaining(`chmod 600 ${key}`),
+      });
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

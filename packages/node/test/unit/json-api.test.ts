@@ -13,13 +13,14 @@ import { describe, expect, it } from "vitest";
 import { AgencyRegistry } from "../../src/aggregation/agency.ts";
 import { RoundAnswer, SignedRound } from "../../src/aggregation/round-answer.ts";
 import type { HashRequest } from "../../src/aggregation/rounds.ts";
+import { HttpError } from "../../src/api/http-error.ts";
 import { HMAC_HEADER, JsonApi, LOGIN_ID_HEADER } from "../../src/api/json-api.ts";
 import { SerializedJson } from "../../src/api/respond.ts";
 import type { NodeCalendar } from "../../src/store/index.ts";
 
 const NOW = 1_763_780_000_000;
 // A client id outside ASCII: the decoded view must come out as UTF-8.
-const agencies = new AgencyRegistry([{ loginId: "agência-1", key: "secret" }], 1_000);
+const agencies = new AgencyRegistry([{ loginId: "agência-1", key: "secret-of-agência-1" }], 1_000);
 const agency = agencies.get("agência-1")!;
 
 function treeOf(hashes: readonly HashRequest[]): AggregationTree {
@@ -127,5 +128,42 @@ describe("JsonApi.sign", () => {
         code: "BAD_IMPRINT",
       });
     }
+  });
+});
+
+describe("JsonApi authentication", () => {
+  // The largest body the API reads: an HMAC over it is work enough to time.
+  const body = new Uint8Array(4 * 1024 * 1024).fill(0x20);
+  const headers = (loginId: string) =>
+    ({
+      headers: { [LOGIN_ID_HEADER]: loginId, [HMAC_HEADER]: "00".repeat(32) },
+    }) as unknown as IncomingMessage;
+  const refusal = async (loginId: string) => {
+    const error = await api.sign(headers(loginId), body, false).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpError);
+    return error as HttpError;
+  };
+  const cost = async (loginId: string) => {
+    let least = Number.POSITIVE_INFINITY;
+    for (let run = 0; run < 5; run++) {
+      const start = process.cpuUsage();
+      for (let i = 0; i < 4; i++) await refusal(loginId);
+      const used = process.cpuUsage(start);
+      least = Math.min(least, used.user + used.system);
+    }
+    return least;
+  };
+
+  it("answers an unknown login id as a wrong HMAC: same status, code and message", async () => {
+    const [unknown, wrong] = [await refusal("nobody"), await refusal(agency.loginId)];
+    expect({ ...unknown, message: unknown.message }).toEqual({ ...wrong, message: wrong.message });
+    expect(wrong).toMatchObject({ status: 401, code: "AUTHENTICATION_FAILED" });
+  });
+
+  it("refuses an unknown login id after as much work as a wrong HMAC", async () => {
+    const [unknown, wrong] = [await cost("nobody"), await cost(agency.loginId)];
+    // An HMAC over 4 MiB is some 10 ms: without it the unknown login was answered at once.
+    expect(unknown).toBeGreaterThan(wrong / 2);
+    expect(unknown).toBeLessThan(wrong * 2);
   });
 });

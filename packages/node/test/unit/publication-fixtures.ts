@@ -38,7 +38,7 @@ export interface TestAuthority {
 export async function testAuthority(now: number): Promise<TestAuthority> {
   const keys = await createPublicationsAuthority({ clusterId: "test", email: EMAIL, now });
   const dataDir = mkdtempSync(join(tmpdir(), "tempel-publication-"));
-  writeFileSync(join(dataDir, AUTHORITY_FILES.key), keys.keyPem);
+  writeFileSync(join(dataDir, AUTHORITY_FILES.key), keys.keyPem, { mode: 0o600 });
   writeFileSync(join(dataDir, AUTHORITY_FILES.certificate), keys.certificatePem);
   const authority = { caCertificate: certificateFromPem(keys.caCertificatePem), email: EMAIL };
   const key = await loadPublicationsKey(dataDir, authority, now);
