@@ -39,7 +39,10 @@ export interface SignedCalendar {
   readonly extender: Extender;
 }
 
-export async function signedCalendar(): Promise<SignedCalendar> {
+/** The calendar starts at `genesisTime` (e.g. a second in 2001, to show backdating); signed 5 s later. */
+export async function signedCalendar(genesisTime = GENESIS): Promise<SignedCalendar> {
+  const signedAt = genesisTime + (SIGNED_AT - GENESIS);
+  const publishedAt = genesisTime + (PUBLISHED_AT - GENESIS);
   const documentHash = imprintOf("the document");
   const links: AggregationLink[] = [
     { direction: "left", levelCorrection: 0, sibling: { kind: "imprint", imprint: imprintOf("neighbour") } },
@@ -50,25 +53,25 @@ export async function signedCalendar(): Promise<SignedCalendar> {
     },
   ];
   const chain: AggregationHashChain = {
-    aggregationTime: SIGNED_AT,
+    aggregationTime: signedAt,
     chainIndex: [locationPointer(links)],
     inputHash: documentHash,
     aggregationAlgorithm: HashAlgorithm.SHA2_256,
     links,
   };
   const root = aggregationChainOutput(chain, 0).hash;
-  const calendar = await Calendar.open(new MemoryCalendarStore(), { genesisTime: GENESIS });
-  for (let second = GENESIS; second <= PUBLISHED_AT; second++) {
-    await calendar.append(second, second === SIGNED_AT ? root : imprintOf(`round ${second}`));
+  const calendar = await Calendar.open(new MemoryCalendarStore(), { genesisTime });
+  for (let second = genesisTime; second <= publishedAt; second++) {
+    await calendar.append(second, second === signedAt ? root : imprintOf(`round ${second}`));
   }
-  const publication = { publicationTime: PUBLISHED_AT, publishedHash: await calendar.rootAt(PUBLISHED_AT) };
+  const publication = { publicationTime: publishedAt, publishedHash: await calendar.rootAt(publishedAt) };
   const signature: KsiSignature = {
     aggregationChains: [chain],
-    calendarChain: await calendar.chain(SIGNED_AT, SIGNED_AT),
+    calendarChain: await calendar.chain(signedAt, signedAt),
   };
   const extended: KsiSignature = {
     aggregationChains: [chain],
-    calendarChain: await calendar.chain(SIGNED_AT, PUBLISHED_AT),
+    calendarChain: await calendar.chain(signedAt, publishedAt),
     publicationRecord: { publishedData: publication, references: [], repositoryUris: [] },
   };
   const extender: Extender = (aggregationTime, publicationTime) =>
