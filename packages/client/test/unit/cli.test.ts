@@ -206,7 +206,7 @@ describe("tempel verify", () => {
     expect(json(edited)).toMatchObject({ result: "FAIL", code: "GEN-01" });
   });
 
-  it("verifies against a publications file given without trust anchors, and says it was not checked", async () => {
+  it("refuses a publications file whose signature nothing can check (no --trust-anchor, no genesis authority): exit 2, never OK", async () => {
     const file = join(dir, "publications.bin");
     const publishedData = decodePublicationString(EXTENDED_PUBLICATION);
     const bytes = await encodePublicationsFile(
@@ -218,12 +218,13 @@ describe("tempel verify", () => {
       () => new Uint8Array([0x30, 0x00]),
     );
     await writeFile(file, bytes);
+    // A file anyone could have written, with a publication that matches the signature.
     const run = await tempel("verify", EXTENDED, "--publications-file", file, "--json");
-    expect(run.code).toBe(0);
-    expect(json(run)).toMatchObject({
-      result: "OK",
-      publicationsFile: { path: file, signature: "not checked" },
-    });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain("nothing to check its signature against");
+    expect(run.stderr).toContain("--trust-anchor FILE");
+    expect(run.stderr).toContain("--config FILE");
     const untrusted = await tempel("verify", EXTENDED, "--publications-file", file, "--trust-anchor", file);
     expect(untrusted.code).toBe(2);
     expect(untrusted.stderr).toContain("cannot be used");
