@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testPackPath } from "../../../proto/test/unit/helpers/testpack.ts";
 import { findClusterFile, readClusterFile } from "../../src/cli/cluster-file.ts";
 import { connect } from "../../src/cli/connection.ts";
 import { describeFailure } from "../../src/cli/failure.ts";
@@ -130,6 +131,24 @@ describe("cluster description", () => {
     ).rejects.toMatchObject({
       message: /--login ID --key KEY/,
     });
+  });
+});
+
+describe("tempel extend", () => {
+  it("refuses --to latest without the cluster's genesis, before asking any node, and says how to name it", async () => {
+    const description = join(dir, "no-genesis.json");
+    await writeFile(
+      description,
+      JSON.stringify({
+        nodes: [{ api: "http://127.0.0.1:1" }],
+        agency: { loginId: "agency1", key: "a-secret-of-sixteen-bytes" },
+      }),
+    );
+    const signature = testPackPath("valid-signatures", "signature-extended.ksig");
+    const run = await tempel("extend", signature, "--config", description, "-o", join(dir, "out.ksig"));
+    expect(run.code).toBe(2);
+    expect(run.err).toContain("--to latest needs the cluster's genesis");
+    expect(run.err).toContain("--config FILE");
   });
 });
 
