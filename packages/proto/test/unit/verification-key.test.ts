@@ -227,9 +227,12 @@ describe("key-based policy with a quorum certificate", () => {
     expectResult(await verifySignature(certified([share(0), share(1)]), {}, keyPolicy), "NA", "GEN-02");
   });
 
-  it("refuses a trust configuration that would certify with no signature at all", () => {
+  it("refuses a trust configuration that would certify with no signature at all, or count one key twice", () => {
     const certificate = { publishedData: root, shares: [] };
     expect(() => checkQuorumCertificate(certificate, { ...trust, quorum: 0 })).toThrow(TempelError);
+    const sameKeyTwice = { members: [trust.members[0]!, { ...trust.members[0]!, id: "alias" }], quorum: 2 };
+    const oneSignerTwice = { publishedData: root, shares: [share(0), { ...share(0), memberId: "alias" }] };
+    expect(() => checkQuorumCertificate(oneSignerTwice, sameKeyTwice)).toThrow(TempelError);
     expect(checkQuorumCertificate(certificate, trust)).toEqual({ status: "below-quorum", signers: [] });
   });
 });
