@@ -12,7 +12,7 @@ import {
   TempelError,
   type VerificationResult,
 } from "@tempel/proto";
-import { type CalendarHead, readCalendarHead } from "./cluster/calendar-head.ts";
+import { type CalendarHead, type CertifiedRoot, readCalendarHead } from "./cluster/calendar-head.ts";
 import { type NodeStatusReport, readNodeStatus } from "./cluster/node-status.ts";
 import { AbortedError, NetworkError, NotYetAvailableError, OptionsError, ProtocolError } from "./errors.ts";
 import { extendedSignature, type RootRecords } from "./extending/extended-signature.ts";
@@ -59,8 +59,13 @@ export interface ExtendOptions {
 
 /** The calendar root a signature is to be extended to, and what certifies it. */
 interface ExtensionGoal extends RootRecords {
-  /** Undefined: the newest root the answering node has. */
-  readonly publicationTime?: number;
+  readonly publicationTime: number;
+  /**
+   * The root itself when a quorum or a checked publications file vouches for it: a node whose chain
+   * does not reach it is treated as failed. A publication the caller gives is the caller's word, so a
+   * chain that misses it contradicts the publication (PUB-01) instead.
+   */
+  readonly root?: Imprint;
 }
 
 function checkLevel(level = 0): number {
@@ -164,7 +169,9 @@ export class TempelClient implements SignatureVerifier {
     const channel = this.#ksi();
     const level = checkLevel(options.level);
     const imprint = await imprintOf(input, this.#hashAlgorithm, options.signal);
-    return this.#bound(await requestSignature(channel, imprint, level, options.signal));
+    return this.#bound(
+      await requestSignature(channel, imprint, level, this.#trust.quorumTrust, options.signal),
+    );
   }
 
   /**
@@ -195,12 +202,14 @@ export class TempelClient implements SignatureVerifier {
     level: number,
     signal: AbortSignal,
   ): Promise<KsiSignature[]> {
-    if (imprints.length === 1) return [await requestSignature(channel, imprints[0]!, level, signal)];
+    const trust = this.#trust.quorumTrust;
+    if (imprints.length === 1) return [await requestSignature(channel, imprints[0]!, level, trust, signal)];
     const tree = new AggregationTree(
       imprints.map((imprint) => ({ imprint, level })),
       { algorithm: this.#hashAlgorithm },
     );
-    return leafSignatures(tree, await requestSignature(channel, tree.root, tree.rootLevel, signal));
+    // The root's signature is checked against the quorum; the leaves' only add this tree's links to it.
+    return leafSignatures(tree, await requestSignature(channel, tree.root, tree.rootLevel, trust, signal));
   }
 
   /**
@@ -216,6 +225,7 @@ export class TempelClient implements SignatureVerifier {
       signature.aggregationTime,
       goal.publicationTime,
       signal,
+      goal.root,
     );
     return this.#bound(await extendedSignature(signature.ksi, chain, goal));
   }
@@ -226,19 +236,12 @@ export class TempelClient implements SignatureVerifier {
       return { publicationTime: to };
     }
     if (to === "latest") {
-      const certified = (await this.head({ signal })).certified;
-      if (certified === undefined) return {};
-      const trust = this.#trust.quorumTrust;
-      if (
-        trust !== undefined &&
-        checkQuorumCertificate(certified.certificate, trust).status !== "certified"
-      ) {
-        throw new ProtocolError(
-          "BAD_CERTIFICATE",
-          "the calendar head's quorum certificate is not signed by a quorum of the trusted members",
-        );
-      }
-      return { publicationTime: certified.time, quorumCertificate: certified.certificate };
+      const certified = await this.#certifiedHead(signal);
+      return {
+        publicationTime: certified.time,
+        quorumCertificate: certified.certificate,
+        root: certified.root,
+      };
     }
     if (to === "publication") {
       const file = await this.publications({ signal });
@@ -249,10 +252,50 @@ export class TempelClient implements SignatureVerifier {
           "the publications file has no publication after the signing second yet: extend to the latest certified root, or wait for the next publication",
         );
       }
-      return { publicationTime: record.publishedData.publicationTime, publicationRecord: record };
+      return {
+        publicationTime: record.publishedData.publicationTime,
+        publicationRecord: record,
+        root: record.publishedData.publishedHash,
+      };
     }
     const record = "publishedData" in to ? to : { publishedData: to, references: [], repositoryUris: [] };
     return { publicationTime: record.publishedData.publicationTime, publicationRecord: record };
+  }
+
+  /**
+   * The newest calendar root a quorum of the trusted members certified. A node whose head is not so
+   * certified is treated as failed; without the members nothing a node says about its head can be
+   * checked, so extending to "latest" needs them.
+   */
+  async #certifiedHead(signal: AbortSignal | undefined): Promise<CertifiedRoot> {
+    const trust = this.#trust.quorumTrust;
+    if (trust === undefined) {
+      throw new OptionsError(
+        'extending to "latest" needs the cluster\'s members to check the head\'s quorum certificate: give trust.genesis (or members and quorum), or extend to "publication"',
+      );
+    }
+    const read = (json: unknown, endpoint: string): CertifiedRoot | undefined => {
+      const { certified } = readCalendarHead(json, endpoint);
+      const check =
+        certified === undefined ? undefined : checkQuorumCertificate(certified.certificate, trust);
+      if (check !== undefined && check.status !== "certified") {
+        throw new ProtocolError(
+          "BAD_CERTIFICATE",
+          `${endpoint}: the calendar head's quorum certificate is not signed by a quorum of the trusted members (${check.status})`,
+        );
+      }
+      return certified;
+    };
+    const certified = await this.#pool.request(
+      "/v1/calendar/head",
+      { method: "GET" },
+      jsonAnswer(read),
+      signal,
+    );
+    if (certified === undefined) {
+      throw new NotYetAvailableError("NOT_YET_CERTIFIED", "the cluster has certified no calendar root yet");
+    }
+    return certified;
   }
 
   /**

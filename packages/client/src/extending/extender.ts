@@ -1,11 +1,14 @@
 import {
+  bytesEqual,
   type CalendarHashChain,
   calendarChainAggregationTime,
+  calendarChainOutput,
   decodeExtendResponsePdu,
   ExtenderStatus,
   type ExtendRequestPayload,
   type ExtendResponsePayload,
   encodeExtendRequestPdu,
+  type Imprint,
 } from "@tempel/proto";
 import { ProtocolError } from "../errors.ts";
 import type { KsiChannel, KsiService } from "../transport/ksi-channel.ts";
@@ -27,11 +30,16 @@ const extender: KsiService<ExtendRequestPayload, ExtendResponsePayload> = {
   decode: (bytes) => decodeExtendResponsePdu(bytes, { maxPayloads: 1 }),
 };
 
-/** The chain answered, if it is one from the second asked for to the root asked for. */
+/**
+ * The chain answered, if it is one from the second asked for to the root asked for, and reaches
+ * `root` when that is known (a root certified by a quorum or published): a node that answers another
+ * chain is treated as failed.
+ */
 function acceptChain(
   payload: ExtendResponsePayload,
   aggregationTime: number,
   publicationTime: number | undefined,
+  root: Imprint | undefined,
   endpoint: string,
 ): CalendarHashChain {
   const chain = payload.calendarChain;
@@ -47,18 +55,26 @@ function acceptChain(
         (publicationTime === undefined ? "" : ` to ${publicationTime}`),
     );
   }
+  if (root !== undefined && !bytesEqual(calendarChainOutput(chain), root)) {
+    throw new ProtocolError(
+      "BAD_CALENDAR_CHAIN",
+      `${endpoint}: the extender's calendar chain does not reach the certified root at ${chain.publicationTime}`,
+    );
+  }
   return chain;
 }
 
 /**
  * The calendar hash chain from `aggregationTime` to the calendar root at `publicationTime` (the
- * newest root the answering node has when undefined), from the cluster's KSI extender.
+ * newest root the answering node has when undefined), from the cluster's KSI extender; when `root`
+ * is given, only a chain that reaches it.
  */
 export function requestCalendarChain(
   channel: KsiChannel,
   aggregationTime: number,
   publicationTime: number | undefined,
   signal?: AbortSignal,
+  root?: Imprint,
 ): Promise<CalendarHashChain> {
   const request = {
     requestId: channel.nextRequestId(),
@@ -68,7 +84,7 @@ export function requestCalendarChain(
   return channel.exchange(
     extender,
     request,
-    (payload, endpoint) => acceptChain(payload, aggregationTime, publicationTime, endpoint),
+    (payload, endpoint) => acceptChain(payload, aggregationTime, publicationTime, root, endpoint),
     signal,
   );
 }

@@ -7,6 +7,8 @@ import {
   type Imprint,
   internalPolicy,
   type KsiSignature,
+  keyPolicy,
+  type QuorumTrust,
   signatureFromAggregationResponse,
   TempelError,
   verifySignature,
@@ -30,12 +32,16 @@ const aggregator: KsiService<AggregationRequestPayload, AggregationResponsePaylo
 
 /**
  * The signature the aggregator answered, accepted only if it is internally consistent and covers
- * exactly the hash and level that were sent: a node cannot hand out a signature for something else.
+ * exactly the hash and level that were sent, and, when the cluster's members are known, its calendar
+ * root carries a quorum certificate of them: a node cannot hand out a signature for something else,
+ * nor one that only it (its own calendar auth record or certificate share) vouches for. Either is a
+ * ProtocolError, so the request moves on to another node.
  */
 async function acceptSignature(
   payload: AggregationResponsePayload,
   imprint: Imprint,
   level: number,
+  trust: QuorumTrust | undefined,
   endpoint: string,
 ): Promise<KsiSignature> {
   let signature: KsiSignature;
@@ -56,14 +62,26 @@ async function acceptSignature(
       `${endpoint} answered a signature that does not verify for the hash sent: ${check.code} ${check.message}`,
     );
   }
+  if (trust === undefined) return signature;
+  const certified = await verifySignature(signature, { quorumTrust: trust }, keyPolicy);
+  if (certified.result !== "OK") {
+    throw new ProtocolError(
+      "UNCERTIFIED_SIGNATURE",
+      `${endpoint} answered a signature whose calendar root is not certified by a quorum of the trusted members: ${certified.code} ${certified.message}`,
+    );
+  }
   return signature;
 }
 
-/** Sign one imprint at `level` (the height of the client's own tree above it, 0 for a plain hash). */
+/**
+ * Sign one imprint at `level` (the height of the client's own tree above it, 0 for a plain hash);
+ * with `trust`, only a signature certified by a quorum of its members is accepted.
+ */
 export function requestSignature(
   channel: KsiChannel,
   imprint: Imprint,
   level: number,
+  trust: QuorumTrust | undefined,
   signal?: AbortSignal,
 ): Promise<KsiSignature> {
   const request = {
@@ -74,7 +92,7 @@ export function requestSignature(
   return channel.exchange(
     aggregator,
     request,
-    (payload, endpoint) => acceptSignature(payload, imprint, level, endpoint),
+    (payload, endpoint) => acceptSignature(payload, imprint, level, trust, endpoint),
     signal,
   );
 }

@@ -2,6 +2,7 @@ import {
   type DetachedCmsOptions,
   FormatError,
   fromHex,
+  memberListProblem,
   parseGenesisPublications,
   publicationsFileTrust,
   type QuorumMember,
@@ -47,7 +48,8 @@ function genesisObject(genesis: unknown): Record<string, unknown> {
 
 /**
  * The members and quorum a cluster's genesis file names (parsed JSON or its text): what the quorum
- * certificates of its calendar roots are checked against. Only those fields are read, strictly.
+ * certificates of its calendar roots are checked against. Only those fields are read, strictly, and
+ * checked as the node checks them.
  */
 export function quorumTrustFromGenesis(genesis: unknown): QuorumTrust {
   const root = genesisObject(genesis);
@@ -57,11 +59,11 @@ export function quorumTrustFromGenesis(genesis: unknown): QuorumTrust {
     throw invalid(`members must list 1..${MAX_MEMBERS} members`);
   }
   const members = list.map(member);
-  if (new Set(members.map((m) => m.id)).size !== members.length) throw invalid("names a member twice");
   const quorum = root.quorum;
-  if (typeof quorum !== "number" || !Number.isInteger(quorum) || quorum < 1 || quorum > members.length) {
-    throw invalid(`quorum must be an integer from 1 to ${members.length}`);
-  }
+  if (typeof quorum !== "number") throw invalid("quorum must be a number");
+  // The node's own rule: ids are their keys' peer ids, no member or key twice, a majority quorum.
+  const problem = memberListProblem({ members, quorum }, { peerIds: true });
+  if (problem !== undefined) throw invalid(`${problem.field} ${problem.problem}`);
   return { members, quorum };
 }
 

@@ -1,4 +1,10 @@
-import type { DetachedCmsOptions, QuorumMember, QuorumTrust, SignerConstraints } from "@tempel/proto";
+import {
+  type DetachedCmsOptions,
+  memberListProblem,
+  type QuorumMember,
+  type QuorumTrust,
+  type SignerConstraints,
+} from "@tempel/proto";
 import { OptionsError } from "../errors.ts";
 import { publicationsTrustFromGenesis, quorumTrustFromGenesis } from "./genesis.ts";
 
@@ -41,7 +47,12 @@ function quorumTrust(trust: TrustOptions): QuorumTrust | undefined {
   if ((trust.members === undefined) !== (trust.quorum === undefined)) {
     throw new OptionsError("trust: members and quorum go together");
   }
-  return trust.members === undefined ? undefined : { members: trust.members, quorum: trust.quorum! };
+  if (trust.members === undefined) return undefined;
+  const given = { members: trust.members, quorum: trust.quorum! };
+  // Ids need not be peer ids here (a caller may name members its own way), but keys count once.
+  const problem = memberListProblem(given, { peerIds: false });
+  if (problem !== undefined) throw new OptionsError(`trust: ${problem.field} ${problem.problem}`);
+  return given;
 }
 
 function publicationsTrust(trust: TrustOptions): PublicationsTrust | undefined {

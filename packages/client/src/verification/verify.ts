@@ -13,6 +13,7 @@ import {
   type QuorumTrust,
   type Rule,
   signedHash,
+  TempelError,
   type VerificationResult,
   verifySignature,
 } from "@tempel/proto";
@@ -60,30 +61,46 @@ function policyRule(policy: VerifyOptions["policy"]): Rule {
   return POLICIES[policy];
 }
 
+/** The publications file a verification uses, or why there is none although one was configured. */
+interface FileForPolicy {
+  readonly file?: PublicationsFile;
+  readonly unavailable?: string;
+}
+
 /**
- * The publications file for a policy that can use it, when no publication was given. A file that
- * cannot be had fails only the publication policy, which is about nothing else; the others go on
- * without it (the quorum certificate may still decide).
+ * The publications file for a policy that can use it, when no publication was given. The key policy
+ * needs none once the members are known: only their quorum certifies a root then, not the file's
+ * certificates. A file that cannot be had fails the publication policy, which is about nothing else;
+ * the others go on without it (the quorum certificate may still decide), and an inconclusive result
+ * then says why the file was missing.
  */
 async function publicationsFileFor(
   rule: Rule,
   sources: VerificationSources,
   signal: AbortSignal | undefined,
-): Promise<PublicationsFile | undefined> {
-  if (rule === internalPolicy || rule === calendarPolicy || sources.publicationsFile === undefined)
-    return undefined;
+): Promise<FileForPolicy> {
+  if (
+    rule === internalPolicy ||
+    rule === calendarPolicy ||
+    (rule === keyPolicy && sources.quorumTrust !== undefined) ||
+    sources.publicationsFile === undefined
+  )
+    return {};
   try {
-    return await sources.publicationsFile(signal);
+    return { file: await sources.publicationsFile(signal) };
   } catch (error) {
-    if (rule === publicationPolicy || error instanceof AbortedError) throw error;
-    return undefined;
+    if (rule === publicationPolicy || !(error instanceof TempelError) || error instanceof AbortedError) {
+      throw error;
+    }
+    return { unavailable: `the publications file could not be used: ${error.message}` };
   }
 }
 
 /**
  * Verify `signature` under a KSI policy, against `document` when given (hashed with the algorithm the
  * signature used). A wrong signature is a FAIL or NA result; bad options throw, and so does a
- * publications file that cannot be had under the publication policy.
+ * publications file that cannot be had under the publication policy. With the cluster's members
+ * known, a calendar root counts as certified only through a quorum of them (NA TEM-01 otherwise).
  */
 export async function verifyKsiSignature(
   signature: KsiSignature,
@@ -101,10 +118,10 @@ export async function verifyKsiSignature(
     document === undefined
       ? undefined
       : await imprintOf(document, imprintAlgorithm(signedHash(signature)), signal);
-  const publicationsFile =
-    publication === undefined ? await publicationsFileFor(rule, sources, signal) : undefined;
+  const { file: publicationsFile, unavailable } =
+    publication === undefined ? await publicationsFileFor(rule, sources, signal) : {};
   const { extender, quorumTrust } = sources;
-  return verifySignature(
+  const result = await verifySignature(
     signature,
     {
       ...(documentHash !== undefined && { documentHash }),
@@ -119,4 +136,7 @@ export async function verifyKsiSignature(
     },
     rule,
   );
+  return result.result === "NA" && unavailable !== undefined
+    ? { ...result, message: `${result.message}; ${unavailable}` }
+    : result;
 }

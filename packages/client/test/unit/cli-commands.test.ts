@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testPackPath } from "../../../proto/test/unit/helpers/testpack.ts";
 import { findClusterFile, readClusterFile } from "../../src/cli/cluster-file.ts";
 import { agencyKey, connect } from "../../src/cli/connection.ts";
 import { describeFailure } from "../../src/cli/failure.ts";
@@ -179,6 +180,24 @@ describe("the agency key", () => {
     expect(
       (await tempel("status", "--endpoint", "http://127.0.0.1:1", "--key-file", path)).err,
     ).not.toContain("warning");
+  });
+});
+
+describe("tempel extend", () => {
+  it("refuses --to latest without the cluster's genesis, before asking any node, and says how to name it", async () => {
+    const description = join(dir, "no-genesis.json");
+    await writeFile(
+      description,
+      JSON.stringify({
+        nodes: [{ api: "http://127.0.0.1:1" }],
+        agency: { loginId: "agency1", key: "a-secret-of-sixteen-bytes" },
+      }),
+    );
+    const signature = testPackPath("valid-signatures", "signature-extended.ksig");
+    const run = await tempel("extend", signature, "--config", description, "-o", join(dir, "out.ksig"));
+    expect(run.code).toBe(2);
+    expect(run.err).toContain("--to latest needs the cluster's genesis");
+    expect(run.err).toContain("--config FILE");
   });
 });
 

@@ -3,16 +3,30 @@ import { mkdtempSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ed25519 } from "@noble/curves/ed25519.js";
 import {
+  calendarChainOutput,
   decodePublicationString,
+  ed25519PeerId,
+  encodePublicationData,
   encodePublicationsFile,
   encodeSignature,
+  encodeTlv,
   HashAlgorithm,
   hashImprint,
   type KsiSignature,
+  toHex,
 } from "@tempel/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testPackPath } from "../../../proto/test/unit/helpers/testpack.ts";
+import {
+  makeIdentity,
+  SIGNATURE_OID,
+  signDetachedCms,
+  signRaw,
+} from "../../../proto/test/unit/pki-fixtures.ts";
+import { signedCalendar } from "../../../proto/test/unit/verification-fixtures.ts";
+import { PUBLICATIONS_EMAIL, publicationsAuthority } from "../e2e/publications-fixture.ts";
 
 const MAIN = join(import.meta.dirname, "../../src/cli/main.ts");
 
@@ -206,7 +220,7 @@ describe("tempel verify", () => {
     expect(json(edited)).toMatchObject({ result: "FAIL", code: "GEN-01" });
   });
 
-  it("verifies against a publications file given without trust anchors, and says it was not checked", async () => {
+  it("refuses a publications file whose signature nothing can check (no --trust-anchor, no genesis authority): exit 2, never OK", async () => {
     const file = join(dir, "publications.bin");
     const publishedData = decodePublicationString(EXTENDED_PUBLICATION);
     const bytes = await encodePublicationsFile(
@@ -218,12 +232,13 @@ describe("tempel verify", () => {
       () => new Uint8Array([0x30, 0x00]),
     );
     await writeFile(file, bytes);
+    // A file anyone could have written, with a publication that matches the signature.
     const run = await tempel("verify", EXTENDED, "--publications-file", file, "--json");
-    expect(run.code).toBe(0);
-    expect(json(run)).toMatchObject({
-      result: "OK",
-      publicationsFile: { path: file, signature: "not checked" },
-    });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain("nothing to check its signature against");
+    expect(run.stderr).toContain("--trust-anchor FILE");
+    expect(run.stderr).toContain("--config FILE");
     const untrusted = await tempel("verify", EXTENDED, "--publications-file", file, "--trust-anchor", file);
     expect(untrusted.code).toBe(2);
     expect(untrusted.stderr).toContain("cannot be used");
@@ -246,6 +261,104 @@ describe("tempel verify", () => {
       expect(run.code, cases[i]!.join(" ")).toBe(2);
       expect(run.stderr, cases[i]!.join(" ")).toMatch(/^tempel verify: /);
     });
+  });
+});
+
+/**
+ * Issue #14's attack through the CLI: a document dated 2001, its calendar root authenticated only by
+ * member 0's calendar key, whose certificate the cluster's (genuine, checked) publications file lists.
+ */
+describe("tempel verify with the cluster's genesis", () => {
+  let dir: string;
+  const paths = { signature: "", file: "", anchor: "", cluster: "" };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "tempel-cli-genesis-"));
+    const keys = [0, 1, 2].map(() => ed25519.getPublicKey(ed25519.utils.randomSecretKey()));
+    const genesis = {
+      version: 1,
+      members: keys.map((key) => ({ id: ed25519PeerId(key), publicKey: toHex(key) })),
+      quorum: 2,
+    };
+    const memberKey = await makeIdentity({
+      kind: "RSA",
+      commonName: "member 0's calendar key",
+      serial: 40,
+      notBefore: new Date("2000-01-01Z"),
+      notAfter: new Date("2040-01-01Z"),
+    });
+    const certificateId = new Uint8Array([9, 9, 9, 9]);
+    const authority = await publicationsAuthority();
+    const file = await encodePublicationsFile(
+      {
+        header: { version: 1, creationTime: Math.floor(Date.now() / 1000) },
+        certificates: [{ id: certificateId, der: memberKey.der }],
+        publications: [],
+      },
+      (bytes) => signDetachedCms(authority.signer, [authority.signer, authority.ca], bytes),
+    );
+    const forged = await signedCalendar({ genesisTime: 978_307_200 });
+    const chain = forged.signature.calendarChain!;
+    const root = { publicationTime: chain.publicationTime, publishedHash: calendarChainOutput(chain) };
+    const signature: KsiSignature = {
+      ...forged.signature,
+      calendarAuthRecord: {
+        publishedData: root,
+        signatureData: {
+          signatureType: SIGNATURE_OID.RSA,
+          signatureValue: await signRaw(memberKey, encodeTlv(encodePublicationData(root))),
+          certificateId,
+        },
+      },
+    };
+    paths.signature = join(dir, "contract-2001.ksig");
+    paths.file = join(dir, "publications.bin");
+    paths.anchor = join(dir, "ca.der");
+    paths.cluster = join(dir, "cluster.json");
+    await writeFile(paths.signature, encodeSignature(signature));
+    await writeFile(paths.file, file);
+    await writeFile(paths.anchor, authority.ca.der);
+    await writeFile(join(dir, "genesis.json"), JSON.stringify(genesis));
+    await writeFile(
+      paths.cluster,
+      JSON.stringify({ nodes: [{ api: "http://127.0.0.1:1" }], genesis: "genesis.json" }),
+    );
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  const fileArgs = () => [
+    "--publications-file",
+    paths.file,
+    "--trust-anchor",
+    paths.anchor,
+    "--cnstr",
+    `E=${PUBLICATIONS_EMAIL}`,
+  ];
+
+  it("a root only one member's calendar key authenticates is NA TEM-01, exit 4, and the CLI says why", async () => {
+    for (const policy of ["key", "default"]) {
+      const run = await tempel(
+        "verify",
+        paths.signature,
+        "--config",
+        paths.cluster,
+        "--policy",
+        policy,
+        ...fileArgs(),
+      );
+      expect(run.code, run.stderr).toBe(4);
+      expect(run.stdout).toContain(
+        "NA TEM-01: Calendar root not certified by a quorum of the cluster's members",
+      );
+      expect(run.stdout).toContain("one member's key");
+      expect(run.stdout).toContain("next: the cluster's quorum has not certified this calendar root");
+    }
+  });
+
+  it("without the genesis the same signature verifies as KSI says: OK by any one listed key", async () => {
+    const run = await tempel("verify", paths.signature, "--policy", "key", "--json", ...fileArgs());
+    expect(run.code, run.stderr).toBe(0);
+    expect(json(run)).toMatchObject({ result: "OK", publicationsFile: { signature: "verified" } });
   });
 });
 

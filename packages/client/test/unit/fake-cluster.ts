@@ -3,6 +3,7 @@ import {
   AggregationTree,
   aggregationResponsePayloadFor,
   Calendar,
+  type CalendarHashChain,
   composeChains,
   decodeAggregationRequestPdu,
   decodeExtendRequestPdu,
@@ -39,12 +40,23 @@ function bytesOf(body: RequestInit["body"]): Uint8Array {
   return body;
 }
 
+/** How a misbehaving node changes its answers (each change applies to that node's answers only). */
+export interface Misbehaviour {
+  readonly signature?: (signature: KsiSignature) => KsiSignature;
+  readonly headCertificate?: (certificate: QuorumCertificate) => QuorumCertificate;
+  readonly chain?: (chain: CalendarHashChain) => Promise<CalendarHashChain>;
+}
+
 export class FakeCluster {
   readonly calendar: Calendar;
+  /** Misbehaving nodes, by origin (e.g. "http://node-a.test"): the others answer honestly. */
+  readonly misbehaving = new Map<string, Misbehaviour>();
   readonly #secretKey = ed25519.utils.randomSecretKey();
   readonly publicKey: Uint8Array;
   /** Every request path, in order. */
   readonly requests: string[] = [];
+  /** Which node each request went to (its origin), in the same order. */
+  readonly askedNodes: string[] = [];
 
   private constructor(calendar: Calendar) {
     this.calendar = calendar;
@@ -92,16 +104,20 @@ export class FakeCluster {
 
   /** A `fetch` that answers as the cluster's node would. */
   readonly fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
-    const path = new URL(String(input)).pathname;
+    const url = new URL(String(input));
+    const path = url.pathname;
+    const misbehaviour = this.misbehaving.get(url.origin) ?? {};
     this.requests.push(path);
+    this.askedNodes.push(url.origin);
     switch (path) {
       case "/ksi/aggregator":
-        return ksiResponse(await this.#aggregate(bytesOf(init.body)));
+        return ksiResponse(await this.#aggregate(bytesOf(init.body), misbehaviour));
       case "/ksi/extender":
-        return ksiResponse(await this.#extend(bytesOf(init.body)));
+        return ksiResponse(await this.#extend(bytesOf(init.body), misbehaviour));
       case "/v1/calendar/head": {
         const time = this.calendar.head;
-        const certificate = await this.certificate(time);
+        const honest = await this.certificate(time);
+        const certificate = misbehaviour.headCertificate?.(honest) ?? honest;
         return Response.json({
           time,
           root: toHex(certificate.publishedData.publishedHash),
@@ -118,7 +134,7 @@ export class FakeCluster {
     }
   };
 
-  async #aggregate(body: Uint8Array): Promise<Uint8Array> {
+  async #aggregate(body: Uint8Array, misbehaviour: Misbehaviour): Promise<Uint8Array> {
     const { pdu, hmac } = decodeAggregationRequestPdu(body);
     if (pdu.header.loginId !== LOGIN_ID || !hmac.check(KEY_BYTES)) throw new Error("unauthenticated request");
     const time = this.calendar.head + 1;
@@ -136,12 +152,15 @@ export class FakeCluster {
         calendarChain,
         quorumCertificate,
       };
-      return aggregationResponsePayloadFor(request.requestId, signature);
+      return aggregationResponsePayloadFor(
+        request.requestId,
+        misbehaviour.signature?.(signature) ?? signature,
+      );
     });
     return encodeAggregationResponsePdu({ header: pdu.header, responses }, KEY_BYTES, hmac.algorithm);
   }
 
-  async #extend(body: Uint8Array): Promise<Uint8Array> {
+  async #extend(body: Uint8Array, misbehaviour: Misbehaviour): Promise<Uint8Array> {
     const { pdu, hmac } = decodeExtendRequestPdu(body);
     if (!hmac.check(KEY_BYTES)) throw new Error("unauthenticated request");
     const head = this.calendar.head;
@@ -155,11 +174,12 @@ export class FakeCluster {
             calendarLastTime: head,
           };
         }
+        const chain = await this.calendar.chain(request.aggregationTime, to);
         return {
           requestId: request.requestId,
           status: ExtenderStatus.OK,
           calendarLastTime: head,
-          calendarChain: await this.calendar.chain(request.aggregationTime, to),
+          calendarChain: (await misbehaviour.chain?.(chain)) ?? chain,
         };
       }),
     );

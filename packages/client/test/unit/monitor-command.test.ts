@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ed25519PeerId, toHex } from "@tempel/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MONITOR_HELP, monitorCommand } from "../../src/cli/commands/monitor.ts";
 import { UsageError } from "../../src/cli/usage-error.ts";
 
+const KEY = new Uint8Array(32).fill(0x11);
 let dir: string;
 let genesis: string;
 const io = () => {
@@ -19,7 +21,7 @@ beforeAll(() => {
     genesis,
     JSON.stringify({
       version: 1,
-      members: [{ id: "member-0", publicKey: "11".repeat(32), apiUrl: "http://127.0.0.1:1" }],
+      members: [{ id: ed25519PeerId(KEY), publicKey: toHex(KEY), apiUrl: "http://127.0.0.1:1" }],
       quorum: 1,
       publications: { dayOfMonth: 15 },
     }),

@@ -1,6 +1,7 @@
 import {
   certificateToPem,
   EMAIL_ADDRESS_OID,
+  ed25519PeerId,
   encodeQuorumCertificate,
   encodeTlv,
   HashAlgorithm,
@@ -21,6 +22,8 @@ import { resolveTrust } from "../../src/trust/trust-options.ts";
 import { PUBLICATIONS_EMAIL, publicationsAuthority, publicationsFile } from "../e2e/publications-fixture.ts";
 import { FakeCluster } from "./fake-cluster.ts";
 
+/** An Ed25519 public key for tests: 32 bytes of `seed`. */
+const key = (seed: number) => new Uint8Array(32).fill(seed);
 const sha256 = (text: string) => hashImprint(HashAlgorithm.SHA2_256, new TextEncoder().encode(text));
 
 describe("hashing what is signed", () => {
@@ -81,10 +84,16 @@ describe("signing in batches", () => {
 });
 
 describe("trust from a genesis", () => {
-  const member = (id: string, key = "ab".repeat(32)) => ({ id, publicKey: key, multiaddrs: [], apiUrl: "x" });
+  /** A member as a genesis names it: id = its Ed25519 key's peer id, unless `id` says otherwise. */
+  const member = (seed: number, id = ed25519PeerId(key(seed)), publicKey = toHex(key(seed))) => ({
+    id,
+    publicKey,
+    multiaddrs: [],
+    apiUrl: "x",
+  });
   const genesis = (fields: object) => ({
     version: 1,
-    members: [member("m1"), member("m2")],
+    members: [member(1), member(2), member(3)],
     quorum: 2,
     ...fields,
   });
@@ -92,23 +101,34 @@ describe("trust from a genesis", () => {
   it("reads members and quorum from the genesis, as JSON text or parsed", () => {
     const trust = quorumTrustFromGenesis(JSON.stringify(genesis({})));
     expect(trust.quorum).toBe(2);
-    expect(trust.members.map((m) => m.id)).toEqual(["m1", "m2"]);
-    expect(trust.members[0]!.publicKey).toHaveLength(32);
+    expect(trust.members.map((m) => m.id)).toEqual([1, 2, 3].map((seed) => ed25519PeerId(key(seed))));
+    expect(trust.members[0]!.publicKey).toEqual(key(1));
     expect(quorumTrustFromGenesis(genesis({}))).toEqual(trust);
   });
 
-  it("refuses a genesis it cannot trust: other version, bad key, a member twice, an impossible quorum", () => {
+  it("refuses a genesis the node would refuse: other version, bad key, an id not its key's peer id, a member or key twice, a quorum no majority", () => {
     for (const bad of [
       genesis({ version: 2 }),
-      genesis({ members: [member("m1", "abcd")] }),
-      genesis({ members: [member("m1"), member("m1")] }),
-      genesis({ quorum: 3 }),
+      genesis({ members: [member(1, undefined, "abcd")] }),
+      genesis({ members: [member(1, "m1"), member(2), member(3)] }),
+      genesis({ members: [member(1, ed25519PeerId(key(2))), member(2), member(3)] }),
+      genesis({ members: [member(1), member(1), member(3)] }),
+      genesis({ quorum: 1 }),
+      genesis({ quorum: 4 }),
       genesis({ quorum: 0 }),
       genesis({ members: [] }),
       "{",
     ]) {
       expect(() => quorumTrustFromGenesis(bad)).toThrow(expect.objectContaining({ code: "GENESIS_INVALID" }));
     }
+  });
+
+  it("refuses members given directly that name one key twice or a quorum no majority", () => {
+    const members = [1, 2].map((seed) => ({ id: `member-${seed}`, publicKey: key(seed) }));
+    expect(resolveTrust({ members, quorum: 2 }).quorumTrust).toEqual({ members, quorum: 2 });
+    expect(() => resolveTrust({ members, quorum: 1 })).toThrow(/majority/);
+    const twice = [members[0]!, { id: "member-3", publicKey: key(1) }];
+    expect(() => resolveTrust({ members: twice, quorum: 2 })).toThrow(/another member's key/);
   });
 
   it("takes a publications file only with trust anchors, constraints only with anchors, and a genesis or members, not both", () => {
@@ -215,7 +235,7 @@ describe("the publications file", () => {
     const authority = await publicationsAuthority();
     const genesis = {
       version: 1,
-      members: [{ id: "m1", publicKey: "ab".repeat(32) }],
+      members: [{ id: ed25519PeerId(key(0xab)), publicKey: "ab".repeat(32) }],
       quorum: 1,
       publications: {
         intervalSeconds: 86_400,

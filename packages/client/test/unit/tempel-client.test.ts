@@ -1,12 +1,17 @@
+import { ed25519 } from "@noble/curves/ed25519.js";
 import {
   AggregatorStatus,
   bytesEqual,
+  calendarChainOutput,
   decodeAggregationRequestPdu,
   encodeAggregationRequestPdu,
   encodeErrorResponsePdu,
+  encodePublicationData,
   encodePublicationString,
+  encodeTlv,
   HashAlgorithm,
   hashImprint,
+  type KsiSignature,
   PduStatus,
   PduTag,
   toHex,
@@ -345,6 +350,7 @@ describe("TempelClient.extend", () => {
     const otherClient = new TempelClient({
       endpoints: [NODE],
       agency: { loginId: LOGIN_ID, key: KEY },
+      trust: other.trust,
       fetch: other.fetch,
     });
     const error = await otherClient.extend(signature).catch((e: unknown) => e);
@@ -353,15 +359,137 @@ describe("TempelClient.extend", () => {
   });
 
   it("refuses a calendar head whose certificate no trusted member signed", async () => {
+    const signature = await client().sign(text);
     const sdk = client({
       trust: { members: [{ id: "member-1", publicKey: new Uint8Array(32).fill(7) }], quorum: 1 },
     });
-    const signature = await sdk.sign(text);
     await expect(sdk.extend(signature)).rejects.toMatchObject({ code: "BAD_CERTIFICATE" });
   });
 });
 
+/** The signature's calendar root vouched for by one node's calendar auth record instead of the quorum. */
+function onlyOwnAuthRecord(signature: KsiSignature): KsiSignature {
+  const { quorumCertificate: _, ...rest } = signature;
+  const chain = signature.calendarChain!;
+  return {
+    ...rest,
+    calendarAuthRecord: {
+      publishedData: { publicationTime: chain.publicationTime, publishedHash: calendarChainOutput(chain) },
+      signatureData: {
+        signatureType: "1.2.840.113549.1.1.11",
+        signatureValue: new Uint8Array(256).fill(1),
+        certificateId: new Uint8Array([1, 2, 3, 4]),
+      },
+    },
+  };
+}
+
+/** The signature's quorum certificate with its share made by another key under the member's name. */
+function strangersShare(signature: KsiSignature): KsiSignature {
+  const certificate = signature.quorumCertificate!;
+  const message = encodeTlv(encodePublicationData(certificate.publishedData));
+  const stranger = ed25519.utils.randomSecretKey();
+  const shares = certificate.shares.map((share) => ({
+    ...share,
+    signature: ed25519.sign(message, stranger),
+  }));
+  return { ...signature, quorumCertificate: { ...certificate, shares } };
+}
+
+describe("what the nodes answer is checked against the trusted members before it is handed out", () => {
+  for (const [what, change] of [
+    ["only its own calendar auth record vouches for", onlyOwnAuthRecord],
+    ["carries a quorum certificate signed by a stranger's key", strangersShare],
+  ] as const) {
+    it(`sign moves on from a node whose signature ${what}, and fails with UNCERTIFIED_SIGNATURE when no node certifies`, async () => {
+      cluster.misbehaving.set(NODE, { signature: change });
+      const signature = await client({ endpoints: [NODE, OTHER], retries: 1 }).sign(text);
+      expect(cluster.askedNodes).toEqual([NODE, OTHER]);
+      expect(signature.ksi.quorumCertificate).toBeDefined();
+      expect(await signature.verify(text, { policy: "key" })).toMatchObject({ result: "OK" });
+      await expect(client().sign(text)).rejects.toMatchObject({
+        name: "ProtocolError",
+        code: "UNCERTIFIED_SIGNATURE",
+      });
+    });
+  }
+
+  it("signMany checks each batch's signature and moves on from a node that answers one no quorum certified", async () => {
+    cluster.misbehaving.set(NODE, { signature: onlyOwnAuthRecord });
+    const signatures = await client({ endpoints: [NODE, OTHER], retries: 1 }).signMany(["a", "b", "c"], {
+      batchSize: 2,
+    });
+    for (const signature of signatures) {
+      expect(await signature.verify(undefined, { policy: "key" })).toMatchObject({ result: "OK" });
+    }
+    await expect(client().signMany(["a", "b", "c"], { batchSize: 2 })).rejects.toMatchObject({
+      code: "UNCERTIFIED_SIGNATURE",
+    });
+  });
+
+  it("extend to latest moves on from a node whose head certificate is a stranger's, and from an extender whose chain misses the certified root", async () => {
+    const signature = await client().sign(text);
+    await cluster.advance(3);
+    cluster.misbehaving.set(NODE, {
+      headCertificate: (certificate) =>
+        strangersShare({ aggregationChains: [], quorumCertificate: certificate }).quorumCertificate!,
+    });
+    const sdk = client({ endpoints: [NODE, OTHER], retries: 1 });
+    expect((await sdk.extend(signature)).ksi.quorumCertificate).toBeDefined();
+    await expect(client().extend(signature)).rejects.toMatchObject({ code: "BAD_CERTIFICATE" });
+
+    const other = await FakeCluster.start(1);
+    await other.advance(20);
+    cluster.misbehaving.set(NODE, {
+      chain: (chain) => other.calendar.chain(chain.aggregationTime, chain.publicationTime),
+    });
+    const extended = await client({ endpoints: [NODE, OTHER], retries: 1 }).extend(signature);
+    expect(await extended.verify(text, { policy: "key" })).toMatchObject({ result: "OK" });
+    await expect(client().extend(signature)).rejects.toMatchObject({
+      name: "ProtocolError",
+      code: "BAD_CALENDAR_CHAIN",
+    });
+  });
+
+  it("extend to latest needs the members: without them no node's head is trusted, and nothing is asked", async () => {
+    const signature = await client().sign(text);
+    const before = cluster.requests.length;
+    await expect(client({ trust: {} }).extend(signature)).rejects.toMatchObject({ name: "OptionsError" });
+    expect(cluster.requests.length).toBe(before);
+  });
+});
+
+/** A client told to use a publications file that neither its URL nor the nodes have yet. */
+function withUnpublishedFile(): TempelClient {
+  return client({
+    trust: {
+      ...cluster.trust,
+      publicationsFileUrl: `${NODE}/missing-publications.bin`,
+      trustAnchors: [new Uint8Array([0x30, 0])],
+    },
+  });
+}
+
 describe("TempelClient.verify", () => {
+  it("with the members known, a root only one node's calendar auth record vouches for is NA TEM-01, under the key and default policies", async () => {
+    const signature = new Signature(onlyOwnAuthRecord((await client().sign(text)).ksi));
+    for (const policy of ["key", "default"] as const) {
+      expect(await client().verify(signature, text, { policy })).toMatchObject({
+        result: "NA",
+        code: "TEM-01",
+      });
+    }
+  });
+
+  it("says why a publications file it could not fetch is missing, when that leaves the result inconclusive", async () => {
+    const sdk = withUnpublishedFile();
+    const { quorumCertificate: _, ...uncertified } = (await sdk.sign(text)).ksi;
+    const result = await sdk.verify(new Signature(uncertified), text);
+    expect(result).toMatchObject({ result: "NA" });
+    expect(result.message).toContain("the publications file could not be used");
+    expect(result.message).toContain("nothing is published yet");
+  });
+
   it("verifies a decoded signature with the client's cluster: calendar policy through the extender", async () => {
     const sdk = client();
     const bytesOfSignature = (await sdk.sign(text)).encode();
@@ -374,13 +502,7 @@ describe("TempelClient.verify", () => {
   });
 
   it("goes on without a publications file it cannot fetch, except under the publication policy without a publication", async () => {
-    const sdk = client({
-      trust: {
-        ...cluster.trust,
-        publicationsFileUrl: `${NODE}/missing-publications.bin`,
-        trustAnchors: [new Uint8Array([0x30, 0])],
-      },
-    });
+    const sdk = withUnpublishedFile();
     const signature = await sdk.sign(text);
     expect(await signature.verify(text)).toMatchObject({ result: "OK", rule: "DefaultPolicy" });
     await expect(signature.verify(text, { policy: "publication" })).rejects.toMatchObject({

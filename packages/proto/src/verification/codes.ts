@@ -2,6 +2,8 @@
  * KSI verification error codes and their messages (libksi `policy.h`; the same strings are used by the
  * Java and Go SDKs), so that a Tempel result can be compared with any other KSI verifier's.
  * KEY-01 is omitted: KSI retired it, a missing certificate is now inconclusive (GEN-02).
+ * TEM-* codes are Tempel's own: they arise only when the verifier knows the cluster (its genesis), which
+ * no other KSI verifier does.
  */
 export const VERIFICATION_CODES = {
   "GEN-01": "Wrong document",
@@ -36,6 +38,7 @@ export const VERIFICATION_CODES = {
   "CAL-02": "Aggregation root hash and calendar database chain input hash mismatch",
   "CAL-03": "Aggregation time mismatch",
   "CAL-04": "Calendar hash chain right links are inconsistent",
+  "TEM-01": "Calendar root not certified by a quorum of the cluster's members",
 } as const;
 
 export type VerificationCode = keyof typeof VERIFICATION_CODES;

@@ -1,3 +1,4 @@
+export { ed25519PeerId, type MemberListProblem, memberListProblem } from "./cluster-members.ts";
 export { VERIFICATION_CODES, type VerificationCode } from "./codes.ts";
 export {
   type ChainOutput,

@@ -6,7 +6,7 @@ import { bytesEqual, toHex } from "../util/bytes.ts";
 import { algorithmName, calendarChainAlgorithmWhere, deprecatedAt } from "./algorithm-status.ts";
 import { checkQuorumCertificate } from "./quorum-certificate.ts";
 import { fail, inconclusive, ok } from "./result.ts";
-import { allOf, anyOf, rule } from "./rule.ts";
+import { allOf, anyOf, evaluate, rule } from "./rule.ts";
 
 /** Keys certify calendar roots, so there must be a calendar chain leading to one. */
 const calendarChainPresentRule = rule("CalendarChainPresent", (context) =>
@@ -56,15 +56,24 @@ export const calendarAuthRecordSignatureRule = rule("CalendarAuthRecordSignature
 });
 
 /**
- * Tempel's quorum check: at least q cluster members signed this signature's calendar root. A share
- * that does not verify, or a certificate for another root, fails (KEY-02); too few signatures, or no
- * member list to check against, is inconclusive.
+ * Tempel's quorum check: at least q distinct cluster members signed this signature's calendar root.
+ * A share that does not verify, or a certificate for another root, fails (KEY-02). Too few member
+ * signatures, or only a calendar auth record (one member's key), is inconclusive with TEM-01 when the
+ * members are known; without a member list nothing can be checked (GEN-02).
  */
 export const quorumCertificateRule = rule("QuorumCertificate", (context) => {
   const name = "QuorumCertificate";
   const certificate = context.signature.quorumCertificate;
-  if (certificate === undefined) return inconclusive(name, "the signature has no quorum certificate");
   const trust = context.options.quorumTrust;
+  if (certificate === undefined) {
+    return trust !== undefined && context.signature.calendarAuthRecord !== undefined
+      ? inconclusive(
+          name,
+          "the calendar root is authenticated only by a calendar authentication record, one member's key; a quorum certificate is needed",
+          "TEM-01",
+        )
+      : inconclusive(name, "the signature has no quorum certificate");
+  }
   if (trust === undefined) {
     return inconclusive(name, "no cluster members given to check the quorum certificate");
   }
@@ -82,16 +91,28 @@ export const quorumCertificateRule = rule("QuorumCertificate", (context) => {
     case "bad-share":
       return fail(name, "KEY-02", `member ${check.memberId}'s signature does not verify`);
     case "below-quorum":
-      return inconclusive(name, `${check.signers.length} of the ${trust.quorum} member signatures needed`);
+      return inconclusive(
+        name,
+        `${check.signers.length} of the ${trust.quorum} distinct member signatures needed`,
+        "TEM-01",
+      );
   }
 });
 
+/** KSI's reading, for a verifier that does not know the cluster: any one listed key holder will do. */
+const anyKeyHolderRule = anyOf("KeyBasedTrust", [calendarAuthRecordSignatureRule, quorumCertificateRule]);
+
 /**
- * Key-based verification: a calendar chain certified by a key holder, through KSI's calendar auth
- * record or Tempel's quorum certificate, whichever gives an answer first.
+ * Key-based verification: a calendar chain certified by a key holder. A verifier that knows the
+ * cluster's members (`quorumTrust`) takes only a quorum of them: one member's calendar auth record,
+ * whose certificate the publications file lists like every member's, would let that one member alone
+ * certify any root. Without the members, KSI's semantics stay: the auth record or the quorum
+ * certificate, whichever gives an answer first.
  */
 export const keyRule = allOf("KeyBased", [
   calendarChainPresentRule,
   calendarAlgorithmsCurrentRule,
-  anyOf("KeyBasedTrust", [calendarAuthRecordSignatureRule, quorumCertificateRule]),
+  rule("KeyBasedTrust", (context) =>
+    evaluate(context.options.quorumTrust === undefined ? anyKeyHolderRule : quorumCertificateRule, context),
+  ),
 ]);

@@ -12,7 +12,7 @@ export { internalPolicy };
 /** Internal checks, then the extender's calendar (needs `options.extender`). */
 export const calendarPolicy = allOf("CalendarPolicy", [internalPolicy, calendarDatabaseRule]);
 
-/** Internal checks, then a key holder's certification (publications file certificates or quorum). */
+/** Internal checks, then key-based certification: a quorum of the members when `quorumTrust` is given, else any listed key (KSI). */
 export const keyPolicy = allOf("KeyPolicy", [internalPolicy, keyRule]);
 
 /** Internal checks, then the user's publication (needs `options.userPublication`). */

@@ -3,6 +3,7 @@ import { TempelError } from "../errors.ts";
 import { encodePublicationData } from "../signature/publication-data.ts";
 import type { QuorumCertificate } from "../signature/types.ts";
 import { encodeTlv } from "../tlv/codec.ts";
+import { toHex } from "../util/bytes.ts";
 import type { QuorumTrust } from "./context.ts";
 
 const ED25519_PUBLIC_KEY_BYTES = 32;
@@ -20,10 +21,16 @@ function checkTrust(trust: QuorumTrust): void {
   if (!Number.isInteger(trust.quorum) || trust.quorum < 1) {
     throw new TempelError("QUORUM_TRUST_INVALID", `quorum ${trust.quorum} is not a positive integer`);
   }
+  // One key under two ids would let its holder's one signature count twice.
+  const keys = new Set<string>();
   for (const member of trust.members) {
     if (member.publicKey.length !== ED25519_PUBLIC_KEY_BYTES) {
       throw new TempelError("QUORUM_TRUST_INVALID", `member ${member.id}'s Ed25519 key is not 32 bytes`);
     }
+    keys.add(toHex(member.publicKey));
+  }
+  if (keys.size !== trust.members.length) {
+    throw new TempelError("QUORUM_TRUST_INVALID", "two members have the same Ed25519 key");
   }
 }
 

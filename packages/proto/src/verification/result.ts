@@ -32,7 +32,8 @@ export function fail(rule: string, code: VerificationCode, detail?: string): Ver
 
 /**
  * NA: nothing proves the signature right or wrong. The code is GEN-02 except where KSI names the
- * rule that could not decide (libksi gives INT-05 for a calendar chain whose shape has no leaf).
+ * rule that could not decide (libksi gives INT-05 for a calendar chain whose shape has no leaf), or a Tempel code (TEM-*) that says
+ * more precisely what is missing.
  */
 export function inconclusive(
   rule: string,
@@ -42,12 +43,20 @@ export function inconclusive(
   return { result: "NA", code, message: describe(code, detail), rule };
 }
 
-const INCONCLUSIVE = `${VERIFICATION_CODES["GEN-02"]}: `;
+/** A result's reason without its code's standard text. */
+function reason(result: VerificationResult): string {
+  const prefix = result.code === null ? undefined : `${VERIFICATION_CODES[result.code]}: `;
+  return prefix !== undefined && result.message.startsWith(prefix)
+    ? result.message.slice(prefix.length)
+    : result.message;
+}
 
-/** One inconclusive result that gives the reason of each of `results` (all inconclusive). */
+/**
+ * One inconclusive result that gives the reason of each of `results` (all inconclusive). A Tempel
+ * code among them is kept: a root below quorum must not turn into a plain GEN-02 because another
+ * alternative (a publication) could not decide either.
+ */
 export function inconclusiveAll(rule: string, results: readonly VerificationResult[]): VerificationResult {
-  const reasons = results.map((r) =>
-    r.message.startsWith(INCONCLUSIVE) ? r.message.slice(INCONCLUSIVE.length) : r.message,
-  );
-  return inconclusive(rule, reasons.join("; "));
+  const code = results.some((r) => r.code === "TEM-01") ? "TEM-01" : "GEN-02";
+  return inconclusive(rule, results.map(reason).join("; "), code);
 }

@@ -53,9 +53,14 @@ export interface CalendarVariant {
    * newer child, so it is also the algorithm of the extended chain's left links and of the root.
    */
   readonly laterRounds?: HashAlgorithmId;
+  /** The calendar starts here (e.g. a second in 2001, to show backdating); signed 5 s later. */
+  readonly genesisTime?: number;
 }
 
 export async function signedCalendar(variant: CalendarVariant = {}): Promise<SignedCalendar> {
+  const genesisTime = variant.genesisTime ?? GENESIS;
+  const signedAt = genesisTime + (SIGNED_AT - GENESIS);
+  const publishedAt = genesisTime + (PUBLISHED_AT - GENESIS);
   const documentHash = imprintOf(variant.document ?? "the document");
   const links: AggregationLink[] = [
     { direction: "left", levelCorrection: 0, sibling: { kind: "imprint", imprint: imprintOf("neighbour") } },
@@ -66,26 +71,26 @@ export async function signedCalendar(variant: CalendarVariant = {}): Promise<Sig
     },
   ];
   const chain: AggregationHashChain = {
-    aggregationTime: SIGNED_AT,
+    aggregationTime: signedAt,
     chainIndex: [locationPointer(links)],
     inputHash: documentHash,
     aggregationAlgorithm: HashAlgorithm.SHA2_256,
     links,
   };
   const root = aggregationChainOutput(chain, 0).hash;
-  const calendar = await Calendar.open(new MemoryCalendarStore(), { genesisTime: GENESIS });
-  for (let second = GENESIS; second <= PUBLISHED_AT; second++) {
-    const algorithm = second > SIGNED_AT ? variant.laterRounds : undefined;
-    await calendar.append(second, second === SIGNED_AT ? root : imprintOf(`round ${second}`, algorithm));
+  const calendar = await Calendar.open(new MemoryCalendarStore(), { genesisTime });
+  for (let second = genesisTime; second <= publishedAt; second++) {
+    const algorithm = second > signedAt ? variant.laterRounds : undefined;
+    await calendar.append(second, second === signedAt ? root : imprintOf(`round ${second}`, algorithm));
   }
-  const publication = { publicationTime: PUBLISHED_AT, publishedHash: await calendar.rootAt(PUBLISHED_AT) };
+  const publication = { publicationTime: publishedAt, publishedHash: await calendar.rootAt(publishedAt) };
   const signature: KsiSignature = {
     aggregationChains: [chain],
-    calendarChain: await calendar.chain(SIGNED_AT, SIGNED_AT),
+    calendarChain: await calendar.chain(signedAt, signedAt),
   };
   const extended: KsiSignature = {
     aggregationChains: [chain],
-    calendarChain: await calendar.chain(SIGNED_AT, PUBLISHED_AT),
+    calendarChain: await calendar.chain(signedAt, publishedAt),
     publicationRecord: { publishedData: publication, references: [], repositoryUris: [] },
   };
   const extender: Extender = (aggregationTime, publicationTime) =>

@@ -12,7 +12,11 @@ import type { CertificateShare, KsiSignature, PublicationData } from "../../src/
 import { encodeTlv } from "../../src/tlv/codec.ts";
 import {
   checkQuorumCertificate,
+  defaultPolicy,
+  ed25519PeerId,
   keyPolicy,
+  memberListProblem,
+  publicationsFilePolicy,
   type QuorumTrust,
   type VerificationResult,
   verifySignature,
@@ -41,9 +45,17 @@ function signedBytes(data: PublicationData): Uint8Array {
   return encodeTlv(encodePublicationData(data));
 }
 
-async function fileWith(certificates: { id: Uint8Array; der: Uint8Array }[]): Promise<PublicationsFile> {
+async function fileWith(
+  certificates: { id: Uint8Array; der: Uint8Array }[],
+  published: PublicationData[] = [],
+): Promise<PublicationsFile> {
+  const publications = published.map((publishedData) => ({
+    publishedData,
+    references: [],
+    repositoryUris: [],
+  }));
   const bytes = await encodePublicationsFile(
-    { header: { version: 1, creationTime: 1_800_000_000 }, certificates, publications: [] },
+    { header: { version: 1, creationTime: 1_800_000_000 }, certificates, publications },
     () => new Uint8Array([0x30, 0x00]),
   );
   return decodePublicationsFile(bytes);
@@ -203,21 +215,177 @@ describe("key-based policy with a quorum certificate", () => {
     expectResult(await verifySignature(signature, { quorumTrust: trust }, keyPolicy), "FAIL", "KEY-02");
   });
 
-  it("is inconclusive below the quorum, counting a member once and ignoring unknown members", async () => {
+  it("is inconclusive (TEM-01) below the quorum, counting a member once and ignoring unknown members", async () => {
     const options = { quorumTrust: trust };
-    expectResult(await verifySignature(certified([share(0)]), options, keyPolicy), "NA", "GEN-02");
-    expectResult(await verifySignature(certified([share(0), share(0)]), options, keyPolicy), "NA", "GEN-02");
+    expectResult(await verifySignature(certified([share(0)]), options, keyPolicy), "NA", "TEM-01");
+    expectResult(await verifySignature(certified([share(0), share(0)]), options, keyPolicy), "NA", "TEM-01");
     const outsider = { memberId: "outsider", signature: share(1).signature };
-    expectResult(await verifySignature(certified([share(0), outsider]), options, keyPolicy), "NA", "GEN-02");
+    expectResult(await verifySignature(certified([share(0), outsider]), options, keyPolicy), "NA", "TEM-01");
   });
 
   it("is inconclusive without a member list", async () => {
     expectResult(await verifySignature(certified([share(0), share(1)]), {}, keyPolicy), "NA", "GEN-02");
   });
 
-  it("refuses a trust configuration that would certify with no signature at all", () => {
+  it("refuses a trust configuration that would certify with no signature at all, or count one key twice", () => {
     const certificate = { publishedData: root, shares: [] };
     expect(() => checkQuorumCertificate(certificate, { ...trust, quorum: 0 })).toThrow(TempelError);
+    const sameKeyTwice = { members: [trust.members[0]!, { ...trust.members[0]!, id: "alias" }], quorum: 2 };
+    const oneSignerTwice = { publishedData: root, shares: [share(0), { ...share(0), memberId: "alias" }] };
+    expect(() => checkQuorumCertificate(oneSignerTwice, sameKeyTwice)).toThrow(TempelError);
     expect(checkQuorumCertificate(certificate, trust)).toEqual({ status: "below-quorum", signers: [] });
+  });
+});
+
+/**
+ * The attack of issue #14: someone who holds one member's calendar key (the RSA key whose certificate
+ * the cluster's publications file lists, as it lists every member's) builds a calendar of their own
+ * with a document at a second in 2001 and authenticates its root with that key alone. A verifier that
+ * knows the genesis must not take that for the cluster's word.
+ */
+describe("key-based trust when the verifier knows the cluster's genesis", () => {
+  /** 2001-01-01T00:00:00Z: long before the cluster existed. */
+  const IN_2001 = 978_307_200;
+  const secretKeys = [0, 1, 2].map(() => ed25519.utils.randomSecretKey());
+  const members = secretKeys.map((key) => {
+    const publicKey = ed25519.getPublicKey(key);
+    return { id: ed25519PeerId(publicKey), publicKey };
+  });
+  const trust: QuorumTrust = { members, quorum: 2 };
+  const outsiderKey = ed25519.utils.randomSecretKey();
+  let forged: SignedCalendar;
+  let root: PublicationData;
+  let memberCalendarKey: TestIdentity;
+  let publicationsFile: PublicationsFile;
+  /** The forged signature with member 0's calendar auth record, as a node would attach its own. */
+  let authenticatedByOne: KsiSignature;
+
+  beforeAll(async () => {
+    forged = await signedCalendar({ genesisTime: IN_2001 });
+    const chain = forged.signature.calendarChain!;
+    root = { publicationTime: chain.publicationTime, publishedHash: calendarChainOutput(chain) };
+    memberCalendarKey = await makeIdentity({
+      kind: "RSA",
+      commonName: "member 0's calendar key",
+      serial: 30,
+      notBefore: new Date("2000-01-01Z"),
+      notAfter: new Date("2040-01-01Z"),
+    });
+    publicationsFile = await fileWith([{ id: CERTIFICATE_ID, der: memberCalendarKey.der }]);
+    authenticatedByOne = {
+      ...forged.signature,
+      calendarAuthRecord: {
+        publishedData: root,
+        signatureData: {
+          signatureType: SIGNATURE_OID.RSA,
+          signatureValue: await signRaw(memberCalendarKey, signedBytes(root)),
+          certificateId: CERTIFICATE_ID,
+        },
+      },
+    };
+  });
+
+  function share(secretKey: Uint8Array, memberId: string, data: PublicationData = root): CertificateShare {
+    return { memberId, signature: ed25519.sign(signedBytes(data), secretKey) };
+  }
+  const memberShare = (i: number, data?: PublicationData) => share(secretKeys[i]!, members[i]!.id, data);
+
+  function withCertificate(shares: CertificateShare[], publishedData = root): KsiSignature {
+    return { ...authenticatedByOne, quorumCertificate: { publishedData, shares } };
+  }
+
+  async function underKeyAndDefault(signature: KsiSignature, withTrust: boolean) {
+    const options = {
+      publicationsFile,
+      documentHash: forged.documentHash,
+      ...(withTrust && { quorumTrust: trust }),
+    };
+    return Promise.all(
+      [keyPolicy, defaultPolicy].map((policy) => verifySignature(signature, options, policy)),
+    );
+  }
+
+  it("a plain KSI verifier, without the genesis, takes one member's listed calendar key: KSI's semantics stay", async () => {
+    for (const result of await underKeyAndDefault(authenticatedByOne, false))
+      expectResult(result, "OK", null);
+  });
+
+  it("with the genesis, a root authenticated only by one member's calendar auth record is NA TEM-01 under the key and default policies", async () => {
+    for (const result of await underKeyAndDefault(authenticatedByOne, true)) {
+      expectResult(result, "NA", "TEM-01");
+      expect(result.message).toContain("one member's key");
+    }
+  });
+
+  it("with the genesis, a quorum certificate with only that member's share, that share twice, or a non-member's share added is NA TEM-01", async () => {
+    const outsider = share(outsiderKey, ed25519PeerId(ed25519.getPublicKey(outsiderKey)));
+    const posingAsMember = share(outsiderKey, "not-in-the-genesis");
+    for (const shares of [
+      [memberShare(0)],
+      [memberShare(0), memberShare(0)],
+      [memberShare(0), outsider],
+      [memberShare(0), posingAsMember],
+    ]) {
+      for (const result of await underKeyAndDefault(withCertificate(shares), true)) {
+        expectResult(result, "NA", "TEM-01");
+        expect(result.message).toContain("1 of the 2 distinct member signatures needed");
+      }
+    }
+  });
+
+  it("with the genesis, member shares bound to another second or root never certify this one: FAIL KEY-02", async () => {
+    const otherSecond = { ...root, publicationTime: root.publicationTime + 1 };
+    const otherRoot = { ...root, publishedHash: imprintOf("another root") };
+    for (const other of [otherSecond, otherRoot]) {
+      // Shares signed over the other data, presented as this root's certificate...
+      const replayed = withCertificate([memberShare(0), memberShare(1, other), memberShare(2, other)]);
+      // ...or the other data's whole certificate, honest in itself.
+      const foreign = withCertificate([memberShare(0, other), memberShare(1, other)], other);
+      for (const signature of [replayed, foreign]) {
+        for (const result of await underKeyAndDefault(signature, true))
+          expectResult(result, "FAIL", "KEY-02");
+      }
+    }
+  });
+
+  it("with the genesis, a root signed by 2 of the 3 members is OK under the key and default policies, auth record or not", async () => {
+    const certified = withCertificate([memberShare(2), memberShare(0)]);
+    const { calendarAuthRecord: _, ...withoutRecord } = certified;
+    for (const signature of [certified, withoutRecord]) {
+      for (const result of await underKeyAndDefault(signature, true)) expectResult(result, "OK", null);
+    }
+  });
+
+  it("with the genesis, publication-based verification, the keyless one, still decides", async () => {
+    const made = await signedCalendar();
+    const file = await fileWith([], [made.publication]);
+    const options = { publicationsFile: file, quorumTrust: trust, documentHash: made.documentHash };
+    expectResult(await verifySignature(made.extended, options, defaultPolicy), "OK", null);
+    expectResult(await verifySignature(made.extended, options, publicationsFilePolicy), "OK", null);
+  });
+});
+
+describe("a genesis' member list", () => {
+  const key = (seed: number) => new Uint8Array(32).map((_, i) => (i * 7 + seed) & 0xff);
+  const members = [1, 2, 3].map((seed) => ({ id: ed25519PeerId(key(seed)), publicKey: key(seed) }));
+
+  it("names members by their Ed25519 key's libp2p peer id", () => {
+    // Computed with @libp2p/peer-id's peerIdFromPublicKey for this key.
+    expect(ed25519PeerId(key(1))).toBe("12D3KooW9tPhn4h5ipXEUszJ7sGvbqfYdHE8QBCjUhwNc1eisycD");
+  });
+
+  it("is refused when an id is not its key's peer id, a member or key is named twice, or the quorum is not a majority", () => {
+    const peerIds = { peerIds: true };
+    expect(memberListProblem({ members, quorum: 2 }, peerIds)).toBeUndefined();
+    const swapped = [{ ...members[0]!, id: members[1]!.id }, members[1]!, members[2]!];
+    expect(memberListProblem({ members: swapped, quorum: 2 }, peerIds)?.field).toBe("members[0].id");
+    expect(memberListProblem({ members: swapped, quorum: 2 }, { peerIds: false })?.field).toBe("members");
+    const sameKey = [members[0]!, { id: "other", publicKey: members[0]!.publicKey }, members[2]!];
+    expect(memberListProblem({ members: sameKey, quorum: 2 }, { peerIds: false })?.field).toBe(
+      "members[1].publicKey",
+    );
+    for (const quorum of [0, 1, 4, 1.5]) {
+      expect(memberListProblem({ members, quorum }, peerIds)?.field).toBe("quorum");
+    }
   });
 });

@@ -2,7 +2,7 @@ import { rename, writeFile } from "node:fs/promises";
 import { encodePublicationString } from "@tempel/proto";
 import { type ExtendTarget, Signature } from "../../index.ts";
 import { parseStrict } from "../args.ts";
-import { CONNECTION_HELP, CONNECTION_OPTIONS, connect } from "../connection.ts";
+import { CONNECTION_HELP, CONNECTION_OPTIONS, openCluster } from "../connection.ts";
 import { ExitCode } from "../exit-codes.ts";
 import type { CliIo } from "../io.ts";
 import { readSignature } from "../signature-file.ts";
@@ -16,7 +16,8 @@ export const EXTEND_HELP = `Usage: tempel extend <signature-file> [--to latest|p
 Extends a signature to a later calendar root: its calendar chain is replaced by one the cluster's
 extender computes, its old records are dropped, and it verifies against the new root from then on.
   --to latest       the newest root a quorum of the cluster certified (default); the signature
-                    then carries that root's quorum certificate
+                    then carries that root's quorum certificate, checked against the members of
+                    the cluster's genesis (so the cluster description must name it)
   --to publication  the first publication after the signing time in the cluster's publications
                     file; the signature then verifies with that publication alone (tempel verify
                     --pub-str CODE), long after every key is retired
@@ -81,7 +82,13 @@ export async function extendCommand(args: readonly string[], io: CliIo): Promise
     io.err(`tempel extend: ${path} is not a KSI signature: ${read}\n`);
     return ExitCode.FAIL;
   }
-  const client = await connect(values, { agency: true, publications: to === "publication" });
+  const { client, genesis } = await openCluster(values, { agency: true, publications: to === "publication" });
+  if (to === "latest" && genesis === undefined) {
+    throw new UsageError(
+      "--to latest needs the cluster's genesis to check the head's quorum certificate: name a cluster " +
+        "description that lists it (--config FILE; npm start writes .tempel/cluster.json), or use --to publication",
+    );
+  }
   const extended = await client.extend(new Signature(read, client), { to });
   const output = values.output ?? path;
   try {

@@ -4,7 +4,6 @@ import {
   checkImprint,
   type DetachedCmsOptions,
   decodePublicationString,
-  decodePublicationsFile,
   defaultPolicy,
   fromHex,
   type Imprint,
@@ -54,7 +53,8 @@ Options:
   --publications-file FILE  a publications file (KSIPUBLF): publications and signing certificates
   --trust-anchor FILE       CA certificate (PEM or DER) the publications file must be signed under;
                             repeatable. Without one, the file must be signed by the publications
-                            authority of the cluster's genesis, or is used unchecked if none is named.
+                            authority of the cluster's genesis; a file whose signature nothing can
+                            check is refused (exit 2), never trusted.
   --cnstr NAME=VALUE        subject attribute the file signer's certificate must have, e.g.
                             E=publications@example.org (NAME: E, CN, O, OU, C or an OID); repeatable
   --endpoint URL            a node of the cluster: its API base URL, repeatable (TEMPEL_ENDPOINTS,
@@ -66,8 +66,10 @@ Options:
 Policies:
   internal     consistent in itself and with the document; needs nothing, proves no time
   publication  against --pub-str, else against the publications file
-  key          a key holder certified the calendar root: a quorum of the cluster's members, or a
-               certificate in the publications file
+  key          a key holder certified the calendar root. With the cluster's genesis: a quorum of
+               its members (their quorum certificate), nothing less; one member's calendar auth
+               record alone gives NA TEM-01. Without it (plain KSI): any one key whose certificate
+               the publications file lists
   calendar     against the cluster's calendar (its extender)
   default      internal, then --pub-str alone when given, else the publications file falling
                back to key
@@ -113,7 +115,7 @@ interface Report extends Omit<VerificationResult, "code"> {
   readonly policy: string;
   readonly signature: string;
   readonly document?: string;
-  readonly publicationsFile?: { readonly path: string; readonly signature: "verified" | "not checked" };
+  readonly publicationsFile?: { readonly path: string; readonly signature: "verified" };
 }
 
 const EXIT_BY_RESULT: Record<VerificationResult["result"], ExitCodeValue> = {
@@ -187,7 +189,7 @@ async function loadPublicationsFile(
   path: string,
   values: Values,
   genesisSigner: DetachedCmsOptions | undefined,
-): Promise<{ file: PublicationsFile; checked: boolean }> {
+): Promise<PublicationsFile> {
   const bytes = await readInput(path, MAX_PUBLICATIONS_FILE_BYTES, "publications file");
   const anchors = values["trust-anchor"] ?? [];
   const constraints = parseConstraints(values.cnstr ?? []);
@@ -200,9 +202,16 @@ async function loadPublicationsFile(
     anchors.length === 0
       ? genesisSigner
       : { trustAnchors: await Promise.all(anchors.map(readCertificate)), constraints };
+  // Anyone can write a publications file: unchecked, it would let its author date anything.
+  if (signer === undefined) {
+    throw new UsageError(
+      `publications file ${path}: nothing to check its signature against; pass --trust-anchor FILE ` +
+        "(the CA certificate it must be signed under, with --cnstr E=ADDRESS for its signer's e-mail), " +
+        "or name the cluster (--config FILE) whose genesis names a publications authority",
+    );
+  }
   try {
-    if (signer === undefined) return { file: decodePublicationsFile(bytes), checked: false };
-    return { file: await verifyPublicationsFile(bytes, signer), checked: true };
+    return await verifyPublicationsFile(bytes, signer);
   } catch (error) {
     if (error instanceof TempelError) {
       throw new UsageError(`publications file ${path} cannot be used: ${error.message}`);
@@ -229,6 +238,9 @@ function nextStep(report: Report, publicationGiven: boolean): string | undefined
     return "internal consistency does not prove the signing time: verify against a publication with --pub-str or --publications-file";
   }
   if (report.result !== "NA") return undefined;
+  if (report.code === "TEM-01") {
+    return "the cluster's quorum has not certified this calendar root (one member's key proves nothing alone): extend the signature to a certified root (tempel extend) or to a publication (tempel extend --to publication), then verify again";
+  }
   switch (report.policy) {
     case "calendar":
       return "calendar-based verification needs the cluster's extender: run where .tempel/cluster.json is, or pass --config FILE or --endpoint URL, with the agency's credentials";
@@ -310,10 +322,7 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
     signature: paths.signature,
     ...(paths.document !== undefined && { document: paths.document }),
     ...(publications !== undefined && {
-      publicationsFile: {
-        path: values["publications-file"]!,
-        signature: publications.checked ? ("verified" as const) : ("not checked" as const),
-      },
+      publicationsFile: { path: values["publications-file"]!, signature: "verified" as const },
     }),
   };
   const print = (report: Report) =>
@@ -344,7 +353,7 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
             ...(hash !== undefined && { documentHash: hash }),
             ...(inputLevel !== undefined && { inputLevel }),
             ...(userPublication !== undefined && { userPublication }),
-            ...(publications !== undefined && { publicationsFile: publications.file }),
+            ...(publications !== undefined && { publicationsFile: publications }),
             ...(trust.quorumTrust !== undefined && { quorumTrust: trust.quorumTrust }),
           },
           policy,
