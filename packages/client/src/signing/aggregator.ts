@@ -31,6 +31,8 @@ const aggregator: KsiService<AggregationRequestPayload, AggregationResponsePaylo
 /**
  * The signature the aggregator answered, accepted only if it is internally consistent and covers
  * exactly the hash and level that were sent: a node cannot hand out a signature for something else.
+ * The answer's first chain starts at the request's level, as for libksi and Guardtime's other SDKs;
+ * the signature's starts at level 0, with that level in its first link.
  */
 async function acceptSignature(
   payload: AggregationResponsePayload,
@@ -40,7 +42,7 @@ async function acceptSignature(
 ): Promise<KsiSignature> {
   let signature: KsiSignature;
   try {
-    signature = signatureFromAggregationResponse(payload);
+    signature = signatureFromAggregationResponse(payload, level);
   } catch (error) {
     if (!(error instanceof TempelError)) throw error;
     throw new ProtocolError("BAD_SIGNATURE", `${endpoint} answered parts of no signature: ${error.message}`);

@@ -136,7 +136,7 @@ export class FakeCluster {
         calendarChain,
         quorumCertificate,
       };
-      return aggregationResponsePayloadFor(request.requestId, signature);
+      return aggregationResponsePayloadFor(request.requestId, signature, request.requestLevel);
     });
     return encodeAggregationResponsePdu({ header: pdu.header, responses }, KEY_BYTES, hmac.algorithm);
   }
