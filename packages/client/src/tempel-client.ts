@@ -39,7 +39,11 @@ import { type PublicationsTrust, type ResolvedTrust, resolveTrust } from "./trus
 import { type VerifyOptions, verifyKsiSignature } from "./verification/verify.ts";
 
 export interface SignOptions {
-  /** The level of an imprint in the caller's own aggregation tree (0 for a plain hash). */
+  /**
+   * The level of an imprint in the caller's own aggregation tree (0 for a plain hash), at most the
+   * node's maximum level (20 by default). The signature holds it in its first link's level
+   * correction; verify with the same level.
+   */
   readonly level?: number;
   readonly signal?: AbortSignal;
 }

@@ -35,7 +35,9 @@ const aggregator: KsiService<AggregationRequestPayload, AggregationResponsePaylo
  * exactly the hash and level that were sent, and, when the cluster's members are known, its calendar
  * root carries a quorum certificate of them: a node cannot hand out a signature for something else,
  * nor one that only it (its own calendar auth record or certificate share) vouches for. Either is a
- * ProtocolError, so the request moves on to another node.
+ * ProtocolError, so the request moves on to another node. The answer's first chain starts at the
+ * request's level, as for libksi and Guardtime's other SDKs; the signature's starts at level 0, with
+ * that level in its first link.
  */
 async function acceptSignature(
   payload: AggregationResponsePayload,
@@ -46,7 +48,7 @@ async function acceptSignature(
 ): Promise<KsiSignature> {
   let signature: KsiSignature;
   try {
-    signature = signatureFromAggregationResponse(payload);
+    signature = signatureFromAggregationResponse(payload, level);
   } catch (error) {
     if (!(error instanceof TempelError)) throw error;
     throw new ProtocolError("BAD_SIGNATURE", `${endpoint} answered parts of no signature: ${error.message}`);

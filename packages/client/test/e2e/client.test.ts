@@ -155,6 +155,27 @@ describe("the SDK against a real tempel-node", () => {
     },
   );
 
+  it("signs many imprints at the caller's level against a node: each verifies from that level and not above", async () => {
+    const imprints = Array.from({ length: 9 }, (_, i) =>
+      hashImprint(HashAlgorithm.SHA2_256, new TextEncoder().encode(`leaf ${i}`)),
+    );
+    const sdk = client();
+    const signatures = await sdk.signMany(
+      imprints.map((imprint) => ({ imprint })),
+      { level: 3, batchSize: 4 },
+    );
+    const single = await sdk.sign({ imprint: imprints[0]! }, { level: 3 });
+    for (const [i, signature] of [...signatures.entries(), [0, single] as const]) {
+      const imprint = { imprint: imprints[i]! };
+      expect(await signature.verify(imprint, { level: 3, policy: "key" }), `input ${i}`).toMatchObject({
+        result: "OK",
+      });
+      expect(await signature.verify(imprint, { level: 4, policy: "internal" })).toMatchObject({
+        code: "GEN-03",
+      });
+    }
+  });
+
   it("extends to a publication of the publications file and then verifies with the publication alone", async () => {
     const sdk = client();
     const signature = await sdk.sign("to be published");

@@ -155,6 +155,7 @@ export class FakeCluster {
       return aggregationResponsePayloadFor(
         request.requestId,
         misbehaviour.signature?.(signature) ?? signature,
+        request.requestLevel,
       );
     });
     return encodeAggregationResponsePdu({ header: pdu.header, responses }, KEY_BYTES, hmac.algorithm);

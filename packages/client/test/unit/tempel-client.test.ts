@@ -1,10 +1,13 @@
 import { ed25519 } from "@noble/curves/ed25519.js";
 import {
   AggregatorStatus,
+  aggregationResponsePayloadFor,
   bytesEqual,
   calendarChainOutput,
   decodeAggregationRequestPdu,
+  decodeAggregationResponsePdu,
   encodeAggregationRequestPdu,
+  encodeAggregationResponsePdu,
   encodeErrorResponsePdu,
   encodePublicationData,
   encodePublicationString,
@@ -14,6 +17,7 @@ import {
   type KsiSignature,
   PduStatus,
   PduTag,
+  signatureFromAggregationResponse,
   toHex,
 } from "@tempel/proto";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -241,6 +245,30 @@ describe("TempelClient.signMany", () => {
         result: "OK",
       });
     }
+  });
+
+  it("refuses an answer whose first link already holds the request level, as Tempel nodes answered before", async () => {
+    // Such an answer would have libksi count the level twice; the SDK reads answers as libksi does.
+    const folded: typeof fetch = async (input, init) => {
+      const answer = await cluster.fetch(input, init);
+      if (new URL(String(input)).pathname !== "/ksi/aggregator") return answer;
+      const level = decodeAggregationRequestPdu(init!.body as Uint8Array).pdu.requests[0]!.requestLevel ?? 0;
+      const { pdu } = decodeAggregationResponsePdu(new Uint8Array(await answer.arrayBuffer()));
+      const responses = pdu.responses.map((payload) =>
+        aggregationResponsePayloadFor(payload.requestId, signatureFromAggregationResponse(payload, level)),
+      );
+      return ksiResponse(
+        encodeAggregationResponsePdu({ header: pdu.header!, responses }, new TextEncoder().encode(KEY)),
+      );
+    };
+    const imprints = [1, 2, 3].map((n) => ({ imprint: sha256(new Uint8Array([n])) }));
+    await expect(client({ fetch: folded }).signMany(imprints)).rejects.toMatchObject({
+      code: "BAD_SIGNATURE",
+    });
+    await expect(client({ fetch: folded }).sign(imprints[0]!, { level: 2 })).rejects.toMatchObject({
+      code: "BAD_SIGNATURE",
+    });
+    expect(await client({ fetch: folded }).sign(imprints[0]!)).toBeInstanceOf(Signature);
   });
 
   it("keeps at most `concurrency` requests in flight", async () => {

@@ -64,7 +64,9 @@ export class JsonApi {
 
   /**
    * POST /v1/sign `{"hashes": ["<imprint hex>" | {"imprint": "<hex>", "level": n}, …]}` →
-   * `{"aggregationTime": t, "signatures": ["<base64 KSI signature>", …]}` in request order.
+   * `{"aggregationTime": t, "signatures": ["<base64 KSI signature>", …]}` in request order. These are
+   * finished signatures: a hash's level is in its first link's level correction, where the KSI
+   * aggregator's answers leave it to the client (docs/ksi-clients.md).
    */
   async sign(request: IncomingMessage, body: Uint8Array, view: boolean): Promise<SerializedJson> {
     const agency = this.#authenticate(request, body);

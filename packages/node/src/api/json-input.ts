@@ -69,7 +69,8 @@ function parseHashItem(
       }
     }
     hex = fields.imprint;
-    level = fields.level ?? 0;
+    // An absent level is 0; a null one is as wrong as any other non-number.
+    if ("level" in fields) level = fields.level;
   }
   const imprint = typeof hex === "string" ? decodeImprintHex(hex, into, at) : undefined;
   if (imprint === undefined) {

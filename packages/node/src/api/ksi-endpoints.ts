@@ -144,7 +144,12 @@ export class KsiEndpoints {
     return signed.then((round) => {
       for (let i = 0; i < accepted.length; i++) {
         const index = accepted[i]!;
-        responses[index] = aggregationResponsePayloadFor(requestIds[index]!, round.signature(i));
+        // The answer's first chain starts at the request's level, as KSI clients recompute it.
+        responses[index] = aggregationResponsePayloadFor(
+          requestIds[index]!,
+          round.signature(i),
+          hashes[i]!.level,
+        );
       }
       return answer();
     }, refuse);

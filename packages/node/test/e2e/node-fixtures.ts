@@ -77,7 +77,10 @@ export class TestClient {
     });
   }
 
-  /** Sign through the KSI aggregator: one PDU with one payload per imprint. */
+  /**
+   * Sign through the KSI aggregator: one PDU with one payload per imprint, each answer read as libksi
+   * reads it (its first chain starts at the request level).
+   */
   async signPdu(imprints: readonly Imprint[], requestLevel?: number): Promise<KsiSignature[]> {
     const requests = imprints.map((requestHash) => ({
       requestId: this.#requestId++,
@@ -88,7 +91,7 @@ export class TestClient {
     return requests.map(({ requestId }) => {
       const payload = pdu.responses.find((r) => r.requestId === requestId);
       if (payload === undefined) throw new Error(`no response for request ${requestId}`);
-      return signatureFromAggregationResponse(payload);
+      return signatureFromAggregationResponse(payload, requestLevel);
     });
   }
 

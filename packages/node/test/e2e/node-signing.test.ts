@@ -2,21 +2,29 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  AggregationTree,
+  AggregatorStatus,
+  assembleSignature,
   bytesEqual,
   checkCalendarConsistency,
+  composeChains,
   decodeCalendarChain,
   decodeSignature,
   decodeTlv,
   encodeSignature,
   fromHex,
+  HashAlgorithm,
   type Imprint,
   internalPolicy,
   type KsiSignature,
   setDefaultHasher,
+  shiftChainStart,
+  signatureFromAggregationResponse,
   verifySignature,
 } from "@tempel/proto";
 import { nodeHasher } from "@tempel/proto/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { libksiRoot } from "../../../proto/test/unit/helpers/libksi-reading.ts";
 import { silentLogger } from "../../src/logger/logger.ts";
 import { type RunningNode, startNode } from "../../src/node.ts";
 import { agencyOf, initTestNode, inParallel, randomImprint, sleep, TestClient } from "./node-fixtures.ts";
@@ -76,6 +84,14 @@ async function expectAllVerify(imprints: Imprint[], signatures: KsiSignature[]):
   return seconds;
 }
 
+/** One raw aggregation PDU for `hash` at `level`, sent as a KSI client sends it. */
+function rawAggregate(hash: Imprint, level: number) {
+  return client.aggregate({
+    header: { loginId: client.loginId },
+    requests: [{ requestId: BigInt(Date.now()), requestHash: hash, requestLevel: level }],
+  });
+}
+
 describe("a one-member node", () => {
   it("signs 5,000 hashes through KSI aggregation PDUs over several rounds; all verify and name the agency", async () => {
     const { imprints, signatures } = await signInWaves(5_000, 3, 16, (batch) => client.signPdu(batch));
@@ -97,6 +113,65 @@ describe("a one-member node", () => {
     expect(await verifySignature(signature!, { inputLevel: 6 }, internalPolicy)).toMatchObject({
       result: "FAIL",
     });
+  });
+
+  it.each([
+    [2, false],
+    [6, true],
+    [1024, false],
+  ])(
+    "signs a client's local root of %i leaves (metadata: %s) sent at its level; libksi's reading of the answer verifies, and so does every leaf's signature built on it",
+    async (leaves, withMetadata) => {
+      const local = new AggregationTree(
+        Array.from({ length: leaves }, () => ({
+          imprint: randomImprint(),
+          ...(withMetadata && { metadata: { clientId: "block-signer" } }),
+        })),
+        { algorithm: HashAlgorithm.SHA2_256 },
+      );
+      const level = local.rootLevel;
+      expect(level).toBeGreaterThan(0);
+      const pdu = await rawAggregate(local.root, level);
+      const payload = pdu.responses[0]!;
+      expect(payload.status).toBe(AggregatorStatus.OK);
+      const reached = libksiRoot(payload.aggregationChains, level);
+      expect(reached !== undefined && bytesEqual(reached, payload.calendarChain!.inputHash)).toBe(true);
+      const root = signatureFromAggregationResponse(payload, level);
+      expect(
+        await verifySignature(root, { documentHash: local.root, inputLevel: level }, internalPolicy),
+      ).toMatchObject({ result: "OK" });
+      expect((await client.verify(root)).calendar).toMatchObject({ result: "OK" });
+      // As a block signer does: each leaf's own chain, then the root's chains from the root's level on.
+      const [lowest, ...higher] = root.aggregationChains;
+      const above = [shiftChainStart(lowest!, level), ...higher];
+      for (const leaf of [0, leaves - 1]) {
+        const [own] = composeChains([local.segment(leaf)], lowest!.aggregationTime, lowest!.chainIndex);
+        const signature = assembleSignature({ ...root, aggregationChains: [own!, ...above] });
+        const documentHash = local.leafImprint(leaf);
+        expect(
+          await verifySignature(signature, { documentHash }, internalPolicy),
+          `leaf ${leaf}`,
+        ).toMatchObject({
+          result: "OK",
+        });
+        expect((await client.verify(signature)).calendar, `leaf ${leaf}`).toMatchObject({ result: "OK" });
+      }
+    },
+  );
+
+  it("signs a request at the advertised max level and refuses one above it with 0x0104", async () => {
+    const root = randomImprint();
+    const atMax = (await rawAggregate(root, 20)).responses[0]!;
+    expect(atMax.status).toBe(AggregatorStatus.OK);
+    expect(
+      await verifySignature(
+        signatureFromAggregationResponse(atMax, 20),
+        { documentHash: root, inputLevel: 20 },
+        internalPolicy,
+      ),
+    ).toMatchObject({ result: "OK" });
+    const above = (await rawAggregate(root, 21)).responses[0]!;
+    expect(above).toMatchObject({ status: AggregatorStatus.REQUEST_TOO_LARGE, aggregationChains: [] });
   });
 
   it("answers a configuration request with the aggregator's settings", async () => {

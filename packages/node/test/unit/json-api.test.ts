@@ -129,6 +129,23 @@ describe("JsonApi.sign", () => {
       });
     }
   });
+
+  it("refuses a level that is not a whole number in 0..maxLevel, null included, with LEVEL_RANGE", async () => {
+    for (const level of [null, "2", 1.5, -1, 21, 256]) {
+      const body = new TextEncoder().encode(JSON.stringify({ hashes: [{ imprint: imprints[0], level }] }));
+      await expect(api.sign(signRequest(body), body, false), `level ${level}`).rejects.toMatchObject({
+        status: 400,
+        code: "LEVEL_RANGE",
+      });
+    }
+  });
+
+  it("returns a finished signature for a hash at a level: its first link holds the level", async () => {
+    const body = new TextEncoder().encode(JSON.stringify({ hashes: [{ imprint: imprints[0], level: 20 }] }));
+    const json = JSON.parse(new TextDecoder().decode((await api.sign(signRequest(body), body, false)).bytes));
+    const signature = decodeSignature(Buffer.from(json.signatures[0], "base64"));
+    expect(signature.aggregationChains[0]!.links[0]!.levelCorrection).toBe(20);
+  });
 });
 
 describe("JsonApi authentication", () => {

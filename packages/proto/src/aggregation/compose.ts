@@ -1,6 +1,11 @@
 import type { Imprint } from "../hash/imprint.ts";
 import type { AggregationHashChain, AggregationLink } from "../signature/types.ts";
-import { checkAggregationLevel, locationPointer } from "./chain.ts";
+import {
+  aggregationLevelError,
+  checkAggregationLevel,
+  isAggregationLevel,
+  locationPointer,
+} from "./chain.ts";
 import { AggregationError } from "./errors.ts";
 
 /** One tree's part of a signature: from `inputHash` (a leaf of that tree) up to the tree's root. */
@@ -94,8 +99,32 @@ export function composeChains(
  * first link's level correction.
  */
 export function firstLinks(segment: ChainSegment): readonly AggregationLink[] {
-  const inputLevel = checkAggregationLevel(segment.inputLevel, "input level");
-  if (inputLevel === 0) return segment.links;
-  const [bottom, ...rest] = segment.links;
-  return [{ ...bottom!, levelCorrection: bottom!.levelCorrection + inputLevel }, ...rest];
+  return raiseFirstLink(segment.links, checkAggregationLevel(segment.inputLevel, "input level"));
+}
+
+/**
+ * `chain` recomputed from `delta` levels higher (lower, if negative) with the same result: `delta`
+ * taken out of its first link's level correction. KSI moves a first chain's start level in and out
+ * of that link: a signature's first chain is recomputed from level 0, the first chain of an
+ * aggregation response from the request's level (libksi `KSI_SignatureBuilder_close` adds the
+ * request level to that link, and its block signer subtracts the local root's level again before
+ * putting a leaf's own chain in front). Throws AggregationError when the correction leaves 0..255.
+ */
+export function shiftChainStart(chain: AggregationHashChain, delta: number): AggregationHashChain {
+  if (delta === 0) return chain;
+  // The chain's bytes, if it was decoded, no longer match it.
+  const { source: _chainBytes, ...fields } = chain;
+  return { ...fields, links: raiseFirstLink(chain.links, -delta) };
+}
+
+function raiseFirstLink(links: readonly AggregationLink[], delta: number): readonly AggregationLink[] {
+  if (delta === 0) return links;
+  const [bottom, ...rest] = links;
+  if (bottom === undefined) {
+    throw new AggregationError("AGGREGATION_CHAIN_EMPTY", "a chain without links has no level correction");
+  }
+  const { source: _linkBytes, ...link } = bottom;
+  const levelCorrection = link.levelCorrection + delta;
+  if (!isAggregationLevel(levelCorrection)) throw aggregationLevelError(levelCorrection, "level correction");
+  return [{ ...link, levelCorrection }, ...rest];
 }

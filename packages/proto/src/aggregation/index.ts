@@ -5,7 +5,7 @@ export {
   MAX_AGGREGATION_LEVEL,
   siblingBytes,
 } from "./chain.ts";
-export { type ChainSegment, composeChains } from "./compose.ts";
+export { type ChainSegment, composeChains, shiftChainStart } from "./compose.ts";
 export { AggregationError } from "./errors.ts";
 export {
   type AggregationLeaf,

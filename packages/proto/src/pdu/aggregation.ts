@@ -1,3 +1,5 @@
+import { checkAggregationLevel, MAX_AGGREGATION_LEVEL } from "../aggregation/chain.ts";
+import { shiftChainStart } from "../aggregation/compose.ts";
 import type { Imprint } from "../hash/imprint.ts";
 import {
   assembleSignature,
@@ -35,9 +37,6 @@ import { AggregatorStatus, describeStatus } from "./status.ts";
 
 /** Aggregation PDUs (0x0220 request, 0x0221 response), spec §5. */
 
-/** KSI levels are one octet; a request above 255 could never be aggregated. */
-const MAX_REQUEST_LEVEL = 255;
-
 export interface AggregationRequestPayload {
   readonly requestId: bigint;
   readonly requestHash: Imprint;
@@ -74,11 +73,12 @@ function decodeRequestPayload(element: TlvElement): AggregationRequestPayload {
   const fields = new Fields(element, REQUEST_PAYLOAD_SPECS, "aggregation request payload");
   const level = fields.optional(AggregationRequestTag.REQUEST_LEVEL);
   const requestLevel = level === undefined ? undefined : decodeSafeUint(level);
-  if (requestLevel !== undefined && requestLevel > MAX_REQUEST_LEVEL) {
+  // KSI levels are one octet; a request above 255 could never be aggregated.
+  if (requestLevel !== undefined && requestLevel > MAX_AGGREGATION_LEVEL) {
     throw new PduError(
       AggregatorStatus.INVALID_PAYLOAD,
       "PDU_REQUEST_LEVEL",
-      `aggregation request level ${requestLevel} exceeds ${MAX_REQUEST_LEVEL}`,
+      `aggregation request level ${requestLevel} exceeds ${MAX_AGGREGATION_LEVEL}`,
     );
   }
   return {
@@ -201,10 +201,17 @@ export function encodeAggregationResponsePdu(
 }
 
 /**
- * The client's signature from a successful response payload. A non-zero status becomes a PduError with
- * that status; components that do not form a signature are a FormatError.
+ * The client's signature from a successful response payload to a request at `requestLevel`. The
+ * response's first chain starts at the request's level, as it does for libksi and Guardtime's other
+ * SDKs; a signature's first chain starts at level 0, so the level goes into its first link's level
+ * correction (the GEN-03 rule then checks it against the input level a verifier is given). A
+ * non-zero status becomes a PduError with that status; components that do not form a signature are a
+ * FormatError, a level correction that no longer fits a level an AggregationError.
  */
-export function signatureFromAggregationResponse(payload: AggregationResponsePayload): KsiSignature {
+export function signatureFromAggregationResponse(
+  payload: AggregationResponsePayload,
+  requestLevel = 0,
+): KsiSignature {
   const { requestId, status, errorMessage, ...parts } = payload;
   if (status !== AggregatorStatus.OK) {
     const message = errorMessage ?? describeStatus("aggregator", status)?.message ?? "unknown status";
@@ -212,14 +219,30 @@ export function signatureFromAggregationResponse(payload: AggregationResponsePay
       requestId,
     });
   }
-  return assembleSignature(parts);
+  return withFirstChainStart(assembleSignature(parts), -checkAggregationLevel(requestLevel, "request level"));
 }
 
-/** The successful response payload that hands `signature` to the client that sent `requestId`. */
+/**
+ * The successful response payload that hands `signature` to the client that sent `requestId` at
+ * `requestLevel`: the inverse of signatureFromAggregationResponse. Throws AggregationError when the
+ * signature's first link does not hold the request's level.
+ */
 export function aggregationResponsePayloadFor(
   requestId: bigint,
   signature: KsiSignature,
+  requestLevel = 0,
 ): AggregationResponsePayload {
-  const { source: _wholeSignature, ...parts } = signature;
+  const { source: _wholeSignature, ...parts } = withFirstChainStart(
+    signature,
+    checkAggregationLevel(requestLevel, "request level"),
+  );
   return { requestId, status: AggregatorStatus.OK, ...parts };
+}
+
+/** `signature` with its first chain recomputed from `delta` levels higher (see shiftChainStart). */
+function withFirstChainStart(signature: KsiSignature, delta: number): KsiSignature {
+  if (delta === 0) return signature;
+  const { source: _wholeSignature, aggregationChains, ...parts } = signature;
+  const [first, ...rest] = aggregationChains;
+  return { ...parts, aggregationChains: [shiftChainStart(first!, delta), ...rest] };
 }
