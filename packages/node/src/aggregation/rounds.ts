@@ -10,7 +10,6 @@ import {
   encodeQuorumCertificate,
   type Hasher,
   type Imprint,
-  type TempelError,
   toHex,
 } from "@tempel/proto";
 import {
@@ -21,7 +20,7 @@ import {
   type RoundOutcome,
   topTree,
 } from "../consensus/index.ts";
-import type { QuorumHealth } from "../health/index.ts";
+import type { NoQuorumError, QuorumHealth } from "../health/index.ts";
 import type { CalendarSigner } from "../identity/index.ts";
 import type { Logger } from "../logger/index.ts";
 import type { Metrics } from "../metrics/index.ts";
@@ -385,7 +384,7 @@ export class RoundPipeline {
       return await agreement.outcome(time, AbortSignal.any([this.#stop.signal, lost]));
     } catch (error) {
       if (this.#stop.signal.aborted || !lost.aborted) throw error;
-      const reason = lost.reason as TempelError;
+      const reason = lost.reason as NoQuorumError;
       throw new RoundRejection(reason.code, reason.message, reason.details);
     }
   }
