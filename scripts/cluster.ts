@@ -24,7 +24,12 @@ Options:
   --fresh            delete an existing setup in DIR first (its calendar is lost)
   --prometheus       also run Prometheus (when installed) scraping the nodes, on port ${PROMETHEUS_PORT}
 
-Exit codes: 0 stopped cleanly, 1 a node failed (to start, or to stop), 2 usage.
+Before starting, every node's HTTP and libp2p port must be free: a port another process holds
+(another cluster, \`npm start\` in another checkout) is refused and named. A node counts as up only
+when the node answering on its port has its own peer id.
+
+Exit codes: 0 stopped cleanly, 1 a node failed (a port taken, a node that did not start or
+stop), 2 usage.
 `;
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -18,6 +18,7 @@ import { AUTHORITY_FILES } from "../../packages/node/src/publication/authority.t
 import { UsageError } from "./cli.ts";
 import { readClusterFile } from "./cluster-file.ts";
 import { CLUSTER_FILE_NAME, NODE_CLI } from "./paths.ts";
+import { type PlannedPort, refuseTakenPorts } from "./ports.ts";
 
 /**
  * The files of a local cluster, made once with the node's own commands (`tempel-node init` per node,
@@ -74,6 +75,14 @@ const PUBLICATION_INTERVAL_SECONDS = 300;
 const AUTHORITY_DIR = "publications-ca";
 
 const run = promisify(execFile);
+
+/** The ports node `node` listens on, named for messages. */
+export function plannedPorts(node: Pick<SetupNode, "name" | "apiPort" | "p2pPort">): PlannedPort[] {
+  return [
+    { port: node.apiPort, what: `${node.name}'s HTTP API` },
+    { port: node.p2pPort, what: `${node.name}'s libp2p` },
+  ];
+}
 
 export function logDir(dataDir: string): string {
   return join(dataDir, "logs");
@@ -166,13 +175,15 @@ async function createSetup(dataDir: string, count: number, basePort: number): Pr
   if (basePort + P2P_PORT_OFFSET + count - 1 > 65_535) {
     throw new UsageError(`--base-port ${basePort} leaves no room for ${count} nodes' libp2p ports`);
   }
-  mkdirSync(logDir(dataDir), { recursive: true, mode: 0o700 });
   const planned = Array.from({ length: count }, (_, i) => ({
     name: `node-${i + 1}`,
     dir: join(dataDir, `node-${i + 1}`),
     apiPort: basePort + i,
     p2pPort: basePort + P2P_PORT_OFFSET + i,
   }));
+  // Before the keys are made: a cluster set up on taken ports could not start.
+  await refuseTakenPorts(planned.flatMap(plannedPorts), "choose other ports with --base-port P");
+  mkdirSync(logDir(dataDir), { recursive: true, mode: 0o700 });
   // Key generation is the slow part of init; the nodes' inits are independent.
   await Promise.all(
     planned.map((node) =>

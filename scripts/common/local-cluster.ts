@@ -7,13 +7,15 @@ import { type ClusterDescription, writeClusterFile } from "./cluster-file.ts";
 import {
   type ClusterSetup,
   logDir,
+  plannedPorts,
   prepareCluster,
   type SetupNode,
   type SetupOptions,
 } from "./cluster-setup.ts";
-import { ManagedProcess } from "./managed-process.ts";
-import { type NodeStatus, nodeStatus } from "./node-api.ts";
+import { type IdentityCheck, ManagedProcess } from "./managed-process.ts";
+import { type NodeStatus, nodeStatus, readNodeStatus } from "./node-api.ts";
 import { CLUSTER_FILE_NAME, NODE_CLI } from "./paths.ts";
+import { refuseTakenPorts } from "./ports.ts";
 
 export interface ClusterNode {
   readonly setup: SetupNode;
@@ -33,6 +35,19 @@ export class ClusterError extends TempelError {}
 export interface LaunchOptions {
   /** `tempel-node start` settings for every start of every node (a restart's own settings follow them). */
   readonly extraNodeArgs?: readonly string[];
+}
+
+/** Whether the node answering at `apiUrl` is the one with peer id `nodeId` (see ManagedProcess). */
+export function answersAs(apiUrl: string, nodeId: string): IdentityCheck {
+  return async (response) => {
+    let answering: string;
+    try {
+      answering = readNodeStatus(apiUrl, await response.json()).nodeId;
+    } catch {
+      return "not a tempel-node's status";
+    }
+    return answering === nodeId ? undefined : `peer id ${answering}, not ${nodeId}`;
+  };
 }
 
 /** A node needs a few seconds to open its store and check it; a busy 2-core machine needs more. */
@@ -63,10 +78,13 @@ export class LocalCluster {
       return {
         setup: node,
         apiUrl,
+        // Healthy once its status answers with its own peer id: another cluster on the same port
+        // answers too, and must not pass for this node.
         process: new ManagedProcess(
           node.name,
           join(logDir(setup.dataDir), `${node.name}.log`),
-          `${apiUrl}/healthz`,
+          `${apiUrl}/v1/status`,
+          answersAs(apiUrl, node.id),
         ),
       };
     });
@@ -81,8 +99,12 @@ export class LocalCluster {
     return new LocalCluster(await prepareCluster(options), launch);
   }
 
-  /** Start every node; if one cannot start, stop the others and fail with its log. */
+  /**
+   * Start every node; if one cannot start, stop the others and fail with its log. A port that another
+   * process holds is refused before any node starts.
+   */
   async start(): Promise<void> {
+    await this.#refuseTakenPorts(this.nodes);
     // The nodes are in their own process groups: if this script dies of an error, take them along.
     process.once("exit", () => {
       for (const node of this.nodes) node.process.killNow();
@@ -98,6 +120,7 @@ export class LocalCluster {
 
   /** Start one stopped node again; `extraArgs` are `tempel-node start` settings for this run only. */
   async restart(index: number, extraArgs: readonly string[] = []): Promise<void> {
+    await this.#refuseTakenPorts([this.nodes[index]!]);
     await this.#launch(this.nodes[index]!, extraArgs);
     this.#describe();
   }
@@ -118,7 +141,15 @@ export class LocalCluster {
             `${node.setup.name} exited; last lines of ${node.process.logFile}:\n${node.process.logTail()}`,
           );
         }
-        if ((await this.status(index))?.ready === true) waiting.delete(index);
+        const status = await this.status(index);
+        if (status !== undefined && status.nodeId !== node.setup.id) {
+          throw new ClusterError(
+            "NOT_OUR_NODE",
+            `${node.apiUrl} answers as peer ${status.nodeId}, not ${node.setup.name} (${node.setup.id}): ` +
+              "another cluster holds its port; stop it or use other ports",
+          );
+        }
+        if (status?.ready === true) waiting.delete(index);
       }
       if (waiting.size === 0) return;
       if (Date.now() > deadline) {
@@ -181,6 +212,13 @@ export class LocalCluster {
       agency: this.setup.agency,
       publications: this.publicationsUrl,
     };
+  }
+
+  #refuseTakenPorts(nodes: readonly ClusterNode[]): Promise<void> {
+    return refuseTakenPorts(
+      nodes.flatMap((node) => plannedPorts(node.setup)),
+      `stop it, or set this cluster up on other ports: --fresh --base-port P (--fresh deletes the calendar in ${this.setup.dataDir}), or use another --data folder with --base-port P`,
+    );
   }
 
   #launch(node: ClusterNode, extraArgs: readonly string[]): Promise<void> {

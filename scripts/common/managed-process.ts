@@ -5,6 +5,12 @@ import { TempelError } from "@tempel/proto";
 
 export class ProcessError extends TempelError {}
 
+/**
+ * Why the server answering the health URL is not the process started (another one holds its port),
+ * or undefined when it is.
+ */
+export type IdentityCheck = (response: Response) => Promise<string | undefined>;
+
 export interface NodeExit {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -24,14 +30,17 @@ export class ManagedProcess {
   readonly name: string;
   readonly logFile: string;
   readonly #healthUrl: string;
+  readonly #identity: IdentityCheck | undefined;
   #child: ChildProcess | undefined;
   #exit: Promise<NodeExit> | undefined;
   #paused = false;
 
-  constructor(name: string, logFile: string, healthUrl: string) {
+  /** `identity` checks a healthy answer came from this process, not from another on the same port. */
+  constructor(name: string, logFile: string, healthUrl: string, identity?: IdentityCheck) {
     this.name = name;
     this.logFile = logFile;
     this.#healthUrl = healthUrl;
+    this.#identity = identity;
   }
 
   get pid(): number | undefined {
@@ -81,8 +90,16 @@ export class ManagedProcess {
     if (!this.running) return { ...(await exited), forced: false };
     if (this.#paused) this.resume();
     this.#signal("SIGTERM");
-    const timer = sleep(timeoutMs, "timeout" as const);
-    if ((await Promise.race([exited, timer])) !== "timeout") return { ...(await exited), forced: false };
+    // Cleared as soon as the process exits: a pending timer would keep the script alive that long.
+    const timeout = new AbortController();
+    const timer = sleep(timeoutMs, "timeout" as const, { signal: timeout.signal }).catch(
+      () => "exited" as const,
+    );
+    try {
+      if ((await Promise.race([exited, timer])) !== "timeout") return { ...(await exited), forced: false };
+    } finally {
+      timeout.abort();
+    }
     this.#signal("SIGKILL");
     return { ...(await exited), forced: true };
   }
@@ -144,12 +161,26 @@ export class ManagedProcess {
           `${this.name} exited (${signal ?? `code ${code}`}) before serving; last lines of ${this.logFile}:\n${this.logTail()}`,
         );
       }
+      let stranger: string | undefined;
       try {
         const response = await fetch(this.#healthUrl, { signal: AbortSignal.timeout(2_000) });
-        await response.body?.cancel();
-        if (response.ok) return;
+        if (response.ok && this.#identity !== undefined) {
+          stranger = await this.#identity(response);
+          if (stranger === undefined) return;
+        } else {
+          await response.body?.cancel();
+          if (response.ok) return;
+        }
       } catch {
         // Not listening yet.
+      }
+      if (stranger !== undefined) {
+        await this.stop(5_000);
+        throw new ProcessError(
+          "NOT_THIS_PROCESS",
+          `${this.name}: ${this.#healthUrl} is answered by another server (${stranger}), not the process started; ` +
+            `stop whatever holds that port (another cluster?) or use other ports`,
+        );
       }
       await sleep(HEALTH_POLL_MS);
     }

@@ -45,12 +45,16 @@ export async function getJson(url: string, timeoutMs: number): Promise<unknown> 
 }
 
 export async function nodeStatus(apiUrl: string, timeoutMs: number): Promise<NodeStatus> {
-  const json = (await getJson(`${apiUrl}/v1/status`, timeoutMs)) as {
+  return readNodeStatus(apiUrl, await getJson(`${apiUrl}/v1/status`, timeoutMs));
+}
+
+/** The parts of a /v1/status answer (`json`, from `apiUrl`) the scripts read; NodeApiError if it is none. */
+export function readNodeStatus(apiUrl: string, json: unknown): NodeStatus {
+  const { node, agreement, calendar } = (json ?? {}) as {
     node?: { id?: unknown; ready?: unknown };
     agreement?: { role?: unknown; term?: unknown; leaderId?: unknown };
     calendar?: { head?: unknown };
   };
-  const { node, agreement, calendar } = json;
   if (
     typeof node?.id !== "string" ||
     typeof node.ready !== "boolean" ||

@@ -1,5 +1,5 @@
 export type { CalendarHead, CertifiedRoot } from "./cluster/calendar-head.ts";
-export type { MemberStatus, NodeStatus, NodeStatusReport } from "./cluster/node-status.ts";
+export type { MemberStatus, NodeStatus, NodeStatusReport, NotReadyReason } from "./cluster/node-status.ts";
 export {
   AbortedError,
   NetworkError,

@@ -4,8 +4,16 @@ import { nodeHasher } from "@tempel/proto/node";
 import { AgencyRegistry, RoundPipeline } from "./aggregation/index.ts";
 import { type ApiServer, adminHandler, JsonApi, KsiEndpoints, startApiServer } from "./api/index.ts";
 import type { NodeConfig } from "./config/index.ts";
-import { type Agreement, ConsensusStore, createAgreement, offsetClock } from "./consensus/index.ts";
+import {
+  type Agreement,
+  type AgreementStatus,
+  ConsensusStore,
+  createAgreement,
+  defaultAgreementOptions,
+  offsetClock,
+} from "./consensus/index.ts";
 import { genesisHash, loadGenesis, quorumTrust } from "./genesis/index.ts";
+import { QuorumHealth, readiness } from "./health/index.ts";
 import { dataPaths, IdentityError, loadCalendarSigner, loadNodeIdentity } from "./identity/index.ts";
 import type { Logger } from "./logger/index.ts";
 import { createMetrics } from "./metrics/index.ts";
@@ -101,11 +109,27 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       },
       { logger: logger.child({ module: "network" }), metrics: metrics.network },
     );
+    const health = new QuorumHealth(
+      {
+        // "Within two election timeouts" of losing its quorum a node says so.
+        silenceMs: 2 * defaultAgreementOptions.electionTimeoutMaxMs,
+        checkIntervalMs: defaultAgreementOptions.heartbeatMs,
+        // A second needs a majority to commit and the genesis quorum's shares to be certified.
+        needed: Math.max(genesis.quorum, Math.floor(genesis.members.length / 2) + 1),
+      },
+      {
+        selfId: identity.id,
+        members: genesis.members.map((m) => m.id),
+        connected: () => network.connectedPeers(),
+        now: () => performance.now(),
+        logger: logger.child({ module: "health" }),
+      },
+    );
     let rounds: RoundPipeline | undefined;
     const agreement: Agreement = createAgreement(
       { genesisTime: genesis.genesisTime, quorum: genesis.quorum, hashAlgorithm: AGGREGATION_ALGORITHM },
       {
-        transport: network,
+        transport: health.observe(network),
         members: genesis.members.map((m) => ({ id: m.id, publicKey: m.publicKey })),
         signer: identity.privateKey,
         store: new ConsensusStore(db),
@@ -116,9 +140,21 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
         penalize: (peer, reason) => network.penalize(peer, reason),
       },
     );
-    metrics.watchAgreement(() => agreement.status());
+    /** Agreement's status with a leader this node cannot reach shown as none: it leads nobody here. */
+    const agreementStatus = (): AgreementStatus => {
+      const status = agreement.status();
+      return status.leaderId === undefined || health.isReachable(status.leaderId)
+        ? status
+        : { ...status, leaderId: undefined };
+    };
+    let stopping = false;
+    const ready = () => readiness({ stopping, agreement: agreement.status(), quorum: health });
+    metrics.watchAgreement(agreementStatus);
+    metrics.watchReadiness(ready);
     await network.start();
     closing.push(() => network.stop());
+    health.start();
+    closing.push(async () => health.stop());
     await agreement.start();
     closing.push(() => agreement.stop());
 
@@ -132,6 +168,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       metrics,
       logger: logger.child({ module: "rounds" }),
       now,
+      quorum: health,
     });
     rounds.start();
     const pipeline = rounds;
@@ -139,26 +176,35 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     publications?.start();
 
     const startedAt = Date.now();
-    let stopping = false;
     const agencies = new AgencyRegistry(config.agencies, config.rounds.agencyQuotaPerSecond);
     const apiLogger = logger.child({ module: "api" });
-    const status = () => ({
-      node: { id: identity.id, uptimeSeconds: Math.floor((Date.now() - startedAt) / 1000), ready: ready() },
-      cluster: {
-        id: genesis.clusterId,
-        genesisTime: genesis.genesisTime,
-        quorum: genesis.quorum,
-        members: genesis.members.map((m) => ({
-          id: m.id,
-          apiUrl: m.apiUrl,
-          connected: m.id === identity.id || network.connectedPeers().includes(m.id),
-        })),
-      },
-      agreement: agreement.status(),
-      calendar: { head: calendar.head, genesisTime: calendar.genesisTime },
-      rounds: { pending: pipeline.pending },
-    });
-    const ready = () => !stopping && agreement.status().ready;
+    const status = () => {
+      const state = ready();
+      const connected = network.connectedPeers();
+      return {
+        node: {
+          id: identity.id,
+          uptimeSeconds: Math.floor((Date.now() - startedAt) / 1000),
+          ready: state.ready,
+          ...(state.notReady !== undefined && { notReady: state.notReady }),
+        },
+        cluster: {
+          id: genesis.clusterId,
+          genesisTime: genesis.genesisTime,
+          quorum: genesis.quorum,
+          needed: state.quorum.needed,
+          members: genesis.members.map((m) => ({
+            id: m.id,
+            apiUrl: m.apiUrl,
+            connected: m.id === identity.id || connected.includes(m.id),
+            reachable: state.quorum.reachable.includes(m.id),
+          })),
+        },
+        agreement: agreementStatus(),
+        calendar: { head: calendar.head, genesisTime: calendar.genesisTime },
+        rounds: { pending: pipeline.pending },
+      };
+    };
     const server: ApiServer = await startApiServer(config.api, {
       json: new JsonApi(
         { maxSignBatch: config.api.maxSignBatch, maxLevel: config.rounds.maxLevel },

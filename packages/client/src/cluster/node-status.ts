@@ -9,15 +9,34 @@ export interface MemberStatus {
   readonly apiUrl: string;
   /** Whether the answering node is connected to it (always true for itself). */
   readonly connected: boolean;
+  /**
+   * Whether the answering node counts it towards a quorum: connected and heard from lately (always
+   * true for itself). Absent from nodes that do not report it.
+   */
+  readonly reachable?: boolean;
+}
+
+/** Why a node does not sign now, e.g. NO_QUORUM with "no quorum: 1 of 3 members reachable, 2 needed; …". */
+export interface NotReadyReason {
+  readonly code: string;
+  readonly message: string;
 }
 
 /** One node's account of itself and the cluster (GET /v1/status). */
 export interface NodeStatus {
-  readonly node: { readonly id: string; readonly uptimeSeconds: number; readonly ready: boolean };
+  readonly node: {
+    readonly id: string;
+    readonly uptimeSeconds: number;
+    readonly ready: boolean;
+    /** Present while not ready, from nodes that say why. */
+    readonly notReady?: NotReadyReason;
+  };
   readonly cluster: {
     readonly id: string;
     readonly genesisTime: number;
     readonly quorum: number;
+    /** Members that must be reachable to sign, when the node reports it. */
+    readonly needed?: number;
     readonly members: readonly MemberStatus[];
   };
   readonly agreement: {
@@ -43,6 +62,15 @@ function readMember(value: unknown, where: string): MemberStatus {
     id: textAt(json.id, `${where}.id`),
     apiUrl: textAt(json.apiUrl, `${where}.apiUrl`, 2048),
     connected: flagAt(json.connected, `${where}.connected`),
+    ...(json.reachable !== undefined && { reachable: flagAt(json.reachable, `${where}.reachable`) }),
+  };
+}
+
+function readNotReady(value: unknown): NotReadyReason {
+  const json = objectAt(value, "node.notReady");
+  return {
+    code: textAt(json.code, "node.notReady.code", 64),
+    message: textAt(json.message, "node.notReady.message", 1024),
   };
 }
 
@@ -58,11 +86,13 @@ export function readNodeStatus(value: unknown): NodeStatus {
       id: textAt(node.id, "node.id"),
       uptimeSeconds: countAt(node.uptimeSeconds, "node.uptimeSeconds"),
       ready: flagAt(node.ready, "node.ready"),
+      ...(node.notReady !== undefined && { notReady: readNotReady(node.notReady) }),
     },
     cluster: {
       id: textAt(cluster.id, "cluster.id"),
       genesisTime: countAt(cluster.genesisTime, "cluster.genesisTime"),
       quorum: countAt(cluster.quorum, "cluster.quorum"),
+      ...(cluster.needed !== undefined && { needed: countAt(cluster.needed, "cluster.needed") }),
       members: arrayAt(cluster.members, "cluster.members", MAX_MEMBERS).map((m, i) =>
         readMember(m, `cluster.members[${i}]`),
       ),

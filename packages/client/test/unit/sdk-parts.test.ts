@@ -185,6 +185,39 @@ describe("reading the nodes' JSON answers", () => {
     );
     expect(() => readNodeStatus({ ...status, node: { ...status.node, ready: "yes" } })).toThrow(/node.ready/);
   });
+
+  it("reads why a node is not ready and which members it reaches, and refuses them malformed", () => {
+    const message =
+      "no quorum: 1 of 3 members reachable, 2 needed; this node signs again once enough members are back";
+    const status = {
+      node: { id: "n1", uptimeSeconds: 3, ready: false, notReady: { code: "NO_QUORUM", message } },
+      cluster: {
+        id: "c",
+        genesisTime: 1,
+        quorum: 2,
+        needed: 2,
+        members: [
+          { id: "n1", apiUrl: "http://a", connected: true, reachable: true },
+          { id: "n2", apiUrl: "http://b", connected: true, reachable: false },
+        ],
+      },
+      agreement: { role: "follower", term: 2, committed: 9, applied: 9, ready: true },
+      calendar: { head: 9, genesisTime: 1 },
+    };
+    const read = readNodeStatus(status);
+    expect(read.node.notReady).toEqual({ code: "NO_QUORUM", message });
+    expect(read.cluster.needed).toBe(2);
+    expect(read.cluster.members.map((m) => m.reachable)).toEqual([true, false]);
+    expect(() =>
+      readNodeStatus({ ...status, node: { ...status.node, notReady: { code: 7, message } } }),
+    ).toThrow(/node.notReady.code/);
+    expect(() =>
+      readNodeStatus({
+        ...status,
+        node: { ...status.node, notReady: { code: "X", message: "m".repeat(1025) } },
+      }),
+    ).toThrow(/node.notReady.message/);
+  });
 });
 
 describe("the publications file", () => {

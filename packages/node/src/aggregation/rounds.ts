@@ -20,6 +20,7 @@ import {
   type RoundOutcome,
   topTree,
 } from "../consensus/index.ts";
+import type { NoQuorumError, QuorumHealth } from "../health/index.ts";
 import type { CalendarSigner } from "../identity/index.ts";
 import type { Logger } from "../logger/index.ts";
 import type { Metrics } from "../metrics/index.ts";
@@ -50,6 +51,11 @@ export interface RoundModules {
   readonly logger: Logger;
   /** Wall clock in milliseconds; rounds follow it. */
   readonly now?: () => number;
+  /**
+   * Whether the cluster's quorum is reachable: without it no round can be certified, so requests are
+   * refused at once and rounds waiting for a certificate give up. Absent: assumed reachable.
+   */
+  readonly quorum?: Pick<QuorumHealth, "shortfall" | "lostSignal">;
 }
 
 /** A request waiting for its round: resolved with its signatures, one per hash in order. */
@@ -127,10 +133,13 @@ export class RoundPipeline {
 
   /**
    * Queue `hashes` for the current round. Refuses at once (RoundRejection) when the node is stopping,
-   * when the agency's quota for this second is used up or when too many hashes are pending.
+   * when it cannot reach a quorum of the cluster, when the agency's quota for this second is used up
+   * or when too many hashes are pending.
    */
   submit(agency: Agency, hashes: readonly HashRequest[]): Promise<RoundAnswer> {
     if (this.#stopping) throw new RoundRejection("STOPPING", "the node is shutting down");
+    const noQuorum = this.#modules.quorum?.shortfall();
+    if (noQuorum !== undefined) throw new RoundRejection(noQuorum.code, noQuorum.message, noQuorum.details);
     const n = hashes.length;
     if (this.#pending + n > this.#options.maxPending) {
       throw new RoundRejection(
@@ -269,8 +278,15 @@ export class RoundPipeline {
       );
       this.#answering.add(answering);
     } catch (error) {
-      metrics.rounds.inc({ outcome: "failed" });
       const stopping = this.#stop.signal.aborted;
+      if (!stopping && error instanceof RoundRejection && error.code === "NO_QUORUM") {
+        // Not the node's fault: its waiters learn at once why, instead of after the certification deadline.
+        metrics.rounds.inc({ outcome: "no_quorum" });
+        logger.warn("round given up: no quorum", { round: time, hashes: waiters.length, ...error.details });
+        this.#settle(waiters, error);
+        return time;
+      }
+      metrics.rounds.inc({ outcome: "failed" });
       if (!stopping) logger.error("round failed", { round: time, error });
       this.#settle(
         waiters,
@@ -349,9 +365,12 @@ export class RoundPipeline {
     }
   }
 
-  /** One contribution and its outcome; "missed" at once when agreement has the second already. */
+  /**
+   * One contribution and its outcome; "missed" at once when agreement has the second already. Losing
+   * the quorum while waiting ends the wait with RoundRejection NO_QUORUM.
+   */
   async #contribute(time: number, tree: LocalTree): Promise<RoundOutcome> {
-    const { agreement, nodeId } = this.#modules;
+    const { agreement, nodeId, quorum } = this.#modules;
     try {
       agreement.contribute({ time, nodeId, root: tree.root, level: tree.rootLevel });
     } catch (error) {
@@ -359,7 +378,15 @@ export class RoundPipeline {
         return { kind: "missed", time };
       throw error;
     }
-    return agreement.outcome(time, this.#stop.signal);
+    const lost = quorum?.lostSignal();
+    if (lost === undefined) return agreement.outcome(time, this.#stop.signal);
+    try {
+      return await agreement.outcome(time, AbortSignal.any([this.#stop.signal, lost]));
+    } catch (error) {
+      if (this.#stop.signal.aborted || !lost.aborted) throw error;
+      const reason = lost.reason as NoQuorumError;
+      throw new RoundRejection(reason.code, reason.message, reason.details);
+    }
   }
 
   /**

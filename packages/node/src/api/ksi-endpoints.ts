@@ -293,6 +293,9 @@ function rejectionStatus(error: RoundRejection): number {
     case "OVERLOAD":
     case "STOPPING":
       return AggregatorStatus.TOO_MANY_REQUESTS;
+    // The members this node needs to certify a round are, for a KSI client, its upstream.
+    case "NO_QUORUM":
+      return AggregatorStatus.UPSTREAM_ERROR;
     default:
       return AggregatorStatus.INTERNAL_ERROR;
   }
@@ -307,6 +310,8 @@ function rejectReason(error: RoundRejection): RejectReason | undefined {
       return "shutting_down";
     case "OVERLOAD":
       return "overload";
+    case "NO_QUORUM":
+      return "no_quorum";
     default:
       return undefined;
   }

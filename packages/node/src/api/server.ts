@@ -7,6 +7,7 @@ import {
 } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { HashRequestError, RoundRejection } from "../aggregation/index.ts";
+import type { Readiness } from "../health/index.ts";
 import type { Logger } from "../logger/index.ts";
 import type { Metrics, RejectReason } from "../metrics/index.ts";
 import { isContradictedCalendar } from "../store/index.ts";
@@ -30,8 +31,8 @@ export interface ApiModules {
   readonly consistency: (url: URL) => Promise<unknown>;
   readonly metrics: Metrics;
   readonly logger: Logger;
-  /** Whether the node can sign now (store checked, agreement running, not stopping). */
-  readonly ready: () => boolean;
+  /** Whether the node can sign now (caught up, not halted, a quorum reachable, not stopping), and if not why. */
+  readonly ready: () => Readiness;
   /** The /admin/partition control (see admin.ts); absent unless `admin.enabled`, so a 404. */
   readonly admin?: Handler;
 }
@@ -148,10 +149,11 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
       {
         endpoint: "readyz",
         method: "GET",
-        handle: async (_, response) =>
-          modules.ready()
-            ? sendJson(response, 200, { status: "ready" })
-            : sendError(response, 503, "NOT_READY", "the node is not ready to sign"),
+        handle: async (_, response) => {
+          const { notReady, quorum } = modules.ready();
+          if (notReady === undefined) sendJson(response, 200, { status: "ready", quorum });
+          else sendJson(response, 503, { error: notReady, quorum });
+        },
       },
     ],
     [
@@ -353,6 +355,8 @@ function rejectReason(error: HttpError): RejectReason | undefined {
       return "quota";
     case "STOPPING":
       return "shutting_down";
+    case "NO_QUORUM":
+      return "no_quorum";
     case "AUTHENTICATION_FAILED":
     case "UNAUTHENTICATED":
       return "unauthenticated";

@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { AgreementMetrics, AgreementStatus } from "../consensus/index.ts";
+import type { Readiness } from "../health/index.ts";
 import type { NetworkMetrics } from "../network/index.ts";
 import type { PublicationMetrics } from "../publication/index.ts";
 
@@ -23,7 +24,8 @@ export type RejectReason =
   | "bad_request"
   | "bad_imprint"
   | "too_large"
-  | "shutting_down";
+  | "shutting_down"
+  | "no_quorum";
 
 export interface Metrics {
   readonly registry: Registry;
@@ -47,6 +49,8 @@ export interface Metrics {
   readonly publication: PublicationMetrics;
   /** Agreement's state (role, term, leader, committed and applied seconds) is read at scrape time from `status`. */
   watchAgreement(status: () => AgreementStatus): void;
+  /** Readiness (tempel_ready) and the members reachable against those needed are read at scrape time. */
+  watchReadiness(readiness: () => Readiness): void;
 }
 
 const ROLES: readonly AgreementStatus["role"][] = ["follower", "candidate", "leader"];
@@ -62,6 +66,7 @@ export function createMetrics(options: MetricsOptions = defaultMetricsOptions): 
   if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: "tempel_" });
   const registers = [registry];
   let agreementStatus: (() => AgreementStatus) | undefined;
+  let readiness: (() => Readiness) | undefined;
   new Gauge({
     name: "tempel_consensus_term",
     help: "Agreement term this node is in",
@@ -103,16 +108,37 @@ export function createMetrics(options: MetricsOptions = defaultMetricsOptions): 
   });
   new Gauge({
     name: "tempel_ready",
-    help: "1 when agreement has caught up and is not halted, so the node serves signatures",
+    help: "1 when the node serves signatures: caught up, not halted, a quorum of members reachable, not stopping",
     registers,
     collect() {
-      const status = agreementStatus?.();
-      if (status !== undefined) this.set(status.ready ? 1 : 0);
+      const state = readiness?.();
+      if (state !== undefined) this.set(state.ready ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "tempel_quorum_members_reachable",
+    help: "Members this node reaches now (connected and heard from lately), itself included",
+    registers,
+    collect() {
+      const state = readiness?.();
+      if (state !== undefined) this.set(state.quorum.reachable.length);
+    },
+  });
+  new Gauge({
+    name: "tempel_quorum_members_needed",
+    help: "Members that must be reachable for a second to be committed and certified",
+    registers,
+    collect() {
+      const state = readiness?.();
+      if (state !== undefined) this.set(state.quorum.needed);
     },
   });
   return {
     watchAgreement(status) {
       agreementStatus = status;
+    },
+    watchReadiness(state) {
+      readiness = state;
     },
     registry,
     httpRequests: new Counter({
@@ -159,7 +185,7 @@ export function createMetrics(options: MetricsOptions = defaultMetricsOptions): 
     }),
     rounds: new Counter({
       name: "tempel_rounds_total",
-      help: "Rounds closed, by outcome (certified, missed, empty)",
+      help: "Rounds closed, by outcome (certified, missed, empty, failed, no_quorum)",
       labelNames: ["outcome"],
       registers,
     }),

@@ -16,6 +16,7 @@ import {
   type VerificationResult,
   verifySignature,
 } from "@tempel/proto";
+import { afterEach } from "vitest";
 import { type Genesis, loadGenesis } from "../../src/genesis/genesis.ts";
 import { type InitResult, initDataDir } from "../../src/identity/init.ts";
 import {
@@ -284,6 +285,20 @@ export class TestCluster {
       .map((m) => `--- member ${m.index} (${m.id})\n${m.logLines().slice(-lines).join("\n")}`)
       .join("\n");
   }
+}
+
+/**
+ * Prints every member's log tail after the first failed test of the file that calls it (later
+ * failures mostly follow from the first).
+ */
+export function showLogsOnFirstFailure(cluster: () => TestCluster | undefined): void {
+  let shown = false;
+  afterEach((context) => {
+    if (context.task.result?.state === "fail" && !shown) {
+      shown = true;
+      console.log(cluster()?.logTails(40));
+    }
+  });
 }
 
 /** One sign request of the load, as a client saw it. */

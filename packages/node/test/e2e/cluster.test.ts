@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setDefaultHasher } from "@tempel/proto";
 import { nodeHasher } from "@tempel/proto/node";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   answered,
   ClusterLoad,
@@ -14,6 +14,7 @@ import {
   quorumPolicyFailures,
   rootsOnEveryMember,
   type SignRequest,
+  showLogsOnFirstFailure,
   TestCluster,
 } from "./cluster-fixtures.ts";
 import { sleep, waitFor } from "./node-fixtures.ts";
@@ -58,7 +59,6 @@ describe.each([
   /** Members that may be down at once while the rest keep certifying: N - q. */
   let spare: number;
   const windows = new Map<string, { from: number; to: number }>();
-  let logsShown = false;
 
   beforeAll(async () => {
     setDefaultHasher(nodeHasher);
@@ -68,12 +68,7 @@ describe.each([
     await cluster.startAll();
   });
 
-  afterEach((context) => {
-    if (context.task.result?.state === "fail" && !logsShown) {
-      logsShown = true;
-      console.log(cluster.logTails(40));
-    }
-  });
+  showLogsOnFirstFailure(() => cluster);
 
   afterAll(async () => {
     for (const member of cluster?.members ?? []) if (member.running) member.resume();

@@ -200,11 +200,16 @@ describe("a one-member node", () => {
       'tempel_consensus_role{role="leader"} 1',
       "tempel_consensus_term 1",
       "tempel_ready 1",
+      "tempel_quorum_members_reachable 1",
+      "tempel_quorum_members_needed 1",
     ]) {
       expect(text).toContain(name);
     }
     expect(await (await fetch(`${client.base}/healthz`)).json()).toEqual({ status: "ok" });
-    expect(await (await fetch(`${client.base}/readyz`)).json()).toEqual({ status: "ready" });
+    expect(await (await fetch(`${client.base}/readyz`)).json()).toEqual({
+      status: "ready",
+      quorum: { members: 1, needed: 1, reachable: [node.nodeId] },
+    });
     const status = (await (await fetch(`${client.base}/v1/status`)).json()) as {
       agreement: { role: string };
     };

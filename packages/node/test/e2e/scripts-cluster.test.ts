@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -8,6 +9,8 @@ import { nodeHasher } from "@tempel/proto/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ClusterDescription, readClusterFile } from "../../../../scripts/common/cluster-file.ts";
 import { multiNodeUnsupported } from "../../../../scripts/common/cluster-setup.ts";
+import { answersAs } from "../../../../scripts/common/local-cluster.ts";
+import { ManagedProcess } from "../../../../scripts/common/managed-process.ts";
 import { calendarHead, calendarRootAt } from "../../../../scripts/common/node-api.ts";
 import { REPO_ROOT } from "../../../../scripts/common/paths.ts";
 import { loadGenesis } from "../../src/genesis/genesis.ts";
@@ -52,10 +55,46 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-/** Ctrl-C as a terminal sends it, to the script only (the nodes run in their own process groups). */
-async function interrupt(script: ScriptRun): Promise<number | null> {
+/** How soon after its last node is gone the script must have returned. */
+const EXIT_AFTER_NODES_MS = 2_000;
+
+/**
+ * Ctrl-C as a terminal sends it, to the script only (the nodes run in their own process groups).
+ * Resolves with the exit code and how long the script outlived the last of `pids`.
+ */
+async function interrupt(
+  script: ScriptRun,
+  pids: readonly number[],
+): Promise<{ code: number | null; lingeredMs: number }> {
   script.child.kill("SIGINT");
-  return script.exited;
+  const exited = script.exited.then((code) => ({ code, at: Date.now() }));
+  await waitFor("the nodes are gone", () => !pids.some(pidAlive), 60_000);
+  const nodesGoneAt = Date.now();
+  const { code, at } = await exited;
+  return { code, lingeredMs: Math.max(0, at - nodesGoneAt) };
+}
+
+/** A server that holds `port` on 127.0.0.1 and answers nothing, as another program would. */
+function holdPort(port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer((socket) => socket.destroy());
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve(server));
+  });
+}
+
+/** `scripts/cluster.ts ARGS` to its end: exit code, output, and how long it ran. */
+function runCluster(args: readonly string[]): Promise<{ code: number; output: string; ms: number }> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(REPO_ROOT, "scripts/cluster.ts"), ...args], (error, stdout, stderr) =>
+      resolve({
+        code: error === null ? 0 : Number(error.code),
+        output: stdout + stderr,
+        ms: Date.now() - started,
+      }),
+    );
+  });
 }
 
 describe(`npm run cluster (${NODES} node${NODES > 1 ? "s" : ""})`, () => {
@@ -129,14 +168,76 @@ describe(`npm run cluster (${NODES} node${NODES > 1 ? "s" : ""})`, () => {
     expect(verified.stdout).toMatch(/OK/);
   });
 
+  it("refuses to set up a second cluster on the ports this one holds, naming the port, before making keys", async () => {
+    const other = join(root, "other");
+    const refused = await runCluster(["--nodes", "1", "--base-port", String(basePort), "--data", other]);
+    expect(refused.code).toBe(1);
+    expect(refused.output).toContain(`${basePort} (node-1's HTTP API)`);
+    expect(refused.output).toContain(`${basePort + 1000} (node-1's libp2p)`);
+    expect(refused.output).not.toMatch(/is up/);
+    expect(existsSync(other) ? readdirSync(other) : []).toEqual([]);
+  });
+
+  it("refuses to start a set-up cluster whose port another process holds, naming it", async () => {
+    const other = join(root, "held");
+    const port = await freeBasePort(1);
+    // Set up and stopped at once: a cluster that ran before, whose port someone has taken since.
+    const setUp = await startScript(
+      "cluster",
+      ["--nodes", "1", "--base-port", String(port), "--data", other],
+      BANNER_END,
+    );
+    expect(
+      (
+        await interrupt(
+          setUp,
+          readClusterFile(join(other, "cluster.json")).nodes.map((n) => n.pid),
+        )
+      ).code,
+    ).toBe(0);
+    const holder = await holdPort(port);
+    try {
+      const refused = await runCluster(["--data", other]);
+      expect(refused.code).toBe(1);
+      expect(refused.output).toContain(`port ${port} (node-1's HTTP API) is taken by another process`);
+      expect(refused.output).not.toMatch(/is up/);
+      expect(existsSync(join(other, "cluster.json"))).toBe(false);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  });
+
+  it("does not take another cluster's node answering on a node's port for the node it started", async () => {
+    // The port was free when checked and another node took it before this one answered.
+    const other = cluster.nodes[0]!;
+    const logFile = join(root, "stranger.log");
+    const started = new ManagedProcess(
+      "node-9",
+      logFile,
+      `${other.api}/v1/status`,
+      answersAs(other.api, "12D3KooWnotTheNodeThatAnswers"),
+    );
+    await expect(
+      started.start(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"], 20_000),
+    ).rejects.toMatchObject({
+      code: "NOT_THIS_PROCESS",
+      message: expect.stringContaining(`peer id ${other.id}, not 12D3KooWnotTheNodeThatAnswers`),
+    });
+    expect(started.running).toBe(false);
+  });
+
   it("stops every node on Ctrl-C, removes cluster.json, and a restart keeps the calendar", async () => {
     const api = cluster.nodes[0]!.api;
     const before = await calendarHead(api, 5_000);
     const rootBefore = await calendarRootAt(api, before.time!, 5_000);
 
-    expect(await interrupt(run)).toBe(0);
+    const first = await interrupt(
+      run,
+      cluster.nodes.map((node) => node.pid),
+    );
+    expect(first.code).toBe(0);
+    expect(first.lingeredMs).toBeLessThan(EXIT_AFTER_NODES_MS);
     expect(run.output()).toContain("stopped");
-    expect(cluster.nodes.some((node) => pidAlive(node.pid))).toBe(false);
     expect(existsSync(join(dataDir, "cluster.json"))).toBe(false);
 
     run = await startScript("cluster", ["--data", dataDir], BANNER_END, root);
@@ -149,7 +250,14 @@ describe(`npm run cluster (${NODES} node${NODES > 1 ? "s" : ""})`, () => {
       async () => (await calendarHead(api, 5_000)).time! > before.time!,
       30_000,
     );
-    expect(await interrupt(run)).toBe(0);
-    expect(again.nodes.some((node) => pidAlive(node.pid))).toBe(false);
+    const second = await interrupt(
+      run,
+      again.nodes.map((node) => node.pid),
+    );
+    expect(second.code).toBe(0);
+    expect(second.lingeredMs).toBeLessThan(EXIT_AFTER_NODES_MS);
+    console.log(
+      `after Ctrl-C the script returned ${first.lingeredMs} / ${second.lingeredMs} ms after its last node was gone`,
+    );
   });
 });

@@ -1,18 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { REPO_ROOT } from "../../../../scripts/common/paths.ts";
+import { portFree } from "../../../../scripts/common/ports.ts";
 
 /** Running the scripts/ entry points as a user would, for the e2e tests of the scripts. */
 export const SCRIPTS = join(REPO_ROOT, "scripts");
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
 
 /** A base port P with P..P+n-1 and P+1000..P+1000+n-1 free (the cluster's HTTP and libp2p ports). */
 export async function freeBasePort(nodes: number): Promise<number> {

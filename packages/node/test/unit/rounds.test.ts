@@ -18,6 +18,7 @@ import { defaultRoundOptions, type RoundOptions } from "../../src/aggregation/op
 import { type HashRequest, RoundPipeline } from "../../src/aggregation/rounds.ts";
 import type { Agreement, CalendarEntry, Contribution, RoundOutcome } from "../../src/consensus/index.ts";
 import { ConsensusError, topTree } from "../../src/consensus/index.ts";
+import { QuorumHealth } from "../../src/health/index.ts";
 import { SHA256_WITH_RSA_OID } from "../../src/identity/calendar-signer.ts";
 import { silentLogger } from "../../src/logger/logger.ts";
 import { createMetrics } from "../../src/metrics/metrics.ts";
@@ -33,7 +34,8 @@ const signer = {
   sign: (data: Uint8Array) => new Uint8Array(sign("sha256", data, privateKey)),
 };
 
-type Verdict = "certify" | "miss" | "late";
+/** "wait": no outcome until the round gives up waiting (its signal aborts). */
+type Verdict = "certify" | "miss" | "late" | "wait";
 
 /**
  * A one-member agreement reduced to what the rounds rely on: each contribution is judged by
@@ -77,8 +79,11 @@ class ScriptedAgreement implements Agreement {
     this.#judged.set(contribution.time, verdict);
   }
 
-  async outcome(time: number): Promise<RoundOutcome> {
+  async outcome(time: number, signal?: AbortSignal): Promise<RoundOutcome> {
     if (this.#judged.get(time) === "miss") return { kind: "missed", time };
+    if (this.#judged.get(time) === "wait") {
+      return new Promise((_, reject) => signal?.addEventListener("abort", () => reject(signal.reason)));
+    }
     const contribution = this.contributions.find((c) => c.time === time)!;
     const contributions = [contribution, ...this.others.map((other) => ({ ...other, time }))];
     const entry = { time, contributions, leaf: topTree(contributions, HashAlgorithm.SHA2_256).root };
@@ -107,7 +112,7 @@ const agencies = new AgencyRegistry(
 const alpha = agencies.get("alpha")!;
 const beta = agencies.get("beta")!;
 
-function start(options: Partial<RoundOptions> = {}): void {
+function start(options: Partial<RoundOptions> = {}, quorum?: QuorumHealth): void {
   agreement = new ScriptedAgreement();
   rounds = new RoundPipeline(
     { ...defaultRoundOptions, ...options },
@@ -120,6 +125,7 @@ function start(options: Partial<RoundOptions> = {}): void {
       hasher: nodeHasher,
       metrics: createMetrics({ processMetrics: false }),
       logger: silentLogger,
+      ...(quorum !== undefined && { quorum }),
     },
   );
   agreement.recordFor = (entry) => rounds.recordFor(entry);
@@ -145,7 +151,9 @@ function rejection(run: () => unknown): RoundRejection {
 }
 
 beforeEach(() => {
-  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date", "performance"] });
+  vi.useFakeTimers({
+    toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date", "performance"],
+  });
   vi.setSystemTime(T0 * 1000 + 300);
 });
 
@@ -303,5 +311,70 @@ describe("one-second rounds", () => {
     await refused;
     expect(rejection(() => rounds.submit(alpha, hashes(1))).code).toBe("STOPPING");
     expect(rounds.pending).toBe(0);
+  });
+
+  describe("without a quorum of members", () => {
+    const PEERS = ["peer-a", "peer-b"];
+    let connected: string[];
+    let health: QuorumHealth;
+
+    beforeEach(() => {
+      connected = [...PEERS];
+      health = new QuorumHealth(
+        { silenceMs: 3_000, checkIntervalMs: 100, needed: 2 },
+        {
+          selfId: NODE,
+          members: [NODE, ...PEERS],
+          connected: () => connected,
+          now: () => performance.now(),
+          logger: silentLogger,
+        },
+      );
+      for (const peer of PEERS) health.heard(peer);
+      health.start();
+    });
+
+    afterEach(() => health.stop());
+
+    it("refuses a request at once, naming how many members it reaches and needs", async () => {
+      start({}, health);
+      connected = [];
+      const refusal = rejection(() => rounds.submit(alpha, hashes(1)));
+      expect(refusal.code).toBe("NO_QUORUM");
+      expect(refusal.message).toMatch(/^no quorum: 1 of 3 members reachable, 2 needed/);
+      expect(rounds.pending).toBe(0);
+      connected = ["peer-b"];
+      expect(
+        (
+          await Promise.all([rounds.submit(alpha, hashes(1)), vi.advanceTimersByTimeAsync(1_000)])
+        )[0].signatures(),
+      ).toHaveLength(1);
+    });
+
+    it("counts a connected member silent for longer than the window as unreachable", async () => {
+      start({}, health);
+      await vi.advanceTimersByTimeAsync(2_900);
+      health.heard("peer-a");
+      await vi.advanceTimersByTimeAsync(200);
+      expect(health.view().reachable).toEqual([NODE, "peer-a"]);
+      expect(rounds.submit(alpha, hashes(1))).toBeInstanceOf(Promise);
+      await vi.advanceTimersByTimeAsync(3_000);
+      expect(rejection(() => rounds.submit(alpha, hashes(1))).code).toBe("NO_QUORUM");
+    });
+
+    it("answers requests waiting for a certificate as soon as the quorum is lost, not at the deadline", async () => {
+      // Past the start-up grace, in which nobody has been heard from yet and no loss is looked for.
+      await vi.advanceTimersByTimeAsync(3_000);
+      for (const peer of PEERS) health.heard(peer);
+      start({}, health);
+      agreement.verdicts.push("wait");
+      const refused = expect(rounds.submit(alpha, hashes(2))).rejects.toMatchObject({ code: "NO_QUORUM" });
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(agreement.contributions).toHaveLength(1);
+      connected = [];
+      await vi.advanceTimersByTimeAsync(100);
+      await refused;
+      expect(rounds.pending).toBe(0);
+    });
   });
 });

@@ -1,4 +1,4 @@
-import type { NodeStatusReport } from "../../index.ts";
+import type { NodeStatusReport, NotReadyReason } from "../../index.ts";
 import { parseStrict } from "../args.ts";
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connect } from "../connection.ts";
 import { ExitCode } from "../exit-codes.ts";
@@ -10,8 +10,9 @@ export const STATUS_SUMMARY = "show the cluster's nodes: readiness, leader, cale
 
 export const STATUS_HELP = `Usage: tempel status [options]
 
-Asks every node for its status: whether it is ready to sign, its role in the agreement, the leader
-it knows, its calendar head and how far that head is behind the newest one in the cluster.
+Asks every node for its status: whether it is ready to sign and if not why (e.g. it cannot reach a
+quorum of members), its role in the agreement, the leader it knows (a leader it cannot reach is
+none), its calendar head and how far that head is behind the newest one in the cluster.
 
 Options:
   --json      print one JSON object instead of text
@@ -33,6 +34,10 @@ interface NodeLine {
   readonly endpoint: string;
   readonly id?: string;
   readonly ready: boolean;
+  /** Why the node does not sign now, as it says. */
+  readonly notReady?: NotReadyReason;
+  /** Members the node reaches, itself included, when it reports them. */
+  readonly reachable?: number;
   readonly role?: string;
   readonly leader?: string;
   readonly head?: number;
@@ -47,11 +52,14 @@ function nodeLines(reports: readonly NodeStatusReport[]): NodeLine[] {
   return reports.map((report): NodeLine => {
     if (report.status === undefined)
       return { endpoint: report.endpoint, ready: false, error: report.error.message };
-    const { node, agreement, calendar } = report.status;
+    const { node, agreement, calendar, cluster } = report.status;
+    const reported = cluster.members.filter((m) => m.reachable !== undefined);
     return {
       endpoint: report.endpoint,
       id: node.id,
       ready: node.ready,
+      ...(node.notReady !== undefined && { notReady: node.notReady }),
+      ...(reported.length > 0 && { reachable: reported.filter((m) => m.reachable).length }),
       role: agreement.role,
       ...(agreement.leaderId !== undefined && { leader: agreement.leaderId }),
       head: calendar.head,
@@ -76,10 +84,9 @@ function render(lines: readonly NodeLine[], reports: readonly NodeStatusReport[]
       out.push(`${line.endpoint}  DOWN  ${line.error}`);
       continue;
     }
-    out.push(
-      `${line.endpoint}  ${line.ready ? "ready" : "NOT READY"}  ${line.role}  ${line.id}`,
-      `    head ${timeText(line.head!)}, ${line.lag === 0 ? "up to date" : `${line.lag} s behind`}`,
-    );
+    out.push(`${line.endpoint}  ${line.ready ? "ready" : "NOT READY"}  ${line.role}  ${line.id}`);
+    if (line.notReady !== undefined) out.push(`    ${line.notReady.message}`);
+    out.push(`    head ${timeText(line.head!)}, ${line.lag === 0 ? "up to date" : `${line.lag} s behind`}`);
   }
   return `${out.join("\n")}\n`;
 }
