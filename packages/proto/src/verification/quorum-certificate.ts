@@ -45,13 +45,39 @@ function verifyShare(signature: Uint8Array, message: Uint8Array, publicKey: Uint
 }
 
 /**
+ * Recent checks per trust, keyed by the certificate's whole content (published data and every share):
+ * all signatures of one round carry the same certificate, and the SDK checks each answer it gets, so
+ * without this each `sign()` would pay q Ed25519 verifications (milliseconds in JavaScript) for a
+ * certificate it checked a moment ago. A different share, even for the same root, is a new key.
+ */
+const recentChecks = new WeakMap<QuorumTrust, Map<string, QuorumCheck>>();
+const RECENT_CHECKS_PER_TRUST = 64;
+
+/**
  * Check Tempel's quorum certificate against the cluster's members: every share from a known member
  * must be an Ed25519 signature of that member over the published-data TLV (header included); shares
  * naming unknown members are ignored (they prove nothing either way); a member counts once.
  */
 export function checkQuorumCertificate(certificate: QuorumCertificate, trust: QuorumTrust): QuorumCheck {
-  checkTrust(trust);
   const message = encodeTlv(encodePublicationData(certificate.publishedData));
+  let recent = recentChecks.get(trust);
+  if (recent === undefined) {
+    checkTrust(trust);
+    recent = new Map();
+    recentChecks.set(trust, recent);
+  }
+  let key = toHex(message);
+  for (const share of certificate.shares) key += `|${share.memberId}:${toHex(share.signature)}`;
+  let check = recent.get(key);
+  if (check === undefined) {
+    check = checkShares(certificate, trust, message);
+    if (recent.size >= RECENT_CHECKS_PER_TRUST) recent.delete(recent.keys().next().value!);
+    recent.set(key, check);
+  }
+  return check;
+}
+
+function checkShares(certificate: QuorumCertificate, trust: QuorumTrust, message: Uint8Array): QuorumCheck {
   const keys = new Map(trust.members.map((member) => [member.id, member.publicKey]));
   const signers = new Set<string>();
   for (const share of certificate.shares) {

@@ -198,6 +198,15 @@ describe("key-based policy with a quorum certificate", () => {
     expect(result.rule).toBe("KeyPolicy");
   });
 
+  it("remembers a checked certificate by its whole content: the same root with one share changed is checked anew", async () => {
+    const options = { quorumTrust: trust };
+    expectResult(await verifySignature(certified([share(0), share(2)]), options, keyPolicy), "OK", null);
+    const forged = { ...share(2), signature: flipLast(share(2).signature) };
+    expectResult(await verifySignature(certified([share(0), forged]), options, keyPolicy), "FAIL", "KEY-02");
+    expectResult(await verifySignature(certified([share(0)]), options, keyPolicy), "NA", "TEM-01");
+    expectResult(await verifySignature(certified([share(0), share(2)]), options, keyPolicy), "OK", null);
+  });
+
   it("says KEY-02 when a member's share does not verify, even with a quorum of good ones", async () => {
     const forged = { ...share(1), signature: flipLast(share(1).signature) };
     const result = await verifySignature(
