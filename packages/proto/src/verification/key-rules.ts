@@ -1,4 +1,5 @@
 import { parseCertificate } from "../pki/certificate.ts";
+import { PkiError } from "../pki/pki-error.ts";
 import { verifyRawSignature } from "../pki/verify-raw-signature.ts";
 import { encodePublicationData } from "../signature/publication-data.ts";
 import { encodeTlv } from "../tlv/codec.ts";
@@ -50,8 +51,15 @@ export const calendarAuthRecordSignatureRule = rule("CalendarAuthRecordSignature
     return fail(name, "KEY-03", `certificate ${toHex(certificateId)} was not valid at ${time}`);
   }
   const data = encodeTlv(encodePublicationData(record.publishedData));
-  // An unsupported algorithm throws PkiError, which makes the rule inconclusive: no evidence either way.
-  const verified = await verifyRawSignature(certificate, signatureType, signatureValue, data);
+  // A signature type no auth record may use (unknown, MD5, or not for the certificate's key) cannot
+  // make a valid record: libksi fails it with KEY-02 rather than leaving it undecided.
+  let verified: boolean;
+  try {
+    verified = await verifyRawSignature(certificate, signatureType, signatureValue, data);
+  } catch (error) {
+    if (!(error instanceof PkiError)) throw error;
+    return fail(name, "KEY-02", error.message);
+  }
   return verified ? ok(name) : fail(name, "KEY-02", `certificate ${toHex(certificateId)}`);
 });
 

@@ -153,14 +153,19 @@ describe("key-based policy with a calendar authentication record", () => {
     );
   });
 
-  it("is inconclusive when the certificate is not in the file, no file is given, or the algorithm is unsupported", async () => {
+  it("is inconclusive when the certificate is not in the file or no file is given", async () => {
     const signature = await signedBy(nodes.RSA!);
     const otherId = await fileWith([{ id: new Uint8Array([1]), der: nodes.RSA!.der }]);
     expectResult(await verifySignature(signature, { publicationsFile: otherId }, keyPolicy), "NA", "GEN-02");
     expectResult(await verifySignature(signature, {}, keyPolicy), "NA", "GEN-02");
-    const md5 = await signedBy(nodes.RSA!, "1.2.840.113549.1.1.4");
+  });
+
+  it("fails with KEY-02, as libksi does, for a signature type no auth record may use: MD5, an unused OID, not an OID, or one for another key type", async () => {
     const publicationsFile = await fileWith([{ id: CERTIFICATE_ID, der: nodes.RSA!.der }]);
-    expectResult(await verifySignature(md5, { publicationsFile }, keyPolicy), "NA", "GEN-02");
+    for (const oid of ["1.2.840.113549.1.1.4", "1.3.6.1.4.1.99999.1", "signature", SIGNATURE_OID.ECDSA]) {
+      const signature = await signedBy(nodes.RSA!, oid);
+      expectResult(await verifySignature(signature, { publicationsFile }, keyPolicy), "FAIL", "KEY-02");
+    }
   });
 
   it("is inconclusive for a signature without calendar chain", async () => {
