@@ -53,7 +53,7 @@ type Environment = Readonly<Record<string, string | undefined>>;
 const MAX_GENESIS_BYTES = 1024 * 1024;
 
 const NO_CLUSTER =
-  "no cluster to talk to: pass --endpoint URL (and --login ID --key KEY), set TEMPEL_ENDPOINTS, " +
+  "no cluster to talk to: pass --endpoint URL (and --login ID --key-file FILE), set TEMPEL_ENDPOINTS, " +
   "or run where .tempel/cluster.json is found (start a local cluster with npm start)";
 
 /** The cluster description to use: named, or found above `cwd` unless endpoints are given directly. */

@@ -78,8 +78,8 @@ Cluster: named by --endpoint or --config, else TEMPEL_ENDPOINTS or TEMPEL_CONFIG
 .tempel/cluster.json here or in the nearest folder above (npm start writes it). Its genesis gives
 the members' keys and quorum that check a signature's quorum certificate, and the publications
 authority; its nodes extend (calendar policy; needs the agency's credentials: TEMPEL_LOGIN and
-TEMPEL_KEY, or the description's agency) and serve the publications file used when no publication
-is given. Without a cluster only what the options give is trusted.
+TEMPEL_KEY_FILE or TEMPEL_KEY, or the description's agency) and serve the publications file used
+when no publication is given. Without a cluster only what the options give is trusted.
 
 ${EXIT_CODES_HELP}
 `;
