@@ -194,7 +194,12 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const usage = error instanceof UsageError || error instanceof ConfigError;
+    // A key file others may read is the operator's to fix, like a bad config: exit 2, which
+    // systemd's Restart=on-failure does not retry every 2 s forever.
+    const usage =
+      error instanceof UsageError ||
+      error instanceof ConfigError ||
+      (error instanceof TempelError && error.code === "KEY_FILE_EXPOSED");
     const message = error instanceof TempelError ? error.message : ((error as Error).stack ?? String(error));
     process.stderr.write(`tempel-node: ${message}\n`);
     process.exitCode = usage ? USAGE : FAILURE;

@@ -104,11 +104,11 @@ describe("tempel-node", () => {
     expect(unknownFlag.code).toBe(2);
   });
 
-  it("start refuses a calendar key or a config with agency keys that others may read, with exit code 1 or 2 and the chmod to run", async () => {
+  it("start refuses a calendar key or a config with agency keys that others may read, with exit code 2 (configuration) and the chmod to run", async () => {
     const config = join(dir, "init", "config.json");
     const calendarKey = join(dir, "init", "calendar-key.pem");
     for (const [file, code] of [
-      [calendarKey, 1],
+      [calendarKey, 2],
       [config, 2],
     ] as const) {
       chmodSync(file, 0o644);
