@@ -1,5 +1,6 @@
-import { encodeTlv, HashAlgorithm, hashImprint, tlv } from "@tempel/proto";
+import { bytesEqual, encodeTlv, HashAlgorithm, hashImprint, tlv } from "@tempel/proto";
 import { afterEach, describe, expect, it } from "vitest";
+import { buildCalendarEntry } from "../../src/consensus/calendar-entry.ts";
 import { decodeMessage, encodeMessage, type MessageLimits } from "../../src/consensus/messages.ts";
 import { defaultAgreementOptions } from "../../src/consensus/options.ts";
 import { SimCluster, START_MS } from "./cluster.ts";
@@ -240,5 +241,119 @@ describe("agreement in a simulated cluster", () => {
     expect(target!.metrics.count("droppedMessages/malformed")).toBe(garbage.length);
     expect(uncertified(c, target!, c.second(5_000), c.second(6_000))).toEqual([]);
     expect(c.invariants.violations).toEqual([]);
+  });
+});
+
+describe("one misbehaving member of three", () => {
+  const SHA256 = HashAlgorithm.SHA2_256;
+
+  it("ignores an append from a member that did not win the term's election and scores it down", async () => {
+    const c = await startCluster(21, 3);
+    for (const node of c.nodes) node.documentsPerRound = { min: 1, max: 1 };
+    await c.runUntil(5_000);
+    const leader = leaderOf(c.nodes);
+    const [bad, victim] = c.nodes.filter((n) => n !== leader) as [SimNode, SimNode];
+    // Posing as leader of the next term, the bad member replays each fresh proposal it gets with
+    // other entries for the same seconds, committed at once.
+    let forged = 0;
+    c.network.onDeliver = (from, to, bytes) => {
+      if (to !== bad.id || from !== leader.id || forged >= 3) return;
+      const m = decodeMessage(bytes, LIMITS);
+      if (m.kind !== "append" || m.entries.length === 0) return;
+      forged++;
+      const term = m.term + 1;
+      const entries = m.entries.map(({ entry }) => ({
+        term,
+        entry: buildCalendarEntry(entry.time, [], SHA256),
+      }));
+      const leaderCommit = entries[entries.length - 1]!.entry.time;
+      c.network.inject(bad.id, victim.id, encodeMessage({ ...m, term, entries, leaderCommit }));
+    };
+    await c.runUntil(10_000);
+    expect(c.invariants.violations).toEqual([]);
+    expect(forged).toBe(3);
+    expect(victim.metrics.count("peerFaults/append_not_leader")).toBe(3);
+    expect(leaderOf(c.nodes)).toBe(leader);
+    expect(uncertified(c, victim, c.second(6_000), c.second(8_000))).toEqual([]);
+  });
+
+  it("refuses a vote with an absurd term, and the cluster certifies on, restarts included", async () => {
+    const c = await startCluster(22, 3);
+    await c.runUntil(4_000);
+    const [bad, ...honest] = c.nodes as [SimNode, ...SimNode[]];
+    const huge = Number.MAX_SAFE_INTEGER;
+    for (const node of honest) {
+      for (const preVote of [false, true]) {
+        const vote = { kind: "vote", term: huge, preVote, lastIndex: huge, lastTerm: huge } as const;
+        c.network.inject(bad.id, node.id, encodeMessage({ ...vote, senderTime: c.scheduler.now }));
+      }
+    }
+    await c.runUntil(8_000);
+    for (const node of honest) expect(node.metrics.count("peerFaults/term_out_of_range")).toBe(2);
+    for (const node of c.nodes) await c.step(() => node.crash());
+    for (const node of c.nodes) await c.step(() => node.start());
+    await c.runUntil(16_000);
+    for (const node of c.nodes) {
+      expect(node.agreement!.status().term).toBeLessThan(100);
+      expect(uncertified(c, node, c.second(12_000), c.second(14_000))).toEqual([]);
+    }
+    expect(c.invariants.violations).toEqual([]);
+  });
+
+  it("votes for the next term from a member do not depose a working leader", async () => {
+    const c = await startCluster(23, 3);
+    await c.runUntil(5_000);
+    const leader = leaderOf(c.nodes);
+    const bad = c.nodes.find((n) => n !== leader)!;
+    const { term } = leader.agreement!.status();
+    for (let i = 1; i <= 5; i++) {
+      for (const node of c.nodes) {
+        if (node === bad) continue;
+        const lastIndex = c.second(c.elapsed) + 5;
+        const vote = {
+          kind: "vote",
+          term: term + i,
+          preVote: false,
+          lastIndex,
+          lastTerm: term + i - 1,
+        } as const;
+        c.network.inject(bad.id, node.id, encodeMessage({ ...vote, senderTime: c.scheduler.now }));
+      }
+      await c.runUntil(5_000 + i * 1_000);
+    }
+    await c.runUntil(12_000);
+    expect(leaderOf(c.nodes)).toBe(leader);
+    expect(leader.agreement!.status().term).toBe(term);
+    for (const node of c.nodes) expect(uncertified(c, node, c.second(6_000), c.second(10_000))).toEqual([]);
+    expect(c.invariants.violations).toEqual([]);
+  });
+
+  it("followers refuse an entry holding a contribution its member did not sign", async () => {
+    const c = await startCluster(24, 3);
+    for (const node of c.nodes) node.documentsPerRound = { min: 1, max: 1 };
+    await c.runUntil(5_000);
+    const leader = leaderOf(c.nodes);
+    const [victim, other] = c.nodes.filter((n) => n !== leader) as [SimNode, SimNode];
+    // The leader swaps the victim's root for one of its own choosing in what it sends the other.
+    let tampered = 0;
+    c.network.tamperMessages = (from, to, bytes) => {
+      if (from !== leader.id || to !== other.id || tampered > 0) return bytes;
+      const m = decodeMessage(bytes, LIMITS);
+      if (m.kind !== "append" || m.entries.length === 0) return bytes;
+      const entries = m.entries.map(({ term, entry }) => {
+        const contributions = entry.contributions.map((x) =>
+          x.nodeId === victim.id ? { ...x, root: hashImprint(SHA256, bytes) } : x,
+        );
+        return { term, entry: buildCalendarEntry(entry.time, contributions, SHA256) };
+      });
+      if (entries.every((e, i) => bytesEqual(e.entry.leaf, m.entries[i]!.entry.leaf))) return bytes;
+      tampered++;
+      return encodeMessage({ ...m, entries });
+    };
+    await c.runUntil(10_000);
+    expect(c.invariants.violations).toEqual([]);
+    expect(tampered).toBe(1);
+    expect(other.metrics.count("peerFaults/entry_contribution_signature")).toBe(1);
+    expect(uncertified(c, other, c.second(6_000), c.second(8_000))).toEqual([]);
   });
 });
