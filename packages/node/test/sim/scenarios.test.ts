@@ -328,6 +328,28 @@ describe("one misbehaving member of three", () => {
     expect(c.invariants.violations).toEqual([]);
   });
 
+  it("a leader that heartbeats but withholds every entry is deposed, and certification resumes", async () => {
+    const c = await startCluster(25, 3);
+    await c.runUntil(5_000);
+    const bad = leaderOf(c.nodes);
+    const withheldAt = c.elapsed;
+    c.network.tamperMessages = (from, _to, bytes) => {
+      if (from !== bad.id) return bytes;
+      const m = decodeMessage(bytes, LIMITS);
+      return m.kind === "append" && m.entries.length > 0 ? encodeMessage({ ...m, entries: [] }) : bytes;
+    };
+    await c.runUntil(withheldAt + 15_000);
+    const honest = c.nodes.filter((n) => n !== bad);
+    expect(honest).toContain(leaderOf(c.nodes));
+    // Stall bound (2 election timeouts + 1 s + grace = 4.25 s) + an election timeout + the elections.
+    for (const node of honest) {
+      const resumed = [...c.certifiedBy(node)].filter(([t]) => t >= c.second(withheldAt)).map(([, at]) => at);
+      expect(Math.min(...resumed) - withheldAt).toBeLessThanOrEqual(7_000);
+      expect(uncertified(c, node, c.second(withheldAt + 8_000), c.second(withheldAt + 13_000))).toEqual([]);
+    }
+    expect(c.invariants.violations).toEqual([]);
+  });
+
   it("followers refuse an entry holding a contribution its member did not sign", async () => {
     const c = await startCluster(24, 3);
     for (const node of c.nodes) node.documentsPerRound = { min: 1, max: 1 };
