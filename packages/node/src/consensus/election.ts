@@ -1,6 +1,5 @@
 import {
   decodeSafeUint,
-  decodeString,
   encodeTlvSequence,
   Fields,
   FormatError,
@@ -9,6 +8,7 @@ import {
   tlv,
   uintTlv,
 } from "@tempel/proto";
+import { decodeMemberId, decodeSignature } from "./member-fields.ts";
 import type { MemberKeys } from "./member-keys.ts";
 import { voteStatement } from "./statements.ts";
 
@@ -38,8 +38,6 @@ const VOTER = 0x01;
 const SIGNATURE = 0x02;
 /** The genesis allows at most 64 members. */
 const MAX_VOTES = 64;
-const MAX_ID_BYTES = 128;
-const SIGNATURE_BYTES = 64;
 
 export function electionTlv(c: ElectionCertificate): TlvElement {
   return tlv(
@@ -78,18 +76,15 @@ export function electionFromTlv(element: TlvElement): ElectionCertificate {
       ],
       "vote",
     );
-    const voter = boundedString(v.required(VOTER));
-    const signature = v.required(SIGNATURE).value;
-    if (signature.length !== SIGNATURE_BYTES) {
-      throw new FormatError("CONSENSUS_VOTE_SIGNATURE", "a vote signature is 64 bytes");
-    }
+    const voter = decodeMemberId(v.required(VOTER));
+    const signature = decodeSignature(v.required(SIGNATURE), "vote");
     const previous = votes[votes.length - 1];
     if (previous !== undefined && !(previous.voter < voter)) {
       throw new FormatError("CONSENSUS_ELECTION_ORDER", "votes must be sorted by voter without repeats");
     }
     votes.push({ voter, signature });
   }
-  return { term: decodeSafeUint(f.required(TERM)), candidate: boundedString(f.required(CANDIDATE)), votes };
+  return { term: decodeSafeUint(f.required(TERM)), candidate: decodeMemberId(f.required(CANDIDATE)), votes };
 }
 
 /** Builds the certificate from the votes a candidate collected (its own included). */
@@ -115,11 +110,4 @@ export function electionFault(
     if (!keys.verify(vote.voter, statement, vote.signature)) return "election_bad_vote";
   }
   return undefined;
-}
-
-function boundedString(element: TlvElement): string {
-  if (element.value.length > MAX_ID_BYTES) {
-    throw new FormatError("CONSENSUS_NODE_ID_LENGTH", `node id longer than ${MAX_ID_BYTES} bytes`);
-  }
-  return decodeString(element);
 }

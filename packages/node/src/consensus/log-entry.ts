@@ -1,7 +1,6 @@
 import {
   checkImprint,
   decodeSafeUint,
-  decodeString,
   decodeTlv,
   encodeTlv,
   encodeTlvSequence,
@@ -12,6 +11,7 @@ import {
   tlv,
   uintTlv,
 } from "@tempel/proto";
+import { decodeMemberId, decodeSignature } from "./member-fields.ts";
 import type { SignedCalendarEntry, SignedContribution } from "./types.ts";
 
 /** A slot of the replicated log: calendar entry `entry.time` as proposed by the leader of `term`. */
@@ -32,11 +32,9 @@ const NODE_ID = 0x01;
 const ROOT = 0x02;
 const LEVEL = 0x03;
 const SIGNATURE = 0x04;
-const SIGNATURE_BYTES = 64;
 
 /** Upper bounds that keep a hostile entry small; the genesis allows at most 64 members. */
 const MAX_CONTRIBUTIONS = 64;
-const MAX_NODE_ID_BYTES = 128;
 const MAX_LEVEL = 255;
 
 export function encodeLogEntry(logEntry: LogEntry): Uint8Array {
@@ -125,20 +123,13 @@ export function contributionFromTlv(element: TlvElement, time: number): SignedCo
     ],
     "contribution",
   );
-  const signature = fields.required(SIGNATURE).value;
-  if (signature.length !== SIGNATURE_BYTES) {
-    throw new FormatError("CONSENSUS_CONTRIBUTION_SIGNATURE", "a contribution signature is 64 bytes");
-  }
-  const nodeIdElement = fields.required(NODE_ID);
-  if (nodeIdElement.value.length > MAX_NODE_ID_BYTES) {
-    throw new FormatError("CONSENSUS_NODE_ID_LENGTH", `node id longer than ${MAX_NODE_ID_BYTES} bytes`);
-  }
+  const signature = decodeSignature(fields.required(SIGNATURE), "contribution");
   const level = decodeSafeUint(fields.required(LEVEL));
   if (level > MAX_LEVEL)
     throw new FormatError("CONSENSUS_LEVEL_RANGE", `contribution level ${level} exceeds 255`);
   return {
     time,
-    nodeId: decodeString(nodeIdElement),
+    nodeId: decodeMemberId(fields.required(NODE_ID)),
     root: checkImprint(fields.required(ROOT).value, "contribution root"),
     level,
     signature,

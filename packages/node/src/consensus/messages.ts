@@ -23,6 +23,7 @@ import {
   logEntryFromTlv,
   logEntryTlv,
 } from "./log-entry.ts";
+import { decodeSignature } from "./member-fields.ts";
 import type { SignedContribution } from "./types.ts";
 
 /**
@@ -116,8 +117,6 @@ const SIGNATURE = 0x0a;
 const GRANTED = 0x0b;
 const SUCCESS = 0x0c;
 const VOTE_SIGNATURE = 0x0d;
-
-const ED25519_SIGNATURE_BYTES = 64;
 
 export function encodeMessage(message: Message): Uint8Array {
   const fields: TlvElement[] = [];
@@ -231,10 +230,7 @@ export function decodeMessage(bytes: Uint8Array, limits: MessageLimits): Message
         throw new FormatError("CONSENSUS_VOTE_SIGNATURE", "only a granted real vote carries a signature");
       }
       if (signature === undefined) return reply;
-      if (signature.length !== ED25519_SIGNATURE_BYTES) {
-        throw new FormatError("CONSENSUS_VOTE_SIGNATURE", "a vote signature is 64 bytes");
-      }
-      return { ...reply, signature };
+      return { ...reply, signature: decodeSignature(f.required(VOTE_SIGNATURE), "vote") };
     }
     case "append": {
       const f = headFields(head, kind, [TERM, INDEX, OTHER_TERM, COMMIT, SENDER_TIME]);
@@ -284,15 +280,11 @@ export function decodeMessage(bytes: Uint8Array, limits: MessageLimits): Message
     }
     case "share": {
       const f = headFields(head, kind, [TIME, ROOT, SIGNATURE]);
-      const signature = f.required(SIGNATURE).value;
-      if (signature.length !== ED25519_SIGNATURE_BYTES) {
-        throw new FormatError("CONSENSUS_SHARE_SIGNATURE", "a share signature is 64 bytes");
-      }
       return {
         kind,
         time: uint(f, TIME),
         root: checkImprint(f.required(ROOT).value, "share root"),
-        signature,
+        signature: decodeSignature(f.required(SIGNATURE), "share"),
       };
     }
     case "certificate": {
