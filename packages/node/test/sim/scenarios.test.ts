@@ -1,8 +1,12 @@
-import { bytesEqual, encodeTlv, HashAlgorithm, hashImprint, tlv } from "@tempel/proto";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { bytesEqual, decodeTlvSequence, encodeTlv, HashAlgorithm, hashImprint, tlv } from "@tempel/proto";
+import { Level } from "level";
 import { afterEach, describe, expect, it } from "vitest";
 import { buildCalendarEntry } from "../../src/consensus/calendar-entry.ts";
 import { decodeMessage, encodeMessage, type MessageLimits } from "../../src/consensus/messages.ts";
 import { defaultAgreementOptions } from "../../src/consensus/options.ts";
+import { contributionStatement } from "../../src/consensus/statements.ts";
+import { ConsensusStore } from "../../src/consensus/store.ts";
 import { SimCluster, START_MS } from "./cluster.ts";
 import type { SimNode } from "./node.ts";
 
@@ -348,6 +352,46 @@ describe("one misbehaving member of three", () => {
       expect(uncertified(c, node, c.second(withheldAt + 8_000), c.second(withheldAt + 13_000))).toEqual([]);
     }
     expect(c.invariants.violations).toEqual([]);
+  });
+
+  it("keeps signed proof when a member signs two contributions for one second", async () => {
+    const c = await startCluster(26, 3);
+    await c.runUntil(5_000);
+    const leader = leaderOf(c.nodes);
+    const bad = c.nodes.find((n) => n !== leader)!;
+    const second = c.second(c.elapsed) - 1;
+    const signed = (label: string) => {
+      const contribution = {
+        time: second + 5,
+        nodeId: bad.id,
+        root: hashImprint(SHA256, new TextEncoder().encode(label)),
+        level: 0,
+      };
+      const signature = ed25519.sign(contributionStatement(contribution), bad.secret);
+      return encodeMessage({ kind: "contribute", contribution: { ...contribution, signature } });
+    };
+    c.network.inject(bad.id, leader.id, signed("first"));
+    await c.runUntil(c.elapsed + 100);
+    c.network.inject(bad.id, leader.id, signed("second"));
+    await c.runUntil(c.elapsed + 1_000);
+    expect(leader.metrics.count("equivocations/contribution")).toBe(1);
+    await c.step(() => leader.crash());
+    const db = new Level<Uint8Array, Uint8Array>(leader.dir, { keyEncoding: "view", valueEncoding: "view" });
+    try {
+      const kept = await new ConsensusStore(db).evidence();
+      expect([...kept.keys()]).toEqual([`contribution/${bad.id}`]);
+      // Anyone with the genesis can check it: two statements for one second, both signed by the member.
+      const [statementA, signatureA, statementB, signatureB] = decodeTlvSequence(
+        kept.get(`contribution/${bad.id}`)!,
+        4,
+      );
+      const publicKey = ed25519.getPublicKey(bad.secret);
+      expect(ed25519.verify(signatureA!.value, statementA!.value, publicKey)).toBe(true);
+      expect(ed25519.verify(signatureB!.value, statementB!.value, publicKey)).toBe(true);
+      expect(statementA!.value).not.toEqual(statementB!.value);
+    } finally {
+      await db.close();
+    }
   });
 
   it("followers refuse an entry holding a contribution its member did not sign", async () => {
