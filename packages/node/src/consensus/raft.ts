@@ -98,12 +98,19 @@ export class Raft {
   /** The leader's commit index as last seen, and when it last rose (or the leader changed). */
   #leaderCommitSeen = 0;
   #leaderProgressAt = Number.NEGATIVE_INFINITY;
+  /** Leader: heartbeats in a row at which no majority had answered within an election timeout. */
+  #quorumMisses = 0;
   /** The latest verified election certificate: the only leader followed in its term. */
   #elected: ElectionCertificate | undefined;
   /** Term a pre-vote round is asking about, or 0 when none is running. */
   #preVoteTerm = 0;
-  /** Pre-votes granted, or the signed real votes of the election this node runs. */
-  readonly #votes = new Map<string, Uint8Array | undefined>();
+  /** Pre-votes granted for `#preVoteTerm`. */
+  readonly #preVotes = new Set<string>();
+  /**
+   * The signed real votes of the election this node runs in its current term. Kept apart from
+   * pre-votes: a late real vote must never add up with pre-votes of a later round to a majority.
+   */
+  readonly #votes = new Map<string, Uint8Array>();
   readonly #nextIndex = new Map<string, number>();
   readonly #matchIndex = new Map<string, number>();
   /** Leader: when each peer last answered an append (its clock); peers silent longer are not waited for. */
@@ -236,9 +243,9 @@ export class Raft {
       return;
     }
     this.#preVoteTerm = this.#term + 1;
-    this.#votes.clear();
-    this.#votes.set(this.#m.selfId, undefined);
-    if (this.#votes.size >= this.#majority) {
+    this.#preVotes.clear();
+    this.#preVotes.add(this.#m.selfId);
+    if (this.#preVotes.size >= this.#majority) {
       this.#run(() => this.#startElection());
       return;
     }
@@ -334,27 +341,28 @@ export class Raft {
     if (!m.granted || !this.#m.peers.includes(from)) return;
     if (m.preVote) {
       if (this.#preVoteTerm !== this.#term + 1) return;
-      this.#votes.set(from, undefined);
-      if (this.#votes.size >= this.#majority) await this.#startElection();
+      this.#preVotes.add(from);
+      if (this.#preVotes.size >= this.#majority) await this.#startElection();
       return;
     }
     if (this.#role !== "candidate" || m.term !== this.#term) return;
-    if (!this.#m.keys.verify(from, voteStatement(m.term, this.#m.selfId), m.signature!)) {
+    const { signature } = m;
+    if (
+      signature === undefined ||
+      !this.#m.keys.verify(from, voteStatement(m.term, this.#m.selfId), signature)
+    ) {
       this.#m.peerFault(from, "vote_signature");
       return;
     }
-    this.#votes.set(from, m.signature);
+    this.#votes.set(from, signature);
     if (this.#votes.size >= this.#majority) await this.#becomeLeader();
   }
 
   async #becomeLeader(): Promise<void> {
     this.#role = "leader";
     this.#preVoteTerm = 0;
-    this.#elected = electionCertificate(
-      this.#term,
-      this.#m.selfId,
-      new Map([...this.#votes].map(([voter, signature]) => [voter, signature!])),
-    );
+    this.#quorumMisses = 0;
+    this.#elected = electionCertificate(this.#term, this.#m.selfId, this.#votes);
     this.#setLeader(this.#m.selfId);
     this.#m.logger.info("became leader", { term: this.#term, lastIndex: this.#lastIndex });
     if (this.#electionTimer !== undefined) this.#m.clock.clearTimer(this.#electionTimer);
@@ -411,8 +419,9 @@ export class Raft {
     this.#setLeader(from);
     const now = this.#m.clock.now();
     this.#m.metrics.leaderClockOffset.set((m.senderTime - now) / 1000);
-    // A leader counts as alive only while its commit index moves: one that heartbeats but stops
-    // committing (a faulty one withholding proposals) is deposed like a silent one.
+    // A leader counts as alive only while its commit index moves (sending entries is not enough: a
+    // faulty one could propose and never commit): one that heartbeats but withholds proposals or
+    // commits is deposed like a silent one.
     if (m.leaderCommit > this.#leaderCommitSeen) {
       this.#leaderCommitSeen = m.leaderCommit;
       this.#leaderProgressAt = now;
@@ -489,7 +498,10 @@ export class Raft {
 
   async #heartbeat(): Promise<void> {
     if (this.#role !== "leader") return;
-    if (!this.#hasQuorumContact()) {
+    // Two heartbeats in a row, so that answers that came in while this node's own event loop was
+    // stalled are read before it judges the others silent.
+    this.#quorumMisses = this.#hasQuorumContact() ? 0 : this.#quorumMisses + 1;
+    if (this.#quorumMisses >= 2) {
       this.#m.logger.warn("leader heard from no majority for an election timeout; stepping down", {
         term: this.#term,
       });
