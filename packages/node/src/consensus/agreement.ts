@@ -1,15 +1,18 @@
 import { bytesEqual, checkImprint, type Imprint, type QuorumTrust } from "@tempel/proto";
 import { type Logger, silentLogger } from "../logger/logger.ts";
-import { buildCalendarEntry, calendarEntryFault } from "./calendar-entry.ts";
+import { buildCalendarEntry, calendarEntryFault, contributionSigned } from "./calendar-entry.ts";
 import { CatchUp } from "./catch-up.ts";
 import type { ShareSigner } from "./certificate.ts";
 import { Certifier } from "./certifier.ts";
 import { type Clock, systemClock, type TimerHandle } from "./clock.ts";
 import { ConsensusError } from "./errors.ts";
+import { describeEvidence, type Equivocation } from "./evidence.ts";
+import { MemberKeys } from "./member-keys.ts";
 import { decodeMessage, encodeMessage, type Message, type MessageLimits } from "./messages.ts";
 import { type AgreementMetrics, noAgreementMetrics } from "./metrics.ts";
 import { type AgreementOptions, defaultAgreementOptions } from "./options.ts";
 import { Raft } from "./raft.ts";
+import { contributionStatement } from "./statements.ts";
 import type { ConsensusStore } from "./store.ts";
 import type {
   Agreement,
@@ -19,6 +22,8 @@ import type {
   Member,
   PeerTransport,
   RoundOutcome,
+  SignedCalendarEntry,
+  SignedContribution,
 } from "./types.ts";
 
 export type AgreementSettings = Pick<AgreementOptions, "genesisTime" | "quorum"> & Partial<AgreementOptions>;
@@ -27,7 +32,7 @@ export interface AgreementModules {
   readonly transport: PeerTransport;
   /** Every member, this node included (`transport.selfId`). */
   readonly members: readonly Member[];
-  /** This node's Ed25519 key: signs certificate shares. */
+  /** This node's Ed25519 key: signs certificate shares, votes and contributions. */
   readonly signer: ShareSigner;
   readonly store: ConsensusStore;
   /**
@@ -50,6 +55,8 @@ interface Waiter {
 
 interface OwnContribution {
   readonly contribution: Contribution;
+  /** Set once signed: only then is it sent. */
+  signed: SignedContribution | undefined;
   sentAt: number;
 }
 
@@ -78,8 +85,9 @@ class ClusterAgreement implements Agreement {
   readonly #certifier: Certifier;
   readonly #catchUp: CatchUp;
 
+  readonly #keys: MemberKeys;
   /** Leader: contributions offered for seconds it has not proposed yet. */
-  readonly #offered = new Map<number, Map<string, Contribution>>();
+  readonly #offered = new Map<number, Map<string, SignedContribution>>();
   /** This node's contributions whose outcome is not settled yet. */
   readonly #contributed = new Map<number, OwnContribution>();
   readonly #waiters = new Map<number, Set<Waiter>>();
@@ -114,20 +122,25 @@ class ClusterAgreement implements Agreement {
       throw new ConsensusError("CONSENSUS_QUORUM", `quorum ${options.quorum} is outside 1..${ids.length}`);
     }
     this.#trust = { members: modules.members, quorum: options.quorum };
+    this.#keys = new MemberKeys(modules.members);
+    const keys = this.#keys;
     this.#limits = { maxMessageBytes: options.maxMessageBytes, maxBatchEntries: options.maxBatchEntries };
     const peers = ids.filter((id) => id !== this.#selfId).sort();
-    const entryFault = (entry: CalendarEntry) =>
-      calendarEntryFault(entry, (id) => ids.includes(id), options.hashAlgorithm);
+    const entryFault = (entry: SignedCalendarEntry) => calendarEntryFault(entry, keys, options.hashAlgorithm);
     const send = (to: string, message: Message) => modules.transport.send(to, encodeMessage(message));
     const peerFault = (peer: string, reason: string) => this.#peerFault(peer, reason);
+    const equivocation = (evidence: Equivocation) => this.#equivocation(evidence);
     const common = { store: modules.store, clock: this.#clock, logger: this.#logger, metrics: this.#metrics };
 
     this.#raft = new Raft(options, {
       ...common,
       selfId: this.#selfId,
       peers,
+      keys,
+      signer: modules.signer,
       send,
       peerFault,
+      equivocation,
       entryFault,
       propose: (from, to) => this.#propose(from, to),
       contributionsIn: (time, members) => {
@@ -146,6 +159,7 @@ class ClusterAgreement implements Agreement {
       broadcast: (message) => modules.transport.broadcast(encodeMessage(message)),
       certified: (time) => this.#background(this.#settle(time)),
       peerFault,
+      equivocation,
       halt: (reason, details) => this.#halt(reason, details),
     });
     this.#catchUp = new CatchUp(
@@ -234,9 +248,15 @@ class ClusterAgreement implements Agreement {
         `second ${contribution.time} has a contribution`,
       );
     }
-    const own = { contribution, sentAt: Number.NEGATIVE_INFINITY };
+    const own: OwnContribution = { contribution, signed: undefined, sentAt: Number.NEGATIVE_INFINITY };
     this.#contributed.set(contribution.time, own);
-    this.#sendContribution(own);
+    this.#background(this.#sign(own));
+  }
+
+  async #sign(own: OwnContribution): Promise<void> {
+    const signature = await this.#m.signer.sign(contributionStatement(own.contribution));
+    own.signed = { ...own.contribution, signature };
+    if (this.#running) this.#sendContribution(own);
   }
 
   outcome(time: number, signal?: AbortSignal): Promise<RoundOutcome> {
@@ -336,15 +356,14 @@ class ClusterAgreement implements Agreement {
 
   #sendContribution(own: OwnContribution): void {
     const { leaderId } = this.#raft.status();
-    if (leaderId === undefined) return;
+    if (leaderId === undefined || own.signed === undefined) return;
     own.sentAt = this.#clock.now();
-    if (leaderId === this.#selfId) this.#offer(this.#selfId, own.contribution);
-    else
-      this.#m.transport.send(leaderId, encodeMessage({ kind: "contribute", contribution: own.contribution }));
+    if (leaderId === this.#selfId) this.#offer(this.#selfId, own.signed);
+    else this.#m.transport.send(leaderId, encodeMessage({ kind: "contribute", contribution: own.signed }));
   }
 
   /** Leader side: a contribution for a second not proposed yet is kept for the proposal; others are refused. */
-  #offer(from: string, contribution: Contribution): void {
+  #offer(from: string, contribution: SignedContribution): void {
     const raft = this.#raft.status();
     if (contribution.nodeId !== from) {
       this.#peerFault(from, "contribution_not_own");
@@ -364,6 +383,30 @@ class ClusterAgreement implements Agreement {
       return;
     }
     let offered = this.#offered.get(contribution.time);
+    const earlier = offered?.get(from);
+    if (earlier !== undefined && bytesEqual(earlier.signature, contribution.signature)) return;
+    // Checked only here, once per member and second: re-sends of the same contribution cost nothing.
+    if (!contributionSigned(contribution, this.#keys)) {
+      this.#peerFault(from, "contribution_signature");
+      return;
+    }
+    if (earlier !== undefined) {
+      if (earlier.level !== contribution.level || !bytesEqual(earlier.root, contribution.root)) {
+        // The first one stays: the member signed two roots for one second.
+        const statement = (c: SignedContribution) => ({
+          statement: contributionStatement(c),
+          signature: c.signature,
+        });
+        this.#equivocation({
+          kind: "contribution",
+          member: from,
+          slot: contribution.time,
+          first: statement(earlier),
+          second: statement(contribution),
+        });
+      }
+      return;
+    }
     if (offered === undefined) {
       offered = new Map();
       this.#offered.set(contribution.time, offered);
@@ -372,8 +415,8 @@ class ClusterAgreement implements Agreement {
     this.#raft.contributed(contribution.time);
   }
 
-  #propose(from: number, to: number): CalendarEntry[] {
-    const entries: CalendarEntry[] = [];
+  #propose(from: number, to: number): SignedCalendarEntry[] {
+    const entries: SignedCalendarEntry[] = [];
     for (let time = from; time <= to; time++) {
       const offered = this.#offered.get(time)?.values() ?? [];
       entries.push(buildCalendarEntry(time, offered, this.#options.hashAlgorithm));
@@ -505,6 +548,17 @@ class ClusterAgreement implements Agreement {
     this.#metrics.peerFaults.inc({ reason });
     this.#logger.warn("peer sent something that does not check out", { peer, reason });
     this.#m.penalize?.(peer, reason);
+  }
+
+  /** Counted, logged with the proof, kept in the store (the first of each kind per member), scored. */
+  #equivocation(evidence: Equivocation): void {
+    this.#metrics.equivocations.inc({ kind: evidence.kind });
+    this.#logger.error(
+      "a member signed two conflicting statements; evidence kept",
+      describeEvidence(evidence),
+    );
+    this.#peerFault(evidence.member, `equivocation_${evidence.kind}`);
+    if (this.#running) this.#background(this.#m.store.saveEvidence(evidence).then(() => undefined));
   }
 
   #halt(reason: string, details: Record<string, unknown>): void {

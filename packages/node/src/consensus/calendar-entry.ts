@@ -1,5 +1,7 @@
 import { AggregationTree, bytesEqual, emptyCalendarLeaf, type Imprint } from "@tempel/proto";
-import type { CalendarEntry, Contribution } from "./types.ts";
+import type { MemberKeys } from "./member-keys.ts";
+import { contributionStatement } from "./statements.ts";
+import type { Contribution, SignedCalendarEntry, SignedContribution } from "./types.ts";
 
 /**
  * Calendar entry `time` over `contributions` (any order): they are sorted by node id and the leaf is
@@ -7,9 +9,9 @@ import type { CalendarEntry, Contribution } from "./types.ts";
  */
 export function buildCalendarEntry(
   time: number,
-  contributions: Iterable<Contribution>,
+  contributions: Iterable<SignedContribution>,
   algorithm: number,
-): CalendarEntry {
+): SignedCalendarEntry {
   const sorted = [...contributions].sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
   return { time, contributions: sorted, leaf: topTreeRoot(sorted, algorithm) };
 }
@@ -27,18 +29,25 @@ export function topTree(contributions: readonly Contribution[], algorithm: numbe
 
 /**
  * Why an entry from a peer cannot be an honest leader's, or undefined when it can: every contributor
- * is a member, and the leaf is what `buildCalendarEntry` gives for its contributions (their order and
- * distinctness are checked when the entry is decoded).
+ * is a member that signed its contribution, and the leaf is what `buildCalendarEntry` gives for
+ * them (their order and distinctness are checked when the entry is decoded).
  */
 export function calendarEntryFault(
-  entry: CalendarEntry,
-  isMember: (id: string) => boolean,
+  entry: SignedCalendarEntry,
+  keys: MemberKeys,
   algorithm: number,
 ): string | undefined {
-  if (entry.contributions.some((c) => !isMember(c.nodeId))) return "entry_non_member";
-  return bytesEqual(entry.leaf, topTreeRoot(entry.contributions, algorithm))
-    ? undefined
-    : "entry_leaf_mismatch";
+  if (entry.contributions.some((c) => !keys.has(c.nodeId))) return "entry_non_member";
+  if (!bytesEqual(entry.leaf, topTreeRoot(entry.contributions, algorithm))) return "entry_leaf_mismatch";
+  for (const c of entry.contributions) {
+    if (!contributionSigned(c, keys)) return "entry_contribution_signature";
+  }
+  return undefined;
+}
+
+/** Whether `c` carries its member's signature. */
+export function contributionSigned(c: SignedContribution, keys: MemberKeys): boolean {
+  return keys.verify(c.nodeId, contributionStatement(c), c.signature);
 }
 
 function topTreeRoot(sorted: readonly Contribution[], algorithm: number): Imprint {

@@ -6,7 +6,7 @@ import { ConsensusError } from "./errors.ts";
 import type { LogEntry } from "./log-entry.ts";
 import { decodeMessage, encodeMessage, type Message, type MessageLimits } from "./messages.ts";
 import type { ConsensusStore } from "./store.ts";
-import type { CalendarEntry, PeerTransport } from "./types.ts";
+import type { PeerTransport, SignedCalendarEntry } from "./types.ts";
 
 export interface CatchUpOptions {
   readonly limits: MessageLimits;
@@ -23,7 +23,7 @@ export interface CatchUpModules {
   /** Last second applied here: everything up to it is committed. */
   applied(): number;
   term(): number;
-  entryFault(entry: CalendarEntry): string | undefined;
+  entryFault(entry: SignedCalendarEntry): string | undefined;
   /** Hands checked entries to the log as committed; returns why they were refused, or undefined. */
   appendCommitted(entries: readonly LogEntry[]): Promise<string | undefined>;
   /** Certificates to check the calendar against when their seconds are applied. */

@@ -12,6 +12,7 @@ import {
 import type { Logger } from "../logger/logger.ts";
 import { certificateFault, isValidShare, publishedDataBytes, type ShareSigner } from "./certificate.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
+import type { Equivocation } from "./evidence.ts";
 import type { Message } from "./messages.ts";
 import type { AgreementMetrics } from "./metrics.ts";
 import type { AgreementOptions } from "./options.ts";
@@ -36,6 +37,8 @@ export interface CertifierModules {
   /** Second `time` is certified and the certificate is stored. */
   certified(time: number): void;
   peerFault(peer: string, reason: string): void;
+  /** A member signed two roots for one second. */
+  equivocation(evidence: Equivocation): void;
   /** This node's calendar disagrees with what it signed or with a valid certificate: stop everything. */
   halt(reason: string, details: Record<string, unknown>): void;
 }
@@ -56,6 +59,8 @@ export class Certifier {
   readonly #roots = new Map<number, Imprint>();
   /** Valid shares per recent second, by member. */
   readonly #shares = new Map<number, Map<string, Uint8Array>>();
+  /** The first valid share of each member per recent second, whatever its root: a second root is equivocation. */
+  readonly #firstShares = new Map<number, Map<string, Share>>();
   /** Shares that arrived before their second was applied here, by member (checked once it is). */
   readonly #early = new Map<number, Map<string, Share>>();
   /** Valid certificates of seconds not applied here yet (catch-up, gossip). */
@@ -196,7 +201,14 @@ export class Certifier {
   /** Forgets per-second state older than the certification deadline. */
   prune(): void {
     const oldest = Math.floor((this.#clock() - this.#options.certificationDeadlineMs) / 1000) - 1;
-    for (const map of [this.#roots, this.#shares, this.#early, this.#own, this.#certified]) {
+    for (const map of [
+      this.#roots,
+      this.#shares,
+      this.#firstShares,
+      this.#early,
+      this.#own,
+      this.#certified,
+    ]) {
       for (const time of map.keys()) if (time < oldest) map.delete(time);
     }
     for (const time of this.#expected.keys()) if (time <= this.#applied) this.#expected.delete(time);
@@ -227,17 +239,40 @@ export class Certifier {
   }
 
   #checkShare(from: string, time: number, share: Share): void {
-    const root = this.#roots.get(time)!;
-    if (!bytesEqual(root, share.root)) {
+    if (!isValidShare(this.#m.trust, from, time, share.root, share.signature)) {
+      this.#m.peerFault(from, "invalid_share");
+      return;
+    }
+    this.#noteSigned(from, time, share);
+    if (!bytesEqual(this.#roots.get(time)!, share.root)) {
       this.#m.peerFault(from, "share_root_mismatch");
       this.#m.logger.warn("peer signed a different calendar root", { peer: from, second: time });
       return;
     }
-    if (!isValidShare(this.#m.trust, from, time, root, share.signature)) {
-      this.#m.peerFault(from, "invalid_share");
+    this.#sharesOf(time).set(from, share.signature);
+  }
+
+  /** Keeps a member's first valid share of `time`; a valid one for another root is signed evidence. */
+  #noteSigned(from: string, time: number, share: Share): void {
+    let seen = this.#firstShares.get(time);
+    if (seen === undefined) {
+      seen = new Map();
+      this.#firstShares.set(time, seen);
+    }
+    const first = seen.get(from);
+    if (first === undefined) {
+      seen.set(from, share);
       return;
     }
-    this.#sharesOf(time).set(from, share.signature);
+    if (bytesEqual(first.root, share.root)) return;
+    const signed = (s: Share) => ({ statement: publishedDataBytes(time, s.root), signature: s.signature });
+    this.#m.equivocation({
+      kind: "share",
+      member: from,
+      slot: time,
+      first: signed(first),
+      second: signed(share),
+    });
   }
 
   async #maybeCertify(time: number): Promise<void> {

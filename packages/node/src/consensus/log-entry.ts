@@ -1,7 +1,6 @@
 import {
   checkImprint,
   decodeSafeUint,
-  decodeString,
   decodeTlv,
   encodeTlv,
   encodeTlvSequence,
@@ -12,12 +11,13 @@ import {
   tlv,
   uintTlv,
 } from "@tempel/proto";
-import type { CalendarEntry, Contribution } from "./types.ts";
+import { decodeMemberId, decodeSignature } from "./member-fields.ts";
+import type { SignedCalendarEntry, SignedContribution } from "./types.ts";
 
 /** A slot of the replicated log: calendar entry `entry.time` as proposed by the leader of `term`. */
 export interface LogEntry {
   readonly term: number;
-  readonly entry: CalendarEntry;
+  readonly entry: SignedCalendarEntry;
 }
 
 /** TLV type of a log entry: the same bytes are stored in LevelDB and sent in AppendEntries. */
@@ -31,10 +31,10 @@ export const CONTRIBUTION_TYPE = 0x04;
 const NODE_ID = 0x01;
 const ROOT = 0x02;
 const LEVEL = 0x03;
+const SIGNATURE = 0x04;
 
 /** Upper bounds that keep a hostile entry small; the genesis allows at most 64 members. */
 const MAX_CONTRIBUTIONS = 64;
-const MAX_NODE_ID_BYTES = 128;
 const MAX_LEVEL = 255;
 
 export function encodeLogEntry(logEntry: LogEntry): Uint8Array {
@@ -84,7 +84,7 @@ export function logEntryFromTlv(element: TlvElement): LogEntry {
   if (term < 1) throw new FormatError("CONSENSUS_ENTRY_TERM", "log entry term must be at least 1");
   const time = decodeSafeUint(fields.required(TIME));
   const leaf = checkImprint(fields.required(LEAF).value, "log entry leaf");
-  const contributions: Contribution[] = [];
+  const contributions: SignedContribution[] = [];
   for (const child of fields.all(CONTRIBUTION_TYPE)) {
     const c = contributionFromTlv(child, time);
     const previous = contributions[contributions.length - 1];
@@ -99,34 +99,39 @@ export function logEntryFromTlv(element: TlvElement): LogEntry {
   return { term, entry: { time, contributions, leaf } };
 }
 
-export function contributionTlv(c: Contribution): TlvElement {
+export function contributionTlv(c: SignedContribution): TlvElement {
   return tlv(
     CONTRIBUTION_TYPE,
-    encodeTlvSequence([stringTlv(NODE_ID, c.nodeId), tlv(ROOT, c.root), uintTlv(LEVEL, c.level)]),
+    encodeTlvSequence([
+      stringTlv(NODE_ID, c.nodeId),
+      tlv(ROOT, c.root),
+      uintTlv(LEVEL, c.level),
+      tlv(SIGNATURE, c.signature),
+    ]),
   );
 }
 
-export function contributionFromTlv(element: TlvElement, time: number): Contribution {
+/** Structure only: whether the signature is the member's is `calendarEntryFault`'s (or the leader's) check. */
+export function contributionFromTlv(element: TlvElement, time: number): SignedContribution {
   const fields = new Fields(
     element,
     [
       { type: NODE_ID, name: "node id", min: 1 },
       { type: ROOT, name: "root", min: 1 },
       { type: LEVEL, name: "level", min: 1 },
+      { type: SIGNATURE, name: "signature", min: 1 },
     ],
     "contribution",
   );
-  const nodeIdElement = fields.required(NODE_ID);
-  if (nodeIdElement.value.length > MAX_NODE_ID_BYTES) {
-    throw new FormatError("CONSENSUS_NODE_ID_LENGTH", `node id longer than ${MAX_NODE_ID_BYTES} bytes`);
-  }
+  const signature = decodeSignature(fields.required(SIGNATURE), "contribution");
   const level = decodeSafeUint(fields.required(LEVEL));
   if (level > MAX_LEVEL)
     throw new FormatError("CONSENSUS_LEVEL_RANGE", `contribution level ${level} exceeds 255`);
   return {
     time,
-    nodeId: decodeString(nodeIdElement),
+    nodeId: decodeMemberId(fields.required(NODE_ID)),
     root: checkImprint(fields.required(ROOT).value, "contribution root"),
     level,
+    signature,
   };
 }

@@ -13,6 +13,7 @@ import {
   uintTlv,
 } from "@tempel/proto";
 import { decodeCertificate } from "./certificate.ts";
+import { ELECTION_TYPE, type ElectionCertificate, electionFromTlv, electionTlv } from "./election.ts";
 import {
   CONTRIBUTION_TYPE,
   contributionFromTlv,
@@ -22,7 +23,8 @@ import {
   logEntryFromTlv,
   logEntryTlv,
 } from "./log-entry.ts";
-import type { Contribution } from "./types.ts";
+import { decodeSignature } from "./member-fields.ts";
+import type { SignedContribution } from "./types.ts";
 
 /**
  * Consensus messages on the wire. A message is a sequence of TLV elements: a head element whose type
@@ -48,6 +50,8 @@ export type Message =
       readonly term: number;
       readonly preVote: boolean;
       readonly granted: boolean;
+      /** A granted real vote: the voter's signature of `voteStatement(term, candidate)`; else absent. */
+      readonly signature?: Uint8Array;
     }
   | {
       readonly kind: "append";
@@ -56,6 +60,8 @@ export type Message =
       readonly prevTerm: number;
       readonly leaderCommit: number;
       readonly senderTime: number;
+      /** Proof that the sender won `term`'s election: followers follow no one else. */
+      readonly election: ElectionCertificate;
       readonly entries: readonly LogEntry[];
     }
   | {
@@ -65,7 +71,7 @@ export type Message =
       /** On success the last index now known to match the leader; on failure the follower's last index. */
       readonly index: number;
     }
-  | { readonly kind: "contribute"; readonly contribution: Contribution }
+  | { readonly kind: "contribute"; readonly contribution: SignedContribution }
   | { readonly kind: "share"; readonly time: number; readonly root: Imprint; readonly signature: Uint8Array }
   | { readonly kind: "certificate"; readonly certificate: QuorumCertificate }
   | { readonly kind: "statusRequest" }
@@ -110,8 +116,7 @@ const ROOT = 0x09;
 const SIGNATURE = 0x0a;
 const GRANTED = 0x0b;
 const SUCCESS = 0x0c;
-
-const ED25519_SIGNATURE_BYTES = 64;
+const VOTE_SIGNATURE = 0x0d;
 
 export function encodeMessage(message: Message): Uint8Array {
   const fields: TlvElement[] = [];
@@ -132,6 +137,7 @@ export function encodeMessage(message: Message): Uint8Array {
         flagTlv(PRE_VOTE, message.preVote),
         flagTlv(GRANTED, message.granted),
       );
+      if (message.signature !== undefined) fields.push(tlv(VOTE_SIGNATURE, message.signature));
       break;
     case "append":
       fields.push(
@@ -141,7 +147,7 @@ export function encodeMessage(message: Message): Uint8Array {
         uintTlv(COMMIT, message.leaderCommit),
         uintTlv(SENDER_TIME, message.senderTime),
       );
-      trailer.push(...message.entries.map(logEntryTlv));
+      trailer.push(electionTlv(message.election), ...message.entries.map(logEntryTlv));
       break;
     case "appendReply":
       fields.push(
@@ -192,7 +198,7 @@ export function decodeMessage(bytes: Uint8Array, limits: MessageLimits): Message
       `message of ${bytes.length} bytes exceeds the limit`,
     );
   }
-  const elements = decodeTlvSequence(bytes, 2 * limits.maxBatchEntries + 1);
+  const elements = decodeTlvSequence(bytes, 2 * limits.maxBatchEntries + 2);
   const head = elements[0];
   if (head === undefined) throw new FormatError("CONSENSUS_MESSAGE_EMPTY", "empty message");
   const kind = KIND_OF_HEAD.get(head.type);
@@ -216,15 +222,27 @@ export function decodeMessage(bytes: Uint8Array, limits: MessageLimits): Message
       };
     }
     case "voteReply": {
-      const f = headFields(head, kind, [TERM, PRE_VOTE, GRANTED]);
-      return { kind, term: uint(f, TERM), preVote: flag(f, PRE_VOTE), granted: flag(f, GRANTED) };
+      const f = headFields(head, kind, [TERM, PRE_VOTE, GRANTED], [VOTE_SIGNATURE]);
+      const reply = { kind, term: uint(f, TERM), preVote: flag(f, PRE_VOTE), granted: flag(f, GRANTED) };
+      const signature = f.optional(VOTE_SIGNATURE)?.value;
+      // Exactly a granted real vote is signed: it is what an election certificate is made of.
+      if ((signature !== undefined) !== (reply.granted && !reply.preVote)) {
+        throw new FormatError("CONSENSUS_VOTE_SIGNATURE", "only a granted real vote carries a signature");
+      }
+      if (signature === undefined) return reply;
+      return { ...reply, signature: decodeSignature(f.required(VOTE_SIGNATURE), "vote") };
     }
     case "append": {
       const f = headFields(head, kind, [TERM, INDEX, OTHER_TERM, COMMIT, SENDER_TIME]);
-      if (trailer.length > limits.maxBatchEntries) {
+      const [first, ...rest] = trailer;
+      if (first?.type !== ELECTION_TYPE) {
+        throw new FormatError("CONSENSUS_APPEND_ELECTION", "an append starts with its election certificate");
+      }
+      if (rest.length > limits.maxBatchEntries) {
         throw new FormatError("CONSENSUS_APPEND_SIZE", "append carries too many entries");
       }
-      const entries = trailer.map((element) => logEntryFromTlv(element));
+      const election = electionFromTlv(first);
+      const entries = rest.map((element) => logEntryFromTlv(element));
       const prevIndex = uint(f, INDEX);
       entries.forEach((logEntry, i) => {
         if (logEntry.entry.time !== prevIndex + 1 + i) {
@@ -241,6 +259,7 @@ export function decodeMessage(bytes: Uint8Array, limits: MessageLimits): Message
         prevTerm: uint(f, OTHER_TERM),
         leaderCommit: uint(f, COMMIT),
         senderTime: uint(f, SENDER_TIME),
+        election,
         entries,
       };
     }
@@ -261,15 +280,11 @@ export function decodeMessage(bytes: Uint8Array, limits: MessageLimits): Message
     }
     case "share": {
       const f = headFields(head, kind, [TIME, ROOT, SIGNATURE]);
-      const signature = f.required(SIGNATURE).value;
-      if (signature.length !== ED25519_SIGNATURE_BYTES) {
-        throw new FormatError("CONSENSUS_SHARE_SIGNATURE", "a share signature is 64 bytes");
-      }
       return {
         kind,
         time: uint(f, TIME),
         root: checkImprint(f.required(ROOT).value, "share root"),
-        signature,
+        signature: decodeSignature(f.required(SIGNATURE), "share"),
       };
     }
     case "certificate": {
@@ -319,11 +334,20 @@ function flagTlv(type: number, value: boolean): TlvElement {
   return uintTlv(type, value ? 1 : 0);
 }
 
-/** Every listed field exactly once, nothing else. */
-function headFields(head: TlvElement, kind: MessageKind, types: readonly number[]): Fields {
+/** Every listed field exactly once, each optional one at most once, nothing else. */
+function headFields(
+  head: TlvElement,
+  kind: MessageKind,
+  types: readonly number[],
+  optional: readonly number[] = [],
+): Fields {
+  const name = (type: number) => `field 0x${type.toString(16)}`;
   return new Fields(
     head,
-    types.map((type) => ({ type, name: `field 0x${type.toString(16)}`, min: 1 })),
+    [
+      ...types.map((type) => ({ type, name: name(type), min: 1 })),
+      ...optional.map((type) => ({ type, name: name(type) })),
+    ],
     `${kind} message`,
   );
 }

@@ -18,6 +18,8 @@ export interface AgreementMetrics {
   readonly signRefusals: LabelledCounter<"reason">;
   /** Peers caught sending something that does not check out, by reason. */
   readonly peerFaults: LabelledCounter<"reason">;
+  /** Proofs that a member signed two conflicting statements, by kind (vote, contribution, share). */
+  readonly equivocations: LabelledCounter<"kind">;
   /** Latest estimate of (leader's clock − own clock), in seconds. */
   readonly leaderClockOffset: Gauge;
 }
@@ -48,5 +50,6 @@ export const noAgreementMetrics: AgreementMetrics = {
   droppedMessages: noop,
   signRefusals: noop,
   peerFaults: noop,
+  equivocations: noop,
   leaderClockOffset: noop,
 };

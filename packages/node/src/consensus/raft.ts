@@ -1,13 +1,26 @@
+import { bytesEqual } from "@tempel/proto";
 import type { Logger } from "../logger/logger.ts";
+import type { ShareSigner } from "./certificate.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
+import { type ElectionCertificate, electionCertificate, electionFault } from "./election.ts";
+import type { Equivocation } from "./evidence.ts";
 import type { LogEntry } from "./log-entry.ts";
+import type { MemberKeys } from "./member-keys.ts";
 import type { Message } from "./messages.ts";
 import type { AgreementMetrics } from "./metrics.ts";
 import type { AgreementOptions } from "./options.ts";
+import { voteStatement } from "./statements.ts";
 import type { ConsensusState, ConsensusStore } from "./store.ts";
-import type { CalendarEntry } from "./types.ts";
+import type { SignedCalendarEntry } from "./types.ts";
 
 const SKEW_LOG_INTERVAL_MS = 10_000;
+/**
+ * Terms are bounded by the clock: at most this many per second since genesis, plus a headroom. An
+ * honest cluster needs one per election; a term beyond the bound is a protocol error, never adopted,
+ * so no member can push the cluster to a term that cannot grow (2^53 − 1) or far ahead of the others.
+ */
+const TERMS_PER_SECOND = 10;
+const TERM_HEADROOM = 16;
 
 export type Role = "follower" | "candidate" | "leader";
 
@@ -31,18 +44,24 @@ export interface RaftModules {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: AgreementMetrics;
+  /** The members' keys: votes are checked with them. */
+  readonly keys: MemberKeys;
+  /** This node's key: signs its votes. */
+  readonly signer: ShareSigner;
   send(to: string, message: Message): void;
   /** Leader: the calendar entries of the consecutive seconds `from`..`to`. */
-  propose(from: number, to: number): CalendarEntry[];
+  propose(from: number, to: number): SignedCalendarEntry[];
   /** Leader: whether the contributions of all of `members` for second `time` are in. */
   contributionsIn(time: number, members: readonly string[]): boolean;
   /** Why an entry received from a leader must not be stored, or undefined. */
-  entryFault(entry: CalendarEntry): string | undefined;
+  entryFault(entry: SignedCalendarEntry): string | undefined;
   /** The commit index rose to `index`. */
   committed(index: number): void;
   /** Another leader (or none: undefined) is known now. */
   leaderChanged(leaderId: string | undefined): void;
   peerFault(peer: string, reason: string): void;
+  /** A member signed two conflicting statements. */
+  equivocation(evidence: Equivocation): void;
 }
 
 export interface RaftStatus {
@@ -74,10 +93,24 @@ export class Raft {
   #lastIndex: number;
   #lastTerm = 0;
   #commitIndex: number;
+  /** When a leader making progress was last heard (see #onAppend): votes are refused until it is silent. */
   #lastLeaderContact = Number.NEGATIVE_INFINITY;
+  /** The leader's commit index as last seen, and when it last rose (or the leader changed). */
+  #leaderCommitSeen = 0;
+  #leaderProgressAt = Number.NEGATIVE_INFINITY;
+  /** Leader: heartbeats in a row at which no majority had answered within an election timeout. */
+  #quorumMisses = 0;
+  /** The latest verified election certificate: the only leader followed in its term. */
+  #elected: ElectionCertificate | undefined;
   /** Term a pre-vote round is asking about, or 0 when none is running. */
   #preVoteTerm = 0;
-  readonly #votes = new Set<string>();
+  /** Pre-votes granted for `#preVoteTerm`. */
+  readonly #preVotes = new Set<string>();
+  /**
+   * The signed real votes of the election this node runs in its current term. Kept apart from
+   * pre-votes: a late real vote must never add up with pre-votes of a later round to a majority.
+   */
+  readonly #votes = new Map<string, Uint8Array>();
   readonly #nextIndex = new Map<string, number>();
   readonly #matchIndex = new Map<string, number>();
   /** Leader: when each peer last answered an append (its clock); peers silent longer are not waited for. */
@@ -204,11 +237,15 @@ export class Raft {
 
   #onElectionTimeout(): void {
     if (this.#role === "leader") return;
-    this.#preVoteTerm = this.#term + 1;
-    this.#votes.clear();
-    this.#votes.add(this.#m.selfId);
     this.#resetElectionTimer();
-    if (this.#votes.size >= this.#majority) {
+    if (this.#term + 1 > this.#termCeiling()) {
+      this.#m.logger.debug("next term beyond the clock's bound; waiting", { term: this.#term });
+      return;
+    }
+    this.#preVoteTerm = this.#term + 1;
+    this.#preVotes.clear();
+    this.#preVotes.add(this.#m.selfId);
+    if (this.#preVotes.size >= this.#majority) {
       this.#run(() => this.#startElection());
       return;
     }
@@ -225,7 +262,7 @@ export class Raft {
     this.#m.metrics.elections.inc();
     this.#m.logger.info("election started", { term: this.#term, lastIndex: this.#lastIndex });
     this.#votes.clear();
-    this.#votes.add(this.#m.selfId);
+    this.#votes.set(this.#m.selfId, await this.#m.signer.sign(voteStatement(this.#term, this.#m.selfId)));
     this.#resetElectionTimer();
     if (this.#votes.size >= this.#majority) {
       await this.#becomeLeader();
@@ -248,16 +285,21 @@ export class Raft {
   }
 
   async #onVote(from: string, m: Extract<Message, { kind: "vote" }>): Promise<void> {
+    if (!this.#termInBounds(from, m.term)) return;
     const upToDate =
       m.lastTerm > this.#lastTerm || (m.lastTerm === this.#lastTerm && m.lastIndex >= this.#lastIndex);
     const clockOk = this.#clockAgrees(from, m.senderTime);
+    // Leader stickiness, for pre-votes and real votes alike: while a leader that makes progress is
+    // heard (or this node leads a majority), no vote is granted and no term adopted, so no member
+    // can depose a working leader, and one that was cut off cannot either when it returns.
+    const leaderAlive = this.#leaderAlive();
     if (m.preVote) {
-      // Refusing while a leader is alive keeps a node that was cut off from deposing it on return.
-      const leaderAlive =
-        this.#role === "leader" ||
-        this.#m.clock.now() - this.#lastLeaderContact < this.#options.electionTimeoutMinMs;
       const granted = m.term > this.#term && upToDate && clockOk && !leaderAlive;
       this.#m.send(from, { kind: "voteReply", term: this.#term, preVote: true, granted });
+      return;
+    }
+    if (leaderAlive) {
+      this.#m.send(from, { kind: "voteReply", term: this.#term, preVote: false, granted: false });
       return;
     }
     if (m.term > this.#term) await this.#stepDown(m.term);
@@ -266,34 +308,61 @@ export class Raft {
       (this.#votedFor === undefined || this.#votedFor === from) &&
       upToDate &&
       clockOk;
-    if (granted && this.#votedFor !== from) {
+    if (!granted) {
+      this.#m.send(from, { kind: "voteReply", term: this.#term, preVote: false, granted });
+      return;
+    }
+    if (this.#votedFor !== from) {
       await this.#m.store.saveTermAndVote(this.#term, from);
       this.#votedFor = from;
     }
-    if (granted) this.#resetElectionTimer();
-    this.#m.send(from, { kind: "voteReply", term: this.#term, preVote: false, granted });
+    this.#resetElectionTimer();
+    const signature = await this.#m.signer.sign(voteStatement(this.#term, from));
+    this.#m.send(from, { kind: "voteReply", term: this.#term, preVote: false, granted, signature });
+  }
+
+  /** A leader that makes progress was heard within an election timeout, or this node leads. */
+  #leaderAlive(): boolean {
+    return (
+      this.#role === "leader" ||
+      this.#m.clock.now() - this.#lastLeaderContact < this.#options.electionTimeoutMinMs
+    );
   }
 
   async #onVoteReply(from: string, m: Extract<Message, { kind: "voteReply" }>): Promise<void> {
+    if (!this.#termInBounds(from, m.term)) return;
+    // A leader answers to no single member's claim of a later term: check-quorum deposes it if a
+    // majority has moved on.
+    if (this.#role === "leader") return;
     if (m.term > this.#term) {
       await this.#stepDown(m.term);
       return;
     }
     if (!m.granted || !this.#m.peers.includes(from)) return;
     if (m.preVote) {
-      if (this.#role === "leader" || this.#preVoteTerm !== this.#term + 1) return;
-      this.#votes.add(from);
-      if (this.#votes.size >= this.#majority) await this.#startElection();
+      if (this.#preVoteTerm !== this.#term + 1) return;
+      this.#preVotes.add(from);
+      if (this.#preVotes.size >= this.#majority) await this.#startElection();
       return;
     }
     if (this.#role !== "candidate" || m.term !== this.#term) return;
-    this.#votes.add(from);
+    const { signature } = m;
+    if (
+      signature === undefined ||
+      !this.#m.keys.verify(from, voteStatement(m.term, this.#m.selfId), signature)
+    ) {
+      this.#m.peerFault(from, "vote_signature");
+      return;
+    }
+    this.#votes.set(from, signature);
     if (this.#votes.size >= this.#majority) await this.#becomeLeader();
   }
 
   async #becomeLeader(): Promise<void> {
     this.#role = "leader";
     this.#preVoteTerm = 0;
+    this.#quorumMisses = 0;
+    this.#elected = electionCertificate(this.#term, this.#m.selfId, this.#votes);
     this.#setLeader(this.#m.selfId);
     this.#m.logger.info("became leader", { term: this.#term, lastIndex: this.#lastIndex });
     if (this.#electionTimer !== undefined) this.#m.clock.clearTimer(this.#electionTimer);
@@ -333,8 +402,13 @@ export class Raft {
   // ---- replication, follower side ----
 
   async #onAppend(from: string, m: Extract<Message, { kind: "append" }>): Promise<void> {
+    if (!this.#termInBounds(from, m.term)) return;
     if (m.term < this.#term) {
       this.#m.send(from, { kind: "appendReply", term: this.#term, success: false, index: this.#lastIndex });
+      return;
+    }
+    if (!this.#isElected(from, m.term, m.election)) {
+      this.#m.peerFault(from, "append_not_leader");
       return;
     }
     // A leader whose clock is off would have us sign at the wrong time: it is not followed, and
@@ -343,9 +417,19 @@ export class Raft {
     if (m.term > this.#term || this.#role !== "follower") await this.#stepDown(m.term);
     this.#preVoteTerm = 0;
     this.#setLeader(from);
-    this.#lastLeaderContact = this.#m.clock.now();
-    this.#m.metrics.leaderClockOffset.set((m.senderTime - this.#lastLeaderContact) / 1000);
-    this.#resetElectionTimer();
+    const now = this.#m.clock.now();
+    this.#m.metrics.leaderClockOffset.set((m.senderTime - now) / 1000);
+    // A leader counts as alive only while its commit index moves (sending entries is not enough: a
+    // faulty one could propose and never commit): one that heartbeats but withholds proposals or
+    // commits is deposed like a silent one.
+    if (m.leaderCommit > this.#leaderCommitSeen) {
+      this.#leaderCommitSeen = m.leaderCommit;
+      this.#leaderProgressAt = now;
+    }
+    if (now - this.#leaderProgressAt < this.#stallMs()) {
+      this.#lastLeaderContact = now;
+      this.#resetElectionTimer();
+    }
 
     const prevTerm = await this.#termAt(m.prevIndex);
     if (prevTerm !== m.prevTerm) {
@@ -356,10 +440,17 @@ export class Raft {
     }
     let fresh = m.entries.length;
     for (let i = 0; i < m.entries.length; i++) {
-      const time = m.entries[i]!.entry.time;
-      if (time > this.#lastIndex || (await this.#termAt(time)) !== m.entries[i]!.term) {
+      const incoming = m.entries[i]!;
+      const time = incoming.entry.time;
+      const mine = time > this.#lastIndex ? undefined : await this.#m.store.entry(time);
+      if (mine?.term !== incoming.term) {
         fresh = i;
         break;
+      }
+      // An honest leader proposes each second once in its term: this one told us two things.
+      if (mine.term === m.term && !bytesEqual(mine.entry.leaf, incoming.entry.leaf)) {
+        this.#m.peerFault(from, "leader_equivocation");
+        return;
       }
     }
     const incoming = m.entries.slice(fresh);
@@ -407,6 +498,16 @@ export class Raft {
 
   async #heartbeat(): Promise<void> {
     if (this.#role !== "leader") return;
+    // Two heartbeats in a row, so that answers that came in while this node's own event loop was
+    // stalled are read before it judges the others silent.
+    this.#quorumMisses = this.#hasQuorumContact() ? 0 : this.#quorumMisses + 1;
+    if (this.#quorumMisses >= 2) {
+      this.#m.logger.warn("leader heard from no majority for an election timeout; stepping down", {
+        term: this.#term,
+      });
+      await this.#stepDown(this.#term);
+      return;
+    }
     for (const peer of this.#m.peers) await this.#sendAppend(peer);
     this.#heartbeatTimer = this.#m.clock.setTimer(
       () => this.#run(() => this.#heartbeat()),
@@ -428,15 +529,15 @@ export class Raft {
       prevTerm,
       leaderCommit: this.#commitIndex,
       senderTime: this.#m.clock.now(),
+      election: this.#elected!,
       entries,
     });
   }
 
   async #onAppendReply(from: string, m: Extract<Message, { kind: "appendReply" }>): Promise<void> {
-    if (m.term > this.#term) {
-      await this.#stepDown(m.term);
-      return;
-    }
+    // A later term in a reply is one member's word: a leader that lost its majority learns it from
+    // check-quorum, and the new leader's certificate, not from it.
+    if (!this.#termInBounds(from, m.term)) return;
     if (this.#role !== "leader" || m.term !== this.#term || !this.#nextIndex.has(from)) return;
     this.#heardFrom.set(from, this.#m.clock.now());
     const match = this.#matchIndex.get(from)!;
@@ -533,6 +634,69 @@ export class Raft {
   }
 
   // ---- helpers ----
+
+  /** Check-quorum: a majority (this node included) answered within the longest election timeout. */
+  #hasQuorumContact(): boolean {
+    const now = this.#m.clock.now();
+    let heard = 1;
+    for (const peer of this.#m.peers) {
+      const at = this.#heardFrom.get(peer) ?? Number.NEGATIVE_INFINITY;
+      if (now - at < this.#options.electionTimeoutMaxMs) heard++;
+    }
+    return heard >= this.#majority;
+  }
+
+  /** How long a leader's commit index may stand still before it no longer counts as alive. */
+  #stallMs(): number {
+    return 2 * this.#options.electionTimeoutMaxMs + 1000 + this.#options.graceMs;
+  }
+
+  /** The highest term an honest member may be in by its clock (allowing for another's skew). */
+  #termCeiling(): number {
+    const sinceGenesis =
+      this.#m.clock.now() + this.#options.clockToleranceMs - this.#options.genesisTime * 1000;
+    return TERM_HEADROOM + Math.max(0, Math.floor((sinceGenesis * TERMS_PER_SECOND) / 1000));
+  }
+
+  #termInBounds(from: string, term: number): boolean {
+    if (term <= this.#termCeiling()) return true;
+    this.#m.peerFault(from, "term_out_of_range");
+    return false;
+  }
+
+  /**
+   * Whether `from` won `term`'s election: the certificate it sent names it and term, and a majority
+   * signed it — checked once per term, then remembered. A second valid certificate for a term that
+   * has one is proof that some member voted twice.
+   */
+  #isElected(from: string, term: number, election: ElectionCertificate): boolean {
+    const known = this.#elected;
+    if (known?.term === term && known.candidate === from) return true;
+    if (election.term !== term || election.candidate !== from) return false;
+    if (electionFault(election, this.#m.keys, this.#majority) !== undefined) return false;
+    if (known?.term === term) {
+      this.#reportDoubleVotes(known, election);
+      return false;
+    }
+    this.#elected = election;
+    this.#leaderCommitSeen = 0;
+    this.#leaderProgressAt = this.#m.clock.now();
+    return true;
+  }
+
+  #reportDoubleVotes(a: ElectionCertificate, b: ElectionCertificate): void {
+    for (const vote of a.votes) {
+      const other = b.votes.find((v) => v.voter === vote.voter);
+      if (other === undefined) continue;
+      this.#m.equivocation({
+        kind: "vote",
+        member: vote.voter,
+        slot: a.term,
+        first: { statement: voteStatement(a.term, a.candidate), signature: vote.signature },
+        second: { statement: voteStatement(b.term, b.candidate), signature: other.signature },
+      });
+    }
+  }
 
   async #termAt(index: number): Promise<number | undefined> {
     if (index === this.#options.genesisTime - 1) return 0;

@@ -1,6 +1,7 @@
 import type { Level, BatchOperation as LevelBatchOperation } from "level";
 import { Bucket } from "../store/buckets.ts";
-import { keyNumber, nameKey, numberKey } from "../store/keys.ts";
+import { bucketRange, keyNumber, nameKey, numberKey } from "../store/keys.ts";
+import { type Equivocation, encodeEvidence } from "./evidence.ts";
 import { decodeLogEntry, encodeLogEntry, type LogEntry } from "./log-entry.ts";
 
 /** The node's LevelDB, opened with Uint8Array keys and values (`keyEncoding`/`valueEncoding: "view"`). */
@@ -159,6 +160,26 @@ export class ConsensusStore {
     const out: Uint8Array[] = [];
     const range = { gte: numberKey(Bucket.certificate, from), lte: numberKey(Bucket.certificate, to) };
     for await (const value of this.#db.values(range)) out.push(value);
+    return out;
+  }
+
+  /**
+   * Keeps the first proof of each kind against each member (one convicts; a member equivocating
+   * every second must not fill the disk). Returns whether it was new.
+   */
+  async saveEvidence(e: Equivocation): Promise<boolean> {
+    const key = nameKey(Bucket.evidence, `${e.kind}/${e.member}`);
+    if ((await this.#db.get(key)) !== undefined) return false;
+    await this.#db.put(key, encodeEvidence(e), { sync: this.#sync });
+    return true;
+  }
+
+  /** Every kept proof: `kind/member` → stored evidence TLVs. */
+  async evidence(): Promise<Map<string, Uint8Array>> {
+    const out = new Map<string, Uint8Array>();
+    const prefix = new TextDecoder();
+    for await (const [key, value] of this.#db.iterator(bucketRange(Bucket.evidence)))
+      out.set(prefix.decode(key.subarray(1)), value);
     return out;
   }
 

@@ -14,6 +14,15 @@ export interface Contribution {
   readonly level: number;
 }
 
+/**
+ * A contribution with its member's Ed25519 signature over `contributionStatement` (statements.ts):
+ * leader and followers check it, so that no member can put a root into the calendar under another
+ * member's name.
+ */
+export interface SignedContribution extends Contribution {
+  readonly signature: Uint8Array;
+}
+
 /** Calendar entry `time` as agreed: the contributions in the top tree, sorted by node id. */
 export interface CalendarEntry {
   readonly time: number;
@@ -21,6 +30,11 @@ export interface CalendarEntry {
   readonly contributions: readonly Contribution[];
   /** The calendar leaf: the top tree's root, or the empty leaf. */
   readonly leaf: Imprint;
+}
+
+/** A calendar entry as agreement proposes, replicates and stores it: every contribution signed. */
+export interface SignedCalendarEntry extends CalendarEntry {
+  readonly contributions: readonly SignedContribution[];
 }
 
 /** A committed entry with the calendar root at its second and the quorum certificate over it. */

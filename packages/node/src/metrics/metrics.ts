@@ -257,6 +257,12 @@ export function createMetrics(options: MetricsOptions = defaultMetricsOptions): 
         labelNames: ["reason"],
         registers,
       }),
+      equivocations: new Counter({
+        name: "tempel_consensus_equivocations_total",
+        help: "Proofs that a member signed two conflicting statements (kept in the store), by kind",
+        labelNames: ["kind"],
+        registers,
+      }),
       leaderClockOffset: new Gauge({
         name: "tempel_consensus_leader_clock_offset_seconds",
         help: "Latest estimate of the leader's clock minus this node's",

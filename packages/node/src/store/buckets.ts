@@ -19,6 +19,8 @@ export const Bucket = {
   consensusState: 0x11,
   /** What this node signed: key: bucket ‖ u64 second. value: the signed published-data TLV. */
   signedRoot: 0x12,
+  /** Proof that a member signed two conflicting statements. key: bucket ‖ utf8 kind/member. value: evidence TLVs. */
+  evidence: 0x13,
   /** Publications. key: bucket ‖ u64 publication second. */
   publication: 0x20,
 } as const;

@@ -31,6 +31,35 @@ describe.each(process.env.SIM_MEMBERS ? [Number(process.env.SIM_MEMBERS)] : [3, 
   },
 );
 
+/**
+ * One Byzantine member (byzantine.ts) on top of the same random faults. With q > 2N/3 (4 members, q =
+ * 3) no two certificates may exist for a second whatever it does; with the default majority (3
+ * members, q = 2) the run checks what docs/consensus.md §12 says one bad member can and cannot do.
+ * More seeds: `SIM_BYZANTINE_SEEDS=50`.
+ */
+const byzantineSeeds = Array.from(
+  { length: Number(process.env.SIM_BYZANTINE_SEEDS ?? 3) },
+  (_, i) => firstSeed + i,
+);
+
+describe.each([
+  { members: 3, quorum: 2 },
+  { members: 4, quorum: 3 },
+])("a $members-member cluster (q = $quorum) with one Byzantine member", ({ members, quorum }) => {
+  it.each(byzantineSeeds)("keeps every invariant and certifies on (seed %i)", async (seed) => {
+    const config = { seed, members, quorum, byzantine: true, ...shape };
+    const result = await runSimulation(config);
+    expect(
+      result.violations,
+      `${result.violations.join("\n")}\nfaults:\n${result.faults.join("\n")}\nattacks: ${JSON.stringify([...result.attacks])}`,
+    ).toEqual([]);
+    expect(result.answered).toBeGreaterThan(0);
+    // The run did attack, and the honest members caught its double-signing with proof.
+    expect(result.attacks.size).toBeGreaterThanOrEqual(10);
+    expect(result.equivocations.get("contribution")! + result.equivocations.get("share")!).toBeGreaterThan(0);
+  });
+});
+
 describe("the simulation", () => {
   it("replays a seed exactly", async () => {
     const config = { seed: 7, members: 3, faultSeconds: 15, calmSeconds: 10 };

@@ -42,6 +42,10 @@ export class SimNetwork {
   faults: LinkFaults = { ...calmLinks };
   /** Makes a node a faulty catch-up server: rewrites the replies it gives to requests. */
   tamperReplies: ((server: string, reply: Uint8Array) => Uint8Array) | undefined;
+  /** Makes a node a faulty sender: rewrites (or, returning undefined, drops) what it sends. */
+  tamperMessages: ((from: string, to: string, message: Uint8Array) => Uint8Array | undefined) | undefined;
+  /** Sees every message as it is delivered (what a faulty member learns to forge from). */
+  onDeliver: ((from: string, to: string, message: Uint8Array) => void) | undefined;
   readonly #scheduler: Scheduler;
   readonly #random: Prng;
   readonly #endpoints = new Map<string, Endpoint>();
@@ -100,14 +104,18 @@ export class SimNetwork {
     this.#scheduler.after(this.#delay(), () => this.#endpoints.get(to)?.onMessage?.(from, message));
   }
 
-  #send(from: string, to: string, message: Uint8Array): void {
-    this.#observe(from, message);
+  #send(from: string, to: string, sent: Uint8Array): void {
+    this.#observe(from, sent);
+    const message = this.tamperMessages === undefined ? sent : this.tamperMessages(from, to, sent);
+    if (message === undefined) return;
     const copies = this.#random.chance(this.faults.duplicateRate) ? 2 : 1;
     for (let i = 0; i < copies; i++) {
       if (this.#random.chance(this.faults.dropRate)) continue;
       this.#scheduler.after(this.#delay(), () => {
-        if (!this.#connected(from, to)) return;
-        this.#endpoints.get(to)?.onMessage?.(from, message);
+        const endpoint = this.#endpoints.get(to);
+        if (!this.#connected(from, to) || endpoint?.onMessage === undefined) return;
+        this.onDeliver?.(from, to, message);
+        endpoint.onMessage(from, message);
       });
     }
   }

@@ -32,6 +32,10 @@ export class Prng {
     return items[Math.floor(this.next() * items.length)]!;
   }
 
+  bytes(length: number): Uint8Array {
+    return Uint8Array.from({ length }, () => this.int(0, 255));
+  }
+
   fork(label: string): Prng {
     let h = this.#state ^ 0x9e3779b9;
     for (let i = 0; i < label.length; i++) h = Math.imul(h ^ label.charCodeAt(i), 0x01000193) >>> 0;

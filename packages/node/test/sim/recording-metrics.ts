@@ -15,6 +15,7 @@ export class RecordingMetrics implements AgreementMetrics {
   };
   readonly signRefusals = { inc: (labels: { reason: string }) => this.#add(`signRefusals/${labels.reason}`) };
   readonly peerFaults = { inc: (labels: { reason: string }) => this.#add(`peerFaults/${labels.reason}`) };
+  readonly equivocations = { inc: (labels: { kind: string }) => this.#add(`equivocations/${labels.kind}`) };
   readonly leaderClockOffset = { set: (value: number) => this.#gauges.set("leaderClockOffset", value) };
 
   /** A counter by name, `name/label` for labelled ones. */

@@ -1,7 +1,12 @@
-import { encodeTlv, HashAlgorithm, hashImprint, tlv } from "@tempel/proto";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { bytesEqual, decodeTlvSequence, encodeTlv, HashAlgorithm, hashImprint, tlv } from "@tempel/proto";
+import { Level } from "level";
 import { afterEach, describe, expect, it } from "vitest";
+import { buildCalendarEntry } from "../../src/consensus/calendar-entry.ts";
 import { decodeMessage, encodeMessage, type MessageLimits } from "../../src/consensus/messages.ts";
 import { defaultAgreementOptions } from "../../src/consensus/options.ts";
+import { contributionStatement } from "../../src/consensus/statements.ts";
+import { ConsensusStore } from "../../src/consensus/store.ts";
 import { SimCluster, START_MS } from "./cluster.ts";
 import type { SimNode } from "./node.ts";
 
@@ -240,5 +245,181 @@ describe("agreement in a simulated cluster", () => {
     expect(target!.metrics.count("droppedMessages/malformed")).toBe(garbage.length);
     expect(uncertified(c, target!, c.second(5_000), c.second(6_000))).toEqual([]);
     expect(c.invariants.violations).toEqual([]);
+  });
+});
+
+describe("one misbehaving member of three", () => {
+  const SHA256 = HashAlgorithm.SHA2_256;
+
+  it("ignores an append from a member that did not win the term's election and scores it down", async () => {
+    const c = await startCluster(21, 3);
+    for (const node of c.nodes) node.documentsPerRound = { min: 1, max: 1 };
+    await c.runUntil(5_000);
+    const leader = leaderOf(c.nodes);
+    const [bad, victim] = c.nodes.filter((n) => n !== leader) as [SimNode, SimNode];
+    // Posing as leader of the next term, the bad member replays each fresh proposal it gets with
+    // other entries for the same seconds, committed at once.
+    let forged = 0;
+    c.network.onDeliver = (from, to, bytes) => {
+      if (to !== bad.id || from !== leader.id || forged >= 3) return;
+      const m = decodeMessage(bytes, LIMITS);
+      if (m.kind !== "append" || m.entries.length === 0) return;
+      forged++;
+      const term = m.term + 1;
+      const entries = m.entries.map(({ entry }) => ({
+        term,
+        entry: buildCalendarEntry(entry.time, [], SHA256),
+      }));
+      const leaderCommit = entries[entries.length - 1]!.entry.time;
+      c.network.inject(bad.id, victim.id, encodeMessage({ ...m, term, entries, leaderCommit }));
+    };
+    await c.runUntil(10_000);
+    expect(c.invariants.violations).toEqual([]);
+    expect(forged).toBe(3);
+    expect(victim.metrics.count("peerFaults/append_not_leader")).toBe(3);
+    expect(leaderOf(c.nodes)).toBe(leader);
+    expect(uncertified(c, victim, c.second(6_000), c.second(8_000))).toEqual([]);
+  });
+
+  it("refuses a vote with an absurd term, and the cluster certifies on, restarts included", async () => {
+    const c = await startCluster(22, 3);
+    await c.runUntil(4_000);
+    const [bad, ...honest] = c.nodes as [SimNode, ...SimNode[]];
+    const huge = Number.MAX_SAFE_INTEGER;
+    for (const node of honest) {
+      for (const preVote of [false, true]) {
+        const vote = { kind: "vote", term: huge, preVote, lastIndex: huge, lastTerm: huge } as const;
+        c.network.inject(bad.id, node.id, encodeMessage({ ...vote, senderTime: c.scheduler.now }));
+      }
+    }
+    await c.runUntil(8_000);
+    for (const node of honest) expect(node.metrics.count("peerFaults/term_out_of_range")).toBe(2);
+    for (const node of c.nodes) await c.step(() => node.crash());
+    for (const node of c.nodes) await c.step(() => node.start());
+    await c.runUntil(16_000);
+    for (const node of c.nodes) {
+      expect(node.agreement!.status().term).toBeLessThan(100);
+      expect(uncertified(c, node, c.second(12_000), c.second(14_000))).toEqual([]);
+    }
+    expect(c.invariants.violations).toEqual([]);
+  });
+
+  it("votes for the next term from a member do not depose a working leader", async () => {
+    const c = await startCluster(23, 3);
+    await c.runUntil(5_000);
+    const leader = leaderOf(c.nodes);
+    const bad = c.nodes.find((n) => n !== leader)!;
+    const { term } = leader.agreement!.status();
+    for (let i = 1; i <= 5; i++) {
+      for (const node of c.nodes) {
+        if (node === bad) continue;
+        const lastIndex = c.second(c.elapsed) + 5;
+        const vote = {
+          kind: "vote",
+          term: term + i,
+          preVote: false,
+          lastIndex,
+          lastTerm: term + i - 1,
+        } as const;
+        c.network.inject(bad.id, node.id, encodeMessage({ ...vote, senderTime: c.scheduler.now }));
+      }
+      await c.runUntil(5_000 + i * 1_000);
+    }
+    await c.runUntil(12_000);
+    expect(leaderOf(c.nodes)).toBe(leader);
+    expect(leader.agreement!.status().term).toBe(term);
+    for (const node of c.nodes) expect(uncertified(c, node, c.second(6_000), c.second(10_000))).toEqual([]);
+    expect(c.invariants.violations).toEqual([]);
+  });
+
+  it("a leader that heartbeats but withholds every entry is deposed, and certification resumes", async () => {
+    const c = await startCluster(25, 3);
+    await c.runUntil(5_000);
+    const bad = leaderOf(c.nodes);
+    const withheldAt = c.elapsed;
+    c.network.tamperMessages = (from, _to, bytes) => {
+      if (from !== bad.id) return bytes;
+      const m = decodeMessage(bytes, LIMITS);
+      return m.kind === "append" && m.entries.length > 0 ? encodeMessage({ ...m, entries: [] }) : bytes;
+    };
+    await c.runUntil(withheldAt + 15_000);
+    const honest = c.nodes.filter((n) => n !== bad);
+    expect(honest).toContain(leaderOf(c.nodes));
+    // Stall bound (2 election timeouts + 1 s + grace = 4.25 s) + an election timeout + the elections.
+    for (const node of honest) {
+      const resumed = [...c.certifiedBy(node)].filter(([t]) => t >= c.second(withheldAt)).map(([, at]) => at);
+      expect(Math.min(...resumed) - withheldAt).toBeLessThanOrEqual(7_000);
+      expect(uncertified(c, node, c.second(withheldAt + 8_000), c.second(withheldAt + 13_000))).toEqual([]);
+    }
+    expect(c.invariants.violations).toEqual([]);
+  });
+
+  it("keeps signed proof when a member signs two contributions for one second", async () => {
+    const c = await startCluster(26, 3);
+    await c.runUntil(5_000);
+    const leader = leaderOf(c.nodes);
+    const bad = c.nodes.find((n) => n !== leader)!;
+    const second = c.second(c.elapsed) - 1;
+    const signed = (label: string) => {
+      const contribution = {
+        time: second + 5,
+        nodeId: bad.id,
+        root: hashImprint(SHA256, new TextEncoder().encode(label)),
+        level: 0,
+      };
+      const signature = ed25519.sign(contributionStatement(contribution), bad.secret);
+      return encodeMessage({ kind: "contribute", contribution: { ...contribution, signature } });
+    };
+    c.network.inject(bad.id, leader.id, signed("first"));
+    await c.runUntil(c.elapsed + 100);
+    c.network.inject(bad.id, leader.id, signed("second"));
+    await c.runUntil(c.elapsed + 1_000);
+    expect(leader.metrics.count("equivocations/contribution")).toBe(1);
+    await c.step(() => leader.crash());
+    const db = new Level<Uint8Array, Uint8Array>(leader.dir, { keyEncoding: "view", valueEncoding: "view" });
+    try {
+      const kept = await new ConsensusStore(db).evidence();
+      expect([...kept.keys()]).toEqual([`contribution/${bad.id}`]);
+      // Anyone with the genesis can check it: two statements for one second, both signed by the member.
+      const [statementA, signatureA, statementB, signatureB] = decodeTlvSequence(
+        kept.get(`contribution/${bad.id}`)!,
+        4,
+      );
+      const publicKey = ed25519.getPublicKey(bad.secret);
+      expect(ed25519.verify(signatureA!.value, statementA!.value, publicKey)).toBe(true);
+      expect(ed25519.verify(signatureB!.value, statementB!.value, publicKey)).toBe(true);
+      expect(statementA!.value).not.toEqual(statementB!.value);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("followers refuse an entry holding a contribution its member did not sign", async () => {
+    const c = await startCluster(24, 3);
+    for (const node of c.nodes) node.documentsPerRound = { min: 1, max: 1 };
+    await c.runUntil(5_000);
+    const leader = leaderOf(c.nodes);
+    const [victim, other] = c.nodes.filter((n) => n !== leader) as [SimNode, SimNode];
+    // The leader swaps the victim's root for one of its own choosing in what it sends the other.
+    let tampered = 0;
+    c.network.tamperMessages = (from, to, bytes) => {
+      if (from !== leader.id || to !== other.id || tampered > 0) return bytes;
+      const m = decodeMessage(bytes, LIMITS);
+      if (m.kind !== "append" || m.entries.length === 0) return bytes;
+      const entries = m.entries.map(({ term, entry }) => {
+        const contributions = entry.contributions.map((x) =>
+          x.nodeId === victim.id ? { ...x, root: hashImprint(SHA256, bytes) } : x,
+        );
+        return { term, entry: buildCalendarEntry(entry.time, contributions, SHA256) };
+      });
+      if (entries.every((e, i) => bytesEqual(e.entry.leaf, m.entries[i]!.entry.leaf))) return bytes;
+      tampered++;
+      return encodeMessage({ ...m, entries });
+    };
+    await c.runUntil(10_000);
+    expect(c.invariants.violations).toEqual([]);
+    expect(tampered).toBe(1);
+    expect(other.metrics.count("peerFaults/entry_contribution_signature")).toBe(1);
+    expect(uncertified(c, other, c.second(6_000), c.second(8_000))).toEqual([]);
   });
 });

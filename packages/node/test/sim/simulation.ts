@@ -1,6 +1,9 @@
 import { bytesEqual } from "@tempel/proto";
+import { defaultAgreementOptions } from "../../src/consensus/options.ts";
+import { ByzantineMember } from "./byzantine.ts";
 import { SimCluster } from "./cluster.ts";
 import { calmLinks } from "./network.ts";
+import type { SimNode } from "./node.ts";
 import { STORE_WRITES } from "./node.ts";
 import type { Prng } from "./prng.ts";
 
@@ -10,6 +13,10 @@ export interface SimulationConfig {
   /** Virtual seconds with faults, then seconds of calm in which certification must resume. */
   readonly faultSeconds: number;
   readonly calmSeconds: number;
+  /** One member misbehaves from start to end (byzantine.ts), calm included. */
+  readonly byzantine?: boolean;
+  /** Certificate shares needed; the majority by default. */
+  readonly quorum?: number;
 }
 
 export interface SimulationResult {
@@ -19,6 +26,10 @@ export interface SimulationResult {
   readonly steps: number;
   readonly answered: number;
   readonly faults: readonly string[];
+  /** What the Byzantine member did, by attack. */
+  readonly attacks: ReadonlyMap<string, number>;
+  /** Equivocations the honest members caught, by kind. */
+  readonly equivocations: ReadonlyMap<string, number>;
 }
 
 /** A clock tolerance below the largest skew the faults apply, so that some clocks are out of it. */
@@ -30,6 +41,13 @@ const RECOVERY_SECONDS = 8;
  * but not certified to reach its deadline, be missed and go into a later round.
  */
 const ANSWER_WITHIN_MS = 12_000;
+/**
+ * How long a Byzantine leader that withholds every entry can keep seconds from being certified: its
+ * commit index stands still for the stall bound (2 election timeouts + 1 s + grace) before followers
+ * stop counting it as alive, then an election timeout and a pre-vote and a vote (docs/consensus.md §12).
+ */
+const { electionTimeoutMaxMs, graceMs } = defaultAgreementOptions;
+const BYZANTINE_STALL_MS = 2 * electionTimeoutMaxMs + 1000 + graceMs + electionTimeoutMaxMs + 500;
 
 /**
  * One seeded run: a cluster of real agreements over the simulated network, a random fault plan
@@ -37,8 +55,10 @@ const ANSWER_WITHIN_MS = 12_000;
  * calm. Invariants are checked after every step; liveness at the end.
  */
 export async function runSimulation(config: SimulationConfig): Promise<SimulationResult> {
-  const cluster = await SimCluster.create({ seed: config.seed, members: config.members, settings: SETTINGS });
+  const settings = config.quorum === undefined ? SETTINGS : { ...SETTINGS, quorum: config.quorum };
+  const cluster = await SimCluster.create({ seed: config.seed, members: config.members, settings });
   const faults: string[] = [];
+  let byzantine: ByzantineMember | undefined;
   try {
     const random = cluster.random.fork("faults");
     for (const node of cluster.nodes) node.skewMs = random.int(-300, 300);
@@ -46,11 +66,26 @@ export async function runSimulation(config: SimulationConfig): Promise<Simulatio
     planFaults(cluster, random, config, faults);
     const calmAt = config.faultSeconds * 1000;
     const endAt = calmAt + config.calmSeconds * 1000;
+    if (config.byzantine) {
+      byzantine = new ByzantineMember(cluster, random.pick(cluster.nodes), cluster.random.fork("byzantine"));
+      byzantine.start(endAt);
+      faults.push(`${byzantine.id} is Byzantine`);
+    }
     await cluster.runUntil(endAt);
-    if (cluster.invariants.violations.length === 0) checkLiveness(cluster, calmAt, endAt);
+    const honest = cluster.nodes.filter((node) => node.id !== byzantine?.id);
+    if (cluster.invariants.violations.length === 0)
+      checkLiveness(cluster, honest, calmAt, endAt, !!byzantine);
     if (cluster.invariants.violations.length === 0) await checkCalendarsAgree(cluster);
   } finally {
     await cluster.dispose();
+  }
+  const equivocations = new Map<string, number>();
+  for (const node of cluster.nodes) {
+    if (node.id === byzantine?.id) continue;
+    for (const kind of ["vote", "contribution", "share"]) {
+      const count = node.metrics.count(`equivocations/${kind}`);
+      equivocations.set(kind, (equivocations.get(kind) ?? 0) + count);
+    }
   }
   return {
     violations: cluster.invariants.violations,
@@ -58,6 +93,8 @@ export async function runSimulation(config: SimulationConfig): Promise<Simulatio
     steps: cluster.steps,
     answered: cluster.nodes.reduce((sum, node) => sum + node.answered, 0),
     faults,
+    attacks: byzantine?.counts ?? new Map(),
+    equivocations,
   };
 }
 
@@ -147,21 +184,37 @@ function planFaults(cluster: SimCluster, random: Prng, config: SimulationConfig,
   });
 }
 
-/** After the faults heal, every node is ready, certifies again and answers every document it holds. */
-function checkLiveness(cluster: SimCluster, calmAt: number, endAt: number): void {
+/**
+ * After the faults heal, every honest node is ready, certifies again and answers every document it
+ * holds. With a Byzantine member (still misbehaving), what docs/consensus.md §12 says it can do: as
+ * leader withhold entries until deposed, so seconds go uncertified in runs no longer than that.
+ */
+function checkLiveness(
+  cluster: SimCluster,
+  honest: readonly SimNode[],
+  calmAt: number,
+  endAt: number,
+  byzantine: boolean,
+): void {
   const { invariants } = cluster;
   const from = cluster.second(calmAt) + RECOVERY_SECONDS;
   const to = cluster.second(endAt) - 3;
-  for (const node of cluster.nodes) {
+  const longestGap = byzantine ? Math.ceil(BYZANTINE_STALL_MS / 1000) : 0;
+  const answerWithin = ANSWER_WITHIN_MS + (byzantine ? BYZANTINE_STALL_MS : 0);
+  for (const node of honest) {
     const status = node.agreement!.status();
     if (!status.ready) invariants.violation(`${node.id} is not ready at the end (halted: ${status.halted})`);
     const certified = cluster.certifiedBy(node);
     const missing = [];
-    for (let t = from; t <= to; t++) if (!certified.has(t)) missing.push(t - cluster.second(0));
+    let gap = 0;
+    for (let t = from; t <= to; t++) {
+      gap = certified.has(t) ? 0 : gap + 1;
+      if (gap > longestGap) missing.push(t - cluster.second(0));
+    }
     if (missing.length > 0)
       invariants.violation(`${node.id} did not certify seconds ${missing.join(",")} after calm`);
     for (const [key, p] of node.pending) {
-      if (p.submitted < cluster.scheduler.now - ANSWER_WITHIN_MS) {
+      if (p.submitted < cluster.scheduler.now - answerWithin) {
         invariants.violation(`${node.id}: document ${key} never answered`);
       }
     }

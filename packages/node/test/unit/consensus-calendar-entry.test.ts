@@ -1,14 +1,24 @@
+import { ed25519 } from "@noble/curves/ed25519.js";
 import { AggregationTree, emptyCalendarLeaf, HashAlgorithm, hashImprint } from "@tempel/proto";
 import { describe, expect, it } from "vitest";
 import { buildCalendarEntry, calendarEntryFault, topTree } from "../../src/consensus/calendar-entry.ts";
-import type { Contribution } from "../../src/consensus/types.ts";
+import { MemberKeys } from "../../src/consensus/member-keys.ts";
+import { contributionStatement } from "../../src/consensus/statements.ts";
+import type { SignedContribution } from "../../src/consensus/types.ts";
 
 const SHA256 = HashAlgorithm.SHA2_256;
-const members = new Set(["node-a", "node-b", "node-c"]);
-const isMember = (id: string) => members.has(id);
+const secrets = new Map(
+  ["node-a", "node-b", "node-c", "intruder"].map((id, i) => [id, new Uint8Array(32).fill(i + 1)]),
+);
+const members = ["node-a", "node-b", "node-c"].map((id) => ({
+  id,
+  publicKey: ed25519.getPublicKey(secrets.get(id)!),
+}));
+const isMember = new MemberKeys(members);
 
-function contribution(nodeId: string, level = 0): Contribution {
-  return { time: 100, nodeId, root: hashImprint(SHA256, new TextEncoder().encode(nodeId)), level };
+function contribution(nodeId: string, level = 0): SignedContribution {
+  const c = { time: 100, nodeId, root: hashImprint(SHA256, new TextEncoder().encode(nodeId)), level };
+  return { ...c, signature: ed25519.sign(contributionStatement(c), secrets.get(nodeId)!) };
 }
 
 describe("calendar entries", () => {
@@ -45,6 +55,18 @@ describe("calendar entries", () => {
     const forged = { ...entry, leaf: contribution("node-b").root };
     expect(calendarEntryFault(forged, isMember, SHA256)).toBe("entry_leaf_mismatch");
     expect(calendarEntryFault({ ...entry, contributions: [] }, isMember, SHA256)).toBe("entry_leaf_mismatch");
+  });
+
+  it("flags a contribution its member did not sign: another root, or another member's signature", () => {
+    const [a, c] = [contribution("node-a"), contribution("node-c")];
+    const swapped = { ...a, root: contribution("node-b").root };
+    expect(calendarEntryFault(buildCalendarEntry(100, [swapped, c], SHA256), isMember, SHA256)).toBe(
+      "entry_contribution_signature",
+    );
+    const borrowed = { ...a, signature: c.signature };
+    expect(calendarEntryFault(buildCalendarEntry(100, [borrowed, c], SHA256), isMember, SHA256)).toBe(
+      "entry_contribution_signature",
+    );
   });
 
   it("flags a contribution from a node that is not a member", () => {

@@ -1,5 +1,6 @@
 import { ed25519 } from "@noble/curves/ed25519.js";
 import {
+  decodeTlvSequence,
   encodeTlv,
   encodeTlvSequence,
   FormatError,
@@ -13,6 +14,7 @@ import {
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { publishedDataBytes } from "../../src/consensus/certificate.ts";
+import type { ElectionCertificate } from "../../src/consensus/election.ts";
 import { decodeLogEntry, encodeLogEntry, type LogEntry } from "../../src/consensus/log-entry.ts";
 import {
   decodeMessage,
@@ -36,6 +38,7 @@ function logEntry(time: number, term = 3, nodes: readonly string[] = ["a", "b"])
         nodeId,
         root: imprint(`${nodeId} ${time}`),
         level: i,
+        signature: new Uint8Array(64).fill(i),
       })),
     },
   };
@@ -50,6 +53,15 @@ function certificate(time: number): QuorumCertificate {
   };
 }
 
+const election: ElectionCertificate = {
+  term: 5,
+  candidate: "b",
+  votes: [
+    { voter: "a", signature: new Uint8Array(64).fill(2) },
+    { voter: "b", signature: new Uint8Array(64).fill(3) },
+  ],
+};
+
 const examples: Message[] = [
   {
     kind: "vote",
@@ -59,7 +71,8 @@ const examples: Message[] = [
     lastTerm: 3,
     senderTime: 1_800_000_100_250,
   },
-  { kind: "voteReply", term: 4, preVote: false, granted: true },
+  { kind: "voteReply", term: 4, preVote: false, granted: true, signature: new Uint8Array(64).fill(4) },
+  { kind: "voteReply", term: 4, preVote: true, granted: true },
   {
     kind: "append",
     term: 5,
@@ -67,11 +80,24 @@ const examples: Message[] = [
     prevTerm: 4,
     leaderCommit: 98,
     senderTime: 123_456,
+    election,
     entries: [logEntry(100), logEntry(101, 5, [])],
   },
-  { kind: "append", term: 5, prevIndex: 99, prevTerm: 0, leaderCommit: 0, senderTime: 1, entries: [] },
+  {
+    kind: "append",
+    term: 5,
+    prevIndex: 99,
+    prevTerm: 0,
+    leaderCommit: 0,
+    senderTime: 1,
+    election,
+    entries: [],
+  },
   { kind: "appendReply", term: 5, success: false, index: 42 },
-  { kind: "contribute", contribution: { time: 77, nodeId: "node-1", root: imprint("c"), level: 9 } },
+  {
+    kind: "contribute",
+    contribution: { time: 77, nodeId: "node-1", root: imprint("c"), level: 9, signature: new Uint8Array(64) },
+  },
   { kind: "share", time: 77, root: imprint("r"), signature: new Uint8Array(64).fill(1) },
   { kind: "certificate", certificate: certificate(77) },
   { kind: "statusRequest" },
@@ -87,6 +113,11 @@ function comparable(message: Message): unknown {
       key === "source" ? undefined : value instanceof Uint8Array ? Array.from(value) : value,
     ),
   );
+}
+
+/** The TLV elements of an encoded message. */
+function splitElements(message: Message) {
+  return decodeTlvSequence(encodeMessage(message), 1_000);
 }
 
 function rejects(bytes: Uint8Array, code?: string): void {
@@ -147,6 +178,7 @@ describe("consensus messages", () => {
       prevTerm: 4,
       leaderCommit: 0,
       senderTime: 1,
+      election,
       entries: [logEntry(100), logEntry(102)],
     };
     rejects(encodeMessage(message), "CONSENSUS_APPEND_GAP");
@@ -161,6 +193,7 @@ describe("consensus messages", () => {
       prevTerm: 4,
       leaderCommit: 0,
       senderTime: 1,
+      election,
       entries,
     };
     rejects(encodeMessage(message));
@@ -181,6 +214,31 @@ describe("consensus messages", () => {
       entry: { ...high.entry, contributions: [{ ...high.entry.contributions[0]!, level: 256 }] },
     };
     expect(() => decodeLogEntry(encodeLogEntry(tooHigh))).toThrow(FormatError);
+  });
+
+  it("rejects a vote reply whose signature does not match whether it grants a real vote", () => {
+    const signature = new Uint8Array(64);
+    rejects(
+      encodeMessage({ kind: "voteReply", term: 4, preVote: false, granted: true }),
+      "CONSENSUS_VOTE_SIGNATURE",
+    );
+    for (const [preVote, granted] of [
+      [true, true],
+      [false, false],
+    ] as const) {
+      rejects(
+        encodeMessage({ kind: "voteReply", term: 4, preVote, granted, signature }),
+        "CONSENSUS_VOTE_SIGNATURE",
+      );
+    }
+  });
+
+  it("rejects an append without its election certificate, or one with unsorted votes", () => {
+    const append = examples.find((m) => m.kind === "append")!;
+    const [head, , ...entries] = splitElements(append);
+    rejects(encodeTlvSequence([head!, ...entries]), "CONSENSUS_APPEND_ELECTION");
+    const unsorted = { ...election, votes: [...election.votes].reverse() };
+    rejects(encodeMessage({ ...append, election: unsorted } as Message), "CONSENSUS_ELECTION_ORDER");
   });
 
   it("rejects a share whose signature is not 64 bytes", () => {
