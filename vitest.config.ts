@@ -1,11 +1,16 @@
 import { defineConfig } from "vitest/config";
 
 const SETUP = "./vitest.setup.ts";
+/** The packages' export condition for their TypeScript sources (docs/conventions.md, "Build"). */
+const SOURCE_CONDITION = "tempel-source";
 
 export default defineConfig({
+  // Tests import the packages' sources, not their build (which they need not wait for).
+  ssr: { resolve: { conditions: [SOURCE_CONDITION] } },
   test: {
     projects: [
       {
+        extends: true,
         test: {
           name: "unit",
           setupFiles: [SETUP],
@@ -14,6 +19,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: "sim",
           setupFiles: [SETUP],
@@ -22,6 +28,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: "e2e",
           setupFiles: [SETUP],

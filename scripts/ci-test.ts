@@ -1,4 +1,4 @@
-// Runs the whole default suite (typecheck, lint, unit + e2e tests) and ends with one plain
+// Runs the whole default suite (typecheck, lint, build, unit + e2e tests) and ends with one plain
 // "N passed, N failed" line that CI systems read regardless of the test runner.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -11,9 +11,24 @@ function run(command: string, args: string[]): number {
   return result.status ?? 1;
 }
 
+// npm scripts run on the Node the root devDependency `node` pins (node_modules/.bin/node). An
+// `npm install` that reinstalls the `node22` devDependency alone links its `node` there instead.
+const manifest = JSON.parse(readFileSync("package.json", "utf8")) as {
+  devDependencies: Record<string, string>;
+};
+const pinnedMajor = /\d+/.exec(manifest.devDependencies.node!)![0];
+if (process.versions.node.split(".")[0] !== pinnedMajor) {
+  console.error(
+    `node_modules/.bin/node is Node ${process.version}, not the pinned Node ${pinnedMajor}: run npm ci`,
+  );
+  process.exit(1);
+}
+
 let failedSteps = 0;
 failedSteps += run("tsc", ["-p", "tsconfig.json", "--noEmit"]) === 0 ? 0 : 1;
 failedSteps += run("biome", ["check", "."]) === 0 ? 0 : 1;
+// What users install is the build; the install test (installed-packages.test.ts) packs it.
+failedSteps += run("npm", ["run", "build"]) === 0 ? 0 : 1;
 
 const reportDir = mkdtempSync(join(tmpdir(), "tempel-test-"));
 const reportFile = join(reportDir, "vitest.json");

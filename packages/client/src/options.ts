@@ -8,6 +8,7 @@ import {
 } from "@tempel/proto";
 import { OptionsError } from "./errors.ts";
 import { fetchTransport, type HttpTransport } from "./transport/http-transport.ts";
+import { isHttpUrl } from "./transport/http-url.ts";
 import type { AgencyCredentials } from "./transport/ksi-channel.ts";
 import type { TrustOptions } from "./trust/trust-options.ts";
 
@@ -67,8 +68,7 @@ export function usableAlgorithm(id: number, option: string): number {
 
 export function checkEndpoints(endpoints: readonly string[]): void {
   for (const endpoint of endpoints) {
-    const url = URL.parse(endpoint);
-    if (url === null || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    if (!isHttpUrl(endpoint)) {
       throw new OptionsError(`endpoint ${endpoint} is not an http(s) URL`);
     }
   }

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { isHttpUrl } from "../transport/http-url.ts";
 import { readInput } from "./files.ts";
 import { UsageError } from "./usage-error.ts";
 
@@ -48,8 +49,7 @@ function text(value: unknown, what: string): string {
 
 function httpUrl(value: unknown, what: string): string {
   const given = text(value, what);
-  const url = URL.parse(given);
-  if (url === null || (url.protocol !== "http:" && url.protocol !== "https:")) {
+  if (!isHttpUrl(given)) {
     throw new UsageError(`${what} must be an http(s) URL`);
   }
   return given;

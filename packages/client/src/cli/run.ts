@@ -10,6 +10,7 @@ import { EXIT_CODES_HELP, ExitCode } from "./exit-codes.ts";
 import { describeFailure } from "./failure.ts";
 import type { CliIo } from "./io.ts";
 import { UsageError } from "./usage-error.ts";
+import { packageVersion } from "./version.ts";
 
 interface Command {
   readonly summary: string;
@@ -34,6 +35,7 @@ Tempel: keyless timestamping with KSI-compatible signatures.
 Commands:
 ${[...COMMANDS].map(([name, command]) => `  ${name.padEnd(13)} ${command.summary}`).join("\n")}
   help CMD      show the help of a command
+  --version     print the version of tempel (@tempel/client)
 
 Run tempel <command> --help for a command's options.
 
@@ -45,6 +47,10 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const [name, ...args] = argv;
   if (name === "--help" || name === "-h") {
     io.out(HELP);
+    return ExitCode.OK;
+  }
+  if (name === "--version" || name === "-v") {
+    io.out(`${packageVersion()}\n`);
     return ExitCode.OK;
   }
   if (name === "help") {

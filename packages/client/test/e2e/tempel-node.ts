@@ -7,7 +7,18 @@ import { promisify } from "node:util";
 
 /** A real `tempel-node` process on 127.0.0.1 with its own temporary data folder, as e2e tests use it. */
 
-const NODE_CLI = join(import.meta.dirname, "../../../node/src/cli/main.ts");
+/** How to run `tempel-node`: the program, the arguments before the command's, the environment. */
+export interface TempelNodeCommand {
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** The checkout's tempel-node, from its sources. */
+const FROM_SOURCE: TempelNodeCommand = {
+  file: process.execPath,
+  args: [join(import.meta.dirname, "../../../node/src/cli/main.ts")],
+};
 
 export interface RunningTempelNode {
   /** Base URL of the node's HTTP API. */
@@ -20,34 +31,29 @@ export interface RunningTempelNode {
 }
 
 /** `tempel-node init` then `start` with an ephemeral HTTP and libp2p port; resolves once it serves. */
-export async function startTempelNode(): Promise<RunningTempelNode> {
+export async function startTempelNode(command = FROM_SOURCE): Promise<RunningTempelNode> {
   const dataDir = await mkdtemp(join(tmpdir(), "tempel-client-node-"));
   try {
-    return await startIn(dataDir);
+    return await startIn(dataDir, command);
   } catch (error) {
     await rm(dataDir, { recursive: true, force: true });
     throw error;
   }
 }
 
-async function startIn(dataDir: string): Promise<RunningTempelNode> {
-  await promisify(execFile)(process.execPath, [
-    NODE_CLI,
-    "init",
-    "--data",
-    dataDir,
-    "--api-port",
-    "0",
-    "--p2p",
-    "/ip4/127.0.0.1/tcp/0",
-  ]);
+async function startIn(dataDir: string, command: TempelNodeCommand): Promise<RunningTempelNode> {
+  await promisify(execFile)(
+    command.file,
+    [...command.args, "init", "--data", dataDir, "--api-port", "0", "--p2p", "/ip4/127.0.0.1/tcp/0"],
+    { env: command.env },
+  );
   const config = JSON.parse(await readFile(join(dataDir, "config.json"), "utf8")) as {
     agencies: { loginId: string; key: string }[];
   };
   const child = spawn(
-    process.execPath,
-    [NODE_CLI, "start", "--config", join(dataDir, "config.json"), "--log-level", "info"],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    command.file,
+    [...command.args, "start", "--config", join(dataDir, "config.json"), "--log-level", "info"],
+    { stdio: ["ignore", "ignore", "pipe"], env: command.env },
   );
   const port = await servingPort(child);
   return {

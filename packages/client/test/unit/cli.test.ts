@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ed25519 } from "@noble/curves/ed25519.js";
@@ -90,6 +90,11 @@ describe("tempel", () => {
     expect(run.stdout).toContain("verify");
     expect(run.stdout).toContain("inspect");
     expect(run.stdout).toMatch(/4\s+NA/);
+  });
+
+  it("--version prints the version in @tempel/client's package.json", async () => {
+    const manifest = JSON.parse(await readFile(join(import.meta.dirname, "../../package.json"), "utf8"));
+    expect(await tempel("--version")).toMatchObject({ code: 0, stdout: `${manifest.version}\n`, stderr: "" });
   });
 
   it("an unknown command is a usage error that points to --help", async () => {

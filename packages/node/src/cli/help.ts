@@ -12,6 +12,7 @@ Usage:
   tempel-node publications-ca init --out DIR --email ADDRESS --cluster ID
                                            create the cluster's publications CA and signing key
   tempel-node <command> --help             options of one command
+  tempel-node --version                    the version of tempel-node (@tempel/node)
 
 Exit codes: 0 success, 1 failure (store corrupt, port taken, ...), 2 usage or configuration error.
 `;

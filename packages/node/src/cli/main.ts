@@ -4,19 +4,35 @@ import { TempelError } from "@tempel/proto";
 import { ConfigError, flagName, loadConfig, SETTINGS } from "../config/index.ts";
 import { createLogger } from "../logger/index.ts";
 import { CHECK_HELP, INIT_HELP, MAIN_HELP, PUBLICATIONS_CA_USAGE, startHelp } from "./help.ts";
+import { packageVersion } from "./version.ts";
 
 /** Exit codes: documented in `tempel-node --help`. */
 const OK = 0;
 const FAILURE = 1;
 const USAGE = 2;
 
+/** libp2p 3, which the node runs on, needs Node.js 22 (the engines field of package.json says so too). */
+const MIN_NODE_MAJOR = 22;
+
 class UsageError extends TempelError {}
+class RuntimeError extends TempelError {}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
     process.stdout.write(MAIN_HELP);
     return command === undefined ? USAGE : OK;
+  }
+  if (command === "--version" || command === "-v") {
+    process.stdout.write(`${packageVersion()}\n`);
+    return OK;
+  }
+  const major = Number(process.versions.node.split(".")[0]);
+  if (major < MIN_NODE_MAJOR) {
+    throw new RuntimeError(
+      "NODE_TOO_OLD",
+      `needs Node.js ${MIN_NODE_MAJOR} or newer; this is ${process.version}. Install Node.js 22 or 24 (LTS)`,
+    );
   }
   switch (command) {
     case "init":

@@ -53,6 +53,12 @@ describe("tempel-node", () => {
     expect(unknown).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command "launch"') });
   });
 
+  it("--version prints the version in @tempel/node's package.json", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const manifest = JSON.parse(await readFile(join(import.meta.dirname, "../../package.json"), "utf8"));
+    expect(await run(["--version"])).toEqual({ code: 0, stdout: `${manifest.version}\n`, stderr: "" });
+  });
+
   it("init creates a node once and refuses to overwrite it", async () => {
     const data = join(dir, "init");
     const first = await run(["init", "--data", data, "--p2p", "/ip4/127.0.0.1/tcp/0", "--api-port", "0"]);

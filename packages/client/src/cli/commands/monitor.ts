@@ -9,6 +9,7 @@ import {
 } from "@tempel/proto";
 import { Monitor, type MonitorLog } from "../../monitor/monitor.ts";
 import { METRICS_CONTENT_TYPE } from "../../monitor/monitor-metrics.ts";
+import { isHttpUrl } from "../../transport/http-url.ts";
 import { quorumTrustFromGenesis } from "../../trust/genesis.ts";
 import { parseStrict } from "../args.ts";
 import { ExitCode } from "../exit-codes.ts";
@@ -67,8 +68,7 @@ function integer(text: string | undefined, option: string, min: number, max: num
 }
 
 function httpUrl(text: string, option: string): string {
-  const url = URL.parse(text);
-  if (url === null || (url.protocol !== "http:" && url.protocol !== "https:")) {
+  if (!isHttpUrl(text)) {
     throw new UsageError(`--${option} ${text} is not an http(s) URL`);
   }
   return text;
