@@ -300,7 +300,9 @@ describe("the packages as installed from their tarballs, outside the checkout", 
       const cluster = clusters.get(NODE_24.name)!;
       const document = `document-${runtime.name.replace(" ", "")}.txt`;
       await writeFile(join(app, document), `signed with the tempel CLI on ${runtime.name}`);
-      const agency = ["--login", cluster.agency.loginId, "--key", cluster.agency.key];
+      const keyFile = join(app, `agency-${runtime.name.replace(" ", "")}.key`);
+      await writeFile(keyFile, `${cluster.agency.key}\n`, { mode: 0o600 });
+      const agency = ["--login", cluster.agency.loginId, "--key-file", keyFile];
       const signed = await inApp(runtime, bin("tempel"), [
         "sign",
         document,
