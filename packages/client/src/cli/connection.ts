@@ -2,7 +2,13 @@ import { TempelError } from "@tempel/proto";
 import { TempelClient, type TempelClientOptions } from "../index.ts";
 import { nodeHttpTransport } from "../node/index.ts";
 import { publicationsTrustFromGenesis } from "../trust/genesis.ts";
-import { type ClusterFile, findClusterFile, readClusterFile } from "./cluster-file.ts";
+import {
+  type ClusterFile,
+  findClusterFile,
+  findTrustFile,
+  readClusterFile,
+  readTrustFile,
+} from "./cluster-file.ts";
 import { readInput } from "./files.ts";
 import { parseConstraints, readCertificate } from "./trust-inputs.ts";
 import { UsageError } from "./usage-error.ts";
@@ -14,6 +20,7 @@ export const CONNECTION_OPTIONS = {
   key: { type: "string" },
   "key-file": { type: "string" },
   config: { type: "string" },
+  genesis: { type: "string" },
   "publications-url": { type: "string" },
   "trust-anchor": { type: "string", multiple: true },
   cnstr: { type: "string", multiple: true },
@@ -28,7 +35,11 @@ export const CONNECTION_HELP = `Cluster (flags first, then environment variables
                           (ps, shell history): use --key-file or TEMPEL_KEY instead
   --config FILE           cluster description (TEMPEL_CONFIG); without one and without endpoints,
                           .tempel/cluster.json here or in the nearest folder above (npm start writes
-                          it) gives the nodes, the agency, the genesis and the publications file
+                          it) gives the nodes, the agency, the genesis and the publications file;
+                          --endpoint and TEMPEL_ENDPOINTS replace its nodes only
+  --genesis FILE          the cluster's genesis: its members and quorum, its publications authority
+                          (TEMPEL_GENESIS); default: the cluster description's, else the one
+                          .tempel/trust.json names (npm start keeps it after the cluster stops)
   --publications-url URL  the cluster's publications file (TEMPEL_PUBLICATIONS_URL); default: the
                           cluster description's "publications" (npm start names node-1's), else
                           the one the nodes serve (/v1/publications, from any node that answers)
@@ -43,6 +54,7 @@ export interface ConnectionValues {
   readonly key?: string;
   readonly "key-file"?: string;
   readonly config?: string;
+  readonly genesis?: string;
   readonly "publications-url"?: string;
   readonly "trust-anchor"?: string[];
   readonly cnstr?: string[];
@@ -56,7 +68,10 @@ const NO_CLUSTER =
   "no cluster to talk to: pass --endpoint URL (and --login ID --key KEY), set TEMPEL_ENDPOINTS, " +
   "or run where .tempel/cluster.json is found (start a local cluster with npm start)";
 
-/** The cluster description to use: named, or found above `cwd` unless endpoints are given directly. */
+/**
+ * The cluster description to use: named, or found above `cwd`. Endpoints given directly replace its
+ * nodes and nothing else: the agency, the genesis and the publications file still come from it.
+ */
 async function clusterFile(
   values: ConnectionValues,
   env: Environment,
@@ -64,9 +79,28 @@ async function clusterFile(
 ): Promise<ClusterFile | undefined> {
   const named = values.config ?? env.TEMPEL_CONFIG;
   if (named !== undefined) return readClusterFile(named);
-  if (values.endpoint !== undefined || env.TEMPEL_ENDPOINTS !== undefined) return undefined;
   const found = findClusterFile(cwd);
   return found === undefined ? undefined : readClusterFile(found);
+}
+
+/**
+ * The text of the genesis to trust: --genesis (TEMPEL_GENESIS), else the cluster description's, else
+ * the one the trust file found above `cwd` names; undefined when none is.
+ */
+export async function readGenesis(
+  values: Pick<ConnectionValues, "genesis">,
+  file: ClusterFile | undefined,
+  env: Environment = process.env,
+  cwd: string = process.cwd(),
+): Promise<string | undefined> {
+  let path = values.genesis ?? env.TEMPEL_GENESIS ?? file?.genesis;
+  if (path === undefined) {
+    const trust = findTrustFile(cwd);
+    if (trust !== undefined) path = await readTrustFile(trust);
+  }
+  return path === undefined
+    ? undefined
+    : new TextDecoder().decode(await readInput(path, MAX_GENESIS_BYTES, "genesis file"));
 }
 
 function endpointsFrom(
@@ -209,10 +243,7 @@ export async function openCluster(
       "--cnstr needs --trust-anchor: constraints apply to a signer checked against an anchor",
     );
   }
-  const genesis =
-    file?.genesis === undefined
-      ? undefined
-      : new TextDecoder().decode(await readInput(file.genesis, MAX_GENESIS_BYTES, "genesis file"));
+  const genesis = await readGenesis(values, file, env, cwd);
   const options: TempelClientOptions = {
     endpoints,
     // The CLI runs on Node.js only, where node:http costs less CPU per request than fetch.

@@ -158,7 +158,7 @@ export async function signCommand(args: readonly string[], io: CliIo): Promise<n
         { onProgress: (signed) => progress.update(signed) },
       );
     } finally {
-      progress.done();
+      progress.clear();
     }
   }
   for (let i = 0; i < jobs.length; i++) await writeSignature(jobs[i]!, signatures[i]!, values.force);
