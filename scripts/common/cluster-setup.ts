@@ -9,15 +9,15 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import { TempelError } from "@tempel/proto";
 import { defaultApiOptions } from "../../packages/node/src/api/options.ts";
 import { loadGenesis } from "../../packages/node/src/genesis/genesis.ts";
 import { AUTHORITY_FILES } from "../../packages/node/src/publication/authority.ts";
 import { UsageError } from "./cli.ts";
-import { readClusterFile } from "./cluster-file.ts";
-import { CLUSTER_FILE_NAME, NODE_CLI } from "./paths.ts";
+import { readClusterFile, writeTrustFile } from "./cluster-file.ts";
+import { CLUSTER_FILE_NAME, NODE_CLI, TRUST_FILE_NAME } from "./paths.ts";
 import { type PlannedPort, refuseTakenPorts } from "./ports.ts";
 
 /**
@@ -26,6 +26,7 @@ import { type PlannedPort, refuseTakenPorts } from "./ports.ts";
  *
  *   <data>/setup.json        what was set up (written last: its presence means the setup is complete)
  *   <data>/genesis.json      the cluster's genesis (a one-node cluster uses node-1/genesis.json)
+ *   <data>/trust.json        what a verifier trusts, kept after the cluster stops (cluster-file.ts)
  *   <data>/node-<i>/         node i's data folder (keys, certificate, config, LevelDB)
  *   <data>/logs/node-<i>.log node i's log
  */
@@ -68,7 +69,8 @@ const DEMO_LOGIN_ID = "demo";
 const SETUP_FILE = "setup.json";
 const SETUP_VERSION = 1;
 /** What a setup may contain; `--fresh` deletes nothing else. */
-const OWNED = /^(node-\d+|logs|prometheus|publications-ca|setup\.json|genesis\.json|cluster\.json)$/;
+const OWNED =
+  /^(node-\d+|logs|prometheus|publications-ca|setup\.json|genesis\.json|cluster\.json|trust\.json)$/;
 /** A local cluster publishes every five minutes, so that extension to a publication can be tried out. */
 const PUBLICATION_INTERVAL_SECONDS = 300;
 /** Holds the publications CA (key included) that `tempel-node publications-ca init` creates. */
@@ -89,6 +91,15 @@ export function logDir(dataDir: string): string {
 }
 
 export async function prepareCluster(options: SetupOptions): Promise<ClusterSetup> {
+  const setup = await readOrCreateSetup(options);
+  // Made on every start, so that a setup older than the trust file gets one too.
+  writeTrustFile(join(setup.dataDir, TRUST_FILE_NAME), {
+    genesis: relative(setup.dataDir, setup.genesisFile),
+  });
+  return setup;
+}
+
+async function readOrCreateSetup(options: SetupOptions): Promise<ClusterSetup> {
   const { dataDir } = options;
   refuseWhileRunning(dataDir);
   if (options.fresh) removeSetup(dataDir);

@@ -26,6 +26,7 @@ import {
   signRaw,
 } from "../../../proto/test/unit/pki-fixtures.ts";
 import { signedCalendar } from "../../../proto/test/unit/verification-fixtures.ts";
+import { EXIT_CODES_HELP } from "../../src/cli/exit-codes.ts";
 import { PUBLICATIONS_EMAIL, publicationsAuthority } from "../e2e/publications-fixture.ts";
 
 const MAIN = join(import.meta.dirname, "../../src/cli/main.ts");
@@ -94,6 +95,19 @@ describe("tempel", () => {
     expect(run.stdout).toContain("verify");
     expect(run.stdout).toContain("inspect");
     expect(run.stdout).toMatch(/4\s+NA/);
+  });
+
+  it("every command's help shows the same exit code table as tempel --help", async () => {
+    const runs = await Promise.all(
+      ["--help", "sign", "verify", "extend", "inspect", "publications", "status", "monitor"].map((name) =>
+        name === "--help" ? tempel(name) : tempel(name, "--help"),
+      ),
+    );
+    for (const run of runs) {
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(EXIT_CODES_HELP);
+    }
+    expect(EXIT_CODES_HELP).toMatch(/2 {2}usage: .*credentials refused/);
   });
 
   it("an unknown command is a usage error that points to --help", async () => {

@@ -3,10 +3,10 @@ import { encodePublicationString } from "@tempel/proto";
 import { type ExtendTarget, Signature } from "../../index.ts";
 import { parseStrict } from "../args.ts";
 import { CONNECTION_HELP, CONNECTION_OPTIONS, openCluster } from "../connection.ts";
-import { ExitCode } from "../exit-codes.ts";
+import { EXIT_CODES_HELP, ExitCode } from "../exit-codes.ts";
 import type { CliIo } from "../io.ts";
 import { readSignature } from "../signature-file.ts";
-import { parseTime, timeText } from "../time-text.ts";
+import { parseTime, timeJson, timeText } from "../time-text.ts";
 import { UsageError } from "../usage-error.ts";
 
 export const EXTEND_SUMMARY = "extend a signature to a later certified root or a publication";
@@ -31,8 +31,10 @@ Options:
 
 ${CONNECTION_HELP}
 
-Exit codes: 0 extended, 1 not a signature or it contradicts the cluster's calendar, 2 usage error,
-3 the cluster is unavailable, 4 no publication after the signing time yet (try later or --to latest).
+A --to time before the signing time is a usage error (exit 2); no publication after the signing
+time yet is NA (exit 4: try later, or --to latest).
+
+${EXIT_CODES_HELP}
 `;
 
 const OPTIONS = {
@@ -82,6 +84,12 @@ export async function extendCommand(args: readonly string[], io: CliIo): Promise
     io.err(`tempel extend: ${path} is not a KSI signature: ${read}\n`);
     return ExitCode.FAIL;
   }
+  if (typeof to === "number" && to < read.aggregationChains[0]!.aggregationTime) {
+    throw new UsageError(
+      `--to ${values.to}: the signature was made at ${timeText(read.aggregationChains[0]!.aggregationTime)}; ` +
+        "it can be extended only to a later time",
+    );
+  }
   const { client, genesis } = await openCluster(values, { agency: true, publications: to === "publication" });
   if (to === "latest" && genesis === undefined) {
     throw new UsageError(
@@ -103,8 +111,8 @@ export async function extendCommand(args: readonly string[], io: CliIo): Promise
   if (values.json) {
     const report = {
       signature: output,
-      aggregationTime: extended.aggregationTime,
-      publicationTime: chain.publicationTime,
+      aggregationTime: timeJson(extended.aggregationTime),
+      publicationTime: timeJson(chain.publicationTime),
       ...(publication !== undefined && { publication: encodePublicationString(publication) }),
       quorumCertificate: extended.ksi.quorumCertificate !== undefined,
     };

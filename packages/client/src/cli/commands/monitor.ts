@@ -11,7 +11,7 @@ import { Monitor, type MonitorLog } from "../../monitor/monitor.ts";
 import { METRICS_CONTENT_TYPE } from "../../monitor/monitor-metrics.ts";
 import { quorumTrustFromGenesis } from "../../trust/genesis.ts";
 import { parseStrict } from "../args.ts";
-import { ExitCode } from "../exit-codes.ts";
+import { EXIT_CODES_HELP, ExitCode } from "../exit-codes.ts";
 import { readInput } from "../files.ts";
 import type { CliIo } from "../io.ts";
 import { UsageError } from "../usage-error.ts";
@@ -40,7 +40,9 @@ Options:
   --rounds N                stop after N rounds; exit 1 if an alert was raised
   -h, --help                show this help
 
-Exit codes: 0 stopped without alerts (or by a signal), 1 alerts raised (with --rounds), 2 usage error.
+It exits 0 when stopped without alerts (or by a signal), 1 when alerts were raised (with --rounds).
+
+${EXIT_CODES_HELP}
 `;
 
 const OPTIONS = {
