@@ -9,8 +9,6 @@ import { readSignature } from "../signature-file.ts";
 import { parseTime, timeJson, timeText } from "../time-text.ts";
 import { UsageError } from "../usage-error.ts";
 
-export const EXTEND_SUMMARY = "extend a signature to a later certified root or a publication";
-
 export const EXTEND_HELP = `Usage: tempel extend <signature-file> [--to latest|publication|TIME] [options]
 
 Extends a signature to a later calendar root: its calendar chain is replaced by one the cluster's

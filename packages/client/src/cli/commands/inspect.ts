@@ -6,8 +6,6 @@ import { readSignature } from "../signature-file.ts";
 import { renderSignature } from "../signature-tree.ts";
 import { UsageError } from "../usage-error.ts";
 
-export const INSPECT_SUMMARY = "show what a KSI signature contains";
-
 export const INSPECT_HELP = `Usage: tempel inspect <signature-file> [--json]
 
 Show what a KSI signature contains, without verifying it: the signed hash and time, who asked

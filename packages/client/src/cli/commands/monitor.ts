@@ -16,8 +16,6 @@ import { readInput } from "../files.ts";
 import type { CliIo } from "../io.ts";
 import { UsageError } from "../usage-error.ts";
 
-export const MONITOR_SUMMARY = "watch a cluster's calendar and publications for rewritten history";
-
 export const MONITOR_HELP = `Usage: tempel monitor --genesis FILE [options]
 
 Follows every node's newest certified calendar root and the cluster's publications file, and raises

@@ -6,8 +6,6 @@ import type { CliIo } from "../io.ts";
 import { timeJson, timeText } from "../time-text.ts";
 import { UsageError } from "../usage-error.ts";
 
-export const PUBLICATIONS_SUMMARY = "list the cluster's publications (checked publications file)";
-
 export const PUBLICATIONS_HELP = `Usage: tempel publications [--pub-str] [options]
 
 Fetches the cluster's publications file, checks its signature against the trust anchors, and lists

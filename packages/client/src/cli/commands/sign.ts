@@ -10,8 +10,6 @@ import { ProgressBar } from "../progress.ts";
 import { timeJson, timeText } from "../time-text.ts";
 import { UsageError } from "../usage-error.ts";
 
-export const SIGN_SUMMARY = "sign files, standard input or a hash";
-
 export const SIGN_HELP = `Usage: tempel sign FILE... [options]
        tempel sign - -o SIGNATURE               sign what comes on standard input
        tempel sign --hash IMPRINT -o SIGNATURE  sign a hash made elsewhere

@@ -6,8 +6,6 @@ import type { CliIo } from "../io.ts";
 import { type TimeJson, timeJson, timeText } from "../time-text.ts";
 import { UsageError } from "../usage-error.ts";
 
-export const STATUS_SUMMARY = "show the cluster's nodes: readiness, leader, calendar head and lag";
-
 export const STATUS_HELP = `Usage: tempel status [options]
 
 Asks every node for its status: whether it is ready to sign and if not why (e.g. it cannot reach a

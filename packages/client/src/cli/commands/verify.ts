@@ -40,8 +40,6 @@ import { parseConstraints, readCertificate } from "../trust-inputs.ts";
 import { UsageError } from "../usage-error.ts";
 import { expandPaths, locate, type VerifyTarget } from "../verify-target.ts";
 
-export const VERIFY_SUMMARY = "verify a KSI signature, optionally against a document";
-
 export const VERIFY_HELP = `Usage: tempel verify FILE... [options]
 
 Verify KSI signatures, made by Tempel or by any KSI service. Each FILE is a signature, or a
