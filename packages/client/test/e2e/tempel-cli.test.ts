@@ -153,6 +153,20 @@ describe("tempel sign, verify, extend, verify", () => {
     );
   });
 
+  it("verifies offline, far from any cluster description, with the genesis a single node's tempel-node init wrote (--genesis)", async () => {
+    await writeFile(join(project, "offline.txt"), "to be checked where no cluster is\n");
+    expect(await inProject("sign", "offline.txt")).toMatchObject({ code: 0 });
+    const copy = join(elsewhere, "offline.txt");
+    await writeFile(copy, "to be checked where no cluster is\n");
+    await writeFile(`${copy}.ksig`, await readFile(join(project, "offline.txt.ksig")));
+    const untrusted = await tempel(elsewhere, ["verify", "offline.txt"]);
+    expect(untrusted.code).toBe(4);
+    const run = await tempel(elsewhere, ["verify", "offline.txt", "--genesis", node.genesisPath]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^OK/);
+    expect(run.stdout).toContain("1 of 1 members (quorum 1)");
+  });
+
   it("keeps the cluster description's agency credentials when --endpoint names the nodes", async () => {
     await writeFile(join(project, "endpoint.txt"), "signed through a named endpoint");
     const run = await inProject("sign", "endpoint.txt", "--endpoint", node.url);
