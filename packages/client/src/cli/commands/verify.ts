@@ -304,6 +304,9 @@ async function unreachableCluster(cluster: Cluster): Promise<string | undefined>
   }
 }
 
+/** Signatures verified at once: enough to overlap their file reads, few enough to bound memory. */
+const VERIFY_WINDOW = 32;
+
 /** What every signature of one `tempel verify` run is checked with. */
 interface Checks {
   readonly values: Values;
@@ -448,23 +451,30 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
   const count = (what: string) => counts.set(what, counts.get(what)! + 1);
   const progress = new ProgressBar(found.length, "signatures verified");
   let worst: ExitCodeValue = ExitCode.OK;
-  for (const [i, target] of found.entries()) {
-    const outcome = target instanceof UsageError ? target : await verifyOne(target, checks);
+  // A window of signatures at a time: their files are read and hashed while others verify, and the
+  // reports still come in the order given.
+  for (let start = 0; start < found.length; start += VERIFY_WINDOW) {
+    const window = found.slice(start, start + VERIFY_WINDOW);
+    const outcomes = await Promise.all(
+      window.map((target) => (target instanceof UsageError ? target : verifyOne(target, checks))),
+    );
     progress.clear();
-    if (outcome instanceof UsageError) {
-      io.err(`tempel verify: ${outcome.message}\n`);
-      count("without a signature");
-      worst = worstExit(worst, ExitCode.USAGE);
-    } else if ("unavailable" in outcome) {
-      io.err(`tempel verify: ${outcome.unavailable}\n`);
-      count("unavailable");
-      worst = worstExit(worst, ExitCode.UNAVAILABLE);
-    } else {
-      printReport(outcome.report, io, values.json, publicationGiven);
-      count(outcome.report.result);
-      worst = worstExit(worst, EXIT_BY_RESULT[outcome.report.result]);
+    for (const outcome of outcomes) {
+      if (outcome instanceof UsageError) {
+        io.err(`tempel verify: ${outcome.message}\n`);
+        count("without a signature");
+        worst = worstExit(worst, ExitCode.USAGE);
+      } else if ("unavailable" in outcome) {
+        io.err(`tempel verify: ${outcome.unavailable}\n`);
+        count("unavailable");
+        worst = worstExit(worst, ExitCode.UNAVAILABLE);
+      } else {
+        printReport(outcome.report, io, values.json, publicationGiven);
+        count(outcome.report.result);
+        worst = worstExit(worst, EXIT_BY_RESULT[outcome.report.result]);
+      }
     }
-    progress.update(i + 1);
+    progress.update(start + window.length);
   }
   progress.clear();
   if (found.length > 1 && !values.json) io.out(summary(counts, found.length));
