@@ -335,6 +335,19 @@ describe("tempel verify", () => {
     expect(noSignature.code).toBe(2);
     expect(noSignature.stdout).toContain("2 checked: 1 OK, 1 without a signature");
     expect((await tempel("verify", join(batch, "*.none"))).code).toBe(2);
+    // A signature whose document cannot be read is reported with the others, not the end of the run.
+    await mkdir(join(batch, "e.txt"));
+    await copyFile(EXTENDED, join(batch, "e.txt.ksig"));
+    const unreadable = await tempel(
+      "verify",
+      join(batch, "a.ksig"),
+      join(batch, "e.txt"),
+      "--pub-str",
+      EXTENDED_PUBLICATION,
+    );
+    expect(unreadable.code).toBe(2);
+    expect(unreadable.stdout).toContain("2 checked: 1 OK, 1 unreadable");
+    expect(unreadable.stderr).toContain("cannot read document");
   });
 
   it("refuses a publications file whose signature nothing can check (no --trust-anchor, no genesis authority): exit 2, never OK", async () => {

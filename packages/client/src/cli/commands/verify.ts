@@ -446,6 +446,7 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
     ["FAIL", 0],
     ["NA", 0],
     ["without a signature", 0],
+    ["unreadable", 0],
     ["unavailable", 0],
   ]);
   const count = (what: string) => counts.set(what, counts.get(what)! + 1);
@@ -456,13 +457,25 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
   for (let start = 0; start < found.length; start += VERIFY_WINDOW) {
     const window = found.slice(start, start + VERIFY_WINDOW);
     const outcomes = await Promise.all(
-      window.map((target) => (target instanceof UsageError ? target : verifyOne(target, checks))),
+      window.map((target) =>
+        target instanceof UsageError
+          ? target
+          : verifyOne(target, checks).catch((error: unknown) => {
+              // One unreadable file among many is reported with the rest, not the end of the run.
+              if (!(error instanceof UsageError) || found.length === 1) throw error;
+              return { unreadable: error.message };
+            }),
+      ),
     );
     progress.clear();
     for (const outcome of outcomes) {
       if (outcome instanceof UsageError) {
         io.err(`tempel verify: ${outcome.message}\n`);
         count("without a signature");
+        worst = worstExit(worst, ExitCode.USAGE);
+      } else if ("unreadable" in outcome) {
+        io.err(`tempel verify: ${outcome.unreadable}\n`);
+        count("unreadable");
         worst = worstExit(worst, ExitCode.USAGE);
       } else if ("unavailable" in outcome) {
         io.err(`tempel verify: ${outcome.unavailable}\n`);
