@@ -302,22 +302,17 @@ describe("tempel verify", () => {
   it("verifies many files and a glob in one run, with a summary line and the worst result as the exit code", async () => {
     const batch = join(dir, "batch");
     await mkdir(batch);
+    const inBatch = (...names: string[]) => names.map((name) => join(batch, name));
+    const verifyAll = (...args: string[]) => tempel("verify", ...args, "--pub-str", EXTENDED_PUBLICATION);
     for (const name of ["a", "b"]) await copyFile(EXTENDED, join(batch, `${name}.ksig`));
-    const good = await tempel("verify", join(batch, "*.ksig"), "--pub-str", EXTENDED_PUBLICATION);
+    const good = await verifyAll(...inBatch("*.ksig"));
     expect(good.code, good.stderr).toBe(0);
     expect(good.stdout).toContain(join(batch, "a.ksig"));
     expect(good.stdout).toContain(join(batch, "b.ksig"));
     expect(good.stdout).toContain("2 checked: 2 OK");
     await copyFile(INT_04, join(batch, "c.ksig"));
     await writeFile(join(batch, "d.txt"), "no signature for me\n");
-    const mixed = await tempel(
-      "verify",
-      join(batch, "*.ksig"),
-      join(batch, "d.txt"),
-      "--pub-str",
-      EXTENDED_PUBLICATION,
-      "--json",
-    );
+    const mixed = await verifyAll(...inBatch("*.ksig", "d.txt"), "--json");
     expect(mixed.code).toBe(1);
     const lines = mixed.stdout
       .trim()
@@ -325,26 +320,14 @@ describe("tempel verify", () => {
       .map((line) => JSON.parse(line) as { result: string });
     expect(lines.map((line) => line.result)).toEqual(["OK", "OK", "FAIL"]);
     expect(mixed.stderr).toContain("no signature found for");
-    const noSignature = await tempel(
-      "verify",
-      join(batch, "a.ksig"),
-      join(batch, "d.txt"),
-      "--pub-str",
-      EXTENDED_PUBLICATION,
-    );
+    const noSignature = await verifyAll(...inBatch("a.ksig", "d.txt"));
     expect(noSignature.code).toBe(2);
     expect(noSignature.stdout).toContain("2 checked: 1 OK, 1 without a signature");
     expect((await tempel("verify", join(batch, "*.none"))).code).toBe(2);
     // A signature whose document cannot be read is reported with the others, not the end of the run.
     await mkdir(join(batch, "e.txt"));
     await copyFile(EXTENDED, join(batch, "e.txt.ksig"));
-    const unreadable = await tempel(
-      "verify",
-      join(batch, "a.ksig"),
-      join(batch, "e.txt"),
-      "--pub-str",
-      EXTENDED_PUBLICATION,
-    );
+    const unreadable = await verifyAll(...inBatch("a.ksig", "e.txt"));
     expect(unreadable.code).toBe(2);
     expect(unreadable.stdout).toContain("2 checked: 1 OK, 1 unreadable");
     expect(unreadable.stderr).toContain("cannot read document");
