@@ -15,7 +15,8 @@ Extends a signature to a later calendar root: its calendar chain is replaced by 
 extender computes, its old records are dropped, and it verifies against the new root from then on.
   --to latest       the newest root a quorum of the cluster certified (default); the signature
                     then carries that root's quorum certificate, checked against the members of
-                    the cluster's genesis (so the cluster description must name it)
+                    the cluster's genesis (--genesis FILE, the cluster description's, or the one
+                    .tempel/trust.json names)
   --to publication  the first publication after the signing time in the cluster's publications
                     file; the signature then verifies with that publication alone (tempel verify
                     --pub-str CODE), long after every key is retired
@@ -91,8 +92,9 @@ export async function extendCommand(args: readonly string[], io: CliIo): Promise
   const { client, genesis } = await openCluster(values, { agency: true, publications: to === "publication" });
   if (to === "latest" && genesis === undefined) {
     throw new UsageError(
-      "--to latest needs the cluster's genesis to check the head's quorum certificate: name a cluster " +
-        "description that lists it (--config FILE; npm start writes .tempel/cluster.json), or use --to publication",
+      "--to latest needs the cluster's genesis to check the head's quorum certificate: pass --genesis FILE, " +
+        "or name a cluster description that lists it (--config FILE; npm start writes .tempel/cluster.json), " +
+        "or use --to publication",
     );
   }
   const extended = await client.extend(new Signature(read, client), { to });
