@@ -33,12 +33,15 @@ export interface ClusterDescription {
 }
 
 /**
- * `.tempel/trust.json`: what a verifier needs once the cluster is gone, `{"genesis"}`, the genesis
- * file (its members, quorum and publications authority) relative to the trust file's folder. Unlike
+ * `.tempel/trust.json`: what a verifier needs once the cluster is gone, `{"genesis", "publicationsFile"?}`:
+ * the genesis file (its members, quorum and publications authority) and the last publications file,
+ * relative to the trust file's folder. Unlike
  * cluster.json it outlives the running cluster, so `tempel verify` works offline.
  */
 export interface TrustDescription {
   readonly genesis: string;
+  /** The cluster's publications file as it was when the cluster last stopped, when it had one. */
+  readonly publicationsFile?: string;
 }
 
 export class ClusterFileError extends TempelError {}

@@ -24,9 +24,10 @@ const MAX_CLUSTER_FILE_BYTES = 1024 * 1024;
 const MAX_NODES = 64;
 
 /**
- * The trust a verifier needs once the cluster is gone, `.tempel/trust.json`: `{"genesis": FILE}`, the
- * genesis (members, quorum, publications authority) resolved against the trust file's folder. The
- * local cluster writes it beside its data and keeps it after it stops.
+ * The trust a verifier needs once the cluster is gone, `.tempel/trust.json`: `{"genesis": FILE,
+ * "publicationsFile"?: FILE}`, the genesis (members, quorum, publications authority) and a kept
+ * publications file, resolved against the trust file's folder. The local cluster writes it beside its
+ * data and keeps it after it stops.
  */
 export const TRUST_FILE = join(".tempel", "trust.json");
 
@@ -83,10 +84,23 @@ async function readJson(path: string, what: string): Promise<Record<string, unkn
   return object(json, `${what} ${path}: the file`);
 }
 
-/** The genesis path a trust file names, resolved against its folder. */
-export async function readTrustFile(path: string): Promise<string> {
+/** What a trust file names, its paths resolved against its folder. */
+export interface TrustFile {
+  readonly genesis: string;
+  /** A publications file kept from the cluster, checked against the genesis' authority when used. */
+  readonly publicationsFile?: string;
+}
+
+export async function readTrustFile(path: string): Promise<TrustFile> {
   const root = await readJson(path, "trust file");
-  return resolve(dirname(path), text(root.genesis, `trust file ${path}: "genesis"`));
+  const at = (value: unknown, field: string) =>
+    resolve(dirname(path), text(value, `trust file ${path}: "${field}"`));
+  return {
+    genesis: at(root.genesis, "genesis"),
+    ...(root.publicationsFile !== undefined && {
+      publicationsFile: at(root.publicationsFile, "publicationsFile"),
+    }),
+  };
 }
 
 export async function readClusterFile(path: string): Promise<ClusterFile> {

@@ -8,6 +8,7 @@ import {
   findTrustFile,
   readClusterFile,
   readTrustFile,
+  type TrustFile,
 } from "./cluster-file.ts";
 import { readInput } from "./files.ts";
 import { parseConstraints, readCertificate } from "./trust-inputs.ts";
@@ -83,6 +84,18 @@ async function clusterFile(
   return found === undefined ? undefined : readClusterFile(found);
 }
 
+/** The trust file above `cwd`, used when neither --genesis nor a cluster description names a genesis. */
+export async function keptTrust(
+  values: Pick<ConnectionValues, "genesis">,
+  file: ClusterFile | undefined,
+  env: Environment = process.env,
+  cwd: string = process.cwd(),
+): Promise<TrustFile | undefined> {
+  if ((values.genesis ?? env.TEMPEL_GENESIS ?? file?.genesis) !== undefined) return undefined;
+  const found = findTrustFile(cwd);
+  return found === undefined ? undefined : readTrustFile(found);
+}
+
 /**
  * The text of the genesis to trust: --genesis (TEMPEL_GENESIS), else the cluster description's, else
  * the one the trust file found above `cwd` names; undefined when none is.
@@ -93,11 +106,11 @@ export async function readGenesis(
   env: Environment = process.env,
   cwd: string = process.cwd(),
 ): Promise<string | undefined> {
-  let path = values.genesis ?? env.TEMPEL_GENESIS ?? file?.genesis;
-  if (path === undefined) {
-    const trust = findTrustFile(cwd);
-    if (trust !== undefined) path = await readTrustFile(trust);
-  }
+  const path =
+    values.genesis ??
+    env.TEMPEL_GENESIS ??
+    file?.genesis ??
+    (await keptTrust(values, file, env, cwd))?.genesis;
   return path === undefined
     ? undefined
     : new TextDecoder().decode(await readInput(path, MAX_GENESIS_BYTES, "genesis file"));

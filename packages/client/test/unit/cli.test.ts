@@ -432,6 +432,21 @@ describe("tempel verify with the cluster's genesis", () => {
     await writeFile(paths.file, file);
     await writeFile(paths.anchor, authority.ca.der);
     await writeFile(join(dir, "genesis.json"), JSON.stringify(genesis));
+    // The same members, with the publications authority that signed the file named in the genesis.
+    const pem = Buffer.from(authority.ca.der).toString("base64").replace(/.{64}/g, "$&\n");
+    await writeFile(
+      join(dir, "genesis-authority.json"),
+      JSON.stringify({
+        ...genesis,
+        publications: {
+          intervalSeconds: 300,
+          authority: {
+            certificate: `-----BEGIN CERTIFICATE-----\n${pem}\n-----END CERTIFICATE-----\n`,
+            email: PUBLICATIONS_EMAIL,
+          },
+        },
+      }),
+    );
     await writeFile(
       paths.cluster,
       JSON.stringify({ nodes: [{ api: "http://127.0.0.1:1" }], genesis: "genesis.json" }),
@@ -497,6 +512,39 @@ describe("tempel verify with the cluster's genesis", () => {
     );
     expect(found.code, found.stderr).toBe(4);
     expect(json(found)).toMatchObject({ result: "NA", code: "TEM-01" });
+  });
+
+  it("offline, uses the publications file the trust file kept, checked against the genesis' authority, and refuses one signed by anyone else", async () => {
+    const kept = join(dir, "kept");
+    await mkdir(join(kept, ".tempel"), { recursive: true });
+    await copyFile(join(dir, "genesis-authority.json"), join(kept, ".tempel", "genesis.json"));
+    await copyFile(paths.file, join(kept, ".tempel", "publications.bin"));
+    await writeFile(
+      join(kept, ".tempel", "trust.json"),
+      JSON.stringify({ genesis: "genesis.json", publicationsFile: "publications.bin" }),
+    );
+    const run = await tempelIn(kept, "verify", paths.signature, "--policy", "key", "--json");
+    expect(run.code, run.stderr).toBe(4);
+    expect(json(run)).toMatchObject({
+      code: "TEM-01",
+      publicationsFile: { path: join(kept, ".tempel", "publications.bin"), signature: "verified" },
+    });
+    // A file signed under a CA the genesis does not name is not trusted because the trust file names it.
+    const stranger = await publicationsAuthority();
+    await writeFile(
+      join(kept, ".tempel", "publications.bin"),
+      await encodePublicationsFile(
+        {
+          header: { version: 1, creationTime: Math.floor(Date.now() / 1000) },
+          certificates: [],
+          publications: [],
+        },
+        (bytes) => signDetachedCms(stranger.signer, [stranger.signer, stranger.ca], bytes),
+      ),
+    );
+    const forged = await tempelIn(kept, "verify", paths.signature, "--policy", "key");
+    expect(forged.code).toBe(2);
+    expect(forged.stderr).toContain("cannot be used");
   });
 
   it("without the genesis the same signature verifies as KSI says: OK by any one listed key", async () => {

@@ -26,7 +26,7 @@ import {
 import { Signature } from "../../index.ts";
 import { publicationsTrustFromGenesis, quorumTrustFromGenesis } from "../../trust/genesis.ts";
 import { parseStrict } from "../args.ts";
-import { type Cluster, namesCluster, openCluster, readGenesis } from "../connection.ts";
+import { type Cluster, keptTrust, namesCluster, openCluster, readGenesis } from "../connection.ts";
 import { hashDocument } from "../document-hash.ts";
 import { EXIT_CODES_HELP, ExitCode, type ExitCodeValue, worstExit } from "../exit-codes.ts";
 import { describeFailure } from "../failure.ts";
@@ -94,7 +94,8 @@ the members' keys and quorum that check a signature's quorum certificate, and th
 authority; its nodes extend (calendar policy; needs the agency's credentials: TEMPEL_LOGIN and
 TEMPEL_KEY, or the description's agency) and serve the publications file used when no publication
 is given. With no cluster running, the genesis comes from --genesis, else from .tempel/trust.json
-here or above (npm start keeps it after the cluster stops): verification needs no running node.
+here or above (npm start keeps it after the cluster stops, with the last publications file, used
+when no publication is given): verification needs no running node.
 Without any, only what the options give is trusted.
 
 ${EXIT_CODES_HELP}
@@ -314,6 +315,7 @@ interface Checks {
   readonly cluster: Cluster | undefined;
   readonly trust: ReturnType<typeof genesisTrust>;
   readonly publications: PublicationsFile | undefined;
+  readonly publicationsPath: string | undefined;
   readonly userPublication: PublicationData | undefined;
   readonly inputLevel: number | undefined;
 }
@@ -329,7 +331,7 @@ async function verifyOne(
     signature: target.signature,
     ...(target.document !== undefined && { document: target.document }),
     ...(publications !== undefined && {
-      publicationsFile: { path: values["publications-file"]!, signature: "verified" as const },
+      publicationsFile: { path: checks.publicationsPath!, signature: "verified" as const },
     }),
   };
   const signature = await readSignature(target.signature);
@@ -433,11 +435,25 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
   const userPublication = values["pub-str"] === undefined ? undefined : parsePublication(values["pub-str"]);
   const cluster = namesCluster(values) ? await openCluster(values, {}) : undefined;
   const trust = genesisTrust(cluster === undefined ? await readGenesis(values, undefined) : cluster.genesis);
+  // Offline, the publications file the trust file kept stands in for the cluster's, unless a
+  // publication is given by hand.
+  const kept =
+    cluster === undefined && userPublication === undefined ? await keptTrust(values, undefined) : undefined;
+  const publicationsPath = values["publications-file"] ?? kept?.publicationsFile;
   const publications =
-    values["publications-file"] === undefined
+    publicationsPath === undefined
       ? undefined
-      : await loadPublicationsFile(values["publications-file"], values, trust.publicationsSigner);
-  const checks: Checks = { values, policy, cluster, trust, publications, userPublication, inputLevel };
+      : await loadPublicationsFile(publicationsPath, values, trust.publicationsSigner);
+  const checks: Checks = {
+    values,
+    policy,
+    cluster,
+    trust,
+    publications,
+    publicationsPath,
+    userPublication,
+    inputLevel,
+  };
   const publicationGiven = userPublication !== undefined || publications !== undefined;
 
   const found = await targets(paths, values);
