@@ -52,6 +52,7 @@ const SECTIONS = [
   "one-node",
   "cluster",
   "client",
+  "cli-verify",
   "verification",
   "cluster-faults",
   "baseline",
@@ -90,6 +91,9 @@ Sections (in this order):
                 the cluster search too), same batches and requests in flight, as a share of the load
                 script's rate (target >= ${SIGN_MANY_TARGET_SHARE}); then packages/client/test/perf/verify.bench.ts
                 (10k signatures verified with the internal policy, target < 1 s)
+  cli-verify    packages/client/test/perf/cli-verify.bench.ts: files/s of one \`tempel verify\` process over
+                10,000 small files and their signatures, offline (quick: 1,000), and \`tempel --help\`
+                start-up (median of 10, target <= 300 ms)
   verification  cost of decoding and verifying the cluster's signatures
   cluster-faults
                 a fresh 3-node cluster at ${FAULT_LOAD.rate} hashes/s offered (JSON batches of ${FAULT_LOAD.batch}, a
@@ -242,6 +246,11 @@ async function main(argv: readonly string[]): Promise<number> {
     () => runPerfScript("packages/client/test/perf/verify.bench.ts", quick ? ["2000"] : [], "client-verify"),
     "client: verify.bench.ts",
   );
+  const cliVerify = await measure(
+    "cli-verify",
+    () => runPerfScript("packages/client/test/perf/cli-verify.bench.ts", quick ? ["1000"] : [], "cli-verify"),
+    "cli-verify: tempel verify of many files, tempel --help start-up",
+  );
   const measured = sample;
   const verification =
     selected.has("verification") && measured === undefined
@@ -293,6 +302,7 @@ async function main(argv: readonly string[]): Promise<number> {
     verification,
     client,
     clientVerify,
+    cliVerify,
     clusterFaults,
   };
   const resultsDir = join(REPO_ROOT, "bench-results");

@@ -4,7 +4,7 @@
  */
 import { basename, dirname, relative, resolve } from "node:path";
 import { EXIT_FAILURE, EXIT_OK, integerFlag, parseFlags, runScript, stringFlag } from "./common/cli.ts";
-import { logDir, MAX_NODES } from "./common/cluster-setup.ts";
+import { keepPublications, logDir, MAX_NODES } from "./common/cluster-setup.ts";
 import { LocalCluster, START_TIMEOUT_MS } from "./common/local-cluster.ts";
 import type { ManagedProcess } from "./common/managed-process.ts";
 import { DEFAULT_DATA_DIR } from "./common/paths.ts";
@@ -60,6 +60,7 @@ async function main(argv: readonly string[]): Promise<number> {
     stopping ??= (async () => {
       process.stdout.write("\nstopping the nodes…\n");
       await prometheus?.stop(5_000);
+      await keepPublications(cluster.setup, cluster.publicationsUrl);
       const report = await cluster.stop();
       for (const name of report.forced)
         process.stdout.write(`  ${name} did not stop in time and was killed\n`);

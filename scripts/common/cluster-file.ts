@@ -32,16 +32,38 @@ export interface ClusterDescription {
   readonly publications: string | null;
 }
 
+/**
+ * `.tempel/trust.json`: what a verifier needs once the cluster is gone, `{"genesis", "publicationsFile"?}`:
+ * the genesis file (its members, quorum and publications authority) and the last publications file,
+ * relative to the trust file's folder. Unlike
+ * cluster.json it outlives the running cluster, so `tempel verify` works offline.
+ */
+export interface TrustDescription {
+  readonly genesis: string;
+  /** The cluster's publications file as it was when the cluster last stopped, when it had one. */
+  readonly publicationsFile?: string;
+}
+
 export class ClusterFileError extends TempelError {}
 
 const MAX_CLUSTER_FILE_BYTES = 1024 * 1024;
 const MAX_NODES = 64;
 
-/** Write atomically: a reader never sees half a file. */
-export function writeClusterFile(file: string, cluster: ClusterDescription): void {
+/** Write `value` as JSON atomically: a reader never sees half a file. */
+function writeJsonFile(file: string, value: unknown, mode: number): void {
   const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, JSON.stringify(cluster, null, 2) + "\n", { mode: 0o600 });
+  writeFileSync(temporary, JSON.stringify(value, null, 2) + "\n", { mode });
   renameSync(temporary, file);
+}
+
+/** Readable by its owner only: it holds the agency's key. */
+export function writeClusterFile(file: string, cluster: ClusterDescription): void {
+  writeJsonFile(file, cluster, 0o600);
+}
+
+/** Public facts only, readable by anyone who verifies. */
+export function writeTrustFile(file: string, trust: TrustDescription): void {
+  writeJsonFile(file, trust, 0o644);
 }
 
 export function readClusterFile(file: string): ClusterDescription {

@@ -6,18 +6,19 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import { TempelError } from "@tempel/proto";
 import { defaultApiOptions } from "../../packages/node/src/api/options.ts";
 import { loadGenesis } from "../../packages/node/src/genesis/genesis.ts";
 import { AUTHORITY_FILES } from "../../packages/node/src/publication/authority.ts";
 import { UsageError } from "./cli.ts";
-import { readClusterFile } from "./cluster-file.ts";
-import { CLUSTER_FILE_NAME, NODE_CLI } from "./paths.ts";
+import { readClusterFile, writeTrustFile } from "./cluster-file.ts";
+import { CLUSTER_FILE_NAME, NODE_CLI, TRUST_FILE_NAME } from "./paths.ts";
 import { type PlannedPort, refuseTakenPorts } from "./ports.ts";
 
 /**
@@ -26,6 +27,7 @@ import { type PlannedPort, refuseTakenPorts } from "./ports.ts";
  *
  *   <data>/setup.json        what was set up (written last: its presence means the setup is complete)
  *   <data>/genesis.json      the cluster's genesis (a one-node cluster uses node-1/genesis.json)
+ *   <data>/trust.json        what a verifier trusts, kept after the cluster stops (cluster-file.ts)
  *   <data>/node-<i>/         node i's data folder (keys, certificate, config, LevelDB)
  *   <data>/logs/node-<i>.log node i's log
  */
@@ -68,7 +70,8 @@ const DEMO_LOGIN_ID = "demo";
 const SETUP_FILE = "setup.json";
 const SETUP_VERSION = 1;
 /** What a setup may contain; `--fresh` deletes nothing else. */
-const OWNED = /^(node-\d+|logs|prometheus|publications-ca|setup\.json|genesis\.json|cluster\.json)$/;
+const OWNED =
+  /^(node-\d+|logs|prometheus|publications-ca|setup\.json|genesis\.json|cluster\.json|trust\.json|publications\.bin)$/;
 /** A local cluster publishes every five minutes, so that extension to a publication can be tried out. */
 const PUBLICATION_INTERVAL_SECONDS = 300;
 /** Holds the publications CA (key included) that `tempel-node publications-ca init` creates. */
@@ -89,6 +92,46 @@ export function logDir(dataDir: string): string {
 }
 
 export async function prepareCluster(options: SetupOptions): Promise<ClusterSetup> {
+  const setup = await readOrCreateSetup(options);
+  // Made on every start, so that a setup older than the trust file gets one too.
+  writeTrust(setup);
+  return setup;
+}
+
+/** A copy of the cluster's publications file, kept for verifiers after the cluster stops. */
+const KEPT_PUBLICATIONS_FILE = "publications.bin";
+const PUBLICATIONS_FETCH_TIMEOUT_MS = 2_000;
+
+function writeTrust(setup: ClusterSetup): void {
+  const kept = existsSync(join(setup.dataDir, KEPT_PUBLICATIONS_FILE));
+  writeTrustFile(join(setup.dataDir, TRUST_FILE_NAME), {
+    genesis: relative(setup.dataDir, setup.genesisFile),
+    ...(kept && { publicationsFile: KEPT_PUBLICATIONS_FILE }),
+  });
+}
+
+/**
+ * Before the nodes stop: keep the publications file they serve beside the data and name it in the
+ * trust file, so that `tempel verify` has it offline too. Before the first publication there is none
+ * to keep, and a node that does not answer leaves the last copy as it is.
+ */
+export async function keepPublications(setup: ClusterSetup, url: string | null): Promise<void> {
+  if (url === null) return;
+  let bytes: Uint8Array;
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(PUBLICATIONS_FETCH_TIMEOUT_MS) });
+    if (!response.ok) return;
+    bytes = new Uint8Array(await response.arrayBuffer());
+  } catch {
+    return;
+  }
+  const file = join(setup.dataDir, KEPT_PUBLICATIONS_FILE);
+  writeFileSync(`${file}.${process.pid}.tmp`, bytes);
+  renameSync(`${file}.${process.pid}.tmp`, file);
+  writeTrust(setup);
+}
+
+async function readOrCreateSetup(options: SetupOptions): Promise<ClusterSetup> {
   const { dataDir } = options;
   refuseWhileRunning(dataDir);
   if (options.fresh) removeSetup(dataDir);

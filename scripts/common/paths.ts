@@ -11,3 +11,9 @@ export const DEFAULT_DATA_DIR = join(REPO_ROOT, ".tempel");
 
 /** Where `tempel` finds the running cluster: this name in a `.tempel` folder, looked up from the cwd. */
 export const CLUSTER_FILE_NAME = "cluster.json";
+
+/**
+ * What `tempel verify` trusts once the cluster is stopped: this name in the same `.tempel` folder,
+ * kept when cluster.json is deleted.
+ */
+export const TRUST_FILE_NAME = "trust.json";

@@ -43,6 +43,8 @@ export interface BenchResults {
   readonly client: Section<ClientRun>;
   /** packages/client/test/perf/verify.bench.ts */
   readonly clientVerify: Section<PerfOutput>;
+  /** packages/client/test/perf/cli-verify.bench.ts */
+  readonly cliVerify: Section<PerfOutput>;
   readonly clusterFaults: Section<ClusterFaultFigures>;
 }
 
@@ -102,6 +104,10 @@ export function renderMarkdown(results: BenchResults): string {
     ...section(results.client, clientRun),
     "",
     ...section(results.clientVerify, clientVerify),
+    "",
+    "## The tempel command line",
+    "",
+    ...section(results.cliVerify, cliVerify),
     "",
     "## A 3-node cluster under faults",
     "",
@@ -290,6 +296,34 @@ function clientVerify(output: PerfOutput): string[] {
     "| --- | ---: |",
     `| decode | ${figures.decode.toFixed(3)} |`,
     ...figures.verify.map(([hasher, seconds]) => `| verify, ${hasher} | ${seconds.toFixed(3)} |`),
+  ];
+}
+
+function cliVerify(output: PerfOutput): string[] {
+  const { files, filesPerSecond, seconds, helpStartupMs, helpTargetMs } = output as {
+    files?: number;
+    filesPerSecond?: number;
+    seconds?: number;
+    helpStartupMs?: number;
+    helpTargetMs?: number;
+  };
+  if (
+    files === undefined ||
+    filesPerSecond === undefined ||
+    seconds === undefined ||
+    helpStartupMs === undefined ||
+    helpTargetMs === undefined
+  )
+    return ["cli-verify.bench.ts printed none of the figures this report reads."];
+  return [
+    "packages/client/test/perf/cli-verify.bench.ts: small files signed by a one-node cluster, then",
+    "verified offline (the node stopped; `--genesis`) against their documents in one `tempel verify`",
+    "process, and `tempel --help` started ten times.",
+    "",
+    "| | |",
+    "| --- | ---: |",
+    `| \`tempel verify\`, ${n(files)} files | ${seconds.toFixed(1)} s, ${n(filesPerSecond)} files/s |`,
+    `| \`tempel --help\` start-up, median | ${n(helpStartupMs)} ms (target ≤ ${helpTargetMs} ms) |`,
   ];
 }
 

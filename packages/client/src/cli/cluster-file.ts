@@ -24,13 +24,31 @@ export const CLUSTER_FILE = join(".tempel", "cluster.json");
 const MAX_CLUSTER_FILE_BYTES = 1024 * 1024;
 const MAX_NODES = 64;
 
-/** `.tempel/cluster.json` in `cwd` or the nearest folder above it. */
-export function findClusterFile(cwd: string): string | undefined {
+/**
+ * The trust a verifier needs once the cluster is gone, `.tempel/trust.json`: `{"genesis": FILE,
+ * "publicationsFile"?: FILE}`, the genesis (members, quorum, publications authority) and a kept
+ * publications file, resolved against the trust file's folder. The local cluster writes it beside its
+ * data and keeps it after it stops.
+ */
+export const TRUST_FILE = join(".tempel", "trust.json");
+
+/** `name` (a path below a folder) in `cwd` or the nearest folder above it. */
+function findUp(cwd: string, name: string): string | undefined {
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    const candidate = join(dir, CLUSTER_FILE);
+    const candidate = join(dir, name);
     if (existsSync(candidate)) return candidate;
     if (dirname(dir) === dir) return undefined;
   }
+}
+
+/** `.tempel/cluster.json` in `cwd` or the nearest folder above it. */
+export function findClusterFile(cwd: string): string | undefined {
+  return findUp(cwd, CLUSTER_FILE);
+}
+
+/** `.tempel/trust.json` in `cwd` or the nearest folder above it. */
+export function findTrustFile(cwd: string): string | undefined {
+  return findUp(cwd, TRUST_FILE);
 }
 
 function object(value: unknown, what: string): Record<string, unknown> {
@@ -55,16 +73,39 @@ function httpUrl(value: unknown, what: string): string {
   return given;
 }
 
-export async function readClusterFile(path: string): Promise<ClusterFile> {
-  const bytes = await readInput(path, MAX_CLUSTER_FILE_BYTES, "cluster description");
+async function readJson(path: string, what: string): Promise<Record<string, unknown>> {
+  const bytes = await readInput(path, MAX_CLUSTER_FILE_BYTES, what);
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch (error) {
-    throw new UsageError(`cluster description ${path} is not JSON: ${(error as Error).message}`);
+    throw new UsageError(`${what} ${path} is not JSON: ${(error as Error).message}`);
   }
+  return object(json, `${what} ${path}: the file`);
+}
+
+/** What a trust file names, its paths resolved against its folder. */
+export interface TrustFile {
+  readonly genesis: string;
+  /** A publications file kept from the cluster, checked against the genesis' authority when used. */
+  readonly publicationsFile?: string;
+}
+
+export async function readTrustFile(path: string): Promise<TrustFile> {
+  const root = await readJson(path, "trust file");
+  const at = (value: unknown, field: string) =>
+    resolve(dirname(path), text(value, `trust file ${path}: "${field}"`));
+  return {
+    genesis: at(root.genesis, "genesis"),
+    ...(root.publicationsFile !== undefined && {
+      publicationsFile: at(root.publicationsFile, "publicationsFile"),
+    }),
+  };
+}
+
+export async function readClusterFile(path: string): Promise<ClusterFile> {
   const where = `cluster description ${path}:`;
-  const root = object(json, `${where} the file`);
+  const root = await readJson(path, "cluster description");
   const nodes = root.nodes ?? [];
   if (!Array.isArray(nodes) || nodes.length > MAX_NODES) {
     throw new UsageError(`${where} "nodes" must be a list of at most ${MAX_NODES} nodes`);

@@ -2,7 +2,14 @@ import { TempelError } from "@tempel/proto";
 import { TempelClient, type TempelClientOptions } from "../index.ts";
 import { nodeHttpTransport } from "../node/index.ts";
 import { publicationsTrustFromGenesis } from "../trust/genesis.ts";
-import { type ClusterFile, findClusterFile, readClusterFile } from "./cluster-file.ts";
+import {
+  type ClusterFile,
+  findClusterFile,
+  findTrustFile,
+  readClusterFile,
+  readTrustFile,
+  type TrustFile,
+} from "./cluster-file.ts";
 import { readInput } from "./files.ts";
 import { parseConstraints, readCertificate } from "./trust-inputs.ts";
 import { UsageError } from "./usage-error.ts";
@@ -14,6 +21,7 @@ export const CONNECTION_OPTIONS = {
   key: { type: "string" },
   "key-file": { type: "string" },
   config: { type: "string" },
+  genesis: { type: "string" },
   "publications-url": { type: "string" },
   "trust-anchor": { type: "string", multiple: true },
   cnstr: { type: "string", multiple: true },
@@ -28,7 +36,11 @@ export const CONNECTION_HELP = `Cluster (flags first, then environment variables
                           (ps, shell history): use --key-file or TEMPEL_KEY instead
   --config FILE           cluster description (TEMPEL_CONFIG); without one and without endpoints,
                           .tempel/cluster.json here or in the nearest folder above (npm start writes
-                          it) gives the nodes, the agency, the genesis and the publications file
+                          it) gives the nodes, the agency, the genesis and the publications file;
+                          --endpoint and TEMPEL_ENDPOINTS replace its nodes only
+  --genesis FILE          the cluster's genesis: its members and quorum, its publications authority
+                          (TEMPEL_GENESIS); default: the cluster description's, else the one
+                          .tempel/trust.json names (npm start keeps it after the cluster stops)
   --publications-url URL  the cluster's publications file (TEMPEL_PUBLICATIONS_URL); default: the
                           cluster description's "publications" (npm start names node-1's), else
                           the one the nodes serve (/v1/publications, from any node that answers)
@@ -43,6 +55,7 @@ export interface ConnectionValues {
   readonly key?: string;
   readonly "key-file"?: string;
   readonly config?: string;
+  readonly genesis?: string;
   readonly "publications-url"?: string;
   readonly "trust-anchor"?: string[];
   readonly cnstr?: string[];
@@ -56,7 +69,10 @@ const NO_CLUSTER =
   "no cluster to talk to: pass --endpoint URL (and --login ID --key-file FILE), set TEMPEL_ENDPOINTS, " +
   "or run where .tempel/cluster.json is found (start a local cluster with npm start)";
 
-/** The cluster description to use: named, or found above `cwd` unless endpoints are given directly. */
+/**
+ * The cluster description to use: named, or found above `cwd`. Endpoints given directly replace its
+ * nodes and nothing else: the agency, the genesis and the publications file still come from it.
+ */
 async function clusterFile(
   values: ConnectionValues,
   env: Environment,
@@ -64,9 +80,40 @@ async function clusterFile(
 ): Promise<ClusterFile | undefined> {
   const named = values.config ?? env.TEMPEL_CONFIG;
   if (named !== undefined) return readClusterFile(named);
-  if (values.endpoint !== undefined || env.TEMPEL_ENDPOINTS !== undefined) return undefined;
   const found = findClusterFile(cwd);
   return found === undefined ? undefined : readClusterFile(found);
+}
+
+/** The trust file above `cwd`, used when neither --genesis nor a cluster description names a genesis. */
+export async function keptTrust(
+  values: Pick<ConnectionValues, "genesis">,
+  file: ClusterFile | undefined,
+  env: Environment = process.env,
+  cwd: string = process.cwd(),
+): Promise<TrustFile | undefined> {
+  if ((values.genesis ?? env.TEMPEL_GENESIS ?? file?.genesis) !== undefined) return undefined;
+  const found = findTrustFile(cwd);
+  return found === undefined ? undefined : readTrustFile(found);
+}
+
+/**
+ * The text of the genesis to trust: --genesis (TEMPEL_GENESIS), else the cluster description's, else
+ * the one the trust file found above `cwd` names; undefined when none is.
+ */
+export async function readGenesis(
+  values: Pick<ConnectionValues, "genesis">,
+  file: ClusterFile | undefined,
+  env: Environment = process.env,
+  cwd: string = process.cwd(),
+): Promise<string | undefined> {
+  const path =
+    values.genesis ??
+    env.TEMPEL_GENESIS ??
+    file?.genesis ??
+    (await keptTrust(values, file, env, cwd))?.genesis;
+  return path === undefined
+    ? undefined
+    : new TextDecoder().decode(await readInput(path, MAX_GENESIS_BYTES, "genesis file"));
 }
 
 function endpointsFrom(
@@ -118,23 +165,6 @@ async function readKeyFile(path: string): Promise<string> {
   }
   return key;
 }
-
-/**
- * A key given as a flag is in the process list and the shell's history for every user of the machine
- * to read: said on stderr, with what to use instead. Only the command's own options count (not a
- * file named --key after "--").
- */
-export function keyOnCommandLine(args: readonly string[]): boolean {
-  for (const arg of args) {
-    if (arg === "--") return false;
-    if (arg === "--key" || arg.startsWith("--key=")) return true;
-  }
-  return false;
-}
-
-export const KEY_ON_COMMAND_LINE_WARNING =
-  "warning: --key puts the agency key where other users of this machine can read it (ps, shell history); " +
-  "use --key-file FILE or TEMPEL_KEY instead\n";
 
 /** What the command needs of the cluster beyond its endpoints. */
 export interface ConnectionNeeds {
@@ -209,10 +239,7 @@ export async function openCluster(
       "--cnstr needs --trust-anchor: constraints apply to a signer checked against an anchor",
     );
   }
-  const genesis =
-    file?.genesis === undefined
-      ? undefined
-      : new TextDecoder().decode(await readInput(file.genesis, MAX_GENESIS_BYTES, "genesis file"));
+  const genesis = await readGenesis(values, file, env, cwd);
   const options: TempelClientOptions = {
     endpoints,
     // The CLI runs on Node.js only, where node:http costs less CPU per request than fetch.

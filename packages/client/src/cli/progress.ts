@@ -23,8 +23,8 @@ export class ProgressBar {
     this.#stream.write(`\r[${bar}] ${done}/${this.#total} ${this.#what}`);
   }
 
-  /** Clears the bar's line, so the summary starts on a clean line. */
-  done(): void {
+  /** Clears the bar's line, so what is printed next starts on a clean line; update draws it again. */
+  clear(): void {
     if (this.#enabled) this.#stream.write("\r\u001b[2K");
   }
 }

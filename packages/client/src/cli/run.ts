@@ -1,31 +1,93 @@
-import { EXTEND_HELP, EXTEND_SUMMARY, extendCommand } from "./commands/extend.ts";
-import { INSPECT_HELP, INSPECT_SUMMARY, inspectCommand } from "./commands/inspect.ts";
-import { MONITOR_HELP, MONITOR_SUMMARY, monitorCommand } from "./commands/monitor.ts";
-import { PUBLICATIONS_HELP, PUBLICATIONS_SUMMARY, publicationsCommand } from "./commands/publications.ts";
-import { SIGN_HELP, SIGN_SUMMARY, signCommand } from "./commands/sign.ts";
-import { STATUS_HELP, STATUS_SUMMARY, statusCommand } from "./commands/status.ts";
-import { VERIFY_HELP, VERIFY_SUMMARY, verifyCommand } from "./commands/verify.ts";
-import { KEY_ON_COMMAND_LINE_WARNING, keyOnCommandLine } from "./connection.ts";
 import { EXIT_CODES_HELP, ExitCode } from "./exit-codes.ts";
-import { describeFailure } from "./failure.ts";
 import type { CliIo } from "./io.ts";
-import { UsageError } from "./usage-error.ts";
+import { KEY_ON_COMMAND_LINE_WARNING, keyOnCommandLine } from "./key-warning.ts";
 import { packageVersion } from "./version.ts";
 
-interface Command {
-  readonly summary: string;
+interface CommandModule {
   readonly help: string;
   run(args: readonly string[], io: CliIo): Promise<number>;
 }
 
+/**
+ * A command's summary for `tempel --help`, and its module, imported only when the command runs:
+ * `tempel --help` then loads none of them (nor the SDK), and starts as fast as Node does.
+ */
+interface Command {
+  readonly summary: string;
+  load(): Promise<CommandModule>;
+}
+
 const COMMANDS: ReadonlyMap<string, Command> = new Map([
-  ["sign", { summary: SIGN_SUMMARY, help: SIGN_HELP, run: signCommand }],
-  ["verify", { summary: VERIFY_SUMMARY, help: VERIFY_HELP, run: verifyCommand }],
-  ["extend", { summary: EXTEND_SUMMARY, help: EXTEND_HELP, run: extendCommand }],
-  ["inspect", { summary: INSPECT_SUMMARY, help: INSPECT_HELP, run: inspectCommand }],
-  ["publications", { summary: PUBLICATIONS_SUMMARY, help: PUBLICATIONS_HELP, run: publicationsCommand }],
-  ["status", { summary: STATUS_SUMMARY, help: STATUS_HELP, run: statusCommand }],
-  ["monitor", { summary: MONITOR_SUMMARY, help: MONITOR_HELP, run: monitorCommand }],
+  [
+    "sign",
+    {
+      summary: "sign files, standard input or a hash",
+      load: async () => {
+        const m = await import("./commands/sign.ts");
+        return { help: m.SIGN_HELP, run: m.signCommand };
+      },
+    },
+  ],
+  [
+    "verify",
+    {
+      summary: "verify KSI signatures, each against its document when it is beside it",
+      load: async () => {
+        const m = await import("./commands/verify.ts");
+        return { help: m.VERIFY_HELP, run: m.verifyCommand };
+      },
+    },
+  ],
+  [
+    "extend",
+    {
+      summary: "extend a signature to a later certified root or a publication",
+      load: async () => {
+        const m = await import("./commands/extend.ts");
+        return { help: m.EXTEND_HELP, run: m.extendCommand };
+      },
+    },
+  ],
+  [
+    "inspect",
+    {
+      summary: "show what a KSI signature contains",
+      load: async () => {
+        const m = await import("./commands/inspect.ts");
+        return { help: m.INSPECT_HELP, run: m.inspectCommand };
+      },
+    },
+  ],
+  [
+    "publications",
+    {
+      summary: "list the cluster's publications (checked publications file)",
+      load: async () => {
+        const m = await import("./commands/publications.ts");
+        return { help: m.PUBLICATIONS_HELP, run: m.publicationsCommand };
+      },
+    },
+  ],
+  [
+    "status",
+    {
+      summary: "show the cluster's nodes: readiness, leader, calendar head and lag",
+      load: async () => {
+        const m = await import("./commands/status.ts");
+        return { help: m.STATUS_HELP, run: m.statusCommand };
+      },
+    },
+  ],
+  [
+    "monitor",
+    {
+      summary: "watch a cluster's calendar and publications for rewritten history",
+      load: async () => {
+        const m = await import("./commands/monitor.ts");
+        return { help: m.MONITOR_HELP, run: m.monitorCommand };
+      },
+    },
+  ],
 ]);
 
 const HELP = `Usage: tempel <command> [options]
@@ -37,10 +99,19 @@ ${[...COMMANDS].map(([name, command]) => `  ${name.padEnd(13)} ${command.summary
   help CMD      show the help of a command
   --version     print the version of tempel (@tempel/client)
 
-Run tempel <command> --help for a command's options.
+Run tempel <command> --help for a command's options; docs/cli.md describes them all.
 
 ${EXIT_CODES_HELP}
 `;
+
+/** Hashing with Node's native code rather than the portable one: set once, before any command runs. */
+async function useNodeHasher(): Promise<void> {
+  const [{ setDefaultHasher }, { nodeHasher }] = await Promise.all([
+    import("@tempel/proto"),
+    import("@tempel/proto/node"),
+  ]);
+  setDefaultHasher(nodeHasher);
+}
 
 /** Run the `tempel` command line `argv` (without node and script); returns the exit code. */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
@@ -55,7 +126,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   }
   if (name === "help") {
     const command = args[0] === undefined ? undefined : COMMANDS.get(args[0]);
-    io.out(command?.help ?? HELP);
+    io.out(command === undefined ? HELP : (await command.load()).help);
     return args.length === 0 || command !== undefined ? ExitCode.OK : ExitCode.USAGE;
   }
   const command = name === undefined ? undefined : COMMANDS.get(name);
@@ -64,8 +135,14 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return ExitCode.USAGE;
   }
   if (keyOnCommandLine(args)) io.err(`tempel ${name}: ${KEY_ON_COMMAND_LINE_WARNING}`);
+  const [module, { UsageError }, { describeFailure }] = await Promise.all([
+    command.load(),
+    import("./usage-error.ts"),
+    import("./failure.ts"),
+    useNodeHasher(),
+  ]);
   try {
-    return await command.run(args, io);
+    return await module.run(args, io);
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`tempel ${name}: ${error.message}\n`);

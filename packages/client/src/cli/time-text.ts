@@ -1,8 +1,28 @@
 import { UsageError } from "./usage-error.ts";
 
+/** Seconds a JavaScript Date can hold; a signature's 64-bit times may lie beyond. */
+const MAX_DATE_SECONDS = 8.64e12;
+
+function iso(unix: number): string | undefined {
+  return Math.abs(unix) <= MAX_DATE_SECONDS ? new Date(unix * 1000).toISOString() : undefined;
+}
+
 /** A Unix second as people read it: ISO 8601 in UTC, with the number scripts use. */
 export function timeText(unix: number): string {
-  return `${new Date(unix * 1000).toISOString().replace(".000Z", "Z")} (${unix})`;
+  const text = iso(unix);
+  return text === undefined ? `${unix}` : `${text.replace(".000Z", "Z")} (${unix})`;
+}
+
+/** A time in every command's --json: Unix seconds and ISO 8601 UTC, as `tempel inspect --json` gives it. */
+export interface TimeJson {
+  readonly unix: number;
+  /** Absent for a time a Date cannot hold. */
+  readonly iso?: string;
+}
+
+export function timeJson(unix: number): TimeJson {
+  const text = iso(unix);
+  return { unix, ...(text !== undefined && { iso: text }) };
 }
 
 /** A time given on the command line: Unix seconds, or an ISO 8601 date-time with a time zone. */

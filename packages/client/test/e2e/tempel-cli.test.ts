@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodePublicationString, HashAlgorithm, hashImprint, toHex } from "@tempel/proto";
@@ -140,6 +140,56 @@ describe("tempel sign, verify, extend, verify", () => {
     expect(await inProject("verify", names[7]!, "--policy", "internal")).toMatchObject({ code: 0 });
   });
 
+  it("verifies a fresh signature against the quorum certificate, naming the signing time, the agency and k of N members", async () => {
+    await writeFile(join(project, "fresh.txt"), "signed and checked at once\n");
+    expect(await inProject("sign", "fresh.txt")).toMatchObject({ code: 0 });
+    const run = await inProject("verify", "fresh.txt.ksig");
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("document:  fresh.txt");
+    expect(run.stdout).toMatch(/signed at: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(\d+\)/);
+    expect(run.stdout).toContain(`agency:    ${node.agency.loginId}`);
+    expect(run.stdout).toMatch(
+      /anchored to: quorum certificate of the calendar root at .*: 1 of 1 members \(quorum 1\)/,
+    );
+  });
+
+  it("verifies offline, far from any cluster description, with the genesis a single node's tempel-node init wrote (--genesis)", async () => {
+    await writeFile(join(project, "offline.txt"), "to be checked where no cluster is\n");
+    expect(await inProject("sign", "offline.txt")).toMatchObject({ code: 0 });
+    const copy = join(elsewhere, "offline.txt");
+    await writeFile(copy, "to be checked where no cluster is\n");
+    await writeFile(`${copy}.ksig`, await readFile(join(project, "offline.txt.ksig")));
+    const untrusted = await tempel(elsewhere, ["verify", "offline.txt"]);
+    expect(untrusted.code).toBe(4);
+    const run = await tempel(elsewhere, ["verify", "offline.txt", "--genesis", node.genesisPath]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^OK/);
+    expect(run.stdout).toContain("1 of 1 members (quorum 1)");
+  });
+
+  it("keeps the cluster description's agency credentials when --endpoint names the nodes", async () => {
+    await writeFile(join(project, "endpoint.txt"), "signed through a named endpoint");
+    const run = await inProject("sign", "endpoint.txt", "--endpoint", node.url);
+    expect(run.code, run.stderr).toBe(0);
+  });
+
+  it("gives every time in --json as Unix seconds and ISO 8601: sign, verify, extend, status, publications", async () => {
+    await writeFile(join(project, "times.txt"), "when was this?");
+    const time = { unix: expect.any(Number), iso: expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/) };
+    const signed = JSON.parse((await inProject("sign", "times.txt", "--json")).stdout);
+    expect(signed.signed[0].aggregationTime).toEqual(time);
+    const verified = JSON.parse((await inProject("verify", "times.txt", "--json")).stdout);
+    expect(verified.signedAt).toEqual(time);
+    const extended = JSON.parse((await inProject("extend", "times.txt.ksig", "--json")).stdout);
+    expect(extended).toMatchObject({ aggregationTime: time, publicationTime: time });
+    const status = JSON.parse((await inProject("status", "--json")).stdout);
+    expect(status.nodes[0].head).toEqual(time);
+    await publishAfter(0);
+    const listed = JSON.parse((await inProject("publications", "--json", ...publicationArgs())).stdout);
+    expect(listed.created).toEqual(time);
+    expect(listed.publications[0].time).toEqual(time);
+  });
+
   it("finds the cluster through TEMPEL_* variables where no cluster description is", async () => {
     await writeFile(join(elsewhere, "env.txt"), "configured by environment");
     const env = {
@@ -191,6 +241,24 @@ describe("tempel sign errors", () => {
     expect(again).toMatchObject({ code: 2 });
     expect(again.stderr).toContain("--force");
     expect(await inProject("sign", "twice.txt", "--force")).toMatchObject({ code: 0 });
+  });
+
+  it("--skip-existing signs only the files without a signature; with --force it is a usage error (exit 2)", async () => {
+    await writeFile(join(project, "kept.txt"), "signed before");
+    await writeFile(join(project, "new.txt"), "not signed yet");
+    expect(await inProject("sign", "kept.txt", "--force")).toMatchObject({ code: 0 });
+    const before = await readFile(join(project, "kept.txt.ksig"));
+    const refused = await inProject("sign", "kept.txt", "new.txt");
+    expect(refused).toMatchObject({ code: 2 });
+    expect(refused.stderr).toContain("--skip-existing");
+    expect(existsSync(join(project, "new.txt.ksig"))).toBe(false);
+    const skipping = await inProject("sign", "kept.txt", "new.txt", "--skip-existing");
+    expect(skipping.code, skipping.stderr).toBe(0);
+    expect(skipping.stdout).toContain("signed new.txt → new.txt.ksig");
+    expect(skipping.stdout).toContain("1 skipped");
+    expect(await readFile(join(project, "kept.txt.ksig"))).toEqual(before);
+    expect(existsSync(join(project, "new.txt.ksig"))).toBe(true);
+    expect(await inProject("sign", "kept.txt", "--skip-existing", "--force")).toMatchObject({ code: 2 });
   });
 
   it("reports refused credentials with what to check (exit 2)", async () => {
@@ -252,6 +320,12 @@ describe("tempel extend errors", () => {
 
   it("refuses an unreadable --to (exit 2)", async () => {
     expect(await inProject("extend", "late.txt.ksig", "--to", "next tuesday")).toMatchObject({ code: 2 });
+  });
+
+  it("refuses a --to time before the signing time as bad input (exit 2), not as an unavailable cluster", async () => {
+    const run = await inProject("extend", "late.txt.ksig", "--to", "2020-01-01T00:00:00Z");
+    expect(run).toMatchObject({ code: 2 });
+    expect(run.stderr).toContain("only to a later time");
   });
 });
 

@@ -44,7 +44,7 @@ describe("tempel help", () => {
       expect(own.code, command).toBe(0);
       expect(own.out).toContain(`Usage: tempel ${command}`);
     }
-    expect(help.out).toContain("3  a service needed for the answer is unavailable");
+    expect(help.out).toContain("3  unavailable: a service needed for the answer cannot be reached");
   });
 
   it("documents the cluster options and their variables in the commands that talk to a cluster", async () => {

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ed25519 } from "@noble/curves/ed25519.js";
@@ -26,6 +26,7 @@ import {
   signRaw,
 } from "../../../proto/test/unit/pki-fixtures.ts";
 import { signedCalendar } from "../../../proto/test/unit/verification-fixtures.ts";
+import { EXIT_CODES_HELP } from "../../src/cli/exit-codes.ts";
 import { PUBLICATIONS_EMAIL, publicationsAuthority } from "../e2e/publications-fixture.ts";
 
 const MAIN = join(import.meta.dirname, "../../src/cli/main.ts");
@@ -46,8 +47,12 @@ afterAll(() => rm(CWD, { recursive: true, force: true }));
 
 /** Runs `tempel` as a child process, as a user or a script would. */
 function tempel(...args: string[]): Promise<Run> {
+  return tempelIn(CWD, ...args);
+}
+
+function tempelIn(cwd: string, ...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd: CWD, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [MAIN, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => {
@@ -97,6 +102,19 @@ describe("tempel", () => {
     expect(await tempel("--version")).toMatchObject({ code: 0, stdout: `${manifest.version}\n`, stderr: "" });
   });
 
+  it("every command's help shows the same exit code table as tempel --help", async () => {
+    const runs = await Promise.all(
+      ["--help", "sign", "verify", "extend", "inspect", "publications", "status", "monitor"].map((name) =>
+        name === "--help" ? tempel(name) : tempel(name, "--help"),
+      ),
+    );
+    for (const run of runs) {
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(EXIT_CODES_HELP);
+    }
+    expect(EXIT_CODES_HELP).toMatch(/2 {2}usage: .*credentials refused/);
+  });
+
   it("an unknown command is a usage error that points to --help", async () => {
     const run = await tempel("frobnicate");
     expect(run.code).toBe(2);
@@ -109,6 +127,27 @@ describe("tempel", () => {
     expect(run.stdout).toContain("--publications-file");
   });
 });
+
+/** A signature of `content` that the internal policy can check: one aggregation chain, no calendar. */
+function internalSignature(content: Uint8Array): KsiSignature {
+  return {
+    aggregationChains: [
+      {
+        aggregationTime: 1_700_000_000,
+        chainIndex: [3n],
+        inputHash: hashImprint(HashAlgorithm.SHA2_256, content),
+        aggregationAlgorithm: HashAlgorithm.SHA2_256,
+        links: [
+          {
+            direction: "left",
+            levelCorrection: 0,
+            sibling: { kind: "imprint", imprint: hashImprint(HashAlgorithm.SHA2_256, new Uint8Array(1)) },
+          },
+        ],
+      },
+    ],
+  };
+}
 
 describe("tempel verify", () => {
   let dir: string;
@@ -198,24 +237,7 @@ describe("tempel verify", () => {
     const document = join(dir, "report.txt");
     const content = new TextEncoder().encode("quarterly report\n");
     await writeFile(document, content);
-    const signature: KsiSignature = {
-      aggregationChains: [
-        {
-          aggregationTime: 1_700_000_000,
-          chainIndex: [3n],
-          inputHash: hashImprint(HashAlgorithm.SHA2_256, content),
-          aggregationAlgorithm: HashAlgorithm.SHA2_256,
-          links: [
-            {
-              direction: "left",
-              levelCorrection: 0,
-              sibling: { kind: "imprint", imprint: hashImprint(HashAlgorithm.SHA2_256, new Uint8Array(1)) },
-            },
-          ],
-        },
-      ],
-    };
-    await writeFile(`${document}.ksig`, encodeSignature(signature));
+    await writeFile(`${document}.ksig`, encodeSignature(internalSignature(content)));
     const ok = await tempel("verify", document, "--policy", "internal", "--json");
     expect(ok.code).toBe(0);
     expect(json(ok)).toMatchObject({ result: "OK", document, signature: `${document}.ksig` });
@@ -223,6 +245,97 @@ describe("tempel verify", () => {
     const edited = await tempel("verify", document, "--policy", "internal", "--json");
     expect(edited.code).toBe(1);
     expect(json(edited)).toMatchObject({ result: "FAIL", code: "GEN-01" });
+  });
+
+  it("checks the document beside a .ksig named on the command line and names it; --signature-only checks the signature alone", async () => {
+    const document = join(dir, "invoice.txt");
+    const content = new TextEncoder().encode("invoice 42\n");
+    await writeFile(document, content);
+    await writeFile(`${document}.ksig`, encodeSignature(internalSignature(content)));
+    const ok = await tempel("verify", `${document}.ksig`, "--policy", "internal");
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain(`document:  ${document}`);
+    await writeFile(document, "invoice 42, changed\n");
+    const changed = await tempel("verify", `${document}.ksig`, "--policy", "internal", "--json");
+    expect(changed.code).toBe(1);
+    expect(json(changed)).toMatchObject({ result: "FAIL", code: "GEN-01", document });
+    const alone = await tempel(
+      "verify",
+      `${document}.ksig`,
+      "--policy",
+      "internal",
+      "--signature-only",
+      "--json",
+    );
+    expect(alone.code).toBe(0);
+    expect(json(alone)).not.toHaveProperty("document");
+    const both = await tempel("verify", `${document}.ksig`, "--signature-only", "--document", document);
+    expect(both.code).toBe(2);
+  });
+
+  it("says no signature was found, and where it looked, for a document without FILE.ksig: exit 2, not FAIL", async () => {
+    const document = join(dir, "unsigned.txt");
+    await writeFile(document, "never signed\n");
+    const run = await tempel("verify", document, "--json");
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain(`no signature found for ${document}`);
+    expect(run.stderr).toContain(`${document}.ksig`);
+    const missing = await tempel("verify", join(dir, "nowhere.txt"));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("nowhere.txt.ksig");
+  });
+
+  it("shows when the document was signed, the agency and the publication the proof rests on, as text and JSON", async () => {
+    const text = await tempel("verify", EXTENDED, "--pub-str", EXTENDED_PUBLICATION);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain("signed at: 2024-03-14T21:34:00Z (1710452040)");
+    expect(text.stdout).toMatch(/agency: {4}\S/);
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `anchored to: publication of \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z \\(\\d+\\), code ${EXTENDED_PUBLICATION}`,
+      ),
+    );
+    const report = json(await tempel("verify", EXTENDED, "--pub-str", EXTENDED_PUBLICATION, "--json"));
+    expect(report).toMatchObject({
+      signedAt: { unix: 1_710_452_040, iso: "2024-03-14T21:34:00.000Z" },
+      anchor: { kind: "publication", code: EXTENDED_PUBLICATION },
+    });
+    expect(report).toHaveProperty("agency");
+  });
+
+  it("verifies many files and a glob in one run, with a summary line and the worst result as the exit code", async () => {
+    const batch = join(dir, "batch");
+    await mkdir(batch);
+    const inBatch = (...names: string[]) => names.map((name) => join(batch, name));
+    const verifyAll = (...args: string[]) => tempel("verify", ...args, "--pub-str", EXTENDED_PUBLICATION);
+    for (const name of ["a", "b"]) await copyFile(EXTENDED, join(batch, `${name}.ksig`));
+    const good = await verifyAll(...inBatch("*.ksig"));
+    expect(good.code, good.stderr).toBe(0);
+    expect(good.stdout).toContain(join(batch, "a.ksig"));
+    expect(good.stdout).toContain(join(batch, "b.ksig"));
+    expect(good.stdout).toContain("2 checked: 2 OK");
+    await copyFile(INT_04, join(batch, "c.ksig"));
+    await writeFile(join(batch, "d.txt"), "no signature for me\n");
+    const mixed = await verifyAll(...inBatch("*.ksig", "d.txt"), "--json");
+    expect(mixed.code).toBe(1);
+    const lines = mixed.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { result: string });
+    expect(lines.map((line) => line.result)).toEqual(["OK", "OK", "FAIL"]);
+    expect(mixed.stderr).toContain("no signature found for");
+    const noSignature = await verifyAll(...inBatch("a.ksig", "d.txt"));
+    expect(noSignature.code).toBe(2);
+    expect(noSignature.stdout).toContain("2 checked: 1 OK, 1 without a signature");
+    expect((await tempel("verify", join(batch, "*.none"))).code).toBe(2);
+    // A signature whose document cannot be read is reported with the others, not the end of the run.
+    await mkdir(join(batch, "e.txt"));
+    await copyFile(EXTENDED, join(batch, "e.txt.ksig"));
+    const unreadable = await verifyAll(...inBatch("a.ksig", "e.txt"));
+    expect(unreadable.code).toBe(2);
+    expect(unreadable.stdout).toContain("2 checked: 1 OK, 1 unreadable");
+    expect(unreadable.stderr).toContain("cannot read document");
   });
 
   it("refuses a publications file whose signature nothing can check (no --trust-anchor, no genesis authority): exit 2, never OK", async () => {
@@ -324,6 +437,21 @@ describe("tempel verify with the cluster's genesis", () => {
     await writeFile(paths.file, file);
     await writeFile(paths.anchor, authority.ca.der);
     await writeFile(join(dir, "genesis.json"), JSON.stringify(genesis));
+    // The same members, with the publications authority that signed the file named in the genesis.
+    const pem = Buffer.from(authority.ca.der).toString("base64").replace(/.{64}/g, "$&\n");
+    await writeFile(
+      join(dir, "genesis-authority.json"),
+      JSON.stringify({
+        ...genesis,
+        publications: {
+          intervalSeconds: 300,
+          authority: {
+            certificate: `-----BEGIN CERTIFICATE-----\n${pem}\n-----END CERTIFICATE-----\n`,
+            email: PUBLICATIONS_EMAIL,
+          },
+        },
+      }),
+    );
     await writeFile(
       paths.cluster,
       JSON.stringify({ nodes: [{ api: "http://127.0.0.1:1" }], genesis: "genesis.json" }),
@@ -358,6 +486,70 @@ describe("tempel verify with the cluster's genesis", () => {
       expect(run.stdout).toContain("one member's key");
       expect(run.stdout).toContain("next: the cluster's quorum has not certified this calendar root");
     }
+  });
+
+  it("takes the genesis from --genesis, or from .tempel/trust.json above the working folder, with no cluster: NA TEM-01 as with it", async () => {
+    const run = await tempel(
+      "verify",
+      paths.signature,
+      "--genesis",
+      join(dir, "genesis.json"),
+      "--policy",
+      "key",
+      "--json",
+      ...fileArgs(),
+    );
+    expect(run.code, run.stderr).toBe(4);
+    expect(json(run)).toMatchObject({ result: "NA", code: "TEM-01" });
+    const project = join(dir, "project");
+    await mkdir(join(project, ".tempel"), { recursive: true });
+    await mkdir(join(project, "deep", "below"), { recursive: true });
+    await writeFile(join(project, ".tempel", "trust.json"), JSON.stringify({ genesis: "../genesis.json" }));
+    await copyFile(join(dir, "genesis.json"), join(project, "genesis.json"));
+    const found = await tempelIn(
+      join(project, "deep", "below"),
+      "verify",
+      paths.signature,
+      "--policy",
+      "key",
+      "--json",
+      ...fileArgs(),
+    );
+    expect(found.code, found.stderr).toBe(4);
+    expect(json(found)).toMatchObject({ result: "NA", code: "TEM-01" });
+  });
+
+  it("offline, uses the publications file the trust file kept, checked against the genesis' authority, and refuses one signed by anyone else", async () => {
+    const kept = join(dir, "kept");
+    await mkdir(join(kept, ".tempel"), { recursive: true });
+    await copyFile(join(dir, "genesis-authority.json"), join(kept, ".tempel", "genesis.json"));
+    await copyFile(paths.file, join(kept, ".tempel", "publications.bin"));
+    await writeFile(
+      join(kept, ".tempel", "trust.json"),
+      JSON.stringify({ genesis: "genesis.json", publicationsFile: "publications.bin" }),
+    );
+    const run = await tempelIn(kept, "verify", paths.signature, "--policy", "key", "--json");
+    expect(run.code, run.stderr).toBe(4);
+    expect(json(run)).toMatchObject({
+      code: "TEM-01",
+      publicationsFile: { path: join(kept, ".tempel", "publications.bin"), signature: "verified" },
+    });
+    // A file signed under a CA the genesis does not name is not trusted because the trust file names it.
+    const stranger = await publicationsAuthority();
+    await writeFile(
+      join(kept, ".tempel", "publications.bin"),
+      await encodePublicationsFile(
+        {
+          header: { version: 1, creationTime: Math.floor(Date.now() / 1000) },
+          certificates: [],
+          publications: [],
+        },
+        (bytes) => signDetachedCms(stranger.signer, [stranger.signer, stranger.ca], bytes),
+      ),
+    );
+    const forged = await tempelIn(kept, "verify", paths.signature, "--policy", "key");
+    expect(forged.code).toBe(2);
+    expect(forged.stderr).toContain("cannot be used");
   });
 
   it("without the genesis the same signature verifies as KSI says: OK by any one listed key", async () => {

@@ -260,4 +260,18 @@ describe(`npm run cluster (${NODES} node${NODES > 1 ? "s" : ""})`, () => {
       `after Ctrl-C the script returned ${first.lingeredMs} / ${second.lingeredMs} ms after its last node was gone`,
     );
   });
+
+  it("once the cluster is stopped, `tempel verify` still checks the quorum certificate offline, through the kept trust.json", async () => {
+    expect(run.child.exitCode).not.toBeNull();
+    expect(existsSync(join(dataDir, "cluster.json"))).toBe(false);
+    const verified = await execFileAsync(process.execPath, [CLIENT_CLI, "verify", "README.md"], {
+      cwd: root,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(verified.stdout).toMatch(/^OK/);
+    expect(verified.stdout).toMatch(
+      new RegExp(`quorum certificate .*: \\d of ${NODES} members \\(quorum ${Math.floor(NODES / 2) + 1}\\)`),
+    );
+  });
 });

@@ -3,13 +3,11 @@ import { encodePublicationString } from "@tempel/proto";
 import { type ExtendTarget, Signature } from "../../index.ts";
 import { parseStrict } from "../args.ts";
 import { CONNECTION_HELP, CONNECTION_OPTIONS, openCluster } from "../connection.ts";
-import { ExitCode } from "../exit-codes.ts";
+import { EXIT_CODES_HELP, ExitCode } from "../exit-codes.ts";
 import type { CliIo } from "../io.ts";
 import { readSignature } from "../signature-file.ts";
-import { parseTime, timeText } from "../time-text.ts";
+import { parseTime, timeJson, timeText } from "../time-text.ts";
 import { UsageError } from "../usage-error.ts";
-
-export const EXTEND_SUMMARY = "extend a signature to a later certified root or a publication";
 
 export const EXTEND_HELP = `Usage: tempel extend <signature-file> [--to latest|publication|TIME] [options]
 
@@ -17,7 +15,8 @@ Extends a signature to a later calendar root: its calendar chain is replaced by 
 extender computes, its old records are dropped, and it verifies against the new root from then on.
   --to latest       the newest root a quorum of the cluster certified (default); the signature
                     then carries that root's quorum certificate, checked against the members of
-                    the cluster's genesis (so the cluster description must name it)
+                    the cluster's genesis (--genesis FILE, the cluster description's, or the one
+                    .tempel/trust.json names)
   --to publication  the first publication after the signing time in the cluster's publications
                     file; the signature then verifies with that publication alone (tempel verify
                     --pub-str CODE), long after every key is retired
@@ -31,8 +30,10 @@ Options:
 
 ${CONNECTION_HELP}
 
-Exit codes: 0 extended, 1 not a signature or it contradicts the cluster's calendar, 2 usage error,
-3 the cluster is unavailable, 4 no publication after the signing time yet (try later or --to latest).
+A --to time before the signing time is a usage error (exit 2); no publication after the signing
+time yet is NA (exit 4: try later, or --to latest).
+
+${EXIT_CODES_HELP}
 `;
 
 const OPTIONS = {
@@ -82,11 +83,18 @@ export async function extendCommand(args: readonly string[], io: CliIo): Promise
     io.err(`tempel extend: ${path} is not a KSI signature: ${read}\n`);
     return ExitCode.FAIL;
   }
+  if (typeof to === "number" && to < read.aggregationChains[0]!.aggregationTime) {
+    throw new UsageError(
+      `--to ${values.to}: the signature was made at ${timeText(read.aggregationChains[0]!.aggregationTime)}; ` +
+        "it can be extended only to a later time",
+    );
+  }
   const { client, genesis } = await openCluster(values, { agency: true, publications: to === "publication" });
   if (to === "latest" && genesis === undefined) {
     throw new UsageError(
-      "--to latest needs the cluster's genesis to check the head's quorum certificate: name a cluster " +
-        "description that lists it (--config FILE; npm start writes .tempel/cluster.json), or use --to publication",
+      "--to latest needs the cluster's genesis to check the head's quorum certificate: pass --genesis FILE, " +
+        "or name a cluster description that lists it (--config FILE; npm start writes .tempel/cluster.json), " +
+        "or use --to publication",
     );
   }
   const extended = await client.extend(new Signature(read, client), { to });
@@ -103,8 +111,8 @@ export async function extendCommand(args: readonly string[], io: CliIo): Promise
   if (values.json) {
     const report = {
       signature: output,
-      aggregationTime: extended.aggregationTime,
-      publicationTime: chain.publicationTime,
+      aggregationTime: timeJson(extended.aggregationTime),
+      publicationTime: timeJson(chain.publicationTime),
       ...(publication !== undefined && { publication: encodePublicationString(publication) }),
       quorumCertificate: extended.ksi.quorumCertificate !== undefined,
     };

@@ -1,12 +1,10 @@
 import { signatureToJson } from "@tempel/proto";
 import { parseStrict } from "../args.ts";
-import { ExitCode } from "../exit-codes.ts";
+import { EXIT_CODES_HELP, ExitCode } from "../exit-codes.ts";
 import type { CliIo } from "../io.ts";
 import { readSignature } from "../signature-file.ts";
 import { renderSignature } from "../signature-tree.ts";
 import { UsageError } from "../usage-error.ts";
-
-export const INSPECT_SUMMARY = "show what a KSI signature contains";
 
 export const INSPECT_HELP = `Usage: tempel inspect <signature-file> [--json]
 
@@ -19,7 +17,7 @@ Options:
   --json      print the signature as one JSON object (imprints in hex, times as Unix and ISO 8601)
   -h, --help  show this help
 
-Exit codes: 0 shown, 1 not a KSI signature, 2 usage error.
+${EXIT_CODES_HELP}
 `;
 
 const OPTIONS = {

@@ -12,12 +12,10 @@ import { METRICS_CONTENT_TYPE } from "../../monitor/monitor-metrics.ts";
 import { isHttpUrl } from "../../transport/http-url.ts";
 import { quorumTrustFromGenesis } from "../../trust/genesis.ts";
 import { parseStrict } from "../args.ts";
-import { ExitCode } from "../exit-codes.ts";
+import { EXIT_CODES_HELP, ExitCode } from "../exit-codes.ts";
 import { readInput } from "../files.ts";
 import type { CliIo } from "../io.ts";
 import { UsageError } from "../usage-error.ts";
-
-export const MONITOR_SUMMARY = "watch a cluster's calendar and publications for rewritten history";
 
 export const MONITOR_HELP = `Usage: tempel monitor --genesis FILE [options]
 
@@ -41,7 +39,9 @@ Options:
   --rounds N                stop after N rounds; exit 1 if an alert was raised
   -h, --help                show this help
 
-Exit codes: 0 stopped without alerts (or by a signal), 1 alerts raised (with --rounds), 2 usage error.
+It exits 0 when stopped without alerts (or by a signal), 1 when alerts were raised (with --rounds).
+
+${EXIT_CODES_HELP}
 `;
 
 const OPTIONS = {

@@ -1,12 +1,10 @@
 import { encodePublicationString, toHex } from "@tempel/proto";
 import { parseStrict } from "../args.ts";
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connect } from "../connection.ts";
-import { ExitCode } from "../exit-codes.ts";
+import { EXIT_CODES_HELP, ExitCode } from "../exit-codes.ts";
 import type { CliIo } from "../io.ts";
-import { timeText } from "../time-text.ts";
+import { timeJson, timeText } from "../time-text.ts";
 import { UsageError } from "../usage-error.ts";
-
-export const PUBLICATIONS_SUMMARY = "list the cluster's publications (checked publications file)";
 
 export const PUBLICATIONS_HELP = `Usage: tempel publications [--pub-str] [options]
 
@@ -20,8 +18,7 @@ Options:
 
 ${CONNECTION_HELP}
 
-Exit codes: 0 listed, 1 the file's signature does not check out, 2 usage error, 3 the file cannot
-be fetched or read, 4 nothing is published yet.
+${EXIT_CODES_HELP}
 `;
 
 const OPTIONS = {
@@ -58,13 +55,19 @@ export async function publicationsCommand(args: readonly string[], io: CliIo): P
       return ExitCode.INCONCLUSIVE;
     }
     io.out(
-      values.json ? `${JSON.stringify({ code: newest.code, time: newest.time })}\n` : `${newest.code}\n`,
+      values.json
+        ? `${JSON.stringify({ code: newest.code, time: timeJson(newest.time) })}\n`
+        : `${newest.code}\n`,
     );
     return ExitCode.OK;
   }
   if (values.json) {
     io.out(
-      `${JSON.stringify({ created: file.header.creationTime, certificates: file.certificates.length, publications })}\n`,
+      `${JSON.stringify({
+        created: timeJson(file.header.creationTime),
+        certificates: file.certificates.length,
+        publications: publications.map((p) => ({ ...p, time: timeJson(p.time) })),
+      })}\n`,
     );
     return ExitCode.OK;
   }

@@ -4,13 +4,11 @@ import { checkImprint, fromHex, TempelError, toHex } from "@tempel/proto";
 import type { Signature, SignInput } from "../../index.ts";
 import { parseStrict } from "../args.ts";
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connect } from "../connection.ts";
-import { ExitCode } from "../exit-codes.ts";
+import { EXIT_CODES_HELP, ExitCode } from "../exit-codes.ts";
 import type { CliIo } from "../io.ts";
 import { ProgressBar } from "../progress.ts";
-import { timeText } from "../time-text.ts";
+import { timeJson, timeText } from "../time-text.ts";
 import { UsageError } from "../usage-error.ts";
-
-export const SIGN_SUMMARY = "sign files, standard input or a hash";
 
 export const SIGN_HELP = `Usage: tempel sign FILE... [options]
        tempel sign - -o SIGNATURE               sign what comes on standard input
@@ -23,18 +21,22 @@ Check a signature with tempel verify FILE.
 Options:
   -o, --output FILE   where the signature goes, for a single input ("-": standard output)
   --hash IMPRINT      sign this hash: hex algorithm byte + digest (01… = SHA-256)
+  --skip-existing     leave files that have a signature file alone, and sign the others
   --force             replace signature files that exist
+                      (without either, an existing signature file stops the whole batch, before
+                      anything is signed)
   --json              print one JSON object {"signed": [...]} instead of text
   -h, --help          show this help
 
 ${CONNECTION_HELP}
 
-Exit codes: 0 signed, 2 usage error, 3 the cluster could not sign (unreachable, refused, overloaded).
+${EXIT_CODES_HELP}
 `;
 
 const OPTIONS = {
   output: { type: "string", short: "o" },
   hash: { type: "string" },
+  "skip-existing": { type: "boolean", default: false },
   force: { type: "boolean", default: false },
   json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
@@ -114,7 +116,7 @@ async function writeSignature(job: Job, signature: Signature, force: boolean): P
   } catch (error) {
     const reason =
       (error as { code?: unknown }).code === "EEXIST"
-        ? "it exists; --force replaces it"
+        ? "it exists; --force replaces it, --skip-existing leaves it"
         : (error as Error).message;
     throw new UsageError(`cannot write the signature to ${job.output}: ${reason}`);
   }
@@ -137,10 +139,28 @@ export async function signCommand(args: readonly string[], io: CliIo): Promise<n
     io.out(SIGN_HELP);
     return ExitCode.OK;
   }
-  const jobs = await plan(positionals, values.hash, values.output);
+  if (values.force && values["skip-existing"]) {
+    throw new UsageError("--force replaces existing signatures, --skip-existing keeps them: pick one");
+  }
+  const planned = await plan(positionals, values.hash, values.output);
   // Checked before signing, so that no signature is made only to be refused a place.
-  const taken = values.force ? undefined : jobs.find((job) => job.output !== STDIO && existsSync(job.output));
-  if (taken !== undefined) throw new UsageError(`${taken.output} exists; --force replaces it`);
+  const exists = (job: Job) => !values.force && job.output !== STDIO && existsSync(job.output);
+  const jobs = values["skip-existing"] ? planned.filter((job) => !exists(job)) : planned;
+  const skipped = planned.length - jobs.length;
+  const taken = jobs.find(exists);
+  if (taken !== undefined) {
+    throw new UsageError(
+      `${taken.output} exists; --force replaces it, --skip-existing signs only the files without one`,
+    );
+  }
+  if (jobs.length === 0) {
+    io.out(
+      values.json
+        ? `${JSON.stringify({ signed: [], skipped })}\n`
+        : `all ${skipped} files have a signature; nothing to sign\n`,
+    );
+    return ExitCode.OK;
+  }
   const toStdout = jobs[0]!.output === STDIO;
   if (toStdout && values.json) throw new UsageError("--json and -o - both want standard output; pick one");
   const client = await connect(values, { agency: true });
@@ -158,7 +178,7 @@ export async function signCommand(args: readonly string[], io: CliIo): Promise<n
         { onProgress: (signed) => progress.update(signed) },
       );
     } finally {
-      progress.done();
+      progress.clear();
     }
   }
   for (let i = 0; i < jobs.length; i++) await writeSignature(jobs[i]!, signatures[i]!, values.force);
@@ -167,11 +187,11 @@ export async function signCommand(args: readonly string[], io: CliIo): Promise<n
     input: job.input,
     signature: job.output,
     inputHash: toHex(signatures[i]!.inputHash),
-    aggregationTime: signatures[i]!.aggregationTime,
+    aggregationTime: timeJson(signatures[i]!.aggregationTime),
     agency: signatures[i]!.agency ?? null,
   }));
   if (values.json) {
-    io.out(`${JSON.stringify({ signed })}\n`);
+    io.out(`${JSON.stringify({ signed, skipped })}\n`);
     return ExitCode.OK;
   }
   const say = toStdout ? io.err : io.out;
@@ -179,14 +199,15 @@ export async function signCommand(args: readonly string[], io: CliIo): Promise<n
   let first = Number.POSITIVE_INFINITY;
   let last = 0;
   for (const s of signed) {
-    first = Math.min(first, s.aggregationTime);
-    last = Math.max(last, s.aggregationTime);
+    first = Math.min(first, s.aggregationTime.unix);
+    last = Math.max(last, s.aggregationTime.unix);
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const agency = signed[0]!.agency === null ? "" : ` for ${signed[0]!.agency}`;
   lines.push(
     `${signed.length} signature${signed.length === 1 ? "" : "s"} in ${seconds} s, made at ` +
-      `${timeText(first)}${last === first ? "" : ` to ${timeText(last)}`}${agency}`,
+      `${timeText(first)}${last === first ? "" : ` to ${timeText(last)}`}${agency}` +
+      (skipped === 0 ? "" : `; ${skipped} skipped (signed before)`),
   );
   const check = verifyHint(jobs[0]!, values.hash !== undefined);
   if (check !== undefined) lines.push(`check with: ${check}`);

@@ -1,12 +1,10 @@
 import type { NodeStatusReport, NotReadyReason } from "../../index.ts";
 import { parseStrict } from "../args.ts";
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connect } from "../connection.ts";
-import { ExitCode } from "../exit-codes.ts";
+import { EXIT_CODES_HELP, ExitCode } from "../exit-codes.ts";
 import type { CliIo } from "../io.ts";
-import { timeText } from "../time-text.ts";
+import { type TimeJson, timeJson, timeText } from "../time-text.ts";
 import { UsageError } from "../usage-error.ts";
-
-export const STATUS_SUMMARY = "show the cluster's nodes: readiness, leader, calendar head and lag";
 
 export const STATUS_HELP = `Usage: tempel status [options]
 
@@ -20,8 +18,9 @@ Options:
 
 ${CONNECTION_HELP}
 
-Exit codes: 0 at least one node answered (the others are listed as DOWN), 2 usage error, 3 no
-node answered.
+A node that does not answer is listed as DOWN; the exit code is 3 only when none answers.
+
+${EXIT_CODES_HELP}
 `;
 
 const OPTIONS = {
@@ -40,7 +39,7 @@ interface NodeLine {
   readonly reachable?: number;
   readonly role?: string;
   readonly leader?: string;
-  readonly head?: number;
+  readonly head?: TimeJson;
   /** Seconds the node's head is behind the newest head any node reported. */
   readonly lag?: number;
   readonly error?: string;
@@ -62,7 +61,7 @@ function nodeLines(reports: readonly NodeStatusReport[]): NodeLine[] {
       ...(reported.length > 0 && { reachable: reported.filter((m) => m.reachable).length }),
       role: agreement.role,
       ...(agreement.leaderId !== undefined && { leader: agreement.leaderId }),
-      head: calendar.head,
+      head: timeJson(calendar.head),
       lag: newest - calendar.head,
     };
   });
@@ -86,7 +85,9 @@ function render(lines: readonly NodeLine[], reports: readonly NodeStatusReport[]
     }
     out.push(`${line.endpoint}  ${line.ready ? "ready" : "NOT READY"}  ${line.role}  ${line.id}`);
     if (line.notReady !== undefined) out.push(`    ${line.notReady.message}`);
-    out.push(`    head ${timeText(line.head!)}, ${line.lag === 0 ? "up to date" : `${line.lag} s behind`}`);
+    out.push(
+      `    head ${timeText(line.head!.unix)}, ${line.lag === 0 ? "up to date" : `${line.lag} s behind`}`,
+    );
   }
   return `${out.join("\n")}\n`;
 }

@@ -1,4 +1,3 @@
-import { access } from "node:fs/promises";
 import {
   calendarPolicy,
   checkImprint,
@@ -27,26 +26,34 @@ import {
 import { Signature } from "../../index.ts";
 import { publicationsTrustFromGenesis, quorumTrustFromGenesis } from "../../trust/genesis.ts";
 import { parseStrict } from "../args.ts";
-import { type Cluster, namesCluster, openCluster } from "../connection.ts";
+import { type Cluster, keptTrust, namesCluster, openCluster, readGenesis } from "../connection.ts";
 import { hashDocument } from "../document-hash.ts";
-import { EXIT_CODES_HELP, ExitCode, type ExitCodeValue } from "../exit-codes.ts";
+import { EXIT_CODES_HELP, ExitCode, type ExitCodeValue, worstExit } from "../exit-codes.ts";
 import { describeFailure } from "../failure.ts";
 import { readInput } from "../files.ts";
 import type { CliIo } from "../io.ts";
+import { ProgressBar } from "../progress.ts";
+import { type Anchor, anchorText, signatureAnchor } from "../signature-anchor.ts";
 import { readSignature } from "../signature-file.ts";
+import { type TimeJson, timeJson, timeText } from "../time-text.ts";
 import { parseConstraints, readCertificate } from "../trust-inputs.ts";
 import { UsageError } from "../usage-error.ts";
+import { expandPaths, locate, type VerifyTarget } from "../verify-target.ts";
 
-export const VERIFY_SUMMARY = "verify a KSI signature, optionally against a document";
+export const VERIFY_HELP = `Usage: tempel verify FILE... [options]
 
-export const VERIFY_HELP = `Usage: tempel verify <signature-file> [options]
-
-Verify a KSI signature, made by Tempel or by any KSI service. If <signature-file> is not a
-.ksig file and FILE.ksig exists beside it, FILE is the signed document and FILE.ksig its signature.
+Verify KSI signatures, made by Tempel or by any KSI service. Each FILE is a signature, or a
+document whose signature FILE.ksig is beside it. FILE.ksig with FILE beside it checks both: the
+signature, and that it covers FILE (--signature-only checks the signature alone). A document
+without a signature is a usage error (exit 2) that says where the signature was looked for.
+Globs (*.pdf, "reports/**/*.ksig") are expanded here for shells that do not. Many files are
+checked in one go, with a progress bar on a terminal and a summary; the exit code is the worst
+result (FAIL, then usage, then unavailable, then NA).
 
 Options:
-  --document FILE           check that the signature covers FILE (hashed with the signature's algorithm)
+  --document FILE           check that the signature covers FILE (one signature only)
   --document-hash IMPRINT   check against a document hash: hex algorithm byte + digest (01… = SHA-256)
+  --signature-only          check the signature alone, not the document beside it
   --level N                 the document hash's level in a client-side aggregation tree (default 0)
   --policy NAME             internal | publication | key | calendar | default (default: default)
   --pub-str CODE            a publication string (printed publication code) to verify against
@@ -57,11 +64,18 @@ Options:
                             check is refused (exit 2), never trusted.
   --cnstr NAME=VALUE        subject attribute the file signer's certificate must have, e.g.
                             E=publications@example.org (NAME: E, CN, O, OU, C or an OID); repeatable
+  --genesis FILE            the cluster's genesis (TEMPEL_GENESIS): its members and quorum check
+                            quorum certificates, its publications authority the publications file
   --endpoint URL            a node of the cluster: its API base URL, repeatable (TEMPEL_ENDPOINTS,
                             comma-separated)
   --config FILE             cluster description (TEMPEL_CONFIG)
-  --json                    print one JSON object {"result","code","message",...} instead of text
+  --json                    print one JSON object per signature, one a line:
+                            {"result","code","message","signature","document","signedAt","agency","anchor",...}
   -h, --help                show this help
+
+Output: the result and, for each signature, when it was signed (ISO 8601 UTC), the agency that
+asked, and what the proof of time rests on: a publication (its date and code), a quorum
+certificate (k of N members), one key's calendar auth record, or the calendar root alone.
 
 Policies:
   internal     consistent in itself and with the document; needs nothing, proves no time
@@ -78,8 +92,11 @@ Cluster: named by --endpoint or --config, else TEMPEL_ENDPOINTS or TEMPEL_CONFIG
 .tempel/cluster.json here or in the nearest folder above (npm start writes it). Its genesis gives
 the members' keys and quorum that check a signature's quorum certificate, and the publications
 authority; its nodes extend (calendar policy; needs the agency's credentials: TEMPEL_LOGIN and
-TEMPEL_KEY_FILE or TEMPEL_KEY, or the description's agency) and serve the publications file used
-when no publication is given. Without a cluster only what the options give is trusted.
+TEMPEL_KEY_FILE or TEMPEL_KEY, or the description's agency) and serve the publications file used when no publication
+is given. With no cluster running, the genesis comes from --genesis, else from .tempel/trust.json
+here or above (npm start keeps it after the cluster stops, with the last publications file, used
+when no publication is given): verification needs no running node.
+Without any, only what the options give is trusted.
 
 ${EXIT_CODES_HELP}
 `;
@@ -95,6 +112,7 @@ const POLICIES: ReadonlyMap<string, Rule> = new Map([
 const OPTIONS = {
   document: { type: "string" },
   "document-hash": { type: "string" },
+  "signature-only": { type: "boolean", default: false },
   level: { type: "string" },
   policy: { type: "string", default: "default" },
   "pub-str": { type: "string" },
@@ -103,6 +121,7 @@ const OPTIONS = {
   cnstr: { type: "string", multiple: true },
   endpoint: { type: "string", multiple: true },
   config: { type: "string" },
+  genesis: { type: "string" },
   json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 } as const;
@@ -116,6 +135,10 @@ interface Report extends Omit<VerificationResult, "code"> {
   readonly signature: string;
   readonly document?: string;
   readonly publicationsFile?: { readonly path: string; readonly signature: "verified" };
+  /** Absent for bytes that are no signature. */
+  readonly signedAt?: TimeJson;
+  readonly agency?: string | null;
+  readonly anchor?: Anchor;
 }
 
 const EXIT_BY_RESULT: Record<VerificationResult["result"], ExitCodeValue> = {
@@ -123,26 +146,6 @@ const EXIT_BY_RESULT: Record<VerificationResult["result"], ExitCodeValue> = {
   FAIL: ExitCode.FAIL,
   NA: ExitCode.INCONCLUSIVE,
 };
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}
-
-/** `tempel verify FILE` for a document FILE with FILE.ksig beside it. */
-async function locate(path: string, values: Values): Promise<{ signature: string; document?: string }> {
-  if (path.endsWith(".ksig") || !(await exists(`${path}.ksig`))) {
-    return { signature: path, ...(values.document !== undefined && { document: values.document }) };
-  }
-  if (values.document !== undefined || values["document-hash"] !== undefined) {
-    throw new UsageError(
-      `${path}.ksig is taken as the signature of ${path}; name the .ksig file to check another document`,
-    );
-  }
-  return { signature: `${path}.ksig`, document: path };
-}
 
 function parseLevel(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -172,17 +175,22 @@ function parsePublication(text: string): PublicationData {
   }
 }
 
-/** What the cluster's genesis says to trust; the client has already refused a malformed genesis. */
+/** What the cluster's genesis says to trust. */
 function genesisTrust(genesis: string | undefined): {
   quorumTrust?: QuorumTrust;
   publicationsSigner?: DetachedCmsOptions;
 } {
   if (genesis === undefined) return {};
-  const publicationsSigner = publicationsTrustFromGenesis(genesis);
-  return {
-    quorumTrust: quorumTrustFromGenesis(genesis),
-    ...(publicationsSigner !== undefined && { publicationsSigner }),
-  };
+  try {
+    const publicationsSigner = publicationsTrustFromGenesis(genesis);
+    return {
+      quorumTrust: quorumTrustFromGenesis(genesis),
+      ...(publicationsSigner !== undefined && { publicationsSigner }),
+    };
+  } catch (error) {
+    if (error instanceof TempelError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 async function loadPublicationsFile(
@@ -263,6 +271,10 @@ function printReport(report: Report, io: CliIo, json: boolean, publicationGiven:
   const head = report.code === null ? report.result : `${report.result} ${report.code}`;
   const lines = [`${head}: ${report.message}`, `  signature: ${report.signature}`];
   if (report.document !== undefined) lines.push(`  document:  ${report.document}`);
+  if (report.signedAt !== undefined) lines.push(`  signed at: ${timeText(report.signedAt.unix)}`);
+  if (report.agency !== undefined)
+    lines.push(`  agency:    ${report.agency ?? "not named in the signature"}`);
+  if (report.anchor !== undefined) lines.push(`  anchored to: ${anchorText(report.anchor)}`);
   if (report.publicationsFile !== undefined) {
     lines.push(
       `  publications file: ${report.publicationsFile.path} (signature ${report.publicationsFile.signature})`,
@@ -293,46 +305,42 @@ async function unreachableCluster(cluster: Cluster): Promise<string | undefined>
   }
 }
 
-/** `tempel verify`: decode, gather what to trust, run the policy, report. */
-export async function verifyCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseStrict({ args: [...args], options: OPTIONS, allowPositionals: true });
-  if (values.help) {
-    io.out(VERIFY_HELP);
-    return ExitCode.OK;
-  }
-  if (positionals.length !== 1) {
-    throw new UsageError("give exactly one signature file (see tempel verify --help)");
-  }
-  const policy = POLICIES.get(values.policy);
-  if (policy === undefined) {
-    throw new UsageError(`--policy ${values.policy}: expected one of ${[...POLICIES.keys()].join(", ")}`);
-  }
-  const paths = await locate(positionals[0]!, values);
-  const inputLevel = parseLevel(values.level);
-  const userPublication = values["pub-str"] === undefined ? undefined : parsePublication(values["pub-str"]);
-  const cluster = namesCluster(values) ? await openCluster(values, {}) : undefined;
-  const trust = genesisTrust(cluster?.genesis);
-  const publications =
-    values["publications-file"] === undefined
-      ? undefined
-      : await loadPublicationsFile(values["publications-file"], values, trust.publicationsSigner);
+/** Signatures verified at once: enough to overlap their file reads, few enough to bound memory. */
+const VERIFY_WINDOW = 32;
 
+/** What every signature of one `tempel verify` run is checked with. */
+interface Checks {
+  readonly values: Values;
+  readonly policy: Rule;
+  readonly cluster: Cluster | undefined;
+  readonly trust: ReturnType<typeof genesisTrust>;
+  readonly publications: PublicationsFile | undefined;
+  readonly publicationsPath: string | undefined;
+  readonly userPublication: PublicationData | undefined;
+  readonly inputLevel: number | undefined;
+}
+
+/** One signature's report, or why the cluster needed for it could not be asked. */
+async function verifyOne(
+  target: VerifyTarget,
+  checks: Checks,
+): Promise<{ report: Report } | { unavailable: string }> {
+  const { values, policy, cluster, trust, publications, userPublication, inputLevel } = checks;
   const base = {
     policy: values.policy,
-    signature: paths.signature,
-    ...(paths.document !== undefined && { document: paths.document }),
+    signature: target.signature,
+    ...(target.document !== undefined && { document: target.document }),
     ...(publications !== undefined && {
-      publicationsFile: { path: values["publications-file"]!, signature: "verified" as const },
+      publicationsFile: { path: checks.publicationsPath!, signature: "verified" as const },
     }),
   };
-  const print = (report: Report) =>
-    printReport(report, io, values.json, userPublication !== undefined || publications !== undefined);
-  const signature = await readSignature(paths.signature);
+  const signature = await readSignature(target.signature);
   if (typeof signature === "string") {
-    print({ result: "FAIL", code: "PARSE", message: `not a KSI signature: ${signature}`, ...base });
-    return ExitCode.FAIL;
+    return {
+      report: { result: "FAIL", code: "PARSE", message: `not a KSI signature: ${signature}`, ...base },
+    };
   }
-  const hash = await documentHash(signature, paths.document, values["document-hash"]);
+  const hash = await documentHash(signature, target.document, values["document-hash"]);
   // The SDK verifies with all the cluster has, but takes no publications file from the caller: with
   // one given, the signature is checked here against it and the genesis' quorum. The calendar
   // policy reads no publications file, so it always goes to the cluster.
@@ -360,11 +368,144 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
         );
   if (result.result === "NA" && policy === calendarPolicy && cluster !== undefined) {
     const unreachable = await unreachableCluster(cluster);
-    if (unreachable !== undefined) {
-      io.err(`tempel verify: ${unreachable}\n`);
-      return ExitCode.UNAVAILABLE;
+    if (unreachable !== undefined) return { unavailable: unreachable };
+  }
+  const signed = new Signature(signature);
+  return {
+    report: {
+      ...result,
+      ...base,
+      signedAt: timeJson(signed.aggregationTime),
+      agency: signed.agency ?? null,
+      anchor: signatureAnchor(signature, userPublication, trust.quorumTrust),
+    },
+  };
+}
+
+/** The signatures the command line names, each once (a glob may name a document and its .ksig). */
+async function targets(paths: readonly string[], values: Values): Promise<(VerifyTarget | UsageError)[]> {
+  const options = {
+    ...(values.document !== undefined && { document: values.document }),
+    documentHash: values["document-hash"] !== undefined,
+    signatureOnly: values["signature-only"],
+  };
+  const seen = new Set<string>();
+  const found: (VerifyTarget | UsageError)[] = [];
+  for (const path of paths) {
+    try {
+      const target = await locate(path, options);
+      if (seen.has(target.signature)) continue;
+      seen.add(target.signature);
+      found.push(target);
+    } catch (error) {
+      if (!(error instanceof UsageError) || paths.length === 1) throw error;
+      found.push(error);
     }
   }
-  print({ ...result, ...base });
-  return EXIT_BY_RESULT[result.result];
+  return found;
+}
+
+function summary(counts: ReadonlyMap<string, number>, total: number): string {
+  const parts = [...counts].filter(([, n]) => n > 0).map(([what, n]) => `${n} ${what}`);
+  return `${total} checked: ${parts.join(", ")}\n`;
+}
+
+/** `tempel verify`: gather what to trust once, then decode, run the policy and report per signature. */
+export async function verifyCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseStrict({ args: [...args], options: OPTIONS, allowPositionals: true });
+  if (values.help) {
+    io.out(VERIFY_HELP);
+    return ExitCode.OK;
+  }
+  if (positionals.length === 0) {
+    throw new UsageError("name the signatures (or signed documents) to verify (see tempel verify --help)");
+  }
+  const policy = POLICIES.get(values.policy);
+  if (policy === undefined) {
+    throw new UsageError(`--policy ${values.policy}: expected one of ${[...POLICIES.keys()].join(", ")}`);
+  }
+  if (values["signature-only"] && (values.document !== undefined || values["document-hash"] !== undefined)) {
+    throw new UsageError("--signature-only checks no document: drop --document and --document-hash");
+  }
+  const paths = await expandPaths(positionals);
+  if (paths.length > 1 && (values.document !== undefined || values["document-hash"] !== undefined)) {
+    throw new UsageError("--document and --document-hash go with a single signature");
+  }
+  const inputLevel = parseLevel(values.level);
+  const userPublication = values["pub-str"] === undefined ? undefined : parsePublication(values["pub-str"]);
+  const cluster = namesCluster(values) ? await openCluster(values, {}) : undefined;
+  const trust = genesisTrust(cluster === undefined ? await readGenesis(values, undefined) : cluster.genesis);
+  // Offline, the publications file the trust file kept stands in for the cluster's, unless a
+  // publication is given by hand.
+  const kept =
+    cluster === undefined && userPublication === undefined ? await keptTrust(values, undefined) : undefined;
+  const publicationsPath = values["publications-file"] ?? kept?.publicationsFile;
+  const publications =
+    publicationsPath === undefined
+      ? undefined
+      : await loadPublicationsFile(publicationsPath, values, trust.publicationsSigner);
+  const checks: Checks = {
+    values,
+    policy,
+    cluster,
+    trust,
+    publications,
+    publicationsPath,
+    userPublication,
+    inputLevel,
+  };
+  const publicationGiven = userPublication !== undefined || publications !== undefined;
+
+  const found = await targets(paths, values);
+  const counts = new Map<string, number>([
+    ["OK", 0],
+    ["FAIL", 0],
+    ["NA", 0],
+    ["without a signature", 0],
+    ["unreadable", 0],
+    ["unavailable", 0],
+  ]);
+  const count = (what: string) => counts.set(what, counts.get(what)! + 1);
+  const progress = new ProgressBar(found.length, "signatures verified");
+  let worst: ExitCodeValue = ExitCode.OK;
+  // A window of signatures at a time: their files are read and hashed while others verify, and the
+  // reports still come in the order given.
+  for (let start = 0; start < found.length; start += VERIFY_WINDOW) {
+    const window = found.slice(start, start + VERIFY_WINDOW);
+    const outcomes = await Promise.all(
+      window.map((target) =>
+        target instanceof UsageError
+          ? target
+          : verifyOne(target, checks).catch((error: unknown) => {
+              // One unreadable file among many is reported with the rest, not the end of the run.
+              if (!(error instanceof UsageError) || found.length === 1) throw error;
+              return { unreadable: error.message };
+            }),
+      ),
+    );
+    progress.clear();
+    for (const outcome of outcomes) {
+      if (outcome instanceof UsageError) {
+        io.err(`tempel verify: ${outcome.message}\n`);
+        count("without a signature");
+        worst = worstExit(worst, ExitCode.USAGE);
+      } else if ("unreadable" in outcome) {
+        io.err(`tempel verify: ${outcome.unreadable}\n`);
+        count("unreadable");
+        worst = worstExit(worst, ExitCode.USAGE);
+      } else if ("unavailable" in outcome) {
+        io.err(`tempel verify: ${outcome.unavailable}\n`);
+        count("unavailable");
+        worst = worstExit(worst, ExitCode.UNAVAILABLE);
+      } else {
+        printReport(outcome.report, io, values.json, publicationGiven);
+        count(outcome.report.result);
+        worst = worstExit(worst, EXIT_BY_RESULT[outcome.report.result]);
+      }
+    }
+    progress.update(start + window.length);
+  }
+  progress.clear();
+  if (found.length > 1 && !values.json) io.out(summary(counts, found.length));
+  return worst;
 }
