@@ -27,9 +27,6 @@ export interface QuorumHealthModules {
   readonly logger: Logger;
 }
 
-/** How long one answer of `shortfall()` serves: far below the seconds a lost quorum may take to show. */
-const SHORTFALL_REUSE_MS = 100;
-
 /** How many members this node can reach now, against how many it needs. */
 export interface QuorumView {
   readonly members: number;
@@ -66,7 +63,6 @@ export class QuorumHealth {
   #watch = new AbortController();
   #timer: NodeJS.Timeout | undefined;
   #checking = false;
-  #lastShortfall: { readonly at: number; readonly value: NoQuorumError | undefined } | undefined;
 
   constructor(options: QuorumHealthOptions, modules: QuorumHealthModules) {
     this.#options = options;
@@ -117,19 +113,10 @@ export class QuorumHealth {
     };
   }
 
-  /**
-   * Why this node cannot sign for lack of a quorum, or undefined while it has one. Rounds ask on every
-   * request (10k a second and more), so the answer is reused for up to SHORTFALL_REUSE_MS: working it
-   * out lists the network's connections and the members heard from, far more than a request's share.
-   */
+  /** Why this node cannot sign for lack of a quorum, or undefined while it has one. */
   shortfall(): NoQuorumError | undefined {
-    const now = this.#m.now();
-    if (this.#lastShortfall === undefined || now - this.#lastShortfall.at >= SHORTFALL_REUSE_MS) {
-      const view = this.view();
-      const value = view.reachable.length >= view.needed ? undefined : new NoQuorumError(view);
-      this.#lastShortfall = { at: now, value };
-    }
-    return this.#lastShortfall.value;
+    const view = this.view();
+    return view.reachable.length >= view.needed ? undefined : new NoQuorumError(view);
   }
 
   /** Aborted (with a NoQuorumError) as soon as the quorum is found lacking; already so while it is. */
