@@ -1,5 +1,6 @@
-import { glob, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { readBounded } from "./files.ts";
+import { globPaths } from "./glob.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** A signature file to verify, and the document it must cover when there is one. */
@@ -28,8 +29,7 @@ export async function expandPaths(args: readonly string[]): Promise<string[]> {
       paths.push(arg);
       continue;
     }
-    const matches: string[] = [];
-    for await (const match of glob(arg)) matches.push(match);
+    const matches = await globPaths(arg);
     if (matches.length === 0) throw new UsageError(`${arg} matches no file`);
     paths.push(...matches.sort());
   }
