@@ -113,10 +113,14 @@ export class QuorumHealth {
     };
   }
 
-  /** Why this node cannot sign for lack of a quorum, or undefined while it has one. */
+  /**
+   * Why this node cannot sign for lack of a quorum, or undefined while it has one. Asked on every
+   * sign request, so the answer while the quorum holds is a count with no list built or sorted; the
+   * view is built only for the refusal.
+   */
   shortfall(): NoQuorumError | undefined {
-    const view = this.view();
-    return view.reachable.length >= view.needed ? undefined : new NoQuorumError(view);
+    if (1 + this.#reachablePeerCount() >= this.#options.needed) return undefined;
+    return new NoQuorumError(this.view());
   }
 
   /** Aborted (with a NoQuorumError) as soon as the quorum is found lacking; already so while it is. */
@@ -159,12 +163,24 @@ export class QuorumHealth {
     const now = this.#m.now();
     return this.#m
       .connected()
-      .filter(
-        (peer) =>
-          peer !== this.#m.selfId &&
-          this.#members.has(peer) &&
-          now - (this.#lastHeard.get(peer) ?? Number.NEGATIVE_INFINITY) < this.#options.silenceMs,
-      )
+      .filter((peer) => this.#isLivePeer(peer, now))
       .sort();
+  }
+
+  #reachablePeerCount(): number {
+    // A lone member (or a quorum of one) needs nobody: no need to ask the network at all.
+    if (this.#options.needed <= 1) return 0;
+    const now = this.#m.now();
+    let count = 0;
+    for (const peer of this.#m.connected()) if (this.#isLivePeer(peer, now)) count++;
+    return count;
+  }
+
+  #isLivePeer(peer: string, now: number): boolean {
+    return (
+      peer !== this.#m.selfId &&
+      this.#members.has(peer) &&
+      now - (this.#lastHeard.get(peer) ?? Number.NEGATIVE_INFINITY) < this.#options.silenceMs
+    );
   }
 }
