@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 
 function run(command: string, args: string[]): number {
   console.log(`\n$ ${command} ${args.join(" ")}`);
@@ -22,6 +22,19 @@ if (process.versions.node.split(".")[0] !== pinnedMajor) {
     `node_modules/.bin/node is Node ${process.version}, not the pinned Node ${pinnedMajor}: run npm ci`,
   );
   process.exit(1);
+}
+
+/** The suite has a 15-minute budget in CI: the files that spend most of it, to know where to look. */
+function printSlowestFiles(files: readonly { name: string; startTime: number; endTime: number }[]): void {
+  const slowest = files
+    .map((file) => ({
+      name: relative(process.cwd(), file.name),
+      seconds: (file.endTime - file.startTime) / 1000,
+    }))
+    .sort((a, b) => b.seconds - a.seconds)
+    .slice(0, 12);
+  console.log("\nslowest test files:");
+  for (const file of slowest) console.log(`${file.seconds.toFixed(1).padStart(8)} s  ${file.name}`);
 }
 
 let failedSteps = 0;
@@ -47,7 +60,9 @@ try {
     numFailedTests: number;
     numPendingTests: number;
     numTodoTests: number;
+    testResults: { name: string; startTime: number; endTime: number }[];
   };
+  printSlowestFiles(report.testResults);
   passed = report.numPassedTests;
   failed = report.numFailedTests;
   skipped = report.numPendingTests + report.numTodoTests;
