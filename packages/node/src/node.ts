@@ -18,11 +18,7 @@ import { dataPaths, IdentityError, loadCalendarSigner, loadNodeIdentity } from "
 import type { Logger } from "./logger/index.ts";
 import { createMetrics } from "./metrics/index.ts";
 import { createNetwork, defaultNetworkOptions, type Network } from "./network/index.ts";
-import {
-  calendarConsistency,
-  createPublicationService,
-  type PublicationService,
-} from "./publication/index.ts";
+import { createPublicationService, type PublicationService } from "./publication/index.ts";
 import { NodeCalendar, openNodeDb, StoreError } from "./store/index.ts";
 
 /** The hash algorithm of every tree the node builds: its own rounds and the cluster's top tree. */
@@ -222,18 +218,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
           now,
         },
       ),
-      publications: publications?.handlers.publications,
-      consistency: (url) =>
-        calendarConsistency(
-          {
-            genesisTime: calendar.genesisTime,
-            head: calendar.head,
-            chain: (time, rootTime) => calendar.storedChain(time, rootTime),
-            rootAt: (time) => calendar.rootAt(time),
-          },
-          url,
-          Math.floor(now() / 1000),
-        ),
+      publications,
       metrics,
       logger: apiLogger,
       ready,

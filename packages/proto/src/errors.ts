@@ -1,12 +1,13 @@
 /**
  * Every expected failure in Tempel is a typed error with a stable `code`, so callers (HTTP layer, CLI,
- * verification) can map it without parsing messages.
+ * verification) can map it without parsing messages. A subclass names its codes as a union
+ * (`class StoreError extends TempelError<StoreErrorCode>`), so that a misspelt code does not compile.
  */
-export class TempelError extends Error {
-  readonly code: string;
+export class TempelError<Code extends string = string> extends Error {
+  readonly code: Code;
   readonly details?: Record<string, unknown>;
 
-  constructor(code: string, message: string, details?: Record<string, unknown>) {
+  constructor(code: Code, message: string, details?: Record<string, unknown>) {
     super(message);
     this.name = new.target.name;
     this.code = code;

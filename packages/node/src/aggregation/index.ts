@@ -1,6 +1,11 @@
 export { type Agency, AgencyRegistry } from "./agency.ts";
 export { calendarAuthRecord } from "./auth-record.ts";
-export { HashRequestError, RoundRejection } from "./errors.ts";
+export {
+  HashRequestError,
+  type HashRequestErrorCode,
+  RoundRejection,
+  type RoundRejectionCode,
+} from "./errors.ts";
 export { checkHashRequest } from "./hash-request.ts";
 export { defaultRoundOptions, type RoundOptions } from "./options.ts";
 export { RoundAnswer } from "./round-answer.ts";

@@ -1,9 +1,9 @@
 import type { Logger } from "../logger/index.ts";
 import { readBody } from "./body.ts";
 import { HttpError } from "./http-error.ts";
-import { badRequest, parseJsonObject } from "./json-input.ts";
+import { parseJsonObject } from "./json-input.ts";
 import { sendJson } from "./respond.ts";
-import type { Handler } from "./server.ts";
+import type { Handler } from "./routes.ts";
 
 /** The admin endpoints' only path: who this node is cut off from. */
 export const ADMIN_PARTITION_PATH = "/admin/partition";
@@ -30,11 +30,10 @@ const MAX_BODY_BYTES = 16 * 1024;
 export function adminHandler(modules: AdminModules): Handler {
   return async (request, response) => {
     if (!isLoopback(request.socket.remoteAddress)) {
-      throw new HttpError(403, "ADMIN_LOOPBACK_ONLY", "the admin endpoints answer loopback clients only");
+      throw new HttpError("ADMIN_LOOPBACK_ONLY", "the admin endpoints answer loopback clients only");
     }
     if (!isLoopbackHost(request.headers.host)) {
       throw new HttpError(
-        403,
         "ADMIN_LOOPBACK_ONLY",
         "the admin endpoints answer requests for Host 127.0.0.1, [::1] or localhost only",
       );
@@ -45,11 +44,11 @@ export function adminHandler(modules: AdminModules): Handler {
     } else if (request.method === "POST") {
       const type = request.headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
       if (type !== "application/json") {
-        throw new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json");
+        throw new HttpError("UNSUPPORTED_MEDIA_TYPE", "send the body as application/json");
       }
       blocked = parseBlocked(await readBody(request, MAX_BODY_BYTES), modules.peers);
     } else {
-      throw new HttpError(405, "METHOD_NOT_ALLOWED", `use POST or DELETE for ${ADMIN_PARTITION_PATH}`);
+      throw new HttpError("METHOD_NOT_ALLOWED", `use POST or DELETE for ${ADMIN_PARTITION_PATH}`);
     }
     await modules.setBlocked(blocked);
     modules.logger.warn("admin: partition set", { blocked });
@@ -60,17 +59,17 @@ export function adminHandler(modules: AdminModules): Handler {
 function parseBlocked(body: Uint8Array, peers: readonly string[]): string[] {
   const { blocked } = parseJsonObject(body, ["blocked"]);
   if (!Array.isArray(blocked) || blocked.length > peers.length) {
-    throw badRequest("BAD_PARTITION", `"blocked" must be a list of at most ${peers.length} peer ids`);
+    throw new HttpError("BAD_PARTITION", `"blocked" must be a list of at most ${peers.length} peer ids`);
   }
   const seen = new Set<string>();
   for (const peer of blocked as unknown[]) {
     if (typeof peer !== "string" || !peers.includes(peer)) {
-      throw badRequest(
+      throw new HttpError(
         "BAD_PARTITION",
         `"blocked" may name the other members only, not ${JSON.stringify(peer)?.slice(0, 80)}`,
       );
     }
-    if (seen.has(peer)) throw badRequest("BAD_PARTITION", `"blocked" names ${peer} twice`);
+    if (seen.has(peer)) throw new HttpError("BAD_PARTITION", `"blocked" names ${peer} twice`);
     seen.add(peer);
   }
   return [...seen];

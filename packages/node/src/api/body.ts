@@ -23,8 +23,7 @@ export function readBody(request: IncomingMessage, limit: number): Promise<Uint8
       if (size > limit) return fail(tooLarge(limit));
       chunks.push(chunk);
     };
-    const onError = () =>
-      fail(new HttpError(400, "BODY_ABORTED", "the request body was not received completely"));
+    const onError = () => fail(new HttpError("BODY_ABORTED", "the request body was not received completely"));
     request.on("data", onData);
     request.once("end", () => {
       // A request may wait a second for its answer after this: left attached, the listeners would keep
@@ -40,5 +39,5 @@ export function readBody(request: IncomingMessage, limit: number): Promise<Uint8
 }
 
 function tooLarge(limit: number): HttpError {
-  return new HttpError(413, "BODY_TOO_LARGE", `the request body exceeds ${limit} bytes`);
+  return new HttpError("BODY_TOO_LARGE", `the request body exceeds ${limit} bytes`);
 }

@@ -1,14 +1,13 @@
 import { TempelError } from "@tempel/proto";
+import type { HashRequestErrorCode } from "../aggregation/index.ts";
+import { type ApiErrorCode, ERROR_TABLE } from "./error-table.ts";
 
-/** A request the API refuses; becomes `{error: {code, message}}` with `status`. */
-export class HttpError extends TempelError {
-  readonly status: number;
-  /** Seconds for a Retry-After header (overload). */
-  readonly retryAfter?: number;
-
-  constructor(status: number, code: string, message: string, retryAfter?: number) {
-    super(code, message);
-    this.status = status;
-    if (retryAfter !== undefined) this.retryAfter = retryAfter;
+/**
+ * A request the API refuses; becomes `{error: {code, message}}` with the status error-table.ts gives
+ * its code. A hash's own codes (HashRequestError) pass through a JSON request unchanged.
+ */
+export class HttpError extends TempelError<ApiErrorCode | HashRequestErrorCode> {
+  get status(): number {
+    return ERROR_TABLE[this.code].http;
   }
 }

@@ -16,16 +16,16 @@ import {
 import type { Agency, AgencyRegistry, RoundOptions, RoundPipeline } from "../aggregation/index.ts";
 import { calendarAuthRecord } from "../aggregation/index.ts";
 import type { CalendarSigner } from "../identity/index.ts";
-import type { NodeCalendar } from "../store/index.ts";
-import { calendarChainBetween } from "./calendar-range.ts";
+import { calendarChainBetween, type NodeCalendar } from "../store/index.ts";
+import { calendarConsistency } from "./calendar-consistency.ts";
 import { HttpError } from "./http-error.ts";
 import {
-  badRequest,
   base64,
   decodeSignatureText,
   parseHashItems,
   parseJsonObject,
   parseSecond,
+  parseSecondsRange,
 } from "./json-input.ts";
 import type { ApiOptions } from "./options.ts";
 import type { SerializedJson } from "./respond.ts";
@@ -73,7 +73,7 @@ export class JsonApi {
     const json = parseJsonObject(body, ["hashes"]);
     const items = json.hashes;
     if (!Array.isArray(items) || items.length === 0 || items.length > this.#options.maxSignBatch) {
-      throw badRequest("BAD_HASHES", `"hashes" must be a list of 1..${this.#options.maxSignBatch} hashes`);
+      throw new HttpError("BAD_HASHES", `"hashes" must be a list of 1..${this.#options.maxSignBatch} hashes`);
     }
     const nowSeconds = Math.floor(this.#modules.now() / 1000);
     const hashes = parseHashItems(items, this.#options.maxLevel, nowSeconds);
@@ -91,7 +91,7 @@ export class JsonApi {
     this.#authenticate(request, body);
     const json = parseJsonObject(body, ["signature", "publicationTime"]);
     if (typeof json.signature !== "string")
-      throw badRequest("BAD_SIGNATURE", '"signature" must be base64 text');
+      throw new HttpError("BAD_SIGNATURE", '"signature" must be base64 text');
     const signature = decodeSignatureText(json.signature);
     const { calendar } = this.#modules;
     const target =
@@ -102,7 +102,6 @@ export class JsonApi {
         : await calendar.certificate(target);
     if (certificate === undefined) {
       throw new HttpError(
-        409,
         "NOT_CERTIFIED",
         target === undefined ? "no second is certified yet" : `second ${target} is not certified`,
       );
@@ -113,7 +112,6 @@ export class JsonApi {
     const verdict = await verifySignature(signature, { extender }, calendarPolicy);
     if (verdict.result !== "OK") {
       throw new HttpError(
-        422,
         "SIGNATURE_NOT_VERIFIED",
         `the signature does not verify against this calendar: ${verdict.code ?? verdict.result} ${verdict.message}`,
       );
@@ -155,9 +153,7 @@ export class JsonApi {
 
   /** GET /v1/calendar/chain?from=t&to=T: the calendar hash chain (TLV 0x0802, base64) from t to the root at T. */
   async chain(url: URL): Promise<unknown> {
-    const from = parseSecond(url.searchParams.get("from"), "from");
-    const toText = url.searchParams.get("to");
-    const to = toText === null ? undefined : parseSecond(toText, "to");
+    const { from, to } = parseSecondsRange(url);
     const chain = await calendarChainBetween(this.#modules.calendar, from, to, this.#nowSeconds());
     return {
       from: chain.aggregationTime,
@@ -165,6 +161,20 @@ export class JsonApi {
       root: toHex(await this.#modules.calendar.rootAt(chain.publicationTime)),
       chain: base64(encodeTlv(encodeCalendarChain(chain))),
     };
+  }
+
+  /** GET /v1/calendar/consistency?from=T1&to=T2 (see calendarConsistency). */
+  consistency(url: URL): Promise<unknown> {
+    const { calendar } = this.#modules;
+    // The stored chain, unchecked against the certificates: a monitor proves a changed store only if
+    // it is shown the change (NodeCalendar.storedChain).
+    const stored = {
+      genesisTime: calendar.genesisTime,
+      head: calendar.head,
+      chain: (time: number, rootTime: number) => calendar.storedChain(time, rootTime),
+      rootAt: (time: number) => calendar.rootAt(time),
+    };
+    return calendarConsistency(stored, url, this.#nowSeconds());
   }
 
   status(): unknown {
@@ -176,7 +186,6 @@ export class JsonApi {
     const mac = request.headers[HMAC_HEADER];
     if (typeof loginId !== "string" || typeof mac !== "string") {
       throw new HttpError(
-        401,
         "UNAUTHENTICATED",
         `send the agency login id in ${LOGIN_ID_HEADER} and the body's HMAC in ${HMAC_HEADER}`,
       );
@@ -191,7 +200,6 @@ export class JsonApi {
       given !== undefined && given.length === expected.length && timingSafeEqual(given, expected);
     if (!matches || agency === undefined) {
       throw new HttpError(
-        401,
         "AUTHENTICATION_FAILED",
         `${LOGIN_ID_HEADER} and ${HMAC_HEADER} do not match an agency and the HMAC-SHA256 of the body under its key`,
       );

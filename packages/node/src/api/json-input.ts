@@ -1,26 +1,22 @@
-import { decodeSignature, FormatError, type KsiSignature, TempelError } from "@tempel/proto";
+import { decodeSignature, FormatError, type KsiSignature } from "@tempel/proto";
 import type { HashRequest } from "../aggregation/index.ts";
-import { checkHashRequest } from "../aggregation/index.ts";
+import { checkHashRequest, HashRequestError } from "../aggregation/index.ts";
 import { HttpError } from "./http-error.ts";
 
 /** Strict readers for JSON request bodies: every field is checked, unknown fields are refused. */
-
-export function badRequest(code: string, message: string): HttpError {
-  return new HttpError(400, code, message);
-}
 
 export function parseJsonObject(body: Uint8Array, allowed: readonly string[]): Record<string, unknown> {
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
   } catch {
-    throw badRequest("BAD_JSON", "the body is not valid UTF-8 JSON");
+    throw new HttpError("BAD_JSON", "the body is not valid UTF-8 JSON");
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    throw badRequest("BAD_JSON", "the body must be a JSON object");
+    throw new HttpError("BAD_JSON", "the body must be a JSON object");
   }
   for (const key of Object.keys(json)) {
-    if (!allowed.includes(key)) throw badRequest("UNKNOWN_FIELD", `unknown field "${key.slice(0, 64)}"`);
+    if (!allowed.includes(key)) throw new HttpError("UNKNOWN_FIELD", `unknown field "${key.slice(0, 64)}"`);
   }
   return json as Record<string, unknown>;
 }
@@ -65,7 +61,7 @@ function parseHashItem(
     const fields = item as Record<string, unknown>;
     for (const key of Object.keys(fields)) {
       if (key !== "imprint" && key !== "level") {
-        throw badRequest("UNKNOWN_FIELD", `hashes[${index}]: unknown field "${key.slice(0, 64)}"`);
+        throw new HttpError("UNKNOWN_FIELD", `hashes[${index}]: unknown field "${key.slice(0, 64)}"`);
       }
     }
     hex = fields.imprint;
@@ -74,13 +70,18 @@ function parseHashItem(
   }
   const imprint = typeof hex === "string" ? decodeImprintHex(hex, into, at) : undefined;
   if (imprint === undefined) {
-    throw badRequest("BAD_IMPRINT", `hashes[${index}]: the imprint must be hex (algorithm id byte + digest)`);
+    throw new HttpError(
+      "BAD_IMPRINT",
+      `hashes[${index}]: the imprint must be hex (algorithm id byte + digest)`,
+    );
   }
-  if (typeof level !== "number") throw badRequest("LEVEL_RANGE", `hashes[${index}]: level must be a number`);
+  if (typeof level !== "number")
+    throw new HttpError("LEVEL_RANGE", `hashes[${index}]: level must be a number`);
   try {
     return checkHashRequest(imprint, level, maxLevel, nowSeconds);
   } catch (error) {
-    if (error instanceof TempelError) throw badRequest(error.code, `hashes[${index}]: ${error.message}`);
+    if (error instanceof HashRequestError)
+      throw new HttpError(error.code, `hashes[${index}]: ${error.message}`);
     throw error;
   }
 }
@@ -102,9 +103,16 @@ function decodeImprintHex(hex: string, into: Buffer, at: number): Uint8Array | u
 export function parseSecond(value: unknown, name: string): number {
   const n = typeof value === "string" && /^\d{1,15}$/.test(value) ? Number(value) : value;
   if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) {
-    throw badRequest("BAD_TIME", `"${name}" must be a Unix time in seconds`);
+    throw new HttpError("BAD_TIME", `"${name}" must be a Unix time in seconds`);
   }
   return n;
+}
+
+/** The `from` and optional `to` seconds of a calendar query (`?from=t[&to=T]`). */
+export function parseSecondsRange(url: URL): { from: number; to: number | undefined } {
+  const from = parseSecond(url.searchParams.get("from"), "from");
+  const toText = url.searchParams.get("to");
+  return { from, to: toText === null ? undefined : parseSecond(toText, "to") };
 }
 
 /** Base64 of at most one TLV16 element: a longer text cannot be a signature. */
@@ -112,13 +120,13 @@ const MAX_SIGNATURE_BASE64 = Math.ceil((4 + 0xffff) / 3) * 4;
 
 export function decodeSignatureText(text: string): KsiSignature {
   if (text.length > MAX_SIGNATURE_BASE64 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
-    throw badRequest("BAD_SIGNATURE", '"signature" must be the base64 of a KSI signature');
+    throw new HttpError("BAD_SIGNATURE", '"signature" must be the base64 of a KSI signature');
   }
   try {
     return decodeSignature(new Uint8Array(Buffer.from(text, "base64")));
   } catch (error) {
     if (error instanceof FormatError)
-      throw badRequest("BAD_SIGNATURE", `the signature does not parse: ${error.message}`);
+      throw new HttpError("BAD_SIGNATURE", `the signature does not parse: ${error.message}`);
     throw error;
   }
 }

@@ -1,7 +1,6 @@
 import {
   type AggregationRequestPdu,
   type AggregationResponsePayload,
-  AggregatorStatus,
   aggregationResponsePayloadFor,
   type DecodedRequestPdu,
   decodeAggregationRequestPdu,
@@ -28,8 +27,13 @@ import type {
 import { checkHashRequest, HashRequestError, RoundRejection } from "../aggregation/index.ts";
 import type { Logger } from "../logger/index.ts";
 import type { Metrics, RejectReason } from "../metrics/index.ts";
-import { isContradictedCalendar } from "../store/index.ts";
-import { CalendarRangeError, type CalendarReader, calendarChainBetween } from "./calendar-range.ts";
+import {
+  CalendarRangeError,
+  type CalendarReader,
+  calendarChainBetween,
+  isContradictedCalendar,
+} from "../store/index.ts";
+import { type KsiCode, ksiRule } from "./error-table.ts";
 import type { ApiOptions } from "./options.ts";
 import { STAND_IN_KEY } from "./stand-in-key.ts";
 
@@ -94,11 +98,7 @@ export class KsiEndpoints {
         accepted[count++] = index;
       } catch (error) {
         if (!(error instanceof HashRequestError)) throw error;
-        const status =
-          error.code === "LEVEL_RANGE"
-            ? AggregatorStatus.REQUEST_TOO_LARGE
-            : AggregatorStatus.INVALID_PAYLOAD;
-        this.#refused("bad_imprint", "ksi_aggregator", status, error.message);
+        const status = this.#refusedFor(error.code, "ksi_aggregator", error.message);
         responses[index] = failedPayload(request.requestId, status, error.message);
       }
     }
@@ -127,9 +127,7 @@ export class KsiEndpoints {
     hashes.length = count;
     const refuse = (error: unknown) => {
       if (!(error instanceof RoundRejection)) throw error;
-      const status = rejectionStatus(error);
-      const reason = rejectReason(error);
-      if (reason !== undefined) this.#refused(reason, "ksi_aggregator", status, error.message);
+      const status = this.#refusedFor(error.code, "ksi_aggregator", error.message);
       for (const index of accepted) {
         responses[index] = failedPayload(requestIds[index]!, status, error.message);
       }
@@ -181,18 +179,17 @@ export class KsiEndpoints {
       } catch (error) {
         if (isContradictedCalendar(error)) {
           // This node's calendar no longer matches what the cluster certified: the client must ask
-          // another node, and KSI has a status that says so.
+          // another node.
           this.#modules.logger.error("extend refused: calendar contradicts a certificate", { error });
           responses.push({
             requestId: request.requestId,
-            status: ExtenderStatus.DATABASE_CORRUPT,
+            status: ksiRule(error.code).ksi,
             errorMessage: error.message,
           });
           continue;
         }
         if (!(error instanceof CalendarRangeError)) throw error;
-        const status = ExtenderStatus[error.code as keyof typeof ExtenderStatus];
-        this.#refused("bad_request", "ksi_extender", status, error.message);
+        const status = this.#refusedFor(error.code, "ksi_extender", error.message);
         responses.push({
           requestId: request.requestId,
           status,
@@ -253,14 +250,23 @@ export class KsiEndpoints {
     // An unknown login is answered as a wrong HMAC, after as much work (stand-in-key.ts); only
     // the log tells them apart.
     if (!hmac.check(agency?.key ?? STAND_IN_KEY) || agency === undefined) {
-      return refuse(
-        "unauthenticated",
-        PduStatus.AUTHENTICATION_FAILURE,
-        "the login id and the PDU's HMAC do not match an agency and its key",
-        { knownLogin: agency !== undefined },
-      );
+      const message = "the login id and the PDU's HMAC do not match an agency and its key";
+      const status = this.#refusedFor("AUTHENTICATION_FAILED", endpoint, message, {
+        knownLogin: agency !== undefined,
+      });
+      return encodeErrorResponsePdu(responseType, { status, errorMessage: message });
     }
     return { pdu, agency, hmacAlgorithm: hmac.algorithm };
+  }
+
+  /**
+   * The KSI status for a refusal's code (error-table.ts), the refusal counted and logged if the table
+   * gives it a reason (a failed round is the node's fault, logged by the rounds instead).
+   */
+  #refusedFor(code: KsiCode, endpoint: string, message: string, detail?: object): number {
+    const rule = ksiRule(code);
+    if (rule.reason !== undefined) this.#refused(rule.reason, endpoint, rule.ksi, message, detail);
+    return rule.ksi;
   }
 
   #refused(reason: RejectReason, endpoint: string, status: number, message: string, detail?: object): void {
@@ -284,35 +290,4 @@ const fromBufferPool = (length: number): Uint8Array => Buffer.allocUnsafe(length
 /** A payload that carries a status instead of signature components (proto's type asks for a chain list). */
 function failedPayload(requestId: bigint, status: number, errorMessage: string): AggregationResponsePayload {
   return { requestId, status, errorMessage, aggregationChains: [] };
-}
-
-function rejectionStatus(error: RoundRejection): number {
-  switch (error.code) {
-    case "QUOTA":
-      return AggregatorStatus.OVER_QUOTA;
-    case "OVERLOAD":
-    case "STOPPING":
-      return AggregatorStatus.TOO_MANY_REQUESTS;
-    // The members this node needs to certify a round are, for a KSI client, its upstream.
-    case "NO_QUORUM":
-      return AggregatorStatus.UPSTREAM_ERROR;
-    default:
-      return AggregatorStatus.INTERNAL_ERROR;
-  }
-}
-
-/** Refusals are counted; a failed round is the node's fault and logged by the rounds instead. */
-function rejectReason(error: RoundRejection): RejectReason | undefined {
-  switch (error.code) {
-    case "QUOTA":
-      return "quota";
-    case "STOPPING":
-      return "shutting_down";
-    case "OVERLOAD":
-      return "overload";
-    case "NO_QUORUM":
-      return "no_quorum";
-    default:
-      return undefined;
-  }
 }

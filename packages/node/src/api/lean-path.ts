@@ -1,7 +1,6 @@
-import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
+import { answerHead, contentFields, headText } from "./answer-head.ts";
 import { parseLeanRequest } from "./lean-request.ts";
-import { EXPOSED_HEADERS } from "./respond.ts";
 
 /** A KSI PDU endpoint as the lean path calls it. */
 export interface PduRoute {
@@ -200,42 +199,15 @@ function ok(options: LeanPathOptions, body: Uint8Array): RawAnswer {
 }
 
 /**
- * The answer's bytes, head and body in one buffer for one write. The head is the one node:http's path
- * writes for a request without an Origin (server.ts), line for line: clients see no difference.
+ * The answer's bytes, head and body in one buffer for one write. The head is built as node:http's path
+ * builds it for a request without an Origin (answer-head.ts): clients see no difference.
  */
 function responseBytes(answer: RawAnswer, close: boolean, keepAliveTimeoutMs: number): Buffer {
-  let head =
-    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ""}\r\n` +
-    "access-control-allow-origin: *\r\n" +
-    `access-control-expose-headers: ${EXPOSED_HEADERS}\r\n` +
-    `content-type: ${answer.contentType}\r\n` +
-    `content-length: ${answer.body.length}\r\n` +
-    "cache-control: no-store\r\n";
-  // Only refusals have headers of their own: a signature's answer allocates nothing for them.
-  if (answer.headers !== undefined)
-    for (const [name, value] of Object.entries(answer.headers)) head += `${name}: ${value}\r\n`;
-  head +=
-    `Date: ${httpDate()}\r\n` +
-    (close
-      ? "Connection: close\r\n\r\n"
-      : `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(keepAliveTimeoutMs / 1000)}\r\n\r\n`);
+  const fields = answerHead(undefined, contentFields(answer.contentType, answer.body.length, answer.headers));
+  const head = headText(answer.status, fields, { close, keepAliveTimeoutMs });
   const headLength = Buffer.byteLength(head, "latin1");
   const bytes = Buffer.allocUnsafe(headLength + answer.body.length);
   bytes.write(head, 0, "latin1");
   bytes.set(answer.body, headLength);
   return bytes;
-}
-
-let dateSecond = -1;
-let dateText = "";
-
-/** The Date header's value, made once a second: every answer of a round asks for it in that second. */
-function httpDate(): string {
-  const now = Date.now();
-  const second = Math.floor(now / 1000);
-  if (second !== dateSecond) {
-    dateSecond = second;
-    dateText = new Date(now).toUTCString();
-  }
-  return dateText;
 }

@@ -1,4 +1,5 @@
 import type { ServerResponse } from "node:http";
+import { contentFields } from "./answer-head.ts";
 
 /**
  * A JSON body that is already serialized (UTF-8): a handler that writes megabytes of base64 into its
@@ -16,8 +17,6 @@ export class SerializedJson {
 }
 
 export const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
-/** Headers of an answer that a page from another origin may read (Access-Control-Expose-Headers). */
-export const EXPOSED_HEADERS = "retry-after, etag";
 
 /** The body of every error answer: `{error: {code, message}}`. */
 export function errorJson(code: string, message: string): Buffer {
@@ -28,16 +27,11 @@ export function sendJson(
   response: ServerResponse,
   status: number,
   body: unknown,
-  headers: Record<string, string> = {},
+  headers?: Readonly<Record<string, string>>,
 ): void {
   const serialized =
     body instanceof SerializedJson ? body : new SerializedJson(Buffer.from(JSON.stringify(body)));
-  response.writeHead(status, {
-    "content-type": JSON_CONTENT_TYPE,
-    "content-length": serialized.bytes.length,
-    "cache-control": "no-store",
-    ...headers,
-  });
+  response.writeHead(status, contentFields(JSON_CONTENT_TYPE, serialized.bytes.length, headers));
   response.end(serialized.bytes, serialized.sent);
 }
 
@@ -47,11 +41,7 @@ export function sendBytes(
   contentType: string,
   body: Uint8Array,
 ): void {
-  response.writeHead(status, {
-    "content-type": contentType,
-    "content-length": body.length,
-    "cache-control": "no-store",
-  });
+  response.writeHead(status, contentFields(contentType, body.length));
   response.end(body);
 }
 
@@ -60,7 +50,7 @@ export function sendError(
   status: number,
   code: string,
   message: string,
-  headers: Record<string, string> = {},
+  headers?: Readonly<Record<string, string>>,
 ): void {
   sendJson(response, status, new SerializedJson(errorJson(code, message)), headers);
 }

@@ -14,8 +14,8 @@ const USAGE = 2;
 /** libp2p 3, which the node runs on, needs Node.js 22 (the engines field of package.json says so too). */
 const MIN_NODE_MAJOR = 22;
 
-class UsageError extends TempelError {}
-class RuntimeError extends TempelError {}
+class UsageError extends TempelError<"USAGE"> {}
+class RuntimeError extends TempelError<"NODE_TOO_OLD"> {}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

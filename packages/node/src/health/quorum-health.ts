@@ -36,7 +36,7 @@ export interface QuorumView {
 }
 
 /** Why a node without a quorum cannot sign; code NO_QUORUM. */
-export class NoQuorumError extends TempelError {
+export class NoQuorumError extends TempelError<"NO_QUORUM"> {
   constructor(view: QuorumView) {
     super(
       "NO_QUORUM",

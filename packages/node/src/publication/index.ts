@@ -5,13 +5,13 @@ export {
   readPublicationsAuthority,
 } from "./authority.ts";
 export { PUBLICATIONS_CA_HELP, PUBLICATIONS_CA_OPTIONS, publicationsCaInit } from "./ca-command.ts";
-export { calendarConsistency } from "./consistency.ts";
 export {
   checkStoredPublications,
   createPublicationService,
   type PublicationServiceModules,
 } from "./create-publication-service.ts";
-export { PublicationError } from "./errors.ts";
+export { PublicationError, type PublicationErrorCode } from "./errors.ts";
 export { noPublicationMetrics, type PublicationMetrics } from "./metrics.ts";
 export { defaultPublicationOptions, type PublicationOptions } from "./options.ts";
 export type { PublicationCalendar, PublicationService } from "./publication-service.ts";
+export type { ServedFile } from "./served-file.ts";

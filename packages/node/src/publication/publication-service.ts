@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   bytesEqual,
   type CalendarHashChain,
@@ -13,10 +12,7 @@ import {
   type QuorumTrust,
   toHex,
 } from "@tempel/proto";
-import { HttpError } from "../api/http-error.ts";
-import { sendJson } from "../api/respond.ts";
 import type { Logger } from "../logger/logger.ts";
-import { calendarConsistency } from "./consistency.ts";
 import { PublicationError } from "./errors.ts";
 import type { PublicationMetrics } from "./metrics.ts";
 import { judgeOfferedFile } from "./offered-file.ts";
@@ -62,8 +58,6 @@ export interface PublicationModules {
   readonly now: () => number;
   readonly fetch: typeof globalThis.fetch;
 }
-
-export type RouteHandler = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>;
 
 /** How often the service looks whether a publication is due. */
 const STEP_MS = 1000;
@@ -164,34 +158,6 @@ export class PublicationService {
     }
     if (this.#modules.key !== undefined) await this.#publishDue(this.#modules.key, nowSeconds);
   }
-
-  /** Route handlers for the node's HTTP server. */
-  readonly handlers: {
-    /** GET /v1/publications: the file (ETag, 304 for If-None-Match); `?view=json` lists the publications. */
-    readonly publications: RouteHandler;
-    /** GET /v1/calendar/consistency?from=T1&to=T2: a JSON answer (see calendarConsistency). */
-    readonly consistency: (url: URL) => Promise<unknown>;
-  } = {
-    publications: async (request, response, url) => {
-      const file = this.#file;
-      if (file === undefined) throw new HttpError(404, "NOT_PUBLISHED", "the cluster has not published yet");
-      if (url.searchParams.get("view") === "json") return sendJson(response, 200, publicationsListing(file));
-      const headers = { etag: file.etag, "cache-control": "no-cache" };
-      if (request.headers["if-none-match"] === file.etag) {
-        response.writeHead(304, headers);
-        response.end();
-        return;
-      }
-      response.writeHead(200, {
-        ...headers,
-        "content-type": "application/octet-stream",
-        "content-length": file.bytes.length,
-      });
-      response.end(file.bytes);
-    },
-    consistency: (url) =>
-      calendarConsistency(this.#modules.calendar, url, Math.floor(this.#modules.now() / 1000)),
-  };
 
   /** The next publication time after the last one held (after genesis when none is). */
   #nextDue(): number {
@@ -297,17 +263,4 @@ export class PublicationService {
     const last = this.#file?.records.at(-1);
     if (last !== undefined) this.#modules.metrics.latestPublication.set(last.publishedData.publicationTime);
   }
-}
-
-/** The JSON view of the file: what a person or a script reads to print publication codes. */
-function publicationsListing(file: ServedFile): unknown {
-  return {
-    etag: file.etag,
-    bytes: file.bytes.length,
-    publications: file.records.map((record) => ({
-      time: record.publishedData.publicationTime,
-      root: toHex(record.publishedData.publishedHash),
-      publicationString: encodePublicationString(record.publishedData),
-    })),
-  };
 }

@@ -1,7 +1,13 @@
 export { Bucket, type BucketId } from "./buckets.ts";
+export {
+  CalendarRangeError,
+  type CalendarRangeErrorCode,
+  type CalendarReader,
+  calendarChainBetween,
+} from "./calendar-range.ts";
 export type { CalendarCheckReport } from "./check.ts";
 export { type NodeDb, openNodeDb } from "./db.ts";
-export { isContradictedCalendar, StoreError } from "./errors.ts";
+export { isContradictedCalendar, StoreError, type StoreErrorCode } from "./errors.ts";
 export { bucketRange, keyNumber, nameKey, numberKey, numberKeyWithByte } from "./keys.ts";
 export { NodeCalendar, type NodeCalendarOptions } from "./node-calendar.ts";
 export { defaultStoreOptions, type StoreOptions } from "./options.ts";

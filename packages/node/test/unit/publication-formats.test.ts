@@ -17,11 +17,11 @@ import {
   publicationsCmsSigner,
 } from "@tempel/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CalendarRangeError } from "../../src/api/calendar-range.ts";
+import { calendarConsistency } from "../../src/api/calendar-consistency.ts";
 import { HttpError } from "../../src/api/http-error.ts";
 import { AUTHORITY_FILES, readPublicationsAuthority } from "../../src/publication/authority.ts";
-import { calendarConsistency } from "../../src/publication/consistency.ts";
 import { PublicationError } from "../../src/publication/errors.ts";
+import { CalendarRangeError } from "../../src/store/calendar-range.ts";
 import {
   randomLeaf,
   type TestAuthority,

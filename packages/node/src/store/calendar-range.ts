@@ -1,11 +1,18 @@
 import { type CalendarHashChain, TempelError } from "@tempel/proto";
 
 /**
- * A calendar chain request outside what the calendar can answer. Codes follow the KSI extender
- * statuses: INVALID_TIME_RANGE (aggregation time after publication time), TIME_TOO_OLD (before the
- * cluster's genesis), TIME_TOO_NEW (not in the calendar yet), TIME_IN_FUTURE (after now).
+ * Codes of CalendarRangeError, named as the KSI extender's statuses: INVALID_TIME_RANGE (aggregation
+ * time after publication time), TIME_TOO_OLD (before the cluster's genesis), TIME_TOO_NEW (not in the
+ * calendar yet), TIME_IN_FUTURE (after now).
  */
-export class CalendarRangeError extends TempelError {}
+export type CalendarRangeErrorCode =
+  | "INVALID_TIME_RANGE"
+  | "TIME_TOO_OLD"
+  | "TIME_TOO_NEW"
+  | "TIME_IN_FUTURE";
+
+/** A calendar chain request outside what the calendar can answer. */
+export class CalendarRangeError extends TempelError<CalendarRangeErrorCode> {}
 
 export interface CalendarReader {
   readonly genesisTime: number;

@@ -1,6 +1,6 @@
 import { encodeCalendarChain, encodeTlv, toHex } from "@tempel/proto";
-import { type CalendarReader, calendarChainBetween } from "../api/calendar-range.ts";
-import { base64, parseSecond } from "../api/json-input.ts";
+import { type CalendarReader, calendarChainBetween } from "../store/index.ts";
+import { base64, parseSecondsRange } from "./json-input.ts";
 
 export interface ConsistencyCalendar extends CalendarReader {
   rootAt(time: number): Promise<Uint8Array>;
@@ -18,9 +18,7 @@ export async function calendarConsistency(
   url: URL,
   nowSeconds: number,
 ): Promise<unknown> {
-  const from = parseSecond(url.searchParams.get("from"), "from");
-  const toText = url.searchParams.get("to");
-  const to = toText === null ? undefined : parseSecond(toText, "to");
+  const { from, to } = parseSecondsRange(url);
   const proof = await calendarChainBetween(calendar, from, to, nowSeconds);
   const [fromRoot, toRoot] = await Promise.all([
     calendar.rootAt(proof.aggregationTime),
