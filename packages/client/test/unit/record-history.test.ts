@@ -248,6 +248,15 @@ describe("a record's signed history", () => {
     expect(result.problems[0]!.verification?.code).toMatch(/^KEY-|^TEM-/);
   });
 
+  it("finds a version signed before the version it follows", async () => {
+    const [v1, v2] = history(RECORD, 2);
+    const [second] = await signRecordVersions(client, [v2!]);
+    const [first] = await signRecordVersions(client, [v1!]);
+    expect(codes(await verifyRecordHistory(RECORD, stored([first!, second!]), keyPolicy))).toEqual([
+      `OUT_OF_ORDER ${RECORD} v2`,
+    ]);
+  });
+
   it("finds two versions with the same number", async () => {
     const rows = stored(await signedHistory());
     expect(codes(await verifyRecordHistory(RECORD, [...rows, rows[3]!], keyPolicy))).toEqual([
