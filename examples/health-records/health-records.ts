@@ -15,8 +15,10 @@ import { CHECKPOINTS, HealthRecords } from "./records-db.ts";
  * The health-record scenario of docs/logs.md ("Record history"): a SQLite table of record versions,
  * signed in batches against a Tempel cluster, tampered with as an insider would, and verified.
  *
- *   node --conditions=tempel-source examples/health-records/health-records.ts COMMAND DB …
+ *   npx node examples/health-records/health-records.ts COMMAND DB …
  *
+ * (npx: the repo's Node 24 and the tempel-source condition of .npmrc; node:sqlite needs Node 22.13 or
+ * later, docs/logs.md.)
  * The cluster comes from TEMPEL_ENDPOINTS, TEMPEL_LOGIN, TEMPEL_KEY and TEMPEL_GENESIS, or else from
  * .tempel/cluster.json in the working folder (what `npm start` writes). Exit codes: 0 done (verify:
  * the histories hold), 1 verify found a problem, 2 bad usage.
