@@ -97,8 +97,11 @@ async function verify(
 ): Promise<number> {
   const { print } = context;
   const client = connect(context.env);
-  const histories = records.histories(client);
-  const checkpoints = await verifyCheckpoints(CHECKPOINTS, histories.get(CHECKPOINTS) ?? [], { policy });
+  const histories = records.histories();
+  const checkpoints = await verifyCheckpoints(CHECKPOINTS, histories.get(CHECKPOINTS) ?? [], {
+    policy,
+    verifier: client,
+  });
   histories.delete(CHECKPOINTS);
   const heads = checkpoints.heads ?? new Map();
   // A record the checkpoint names but the table no longer has is verified as an empty history.
@@ -107,7 +110,11 @@ async function verify(
   for (const id of ids) {
     const latest = heads.get(id);
     results.push(
-      await verifyRecordHistory(id, histories.get(id) ?? [], { policy, ...(latest && { latest }) }),
+      await verifyRecordHistory(id, histories.get(id) ?? [], {
+        policy,
+        verifier: client,
+        ...(latest && { latest }),
+      }),
     );
   }
   const problems = [checkpoints, ...results].flatMap((result) => result.problems);

@@ -140,15 +140,15 @@ export class HealthRecords {
     return signed;
   }
 
-  /** Every signed version, by record id, with proofs decoded by `client` (whose trust judges them). */
-  histories(client: TempelClient): Map<string, StoredRecordVersion[]> {
+  /** Every signed version, by record id, with its proof's bytes (verifyRecordHistory decodes them). */
+  histories(): Map<string, StoredRecordVersion[]> {
     const rows = this.db
       .prepare("SELECT * FROM record_versions WHERE proof IS NOT NULL ORDER BY record_id, version")
       .all() as unknown as Row[];
     const out = new Map<string, StoredRecordVersion[]>();
     for (const row of rows) {
       const list = out.get(row.record_id) ?? [];
-      list.push({ version: versionOf(row), proof: client.decode(row.proof!) });
+      list.push({ version: versionOf(row), proof: row.proof! });
       out.set(row.record_id, list);
     }
     return out;

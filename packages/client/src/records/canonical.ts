@@ -111,6 +111,13 @@ function writeValue(out: Writer, value: FieldValue, name: string): void {
 /** The canonical bytes of `version`; throws RecordFormatError for a version that has none. */
 export function encodeRecordVersion(version: RecordVersion): Uint8Array {
   const { recordId, previous } = version;
+  // Versions are read back from storage anyone may have written to: check the shape, not only the values.
+  if (typeof recordId !== "string") {
+    throw new RecordFormatError("RECORD_ID", "the record id is not text");
+  }
+  if (typeof version.fields !== "object" || version.fields === null || version.fields instanceof Uint8Array) {
+    throw new RecordFormatError("RECORD_FIELDS", `record ${recordId}: the fields are not an object`);
+  }
   if (!Number.isSafeInteger(version.version) || version.version < 1) {
     throw new RecordFormatError(
       "RECORD_VERSION",
@@ -123,7 +130,7 @@ export function encodeRecordVersion(version: RecordVersion): Uint8Array {
       `record ${recordId} version ${version.version}: ${version.version === 1 ? "version 1 has no previous hash" : "only version 1 lacks the previous version's hash"}`,
     );
   }
-  if (previous !== undefined && !isImprintShaped(previous)) {
+  if (previous !== undefined && !(previous instanceof Uint8Array && isImprintShaped(previous))) {
     throw new RecordFormatError(
       "RECORD_PREVIOUS",
       `record ${recordId} version ${version.version}: the previous hash is not an imprint`,

@@ -49,7 +49,14 @@ export function nextCheckpoint(
 /** The heads a checkpoint names, by record id; throws RecordFormatError for a malformed one. */
 export function checkpointHeads(checkpoint: RecordVersion): Map<string, RecordHead> {
   const heads = new Map<string, RecordHead>();
-  for (const [recordId, value] of Object.entries(checkpoint.fields)) {
+  const { fields } = checkpoint;
+  if (typeof fields !== "object" || fields === null) {
+    throw new RecordFormatError(
+      "CHECKPOINT_HEAD",
+      `checkpoint ${checkpoint.recordId}: the fields are not an object`,
+    );
+  }
+  for (const [recordId, value] of Object.entries(fields)) {
     const where = `checkpoint ${checkpoint.recordId} version ${checkpoint.version}, record ${recordId}`;
     if (!(value instanceof Uint8Array) || value.length < 9) {
       throw new RecordFormatError("CHECKPOINT_HEAD", `${where}: not a version number and hash`);

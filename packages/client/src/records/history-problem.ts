@@ -5,6 +5,7 @@ import type { VerificationResult } from "@tempel/proto";
  * - VERSION_CHANGED: the version's hash is not the hash its proof signs (fields edited, proof swapped
  *   or replaced, version moved from another record);
  * - VERSION_INVALID: the stored version has no canonical encoding (a value of a wrong kind);
+ * - PROOF_UNREADABLE: the stored proof's bytes are not a KSI signature;
  * - WRONG_RECORD: a version of another record is among the record's versions;
  * - VERSION_MISSING: a version number is skipped (deleted), or the history does not start at 1;
  * - VERSION_DUPLICATE: two versions bear the same number;
@@ -19,6 +20,7 @@ import type { VerificationResult } from "@tempel/proto";
 export type RecordProblemCode =
   | "VERSION_CHANGED"
   | "VERSION_INVALID"
+  | "PROOF_UNREADABLE"
   | "WRONG_RECORD"
   | "VERSION_MISSING"
   | "VERSION_DUPLICATE"

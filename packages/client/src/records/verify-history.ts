@@ -1,15 +1,19 @@
 import { bytesEqual, hashImprint, type Imprint, imprintAlgorithm, TempelError, toHex } from "@tempel/proto";
 import { OptionsError } from "../errors.ts";
-import type { Signature } from "../signature.ts";
+import { Signature, type SignatureVerifier } from "../signature.ts";
 import type { VerifyOptions } from "../verification/verify.ts";
 import { encodeRecordVersion } from "./canonical.ts";
 import type { RecordProblem } from "./history-problem.ts";
 import type { RecordHead, RecordVersion } from "./record-version.ts";
 
-/** A version as stored, with its proof (decoded with the client whose trust is to judge it). */
+/**
+ * A version as stored, with its proof: a Signature decoded by the client whose trust is to judge it,
+ * or the stored .ksig bytes, decoded here with `verifier` (so that unreadable bytes are a problem of
+ * that version, PROOF_UNREADABLE, and not a thrown error).
+ */
 export interface StoredRecordVersion {
   readonly version: RecordVersion;
-  readonly proof: Signature;
+  readonly proof: Signature | Uint8Array;
 }
 
 export interface RecordHistoryOptions extends VerifyOptions {
@@ -19,6 +23,8 @@ export interface RecordHistoryOptions extends VerifyOptions {
    * version looks whole: see ROLLBACK.
    */
   readonly latest?: RecordHead;
+  /** What verifies proofs given as bytes: the TempelClient whose trust is to judge them. */
+  readonly verifier?: SignatureVerifier;
 }
 
 export interface RecordHistoryResult {
@@ -44,15 +50,28 @@ async function checkVersion(
   stored: StoredRecordVersion,
   recordId: string,
   options: VerifyOptions,
+  verifier: SignatureVerifier | undefined,
   problems: RecordProblem[],
 ): Promise<Checked | undefined> {
-  const { version, proof } = stored;
+  const { version } = stored;
   const at = { recordId, version: version.version };
   if (version.recordId !== recordId) {
     problems.push({
       code: "WRONG_RECORD",
       ...at,
       message: `version ${version.version} is of record ${version.recordId}`,
+    });
+    return undefined;
+  }
+  let proof: Signature;
+  try {
+    proof = stored.proof instanceof Signature ? stored.proof : Signature.decode(stored.proof, verifier);
+  } catch (error) {
+    if (!(error instanceof TempelError)) throw error;
+    problems.push({
+      code: "PROOF_UNREADABLE",
+      ...at,
+      message: `version ${version.version}: its proof is not a KSI signature (${error.message})`,
     });
     return undefined;
   }
@@ -130,7 +149,7 @@ export async function verifyRecordHistory(
   stored: readonly StoredRecordVersion[],
   options: RecordHistoryOptions = {},
 ): Promise<RecordHistoryResult> {
-  const { latest, ...verifyOptions } = options;
+  const { latest, verifier, ...verifyOptions } = options;
   if (latest !== undefined && latest.recordId !== recordId) {
     throw new OptionsError(`latest is the head of record ${latest.recordId}, not of ${recordId}`);
   }
@@ -154,7 +173,7 @@ export async function verifyRecordHistory(
     if (Number.isSafeInteger(number) && number > expectedNext) {
       problems.push(missing(recordId, expectedNext, number - 1, ""));
     }
-    const ok = await checkVersion(entry, recordId, verifyOptions, problems);
+    const ok = await checkVersion(entry, recordId, verifyOptions, verifier, problems);
     if (ok !== undefined) checked.set(number, ok);
     if (Number.isSafeInteger(number) && number >= expectedNext) expectedNext = number + 1;
   }

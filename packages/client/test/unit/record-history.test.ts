@@ -257,6 +257,36 @@ describe("a record's signed history", () => {
     ]);
   });
 
+  it("finds stored proof bytes an insider overwrote, and judges stored bytes with the given verifier", async () => {
+    const signed = await signedHistory();
+    const rows = signed.map(({ version, proof }) => ({ version, proof: proof.encode() }));
+    expect((await verifyRecordHistory(RECORD, rows, { ...keyPolicy, verifier: client })).ok).toBe(true);
+    rows[3] = { ...rows[3]!, proof: new TextEncoder().encode("not a signature") };
+    expect(codes(await verifyRecordHistory(RECORD, rows, { ...keyPolicy, verifier: client }))).toEqual([
+      `PROOF_UNREADABLE ${RECORD} v4`,
+    ]);
+  });
+
+  it("finds stored versions of the wrong shape without throwing", async () => {
+    const rows = stored(await signedHistory());
+    const broken = (version: object): StoredRecordVersion => ({
+      ...rows[1]!,
+      version: version as RecordVersion,
+    });
+    for (const version of [
+      { ...rows[1]!.version, fields: null },
+      { ...rows[1]!.version, fields: { dose: 0.5 } },
+      { ...rows[1]!.version, previous: "01ab" },
+    ]) {
+      const result = await verifyRecordHistory(
+        RECORD,
+        [rows[0]!, broken(version), ...rows.slice(2)],
+        keyPolicy,
+      );
+      expect(codes(result)).toEqual([`VERSION_INVALID ${RECORD} v2`]);
+    }
+  });
+
   it("finds two versions with the same number", async () => {
     const rows = stored(await signedHistory());
     expect(codes(await verifyRecordHistory(RECORD, [...rows, rows[3]!], keyPolicy))).toEqual([
