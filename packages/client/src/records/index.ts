@@ -15,6 +15,7 @@ export {
   signRecordVersions,
 } from "./sign-versions.ts";
 export {
+  type KnownHead,
   type RecordHistoryOptions,
   type RecordHistoryResult,
   type StoredRecordVersion,

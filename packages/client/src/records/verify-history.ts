@@ -16,13 +16,16 @@ export interface StoredRecordVersion {
   readonly proof: Signature | Uint8Array;
 }
 
+/** The newest version known from outside: its number, and its hash when known (to tell a fork). */
+export type KnownHead = Omit<RecordHead, "hash"> & { readonly hash?: Imprint };
+
 export interface RecordHistoryOptions extends VerifyOptions {
   /**
    * The record's newest version as known from outside the database — a head the auditor kept, or one
    * read from a verified checkpoint (checkpointHeads). Without it a history cut short after any
    * version looks whole: see ROLLBACK.
    */
-  readonly latest?: RecordHead;
+  readonly latest?: KnownHead;
   /** What verifies proofs given as bytes: the TempelClient whose trust is to judge them. */
   readonly verifier?: SignatureVerifier;
 }
@@ -212,7 +215,7 @@ function headHash(version: RecordVersion, like: Imprint): Imprint | undefined {
 
 /** Whether the history reaches `latest`, the newest version known from outside. */
 function checkHead(
-  latest: RecordHead,
+  latest: KnownHead,
   presented: number,
   checked: ReadonlyMap<number, Checked>,
   problems: RecordProblem[],
@@ -228,12 +231,13 @@ function checkHead(
     return;
   }
   const at = checked.get(version);
-  if (at !== undefined && !sameHash(headHash(at.version, latest.hash), latest.hash)) {
+  const { hash } = latest;
+  if (hash !== undefined && at !== undefined && !sameHash(headHash(at.version, hash), hash)) {
     problems.push({
       code: "FORKED",
       recordId,
       version,
-      message: `version ${version} is not the version ${version} the head names (${toHex(latest.hash)})`,
+      message: `version ${version} is not the version ${version} the head names (${toHex(hash)})`,
     });
   }
 }

@@ -189,6 +189,11 @@ describe("a record's signed history", () => {
     expect(codes(await verifyRecordHistory(RECORD, [], { ...keyPolicy, latest }))).toEqual([
       `ROLLBACK ${RECORD} v5`,
     ]);
+    // The latest version number alone, as an auditor may have noted it, is enough for this.
+    const numberOnly = { recordId: RECORD, version: 5 };
+    expect(codes(await verifyRecordHistory(RECORD, rows, { ...keyPolicy, latest: numberOnly }))).toEqual([
+      `ROLLBACK ${RECORD} v5`,
+    ]);
   });
 
   it("finds a version and its proof copied to another record", async () => {
