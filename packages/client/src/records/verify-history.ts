@@ -135,9 +135,9 @@ function checkLink(before: Checked, current: Checked, recordId: string, problems
   }
 }
 
-function missing(recordId: string, from: number, to: number, why: string): RecordProblem {
+function missing(recordId: string, from: number, to: number): RecordProblem {
   const which = from === to ? `version ${from} is` : `versions ${from}–${to} are`;
-  return { code: "VERSION_MISSING", recordId, version: from, message: `${which} missing${why}` };
+  return { code: "VERSION_MISSING", recordId, version: from, message: `${which} missing` };
 }
 
 /**
@@ -174,7 +174,7 @@ export async function verifyRecordHistory(
       continue;
     }
     if (Number.isSafeInteger(number) && number > expectedNext) {
-      problems.push(missing(recordId, expectedNext, number - 1, ""));
+      problems.push(missing(recordId, expectedNext, number - 1));
     }
     const ok = await checkVersion(entry, recordId, verifyOptions, verifier, problems);
     if (ok !== undefined) checked.set(number, ok);
