@@ -11,6 +11,7 @@ export {
 } from "./errors.ts";
 export * from "./monitor/index.ts";
 export { clientDefaults, type TempelClientOptions } from "./options.ts";
+export * from "./records/index.ts";
 export { Signature, type SignatureVerifier } from "./signature.ts";
 export type { SignInput } from "./signing/sign-input.ts";
 export { type SignManyOptions, signManyDefaults } from "./signing/sign-many.ts";
