@@ -4,4 +4,5 @@ export { HashRequestError, RoundRejection } from "./errors.ts";
 export { checkHashRequest } from "./hash-request.ts";
 export { defaultRoundOptions, type RoundOptions } from "./options.ts";
 export { RoundAnswer } from "./round-answer.ts";
+export { ROUND_STAGES, type RoundStage } from "./round-lifecycle.ts";
 export { type HashRequest, type RoundModules, RoundPipeline } from "./rounds.ts";

@@ -15,7 +15,7 @@ import {
 import type { CalendarEntry } from "../consensus/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import { Bucket } from "./buckets.ts";
-import { LevelCalendarStore } from "./calendar-store.ts";
+import { type BatchPut, LevelCalendarStore } from "./calendar-store.ts";
 import { type CalendarCheckReport, checkCalendar } from "./check.ts";
 import { type NodeDb, plainView } from "./db.ts";
 import { StoreError } from "./errors.ts";
@@ -35,14 +35,14 @@ export class NodeCalendar {
   readonly genesisTime: number;
   readonly #db: NodeDb;
   readonly #store: LevelCalendarStore;
-  readonly #calendar: Calendar;
+  readonly #calendar: Calendar<readonly BatchPut[]>;
   readonly #metrics: Metrics;
   readonly #hasher: Hasher;
 
   private constructor(
     db: NodeDb,
     store: LevelCalendarStore,
-    calendar: Calendar,
+    calendar: Calendar<readonly BatchPut[]>,
     metrics: Metrics,
     hasher: Hasher,
   ) {
@@ -99,12 +99,7 @@ export class NodeCalendar {
       }
       return this.#calendar.rootAt(entry.time);
     }
-    if (record !== undefined) this.#store.attach(entry.time, [roundRecordPut(record)]);
-    try {
-      await this.#calendar.append(entry.time, entry.leaf);
-    } finally {
-      this.#store.detach(entry.time);
-    }
+    await this.#calendar.append(entry.time, entry.leaf, record && [roundRecordPut(record)]);
     this.#metrics.calendarHeight.set(entry.time + 1);
     return this.#calendar.rootAt(entry.time);
   }
