@@ -80,7 +80,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     const calendar = await NodeCalendar.open(
       db,
       { genesisTime: genesis.genesisTime, hasher: nodeHasher },
-      metrics,
+      metrics.store,
     );
     await checkAtStart(calendar, config.store.startupCheckSeconds, quorumTrust(genesis), logger);
     // Opening checks the stored publications: a node refuses to serve ones that do not check out.
@@ -159,7 +159,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       nodeId: identity.id,
       algorithm: AGGREGATION_ALGORITHM,
       hasher: nodeHasher,
-      metrics,
+      metrics: metrics.rounds,
       logger: logger.child({ module: "rounds" }),
       now,
       quorum: health,
@@ -218,7 +218,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
           rounds,
           calendar,
           algorithm: AGGREGATION_ALGORITHM,
-          metrics,
+          metrics: metrics.api,
           logger: apiLogger,
           now,
         },
@@ -235,7 +235,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
           url,
           Math.floor(now() / 1000),
         ),
-      metrics,
+      metrics: metrics.api,
       logger: apiLogger,
       ready,
       ...(config.admin.enabled && {

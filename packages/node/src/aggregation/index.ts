@@ -2,6 +2,7 @@ export { type Agency, AgencyRegistry } from "./agency.ts";
 export { calendarAuthRecord } from "./auth-record.ts";
 export { HashRequestError, RoundRejection } from "./errors.ts";
 export { checkHashRequest } from "./hash-request.ts";
+export type { RoundMetrics } from "./metrics.ts";
 export { defaultRoundOptions, type RoundOptions } from "./options.ts";
 export { RoundAnswer } from "./round-answer.ts";
 export { ROUND_STAGES, type RoundStage } from "./round-lifecycle.ts";

@@ -22,11 +22,11 @@ import {
 import type { NoQuorumError, QuorumHealth } from "../health/index.ts";
 import type { CalendarSigner } from "../identity/index.ts";
 import type { LogFields, Logger } from "../logger/index.ts";
-import type { Metrics } from "../metrics/index.ts";
 import type { Agency } from "./agency.ts";
 import { calendarAuthRecord } from "./auth-record.ts";
 import { BlockBuilder, type LocalTree } from "./block-tree.ts";
 import { RoundRejection } from "./errors.ts";
+import type { RoundMetrics } from "./metrics.ts";
 import type { RoundOptions } from "./options.ts";
 import { RoundAnswer, type RoundParts, SignedRound } from "./round-answer.ts";
 import type { RoundStage } from "./round-lifecycle.ts";
@@ -46,7 +46,7 @@ export interface RoundModules {
   /** KSI id of the hash algorithm of the local and top trees (agreement must use the same). */
   readonly algorithm: number;
   readonly hasher: Hasher;
-  readonly metrics: Metrics;
+  readonly metrics: RoundMetrics;
   readonly logger: Logger;
   /** Wall clock in milliseconds; rounds follow it. */
   readonly now?: () => number;

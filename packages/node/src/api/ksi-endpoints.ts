@@ -27,9 +27,10 @@ import type {
 } from "../aggregation/index.ts";
 import { checkHashRequest, HashRequestError, RoundRejection } from "../aggregation/index.ts";
 import type { Logger } from "../logger/index.ts";
-import type { Metrics, RejectReason } from "../metrics/index.ts";
+import type { RejectReason } from "../metrics/index.ts";
 import { isContradictedCalendar } from "../store/index.ts";
 import { CalendarRangeError, type CalendarReader, calendarChainBetween } from "./calendar-range.ts";
+import type { ApiMetrics } from "./metrics.ts";
 import type { ApiOptions } from "./options.ts";
 import { STAND_IN_KEY } from "./stand-in-key.ts";
 
@@ -42,7 +43,7 @@ export interface KsiEndpointModules {
   readonly calendar: CalendarReader;
   /** KSI id of the algorithm the node aggregates with (announced in the aggregator configuration). */
   readonly algorithm: number;
-  readonly metrics: Metrics;
+  readonly metrics: ApiMetrics;
   readonly logger: Logger;
   readonly now: () => number;
 }

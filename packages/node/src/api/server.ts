@@ -9,7 +9,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { HashRequestError, RoundRejection } from "../aggregation/index.ts";
 import type { Readiness } from "../health/index.ts";
 import type { Logger } from "../logger/index.ts";
-import type { Metrics, RejectReason } from "../metrics/index.ts";
+import type { RejectReason } from "../metrics/index.ts";
 import { isContradictedCalendar } from "../store/index.ts";
 import { ADMIN_PARTITION_PATH } from "./admin.ts";
 import { readBody } from "./body.ts";
@@ -19,6 +19,7 @@ import { HttpError } from "./http-error.ts";
 import { HMAC_HEADER, type JsonApi, LOGIN_ID_HEADER } from "./json-api.ts";
 import type { KsiEndpoints } from "./ksi-endpoints.ts";
 import { LeanPath, type PduRoute } from "./lean-path.ts";
+import type { ApiMetrics } from "./metrics.ts";
 import type { ApiOptions } from "./options.ts";
 import { EXPOSED_HEADERS, errorJson, JSON_CONTENT_TYPE, sendBytes, sendError, sendJson } from "./respond.ts";
 
@@ -29,7 +30,7 @@ export interface ApiModules {
   readonly publications: Handler | undefined;
   /** GET /v1/calendar/consistency: the JSON answer for the query in `url`. */
   readonly consistency: (url: URL) => Promise<unknown>;
-  readonly metrics: Metrics;
+  readonly metrics: ApiMetrics;
   readonly logger: Logger;
   /** Whether the node can sign now (caught up, not halted, a quorum reachable, not stopping), and if not why. */
   readonly ready: () => Readiness;

@@ -9,7 +9,7 @@ import { ConsensusError } from "./errors.ts";
 import { describeEvidence, type Equivocation } from "./evidence.ts";
 import { MemberKeys } from "./member-keys.ts";
 import { decodeMessage, encodeMessage, type Message, type MessageLimits } from "./messages.ts";
-import { type AgreementMetrics, noAgreementMetrics } from "./metrics.ts";
+import type { AgreementMetrics } from "./metrics.ts";
 import { type AgreementOptions, defaultAgreementOptions } from "./options.ts";
 import { Raft } from "./raft.ts";
 import { contributionStatement } from "./statements.ts";
@@ -45,7 +45,7 @@ export interface AgreementModules {
   apply(entry: CalendarEntry, own: LocalContribution | undefined): Promise<Imprint>;
   readonly clock?: Clock;
   readonly logger?: Logger;
-  readonly metrics?: AgreementMetrics;
+  readonly metrics: AgreementMetrics;
   /** Reports a member that sent something that does not check out (the network's scoring). */
   penalize?(peerId: string, reason: string): void;
 }
@@ -117,7 +117,7 @@ class ClusterAgreement implements Agreement {
     this.#selfId = modules.transport.selfId;
     this.#clock = modules.clock ?? systemClock;
     this.#logger = (modules.logger ?? silentLogger).child({ module: "consensus" });
-    this.#metrics = modules.metrics ?? noAgreementMetrics;
+    this.#metrics = modules.metrics;
     const ids = modules.members.map((member) => member.id);
     if (!ids.includes(this.#selfId) || new Set(ids).size !== ids.length) {
       throw new ConsensusError("CONSENSUS_MEMBERS", "members must be distinct and include this node");

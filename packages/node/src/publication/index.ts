@@ -12,6 +12,6 @@ export {
   type PublicationServiceModules,
 } from "./create-publication-service.ts";
 export { PublicationError } from "./errors.ts";
-export { noPublicationMetrics, type PublicationMetrics } from "./metrics.ts";
+export type { PublicationMetrics } from "./metrics.ts";
 export { defaultPublicationOptions, type PublicationOptions } from "./options.ts";
 export type { PublicationCalendar, PublicationService } from "./publication-service.ts";

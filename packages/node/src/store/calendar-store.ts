@@ -1,10 +1,10 @@
 import type { CalendarAppend, CalendarNodeId, CalendarStore, Imprint } from "@tempel/proto";
 import { isImprintShaped, toHex } from "@tempel/proto";
-import type { Metrics } from "../metrics/index.ts";
 import { Bucket } from "./buckets.ts";
 import { type NodeDb, plainView } from "./db.ts";
 import { StoreError } from "./errors.ts";
 import { nameKey, numberKey, numberKeyWithByte } from "./keys.ts";
+import type { StoreMetrics } from "./metrics.ts";
 
 /** A write that must land in the same batch as a calendar append (e.g. the round's record). */
 export type BatchPut = { readonly key: Uint8Array; readonly value: Uint8Array };
@@ -24,9 +24,9 @@ export function calendarNodeKey(node: CalendarNodeId): Uint8Array {
  */
 export class LevelCalendarStore implements CalendarStore<readonly BatchPut[]> {
   readonly #db: NodeDb;
-  readonly #metrics: Metrics;
+  readonly #metrics: StoreMetrics;
 
-  constructor(db: NodeDb, metrics: Metrics) {
+  constructor(db: NodeDb, metrics: StoreMetrics) {
     this.#db = db;
     this.#metrics = metrics;
   }

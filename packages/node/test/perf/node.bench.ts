@@ -420,7 +420,7 @@ async function benchHeap(): Promise<void> {
       nodeId: "n",
       algorithm: HashAlgorithm.SHA2_256,
       hasher: nodeHasher,
-      metrics: createMetrics({ processMetrics: false }),
+      metrics: createMetrics({ processMetrics: false }).rounds,
       logger: silentLogger,
     },
   );
@@ -498,7 +498,7 @@ async function benchPipeline(): Promise<void> {
       nodeId: "n",
       algorithm: HashAlgorithm.SHA2_256,
       hasher: nodeHasher,
-      metrics: createMetrics({ processMetrics: false }),
+      metrics: createMetrics({ processMetrics: false }).rounds,
       logger: silentLogger,
     },
   );

@@ -118,7 +118,7 @@ function start(options: Partial<RoundOptions> = {}, quorum?: QuorumHealth): void
       nodeId: NODE,
       algorithm: HashAlgorithm.SHA2_256,
       hasher: nodeHasher,
-      metrics: createMetrics({ processMetrics: false }),
+      metrics: createMetrics({ processMetrics: false }).rounds,
       logger: silentLogger,
       ...(quorum !== undefined && { quorum }),
     },
