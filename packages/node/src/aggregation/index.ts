@@ -1,4 +1,4 @@
-export { type Agency, AgencyRegistry } from "./agency.ts";
+export { type Agency, type AgencyConfig, AgencyRegistry } from "./agency.ts";
 export { calendarAuthRecord } from "./auth-record.ts";
 export { HashRequestError, RoundRejection } from "./errors.ts";
 export { checkHashRequest } from "./hash-request.ts";

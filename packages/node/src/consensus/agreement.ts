@@ -1,5 +1,5 @@
 import { bytesEqual, checkImprint, type Imprint, type QuorumTrust } from "@tempel/proto";
-import { type Logger, silentLogger } from "../logger/logger.ts";
+import { type Logger, silentLogger } from "../logger/index.ts";
 import { buildCalendarEntry, calendarEntryFault, contributionSigned } from "./calendar-entry.ts";
 import { CatchUp } from "./catch-up.ts";
 import type { ShareSigner } from "./certificate.ts";

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { type GossipSub, type GossipsubMessage, type Message, TopicValidatorResult } from "@libp2p/gossipsub";
-import type { Logger } from "../logger/logger.ts";
+import type { Logger } from "../logger/index.ts";
 import { FrameError, NetworkConfigError } from "./errors.ts";
 import type { NetworkMetrics } from "./metrics.ts";
 import { topicId } from "./options.ts";

@@ -15,7 +15,7 @@ import {
 } from "@tempel/proto";
 import { HttpError } from "../api/http-error.ts";
 import { sendJson } from "../api/respond.ts";
-import type { Logger } from "../logger/logger.ts";
+import type { Logger } from "../logger/index.ts";
 import { calendarConsistency } from "./consistency.ts";
 import { PublicationError } from "./errors.ts";
 import type { PublicationMetrics } from "./metrics.ts";

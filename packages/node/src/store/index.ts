@@ -1,6 +1,6 @@
 export { Bucket, type BucketId } from "./buckets.ts";
 export type { CalendarCheckReport } from "./check.ts";
-export { type NodeDb, openNodeDb } from "./db.ts";
+export { type NodeDb, openNodeDb, plainView } from "./db.ts";
 export { isContradictedCalendar, StoreError } from "./errors.ts";
 export { bucketRange, keyNumber, nameKey, numberKey, numberKeyWithByte } from "./keys.ts";
 export type { StoreMetrics } from "./metrics.ts";

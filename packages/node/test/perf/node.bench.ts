@@ -54,7 +54,7 @@ import {
   type Contribution,
   topTree,
 } from "../../src/consensus/index.ts";
-import { initDataDir } from "../../src/identity/init.ts";
+import { initDataDir } from "../../src/genesis/index.ts";
 import { silentLogger } from "../../src/logger/logger.ts";
 import { createMetrics } from "../../src/metrics/metrics.ts";
 import type { NodeCalendar } from "../../src/store/index.ts";

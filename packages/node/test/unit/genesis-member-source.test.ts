@@ -6,7 +6,7 @@ import { genesisToJson } from "../../src/genesis/genesis.ts";
 import { readMemberProposal } from "../../src/genesis/member-source.ts";
 import { mergeGenesis } from "../../src/genesis/merge.ts";
 import { IdentityError } from "../../src/identity/errors.ts";
-import { type InitResult, initDataDir } from "../../src/identity/init.ts";
+import { type InitResult, initDataDir } from "../../src/genesis/index.ts";
 
 const NOW = 1_790_000_000;
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { genesisHash, genesisToJson, loadGenesis, parseGenesis } from "../../src/genesis/genesis.ts";
 import { loadCalendarSigner, SHA256_WITH_RSA_OID } from "../../src/identity/calendar-signer.ts";
 import { IdentityError } from "../../src/identity/errors.ts";
-import { type InitResult, initDataDir } from "../../src/identity/init.ts";
+import { type InitResult, initDataDir } from "../../src/genesis/index.ts";
 import { loadNodeIdentity } from "../../src/identity/node-key.ts";
 import { AUTHORITY_FILES } from "../../src/publication/authority.ts";
 import { loadPublicationsKey } from "../../src/publication/publications-key.ts";
