@@ -248,7 +248,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     });
     let serverClosed: Promise<void> | undefined;
     components.started("api", {
-      // New requests are refused from here on; those in flight are answered by the rounds.
+      // No new connections from here on; the answers in flight, which the rounds give, close theirs.
       beforeStop: () => {
         serverClosed = server.close();
       },

@@ -15,7 +15,9 @@ function folderGraph(): Map<string, Map<string, string>> {
   for (const file of files) {
     const from = folderOf(file);
     const text = readFileSync(join(SRC, file), "utf8");
-    for (const [statement, , target] of text.matchAll(/^(?:import|export)\b([^;]*?)\bfrom\s+"(\.[^"]+)"/gms)) {
+    for (const [statement, , target] of text.matchAll(
+      /^(?:import|export)\b([^;]*?)\bfrom\s+"(\.[^"]+)"/gms,
+    )) {
       if (/^(?:import|export)\s+type\b/.test(statement!)) continue;
       const to = folderOf(relative(SRC, resolve(dirname(join(SRC, file)), target!)));
       if (to === from) continue;
