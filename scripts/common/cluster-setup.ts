@@ -12,10 +12,8 @@ import {
 } from "node:fs";
 import { join, relative } from "node:path";
 import { promisify } from "node:util";
+import { AUTHORITY_FILES, defaultApiOptions, loadGenesis } from "@tempel/node";
 import { TempelError } from "@tempel/proto";
-import { defaultApiOptions } from "../../packages/node/src/api/options.ts";
-import { loadGenesis } from "../../packages/node/src/genesis/genesis.ts";
-import { AUTHORITY_FILES } from "../../packages/node/src/publication/authority.ts";
 import { UsageError } from "./cli.ts";
 import { readClusterFile, writeTrustFile } from "./cluster-file.ts";
 import { CLUSTER_FILE_NAME, NODE_CLI, TRUST_FILE_NAME } from "./paths.ts";

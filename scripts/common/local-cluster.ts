@@ -1,8 +1,8 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { loadGenesis } from "@tempel/node";
 import { TempelError } from "@tempel/proto";
-import { loadGenesis } from "../../packages/node/src/genesis/genesis.ts";
 import { type ClusterDescription, writeClusterFile } from "./cluster-file.ts";
 import {
   type ClusterSetup,

@@ -3,6 +3,7 @@ import { HashAlgorithm, type QuorumTrust, setDefaultHasher } from "@tempel/proto
 import { nodeHasher } from "@tempel/proto/node";
 import { AgencyRegistry, RoundPipeline } from "./aggregation/index.ts";
 import { type ApiServer, adminHandler, JsonApi, KsiEndpoints, startApiServer } from "./api/index.ts";
+import { Components } from "./components/index.ts";
 import type { NodeConfig } from "./config/index.ts";
 import {
   type Agreement,
@@ -68,16 +69,14 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   if (config.clock.offsetMs !== 0)
     logger.warn("clock offset configured", { offsetMs: config.clock.offsetMs });
   const metrics = createMetrics(config.metrics);
+  const components = new Components(logger);
   const db = await openNodeDb(paths.db, { genesisHash: genesisHash(genesis), nodeId: identity.id });
-  const closing: (() => Promise<void>)[] = [() => db.close()];
-  const unwind = async () => {
-    for (const close of closing.reverse()) await close();
-  };
+  components.started("store", { stop: () => db.close() });
   try {
     const calendar = await NodeCalendar.open(
       db,
       { genesisTime: genesis.genesisTime, hasher: nodeHasher },
-      metrics,
+      metrics.store,
     );
     await checkAtStart(calendar, config.store.startupCheckSeconds, quorumTrust(genesis), logger);
     // Opening checks the stored publications: a node refuses to serve ones that do not check out.
@@ -92,7 +91,6 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       logger: logger.child({ module: "publications" }),
       metrics: metrics.publication,
     });
-    if (publications !== undefined) closing.push(() => publications.stop());
 
     const network: Network = await createNetwork(
       {
@@ -121,7 +119,6 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
         logger: logger.child({ module: "health" }),
       },
     );
-    let rounds: RoundPipeline | undefined;
     const agreement: Agreement = createAgreement(
       { genesisTime: genesis.genesisTime, quorum: genesis.quorum, hashAlgorithm: AGGREGATION_ALGORITHM },
       {
@@ -129,7 +126,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
         members: genesis.members.map((m) => ({ id: m.id, publicKey: m.publicKey })),
         signer: identity.privateKey,
         store: new ConsensusStore(db),
-        apply: (entry) => calendar.apply(entry, rounds?.recordFor(entry)),
+        apply: (entry, own) => calendar.apply(entry, own),
         clock,
         logger,
         metrics: metrics.agreement,
@@ -147,29 +144,33 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     const ready = () => readiness({ stopping, agreement: agreement.status(), quorum: health });
     metrics.watchAgreement(agreementStatus);
     metrics.watchReadiness(ready);
-    await network.start();
-    closing.push(() => network.stop());
-    health.start();
-    closing.push(async () => health.stop());
-    await agreement.start();
-    closing.push(() => agreement.stop());
+    await components.start("network", network);
+    await components.start("health", health);
+    await components.start("agreement", agreement);
 
-    rounds = new RoundPipeline(config.rounds, {
+    const rounds = new RoundPipeline(config.rounds, {
       agreement,
       calendar,
       signer,
       nodeId: identity.id,
       algorithm: AGGREGATION_ALGORITHM,
       hasher: nodeHasher,
-      metrics,
+      metrics: metrics.rounds,
       logger: logger.child({ module: "rounds" }),
       now,
       quorum: health,
     });
-    rounds.start();
-    const pipeline = rounds;
-    closing.push(() => pipeline.stop(STOP_GRACE_MS));
-    publications?.start();
+    let roundsStopped: Promise<void> | undefined;
+    await components.start("rounds", {
+      start: () => rounds.start(),
+      // At once: the rounds stop taking hashes, and answer or hand back the ones the server waits on.
+      beforeStop: () => {
+        roundsStopped = rounds.stop(STOP_GRACE_MS);
+      },
+      stop: () => roundsStopped,
+    });
+    // A publication in progress is finished while the rounds, the calendar and the store are there.
+    if (publications !== undefined) await components.start("publications", publications);
 
     const startedAt = Date.now();
     const agencies = new AgencyRegistry(config.agencies, config.rounds.agencyQuotaPerSecond);
@@ -198,28 +199,28 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
         },
         agreement: agreementStatus(),
         calendar: { head: calendar.head, genesisTime: calendar.genesisTime },
-        rounds: { pending: pipeline.pending },
+        rounds: { pending: rounds.pending },
       };
     };
     const server: ApiServer = await startApiServer(config.api, {
       json: new JsonApi(
         { maxSignBatch: config.api.maxSignBatch, maxLevel: config.rounds.maxLevel },
-        { agencies, rounds: pipeline, calendar, signer, status, now },
+        { agencies, rounds, calendar, signer, status, now },
       ),
       ksi: new KsiEndpoints(
         { ...config.api, maxLevel: config.rounds.maxLevel },
         {
           agencies,
-          rounds: pipeline,
+          rounds,
           calendar,
           algorithm: AGGREGATION_ALGORITHM,
-          metrics,
+          metrics: metrics.api,
           logger: apiLogger,
           now,
         },
       ),
       publications,
-      metrics,
+      metrics: metrics.api,
       logger: apiLogger,
       ready,
       ...(config.admin.enabled && {
@@ -229,6 +230,14 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
           logger: apiLogger,
         }),
       }),
+    });
+    let serverClosed: Promise<void> | undefined;
+    components.started("api", {
+      // No new connections from here on; the answers in flight, which the rounds give, close theirs.
+      beforeStop: () => {
+        serverClosed = server.close();
+      },
+      stop: () => serverClosed,
     });
     logger.info("node started", {
       nodeId: identity.id,
@@ -246,20 +255,14 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
         stopped ??= (async () => {
           stopping = true;
           logger.info("stopping");
-          const serverClosed = server.close();
-          // A publication in progress is finished while the calendar and the store are still there.
-          await publications?.stop();
-          // Then the rounds: they answer or hand back every request the server is waiting on.
-          await closing.pop()!();
-          await serverClosed;
-          await unwind();
+          await components.stopAll();
           logger.info("stopped");
         })();
         return stopped;
       },
     };
   } catch (error) {
-    await unwind();
+    await components.stopAll();
     throw error;
   }
 }

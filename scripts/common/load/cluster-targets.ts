@@ -1,5 +1,5 @@
+import { loadGenesis } from "@tempel/node";
 import type { QuorumTrust } from "@tempel/proto";
-import { loadGenesis } from "../../../packages/node/src/genesis/genesis.ts";
 import type { ClusterDescription } from "../cluster-file.ts";
 import type { ProtocolName } from "./protocols.ts";
 import type { LoadTarget } from "./run-load.ts";

@@ -1,5 +1,12 @@
 import type { LeafMetadata } from "@tempel/proto";
-import type { AgencyConfig } from "../config/index.ts";
+
+/** An agency: a KSI login id with its shared HMAC key (used as UTF-8 bytes, as KSI clients do). */
+export interface AgencyConfig {
+  readonly loginId: string;
+  readonly key: string;
+  /** Hashes per second; the rounds' `agencyQuotaPerSecond` when absent. */
+  readonly quotaPerSecond?: number;
+}
 
 /** A configured agency as the API and the rounds use it. */
 export interface Agency {

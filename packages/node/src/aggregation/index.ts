@@ -1,4 +1,4 @@
-export { type Agency, AgencyRegistry } from "./agency.ts";
+export { type Agency, type AgencyConfig, AgencyRegistry } from "./agency.ts";
 export { calendarAuthRecord } from "./auth-record.ts";
 export {
   HashRequestError,
@@ -7,6 +7,8 @@ export {
   type RoundRejectionCode,
 } from "./errors.ts";
 export { checkHashRequest } from "./hash-request.ts";
+export type { RoundMetrics } from "./metrics.ts";
 export { defaultRoundOptions, type RoundOptions } from "./options.ts";
 export { RoundAnswer } from "./round-answer.ts";
+export { ROUND_STAGES, type RoundStage } from "./round-lifecycle.ts";
 export { type HashRequest, type RoundModules, RoundPipeline } from "./rounds.ts";

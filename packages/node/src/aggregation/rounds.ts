@@ -14,7 +14,6 @@ import {
 } from "@tempel/proto";
 import {
   type Agreement,
-  type CalendarEntry,
   type CertifiedEntry,
   ConsensusError,
   type RoundOutcome,
@@ -22,15 +21,15 @@ import {
 } from "../consensus/index.ts";
 import type { NoQuorumError, QuorumHealth } from "../health/index.ts";
 import type { CalendarSigner } from "../identity/index.ts";
-import type { Logger } from "../logger/index.ts";
-import type { Metrics } from "../metrics/index.ts";
-import type { RoundRecord } from "../store/index.ts";
+import type { LogFields, Logger } from "../logger/index.ts";
 import type { Agency } from "./agency.ts";
 import { calendarAuthRecord } from "./auth-record.ts";
 import { BlockBuilder, type LocalTree } from "./block-tree.ts";
 import { RoundRejection } from "./errors.ts";
+import type { RoundMetrics } from "./metrics.ts";
 import type { RoundOptions } from "./options.ts";
 import { RoundAnswer, type RoundParts, SignedRound } from "./round-answer.ts";
+import type { RoundStage } from "./round-lifecycle.ts";
 
 /** One hash to sign: an imprint and the level the client's own tree reached (0 for a plain hash). */
 export interface HashRequest {
@@ -47,7 +46,7 @@ export interface RoundModules {
   /** KSI id of the hash algorithm of the local and top trees (agreement must use the same). */
   readonly algorithm: number;
   readonly hasher: Hasher;
-  readonly metrics: Metrics;
+  readonly metrics: RoundMetrics;
   readonly logger: Logger;
   /** Wall clock in milliseconds; rounds follow it. */
   readonly now?: () => number;
@@ -105,8 +104,6 @@ export class RoundPipeline {
   #carried: Waiter[] = [];
   #pending = 0;
   readonly #quotaUse = new Map<string, { second: number; used: number }>();
-  /** The round being committed: what `recordFor` tells the calendar about it. */
-  #committing: RoundRecord | undefined;
   #lastClosed: number;
   #stopping = false;
   readonly #stop = new AbortController();
@@ -178,19 +175,6 @@ export class RoundPipeline {
   }
 
   /**
-   * This node's record of the round in `entry`, when `entry` holds the contribution being committed;
-   * the calendar writes it in the batch that appends the entry.
-   */
-  recordFor(entry: CalendarEntry): RoundRecord | undefined {
-    const record = this.#committing;
-    if (record === undefined || record.time !== entry.time) return undefined;
-    const own = entry.contributions.some(
-      (c) => c.nodeId === this.#modules.nodeId && bytesEqual(c.root, record.root),
-    );
-    return own ? record : undefined;
-  }
-
-  /**
    * Stop taking hashes, let the round in progress finish (up to `graceMs`, then give it up), and
    * refuse every request still waiting, so clients can retry elsewhere.
    */
@@ -252,7 +236,7 @@ export class RoundPipeline {
     try {
       const tree = this.#build(waiters, blocks);
       time = this.#contributionTime(ended);
-      logger.debug("round built", {
+      this.#reached("closed", {
         round: time,
         closed: ended,
         hashes: tree.leafCount,
@@ -270,6 +254,7 @@ export class RoundPipeline {
         return time;
       }
       metrics.rounds.inc({ outcome: "certified" });
+      this.#reached("certified", { round: time });
       const { certified, index } = committed.certified;
       const top = topTree(certified.entry.contributions, this.#modules.algorithm).segment(index);
       const parts = await this.#calendarParts(certified);
@@ -294,8 +279,6 @@ export class RoundPipeline {
           ? new RoundRejection("STOPPING", "the node is shutting down")
           : new RoundRejection("ROUND_FAILED", "the round could not be completed; try again"),
       );
-    } finally {
-      this.#committing = undefined;
     }
     return time;
   }
@@ -346,7 +329,6 @@ export class RoundPipeline {
     const { agreement, metrics, nodeId } = this.#modules;
     const stopCommit = metrics.roundCommitDuration.startTimer();
     for (let attempt = 1; ; attempt++) {
-      this.#committing = { time, root: tree.root, level: tree.rootLevel, hashes: tree.leafCount };
       const outcome = await this.#contribute(time, tree);
       if (outcome.kind === "certified") {
         stopCommit();
@@ -372,12 +354,13 @@ export class RoundPipeline {
   async #contribute(time: number, tree: LocalTree): Promise<RoundOutcome> {
     const { agreement, nodeId, quorum } = this.#modules;
     try {
-      agreement.contribute({ time, nodeId, root: tree.root, level: tree.rootLevel });
+      agreement.contribute({ time, nodeId, root: tree.root, level: tree.rootLevel, hashes: tree.leafCount });
     } catch (error) {
       if (error instanceof ConsensusError && error.code === "CONSENSUS_LATE_CONTRIBUTION")
         return { kind: "missed", time };
       throw error;
     }
+    this.#reached("contributed", { round: time });
     const lost = quorum?.lostSignal();
     if (lost === undefined) return agreement.outcome(time, this.#stop.signal);
     try {
@@ -429,7 +412,7 @@ export class RoundPipeline {
           await yieldToEventLoop();
         }
       }
-      logger.debug("round answered", { round: time, hashes: leaf, requests: waiters.length });
+      this.#reached("answered", { round: time, hashes: leaf, requests: waiters.length });
     } catch (error) {
       logger.error("round failed while answering", { round: time, error });
       this.#settle(
@@ -473,6 +456,11 @@ export class RoundPipeline {
       waiter.reject(error);
     }
     this.#modules.metrics.pendingRequests.set(this.#pending);
+  }
+
+  /** Stages this node passes itself; `committed` and `applied` happen inside agreement. */
+  #reached(stage: Exclude<RoundStage, "accepted" | "committed" | "applied">, fields: LogFields): void {
+    this.#modules.logger.debug(`round ${stage}`, { stage, ...fields });
   }
 
   #second(): number {

@@ -26,7 +26,7 @@ import type {
 } from "../aggregation/index.ts";
 import { checkHashRequest, HashRequestError, RoundRejection } from "../aggregation/index.ts";
 import type { Logger } from "../logger/index.ts";
-import type { Metrics, RejectReason } from "../metrics/index.ts";
+import type { RejectReason } from "../metrics/index.ts";
 import {
   CalendarRangeError,
   type CalendarReader,
@@ -34,6 +34,7 @@ import {
   isContradictedCalendar,
 } from "../store/index.ts";
 import { type KsiCode, ksiRule } from "./error-table.ts";
+import type { ApiMetrics } from "./metrics.ts";
 import type { ApiOptions } from "./options.ts";
 import { STAND_IN_KEY } from "./stand-in-key.ts";
 
@@ -46,7 +47,7 @@ export interface KsiEndpointModules {
   readonly calendar: CalendarReader;
   /** KSI id of the algorithm the node aggregates with (announced in the aggregator configuration). */
   readonly algorithm: number;
-  readonly metrics: Metrics;
+  readonly metrics: ApiMetrics;
   readonly logger: Logger;
   readonly now: () => number;
 }

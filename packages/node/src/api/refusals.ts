@@ -1,9 +1,9 @@
 import { HashRequestError, RoundRejection } from "../aggregation/index.ts";
 import type { Logger } from "../logger/index.ts";
-import type { Metrics } from "../metrics/index.ts";
 import { CalendarRangeError, isContradictedCalendar } from "../store/index.ts";
 import { type AnsweredCode, ERROR_TABLE } from "./error-table.ts";
 import { HttpError } from "./http-error.ts";
+import type { ApiMetrics } from "./metrics.ts";
 
 /** An expected failure: the request's fault or the node's state, never a fault of the node's code. */
 export type Refusal = HttpError | RoundRejection | HashRequestError | CalendarRangeError;
@@ -26,7 +26,7 @@ export interface HttpRefusal {
 }
 
 export interface RefusalModules {
-  readonly metrics: Pick<Metrics, "rejectedRequests">;
+  readonly metrics: Pick<ApiMetrics, "rejectedRequests">;
   readonly logger: Logger;
   /** Seconds a client is told to wait before retrying after an overload answer. */
   readonly retryAfterSeconds: number;

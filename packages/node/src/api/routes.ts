@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readiness } from "../health/index.ts";
-import type { Metrics } from "../metrics/index.ts";
 import { ADMIN_PARTITION_PATH } from "./admin.ts";
 import { readBody } from "./body.ts";
 import { HttpError } from "./http-error.ts";
 import type { JsonApi } from "./json-api.ts";
 import type { KsiEndpoints } from "./ksi-endpoints.ts";
 import type { PduRoute } from "./lean-path.ts";
+import type { ApiMetrics } from "./metrics.ts";
 import type { ApiOptions } from "./options.ts";
 import { type PublicationsSource, publicationsHandler } from "./publications-endpoint.ts";
 import { sendBytes, sendJson } from "./respond.ts";
@@ -26,7 +26,7 @@ export interface RouteModules {
   readonly ksi: KsiEndpoints;
   /** The publication service; undefined when the cluster's genesis names no publications authority. */
   readonly publications: PublicationsSource | undefined;
-  readonly metrics: Pick<Metrics, "registry">;
+  readonly metrics: Pick<ApiMetrics, "registry">;
   /** Whether the node can sign now (caught up, not halted, a quorum reachable, not stopping), and if not why. */
   readonly ready: () => Readiness;
   /** The /admin/partition control (see admin.ts); absent unless `admin.enabled`, so a 404. */

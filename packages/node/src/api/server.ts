@@ -1,17 +1,17 @@
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { Logger } from "../logger/index.ts";
-import type { Metrics } from "../metrics/index.ts";
 import { ConnectionLimits } from "./connection-limits.ts";
 import { answerPreflight, CrossOriginResponse, isPreflight } from "./cors.ts";
 import { LeanPath } from "./lean-path.ts";
+import type { ApiMetrics } from "./metrics.ts";
 import type { ApiOptions } from "./options.ts";
 import { httpRefusal } from "./refusals.ts";
 import { errorJson, JSON_CONTENT_TYPE, sendError } from "./respond.ts";
 import { KSI_REQUEST, KSI_RESPONSE, type RouteModules, routeFor, routeTable } from "./routes.ts";
 
 export interface ApiModules extends RouteModules {
-  readonly metrics: Metrics;
+  readonly metrics: ApiMetrics;
   readonly logger: Logger;
 }
 

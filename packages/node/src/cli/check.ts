@@ -26,7 +26,7 @@ export async function checkStore(config: NodeConfig, from: number | undefined): 
     const calendar = await NodeCalendar.open(
       db,
       { genesisTime: genesis.genesisTime, hasher: nodeHasher },
-      createMetrics({ processMetrics: false }),
+      createMetrics({ processMetrics: false }).store,
     );
     const report = await calendar.check(from ?? genesis.genesisTime, ALL_CERTIFICATES, quorumTrust(genesis));
     const publicationProblems = await checkStoredPublications({

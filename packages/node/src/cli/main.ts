@@ -83,7 +83,7 @@ async function init(args: string[]): Promise<number> {
   if (!/^\d{1,5}$/.test(portText) || httpPort > 65_535)
     throw new UsageError("USAGE", `--api-port ${portText} is not a port`);
   // Commands load what they need only: `--help` and usage errors stay fast.
-  const { initDataDir } = await import("../identity/init.ts");
+  const { initDataDir } = await import("../genesis/index.ts");
   const result = await initDataDir({
     dataDir,
     httpHost,
@@ -184,9 +184,9 @@ async function publicationsCa(args: string[]): Promise<number> {
   }
   // Key generation and X.509 pull in pkijs: loaded only when the command runs.
   const { PUBLICATIONS_CA_HELP, PUBLICATIONS_CA_OPTIONS, publicationsCaInit } = await import(
-    "../publication/ca-command.ts"
+    "../publication/index.ts"
   );
-  const { PublicationError } = await import("../publication/errors.ts");
+  const { PublicationError } = await import("../publication/index.ts");
   const values = parse(rest, PUBLICATIONS_CA_OPTIONS);
   if (values.help === true) {
     process.stdout.write(PUBLICATIONS_CA_HELP);

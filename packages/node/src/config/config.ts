@@ -1,4 +1,4 @@
-import { defaultRoundOptions, type RoundOptions } from "../aggregation/index.ts";
+import { type AgencyConfig, defaultRoundOptions, type RoundOptions } from "../aggregation/index.ts";
 import { type ApiOptions, defaultApiOptions } from "../api/index.ts";
 import {
   defaultLoggerOptions,
@@ -11,14 +11,6 @@ import { defaultMetricsOptions, type MetricsOptions } from "../metrics/index.ts"
 import { defaultPublicationOptions, type PublicationOptions } from "../publication/index.ts";
 import { defaultStoreOptions, type StoreOptions } from "../store/index.ts";
 import type { Setting } from "./settings.ts";
-
-/** An agency: a KSI login id with its shared HMAC key (used as UTF-8 bytes, as KSI clients do). */
-export interface AgencyConfig {
-  readonly loginId: string;
-  readonly key: string;
-  /** Hashes per second; the rounds' `agencyQuotaPerSecond` when absent. */
-  readonly quotaPerSecond?: number;
-}
 
 export interface NodeConfig {
   /** Holds the node's keys, certificate, genesis and LevelDB. */

@@ -1,7 +1,8 @@
 import { readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import type { AgencyConfig } from "../aggregation/index.ts";
 import { privateFileProblem } from "../identity/index.ts";
-import { type AgencyConfig, defaultConfig, type NodeConfig, SETTINGS } from "./config.ts";
+import { defaultConfig, type NodeConfig, SETTINGS } from "./config.ts";
 import { ConfigError } from "./errors.ts";
 import { envName, flagName, parseSetting, type Setting, type SettingValue } from "./settings.ts";
 

@@ -1,5 +1,5 @@
 import { bytesEqual, checkImprint, type Imprint, type QuorumTrust } from "@tempel/proto";
-import { type Logger, silentLogger } from "../logger/logger.ts";
+import { type Logger, silentLogger } from "../logger/index.ts";
 import { buildCalendarEntry, calendarEntryFault, contributionSigned } from "./calendar-entry.ts";
 import { CatchUp } from "./catch-up.ts";
 import type { ShareSigner } from "./certificate.ts";
@@ -9,7 +9,7 @@ import { ConsensusError } from "./errors.ts";
 import { describeEvidence, type Equivocation } from "./evidence.ts";
 import { MemberKeys } from "./member-keys.ts";
 import { decodeMessage, encodeMessage, type Message, type MessageLimits } from "./messages.ts";
-import { type AgreementMetrics, noAgreementMetrics } from "./metrics.ts";
+import type { AgreementMetrics } from "./metrics.ts";
 import { type AgreementOptions, defaultAgreementOptions } from "./options.ts";
 import { Raft } from "./raft.ts";
 import { contributionStatement } from "./statements.ts";
@@ -19,6 +19,7 @@ import type {
   AgreementStatus,
   CalendarEntry,
   Contribution,
+  LocalContribution,
   Member,
   PeerTransport,
   RoundOutcome,
@@ -37,13 +38,14 @@ export interface AgreementModules {
   readonly store: ConsensusStore;
   /**
    * Durably appends the entry's leaf to the node's calendar and returns the calendar root at
-   * `entry.time`. Called for every second in order. After a crash the last entry may be handed over
-   * again: the calendar must then return the same root without appending twice.
+   * `entry.time`; `own` is this node's contribution when the entry holds it (written in the same
+   * batch as the round's record). Called for every second in order. After a crash the last entry may
+   * be handed over again: the calendar must then return the same root without appending twice.
    */
-  apply(entry: CalendarEntry): Promise<Imprint>;
+  apply(entry: CalendarEntry, own: LocalContribution | undefined): Promise<Imprint>;
   readonly clock?: Clock;
   readonly logger?: Logger;
-  readonly metrics?: AgreementMetrics;
+  readonly metrics: AgreementMetrics;
   /** Reports a member that sent something that does not check out (the network's scoring). */
   penalize?(peerId: string, reason: string): void;
 }
@@ -55,6 +57,8 @@ interface Waiter {
 
 interface OwnContribution {
   readonly contribution: Contribution;
+  /** Hashes in the round's tree: known here only, handed back to `apply`. */
+  readonly hashes: number;
   /** Set once signed: only then is it sent. */
   signed: SignedContribution | undefined;
   sentAt: number;
@@ -113,7 +117,7 @@ class ClusterAgreement implements Agreement {
     this.#selfId = modules.transport.selfId;
     this.#clock = modules.clock ?? systemClock;
     this.#logger = (modules.logger ?? silentLogger).child({ module: "consensus" });
-    this.#metrics = modules.metrics ?? noAgreementMetrics;
+    this.#metrics = modules.metrics;
     const ids = modules.members.map((member) => member.id);
     if (!ids.includes(this.#selfId) || new Set(ids).size !== ids.length) {
       throw new ConsensusError("CONSENSUS_MEMBERS", "members must be distinct and include this node");
@@ -223,7 +227,7 @@ class ClusterAgreement implements Agreement {
     await Promise.all(this.#inFlight);
   }
 
-  contribute(contribution: Contribution): void {
+  contribute({ hashes, ...contribution }: LocalContribution): void {
     if (contribution.nodeId !== this.#selfId) {
       throw new ConsensusError("CONSENSUS_FOREIGN_CONTRIBUTION", "a node contributes under its own id only");
     }
@@ -248,7 +252,12 @@ class ClusterAgreement implements Agreement {
         `second ${contribution.time} has a contribution`,
       );
     }
-    const own: OwnContribution = { contribution, signed: undefined, sentAt: Number.NEGATIVE_INFINITY };
+    const own: OwnContribution = {
+      contribution,
+      hashes,
+      signed: undefined,
+      sentAt: Number.NEGATIVE_INFINITY,
+    };
     this.#contributed.set(contribution.time, own);
     this.#background(this.#sign(own));
   }
@@ -460,7 +469,7 @@ class ClusterAgreement implements Agreement {
         const logEntry = await this.#m.store.entry(time);
         if (logEntry === undefined)
           throw new ConsensusError("CONSENSUS_LOG_GAP", `committed entry ${time} is missing`);
-        const root = await this.#m.apply(logEntry.entry);
+        const root = await this.#m.apply(logEntry.entry, this.#ownIn(logEntry.entry));
         await this.#m.store.saveApplied(time);
         this.#applied = time;
         const late = this.#clock.now() - (time + 1) * 1000;
@@ -499,16 +508,19 @@ class ClusterAgreement implements Agreement {
     for (const waiter of waiters ?? []) waiter.resolve(outcome);
   }
 
+  /** This node's contribution for `entry`'s second, if the entry holds it. */
+  #ownIn(entry: CalendarEntry): LocalContribution | undefined {
+    const own = this.#contributed.get(entry.time);
+    return own !== undefined && holds(entry, own.contribution)
+      ? { ...own.contribution, hashes: own.hashes }
+      : undefined;
+  }
+
   async #outcomeOf(time: number, own: Contribution | undefined): Promise<RoundOutcome | undefined> {
     const logEntry = await this.#m.store.entry(time);
     if (logEntry === undefined) return undefined;
     const { entry } = logEntry;
-    if (
-      own !== undefined &&
-      !entry.contributions.some((c) => c.nodeId === own.nodeId && bytesEqual(c.root, own.root))
-    ) {
-      return { kind: "missed", time };
-    }
+    if (own !== undefined && !holds(entry, own)) return { kind: "missed", time };
     const certificate = await this.#certifier.certificate(time);
     if (certificate !== undefined) {
       return {
@@ -577,4 +589,8 @@ class ClusterAgreement implements Agreement {
     this.#inFlight.add(tracked);
     void tracked.finally(() => this.#inFlight.delete(tracked));
   }
+}
+
+function holds(entry: CalendarEntry, own: Contribution): boolean {
+  return entry.contributions.some((c) => c.nodeId === own.nodeId && bytesEqual(c.root, own.root));
 }

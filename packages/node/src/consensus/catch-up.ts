@@ -1,5 +1,5 @@
 import { decodeQuorumCertificate, decodeTlv, type QuorumCertificate, type QuorumTrust } from "@tempel/proto";
-import type { Logger } from "../logger/logger.ts";
+import type { Logger } from "../logger/index.ts";
 import { certificateFault } from "./certificate.ts";
 import type { Clock } from "./clock.ts";
 import { ConsensusError } from "./errors.ts";

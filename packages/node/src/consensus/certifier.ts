@@ -9,7 +9,7 @@ import {
   type QuorumCertificate,
   type QuorumTrust,
 } from "@tempel/proto";
-import type { Logger } from "../logger/logger.ts";
+import type { Logger } from "../logger/index.ts";
 import { certificateFault, isValidShare, publishedDataBytes, type ShareSigner } from "./certificate.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import type { Equivocation } from "./evidence.ts";

@@ -1,15 +1,16 @@
+import type { Counter, Gauge, Histogram, LabelledCounter } from "../metrics/index.ts";
+
 /**
- * What agreement reports. The node's metrics module creates the instruments (prom-client counters,
- * histograms and gauges fit these shapes); state such as role, term and leader is read from
- * `Agreement.status()` at scrape time instead.
+ * What agreement reports. State such as role, term and leader is read from `Agreement.status()` at
+ * scrape time instead.
  */
 export interface AgreementMetrics {
   /** Elections this node started. */
   readonly elections: Counter;
   /** Second t's end → entry t committed, as seen by this node. */
-  readonly commitLatency: Histogram;
+  readonly commitLatency: Pick<Histogram, "observe">;
   /** Second t's end → certificate for t assembled by this node. */
-  readonly certificateLatency: Histogram;
+  readonly certificateLatency: Pick<Histogram, "observe">;
   /** This node's contributions that did not make it into their entry or were never certified. */
   readonly missedContributions: Counter;
   /** Consensus messages dropped, by reason (malformed, oversized, not a member, stale...). */
@@ -23,33 +24,3 @@ export interface AgreementMetrics {
   /** Latest estimate of (leader's clock − own clock), in seconds. */
   readonly leaderClockOffset: Gauge;
 }
-
-interface Counter {
-  inc(): void;
-}
-
-interface LabelledCounter<L extends string> {
-  inc(labels: Record<L, string>): void;
-}
-
-interface Histogram {
-  observe(value: number): void;
-}
-
-interface Gauge {
-  set(value: number): void;
-}
-
-const noop = { inc: () => {}, observe: () => {}, set: () => {} };
-
-export const noAgreementMetrics: AgreementMetrics = {
-  elections: noop,
-  commitLatency: noop,
-  certificateLatency: noop,
-  missedContributions: noop,
-  droppedMessages: noop,
-  signRefusals: noop,
-  peerFaults: noop,
-  equivocations: noop,
-  leaderClockOffset: noop,
-};

@@ -1,5 +1,5 @@
 import { bytesEqual } from "@tempel/proto";
-import type { Logger } from "../logger/logger.ts";
+import type { Logger } from "../logger/index.ts";
 import type { ShareSigner } from "./certificate.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import { type ElectionCertificate, electionCertificate, electionFault } from "./election.ts";

@@ -1,6 +1,5 @@
 import type { Level, BatchOperation as LevelBatchOperation } from "level";
-import { Bucket } from "../store/buckets.ts";
-import { bucketRange, keyNumber, nameKey, numberKey } from "../store/keys.ts";
+import { Bucket, bucketRange, keyNumber, nameKey, numberKey } from "../store/index.ts";
 import { type Equivocation, encodeEvidence } from "./evidence.ts";
 import { decodeLogEntry, encodeLogEntry, type LogEntry } from "./log-entry.ts";
 

@@ -15,6 +15,14 @@ export interface Contribution {
 }
 
 /**
+ * This node's contribution with what only this node knows of its round: how many hashes its tree
+ * holds. Agreement sends the Contribution part; the whole goes back to `apply` (the round's record).
+ */
+export interface LocalContribution extends Contribution {
+  readonly hashes: number;
+}
+
+/**
  * A contribution with its member's Ed25519 signature over `contributionStatement` (statements.ts):
  * leader and followers check it, so that no member can put a root into the calendar under another
  * member's name.
@@ -53,7 +61,7 @@ export interface Agreement {
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Offer this node's contribution for its second. */
-  contribute(contribution: Contribution): void;
+  contribute(contribution: LocalContribution): void;
   /**
    * Resolves when second `time` is certified (with or without this node's contribution), or as
    * "missed" once its committed entry lacks this node's contribution or its certification deadline

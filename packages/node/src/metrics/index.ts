@@ -5,3 +5,4 @@ export {
   type MetricsOptions,
   type RejectReason,
 } from "./metrics.ts";
+export type { Counter, Gauge, Histogram, LabelledCounter, LabelledHistogram } from "./shapes.ts";

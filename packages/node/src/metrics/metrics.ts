@@ -1,8 +1,11 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { RoundMetrics } from "../aggregation/index.ts";
+import type { ApiMetrics } from "../api/index.ts";
 import type { AgreementMetrics, AgreementStatus } from "../consensus/index.ts";
 import type { Readiness } from "../health/index.ts";
 import type { NetworkMetrics } from "../network/index.ts";
 import type { PublicationMetrics } from "../publication/index.ts";
+import type { StoreMetrics } from "../store/index.ts";
 
 /**
  * Every metric of the node is created here, on the node's own registry (never prom-client's global
@@ -27,23 +30,12 @@ export type RejectReason =
   | "shutting_down"
   | "no_quorum";
 
+/** Every instrument of the node, grouped by the folder that reports to them. */
 export interface Metrics {
   readonly registry: Registry;
-  readonly httpRequests: Counter<"endpoint" | "status">;
-  readonly rejectedRequests: Counter<"reason">;
-  /** Connections closed as they came, over the total or the per-address cap (api.maxConnections…). */
-  readonly refusedConnections: Counter<"reason">;
-  readonly roundHashes: Histogram;
-  readonly roundBuildDuration: Histogram;
-  readonly roundCommitDuration: Histogram;
-  readonly roundAnswerDuration: Histogram;
-  readonly rounds: Counter<"outcome">;
-  readonly signatureLatency: Histogram;
-  readonly pendingRequests: Gauge;
-  readonly calendarHeight: Gauge;
-  readonly leveldbWriteDuration: Histogram;
-  /** Calendar chains refused because their root contradicts the stored certificate of that second. */
-  readonly calendarContradictions: Counter;
+  readonly api: ApiMetrics;
+  readonly rounds: RoundMetrics;
+  readonly store: StoreMetrics;
   readonly agreement: AgreementMetrics;
   readonly network: NetworkMetrics;
   readonly publication: PublicationMetrics;
@@ -63,8 +55,11 @@ const HASH_COUNTS = [0, 1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
 
 export function createMetrics(options: MetricsOptions = defaultMetricsOptions): Metrics {
   const registry = new Registry();
-  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: "tempel_" });
   const registers = [registry];
+  if (options.processMetrics) {
+    collectDefaultMetrics({ register: registry, prefix: "tempel_" });
+    renameGaugeTotals(registry);
+  }
   let agreementStatus: (() => AgreementStatus) | undefined;
   let readiness: (() => Readiness) | undefined;
   new Gauge({
@@ -141,81 +136,88 @@ export function createMetrics(options: MetricsOptions = defaultMetricsOptions): 
       readiness = state;
     },
     registry,
-    httpRequests: new Counter({
-      name: "tempel_http_requests_total",
-      help: "HTTP requests answered, by endpoint and HTTP status",
-      labelNames: ["endpoint", "status"],
-      registers,
-    }),
-    rejectedRequests: new Counter({
-      name: "tempel_rejected_requests_total",
-      help: "Requests refused before reaching a round, by reason",
-      labelNames: ["reason"],
-      registers,
-    }),
-    refusedConnections: new Counter({
-      name: "tempel_http_refused_connections_total",
-      help: "HTTP connections closed as they were accepted, over the total or the per-address cap",
-      labelNames: ["reason"],
-      registers,
-    }),
-    roundHashes: new Histogram({
-      name: "tempel_round_hashes",
-      help: "Hashes aggregated in one round of this node",
-      buckets: HASH_COUNTS,
-      registers,
-    }),
-    roundBuildDuration: new Histogram({
-      name: "tempel_round_build_duration_seconds",
-      help: "Time to build a round's aggregation tree",
-      buckets: ROUND_SECONDS,
-      registers,
-    }),
-    roundCommitDuration: new Histogram({
-      name: "tempel_round_commit_duration_seconds",
-      help: "Time from offering a round's contribution to knowing its outcome (committed and certified, or missed)",
-      buckets: ROUND_SECONDS,
-      registers,
-    }),
-    roundAnswerDuration: new Histogram({
-      name: "tempel_round_answer_duration_seconds",
-      help: "Time to produce every signature of a certified round",
-      buckets: ROUND_SECONDS,
-      registers,
-    }),
-    rounds: new Counter({
-      name: "tempel_rounds_total",
-      help: "Rounds closed, by outcome (certified, missed, empty, failed, no_quorum)",
-      labelNames: ["outcome"],
-      registers,
-    }),
-    signatureLatency: new Histogram({
-      name: "tempel_request_signature_latency_seconds",
-      help: "Time from accepting a hash to handing out its signature",
-      buckets: LATENCY_SECONDS,
-      registers,
-    }),
-    pendingRequests: new Gauge({
-      name: "tempel_pending_requests",
-      help: "Hashes accepted and not yet answered",
-      registers,
-    }),
-    calendarHeight: new Gauge({
-      name: "tempel_calendar_height",
-      help: "Leaves in the calendar: the last stored second + 1",
-      registers,
-    }),
-    leveldbWriteDuration: new Histogram({
-      name: "tempel_leveldb_write_duration_seconds",
-      help: "Duration of synced LevelDB batch writes",
-      buckets: WRITE_SECONDS,
-      registers,
-    }),
-    calendarContradictions: new Counter({
-      name: "tempel_calendar_contradictions_total",
-      help: "Calendar chains refused because they reach another root than the quorum certificate of that second",
-      registers,
-    }),
+    api: {
+      registry,
+      httpRequests: new Counter({
+        name: "tempel_http_requests_total",
+        help: "HTTP requests answered, by endpoint and HTTP status",
+        labelNames: ["endpoint", "status"],
+        registers,
+      }),
+      rejectedRequests: new Counter({
+        name: "tempel_rejected_requests_total",
+        help: "Requests refused before reaching a round, by reason",
+        labelNames: ["reason"],
+        registers,
+      }),
+      refusedConnections: new Counter({
+        name: "tempel_http_refused_connections_total",
+        help: "HTTP connections closed as they were accepted, over the total or the per-address cap",
+        labelNames: ["reason"],
+        registers,
+      }),
+    },
+    rounds: {
+      roundHashes: new Histogram({
+        name: "tempel_round_hashes",
+        help: "Hashes aggregated in one round of this node",
+        buckets: HASH_COUNTS,
+        registers,
+      }),
+      roundBuildDuration: new Histogram({
+        name: "tempel_round_build_duration_seconds",
+        help: "Time to build a round's aggregation tree",
+        buckets: ROUND_SECONDS,
+        registers,
+      }),
+      roundCommitDuration: new Histogram({
+        name: "tempel_round_commit_duration_seconds",
+        help: "Time from offering a round's contribution to knowing its outcome (committed and certified, or missed)",
+        buckets: ROUND_SECONDS,
+        registers,
+      }),
+      roundAnswerDuration: new Histogram({
+        name: "tempel_round_answer_duration_seconds",
+        help: "Time to produce every signature of a certified round",
+        buckets: ROUND_SECONDS,
+        registers,
+      }),
+      rounds: new Counter({
+        name: "tempel_rounds_total",
+        help: "Rounds closed, by outcome (certified, missed, empty, failed, no_quorum)",
+        labelNames: ["outcome"],
+        registers,
+      }),
+      signatureLatency: new Histogram({
+        name: "tempel_request_signature_latency_seconds",
+        help: "Time from accepting a hash to handing out its signature",
+        buckets: LATENCY_SECONDS,
+        registers,
+      }),
+      pendingRequests: new Gauge({
+        name: "tempel_pending_requests",
+        help: "Hashes accepted and not yet answered",
+        registers,
+      }),
+    },
+    store: {
+      calendarHeight: new Gauge({
+        name: "tempel_calendar_height",
+        help: "Leaves in the calendar: the last stored second + 1",
+        registers,
+      }),
+      leveldbWriteDuration: new Histogram({
+        name: "tempel_leveldb_write_duration_seconds",
+        help: "Duration of synced LevelDB batch writes",
+        buckets: WRITE_SECONDS,
+        registers,
+      }),
+      calendarContradictions: new Counter({
+        name: "tempel_calendar_contradictions_total",
+        help: "Calendar chains refused because they reach another root than the quorum certificate of that second",
+        registers,
+      }),
+    },
     agreement: {
       elections: new Counter({
         name: "tempel_consensus_elections_total",
@@ -337,4 +339,44 @@ export function createMetrics(options: MetricsOptions = defaultMetricsOptions): 
       }),
     },
   };
+}
+
+/**
+ * prom-client names three gauges `…_total`, a suffix Prometheus keeps for counters (`promtool check
+ * metrics` flags them). Each is served under a gauge's name instead, read from prom-client's own at
+ * scrape time. The per-type gauges beside them (`tempel_nodejs_active_handles{type}`…) stay.
+ */
+const GAUGE_TOTALS = [
+  [
+    "tempel_nodejs_active_handles_total",
+    "tempel_nodejs_active_handles_all",
+    "Active libuv handles of every type",
+  ],
+  [
+    "tempel_nodejs_active_requests_total",
+    "tempel_nodejs_active_requests_all",
+    "Active libuv requests of every type",
+  ],
+  [
+    "tempel_nodejs_active_resources_total",
+    "tempel_nodejs_active_resources_all",
+    "Active resources of every type keeping the event loop alive",
+  ],
+] as const;
+
+function renameGaugeTotals(registry: Registry): void {
+  for (const [old, name, help] of GAUGE_TOTALS) {
+    const source = registry.getSingleMetric(old);
+    if (source === undefined) continue;
+    registry.removeSingleMetric(old);
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const value = (await source.get()).values[0]?.value;
+        if (value !== undefined) this.set(value);
+      },
+    });
+  }
 }

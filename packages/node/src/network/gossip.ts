@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { type GossipSub, type GossipsubMessage, type Message, TopicValidatorResult } from "@libp2p/gossipsub";
-import type { Logger } from "../logger/logger.ts";
+import type { Logger } from "../logger/index.ts";
 import { FrameError, NetworkConfigError } from "./errors.ts";
 import type { NetworkMetrics } from "./metrics.ts";
 import { topicId } from "./options.ts";
@@ -60,7 +60,7 @@ export interface GossipRouterOptions {
 export interface GossipRouterModules {
   readonly isMember: (peer: string) => boolean;
   readonly logger: Logger;
-  readonly metrics: NetworkMetrics | null;
+  readonly metrics: NetworkMetrics;
 }
 
 /** The cluster's gossip topics over gossipsub with asynchronous validation. */
@@ -106,9 +106,9 @@ export class GossipRouter {
       });
     }
     this.#pubsub.publish(id, data).then(
-      () => this.#modules.metrics?.messagesSent.inc({ kind: "gossip" }),
+      () => this.#modules.metrics.messagesSent.inc({ kind: "gossip" }),
       (error: unknown) => {
-        this.#modules.metrics?.messagesDropped.inc({ kind: "gossip", reason: "publish_failed" });
+        this.#modules.metrics.messagesDropped.inc({ kind: "gossip", reason: "publish_failed" });
         this.#modules.logger.warn("gossip publish failed", { topic, error });
       },
     );
@@ -127,13 +127,13 @@ export class GossipRouter {
     if (topic === undefined) return;
     const report = (verdict: GossipVerdict): void => {
       this.#pubsub.reportMessageValidationResult(msgId, from, VERDICT_RESULT[verdict.result]);
-      this.#modules.metrics?.gossipValidation.inc({
+      this.#modules.metrics.gossipValidation.inc({
         topic: topic.name,
         result: verdict.result,
         reason: verdict.result === "accept" ? "" : verdict.reason,
       });
     };
-    this.#modules.metrics?.messagesReceived.inc({ kind: "gossip" });
+    this.#modules.metrics.messagesReceived.inc({ kind: "gossip" });
     const refusal = this.#refusal(from, msg.data, topic);
     if (refusal !== null) {
       report(refusal);

@@ -7,7 +7,7 @@ export {
   type RequestErrorCode,
 } from "./errors.ts";
 export type { GossipValidator, GossipVerdict } from "./gossip.ts";
-export type { LabelledCounter, MessageKind, NetworkMetrics } from "./metrics.ts";
+export type { MessageKind, NetworkMetrics } from "./metrics.ts";
 export { createNetwork, type Network, type NetworkModules } from "./network.ts";
 export {
   defaultNetworkOptions,

@@ -7,8 +7,8 @@ import { tcp } from "@libp2p/tcp";
 import { CODE_IP4, CODE_IP6 } from "@multiformats/multiaddr";
 import { TempelError } from "@tempel/proto";
 import { createLibp2p } from "libp2p";
-import type { PeerTransport } from "../consensus/types.ts";
-import { type Logger, silentLogger } from "../logger/logger.ts";
+import type { PeerTransport } from "../consensus/index.ts";
+import { type Logger, silentLogger } from "../logger/index.ts";
 import { Admission } from "./admission.ts";
 import { FrameError, RequestError } from "./errors.ts";
 import { type Answer, decodeAnswer, encodeAnswer, INTERNAL_ERROR_CODE, readFrame } from "./exchange.ts";
@@ -65,7 +65,7 @@ export interface Network extends PeerTransport {
 
 export interface NetworkModules {
   readonly logger?: Logger;
-  readonly metrics?: NetworkMetrics | null;
+  readonly metrics: NetworkMetrics;
 }
 
 type Services = { identify: Identify; pubsub: GossipSub };
@@ -73,7 +73,7 @@ type Services = { identify: Identify; pubsub: GossipSub };
 /** One long-lived stream per peer plus a spare while a broken one is replaced. */
 const MAX_INBOUND_MESSAGE_STREAMS = 2;
 
-export async function createNetwork(options: NetworkOptions, modules: NetworkModules = {}): Promise<Network> {
+export async function createNetwork(options: NetworkOptions, modules: NetworkModules): Promise<Network> {
   const parsed = parseNetworkOptions(options);
   const penalties = new PeerPenalties(options.penalties);
   const admission = new Admission(parsed.peers.keys(), penalties);
@@ -128,7 +128,7 @@ class Libp2pNetwork implements Network {
   readonly #penalties: PeerPenalties;
   readonly #node: Libp2p<Services>;
   readonly #log: Logger;
-  readonly #metrics: NetworkMetrics | null;
+  readonly #metrics: NetworkMetrics;
   readonly #gossip: GossipRouter;
   readonly #reconnector: Reconnector;
   readonly #channels = new Map<string, OutboundChannel>();
@@ -152,7 +152,7 @@ class Libp2pNetwork implements Network {
     this.#penalties = penalties;
     this.#node = node;
     this.#log = (modules.logger ?? silentLogger).child({ module: "network" });
-    this.#metrics = modules.metrics ?? null;
+    this.#metrics = modules.metrics;
     this.#gossip = new GossipRouter(
       options,
       { isMember: (peer) => admission.isMember(peer), logger: this.#log, metrics: this.#metrics },
@@ -164,7 +164,7 @@ class Libp2pNetwork implements Network {
       },
       wantsDial: (peer) => !admission.isBlocked(peer) && node.getConnections(this.#peerId(peer)).length === 0,
       onDialFailure: (peer, error, attempt, retryInMs) => {
-        this.#metrics?.dialFailures.inc();
+        this.#metrics.dialFailures.inc();
         const fields = { peer, attempt, retryInMs: Math.round(retryInMs), error };
         if (attempt === 1) this.#log.info("dial failed", fields);
         else this.#log.debug("dial failed", fields);
@@ -177,7 +177,7 @@ class Libp2pNetwork implements Network {
           { maxQueuedBytes: options.maxQueuedBytesPerPeer, openTimeoutMs: options.requestTimeoutMs },
           {
             open: (signal) => this.#openMessageStream(peer, signal),
-            sent: () => this.#metrics?.messagesSent.inc({ kind: "message" }),
+            sent: () => this.#metrics.messagesSent.inc({ kind: "message" }),
             dropped: (reason, count, error) => {
               this.#dropped("message", reason, count);
               this.#log.debug("outgoing messages dropped", { peer, reason, count, error });
@@ -268,9 +268,9 @@ class Libp2pNetwork implements Network {
       }
       stream = await this.#node.dialProtocol(this.#peerId(to), this.#protocols.sync, { signal: deadline });
       stream.send(encodeFrame(message));
-      this.#metrics?.messagesSent.inc({ kind: "request" });
+      this.#metrics.messagesSent.inc({ kind: "request" });
       const answer = decodeAnswer(await readFrame(stream, this.#options.maxResponseBytes + 1, deadline));
-      this.#metrics?.messagesReceived.inc({ kind: "response" });
+      this.#metrics.messagesReceived.inc({ kind: "response" });
       stream
         .close()
         .catch((error: unknown) => this.#log.debug("closing sync stream failed", { peer: to, error }));
@@ -280,12 +280,12 @@ class Libp2pNetwork implements Network {
           remoteCode: answer.code,
         });
       }
-      this.#metrics?.requestDuration.observe({ result: "ok" }, (performance.now() - started) / 1000);
+      this.#metrics.requestDuration.observe({ result: "ok" }, (performance.now() - started) / 1000);
       return answer.body;
     } catch (error) {
       const failure = this.#requestFailure(to, error, signal, timeout);
       stream?.abort(failure);
-      this.#metrics?.requestDuration.observe({ result: failure.code }, (performance.now() - started) / 1000);
+      this.#metrics.requestDuration.observe({ result: failure.code }, (performance.now() - started) / 1000);
       throw failure;
     }
   }
@@ -337,7 +337,7 @@ class Libp2pNetwork implements Network {
   }
 
   #dropped(kind: MessageKind, reason: string, count = 1): void {
-    this.#metrics?.messagesDropped.inc({ kind, reason }, count);
+    this.#metrics.messagesDropped.inc({ kind, reason }, count);
   }
 
   async #openMessageStream(peer: string, signal: AbortSignal): Promise<Stream> {
@@ -371,7 +371,7 @@ class Libp2pNetwork implements Network {
   }
 
   #deliver(from: string, message: Uint8Array): void {
-    this.#metrics?.messagesReceived.inc({ kind: "message" });
+    this.#metrics.messagesReceived.inc({ kind: "message" });
     // The gater refuses blocked peers, but streams opened before the block may still be draining.
     const handler = this.#messageHandler;
     if (!this.#admission.isAdmitted(from)) {
@@ -403,12 +403,12 @@ class Libp2pNetwork implements Network {
       stream.abort(error as Error);
       return;
     }
-    this.#metrics?.messagesReceived.inc({ kind: "request" });
+    this.#metrics.messagesReceived.inc({ kind: "request" });
     const answer = await this.#handleRequest(from, request);
     try {
       stream.send(encodeFrame(encodeAnswer(answer)));
       await stream.close({ signal: deadline });
-      this.#metrics?.messagesSent.inc({ kind: "response" });
+      this.#metrics.messagesSent.inc({ kind: "response" });
     } catch (error) {
       this.#dropped("response", "unreachable");
       this.#log.debug("answer not delivered", { from, error });
@@ -461,7 +461,7 @@ class Libp2pNetwork implements Network {
 
   #offence(peer: string, reason: string, error?: unknown): void {
     const offences = this.#penalties.record(peer);
-    this.#metrics?.peerPenalties.inc({ reason });
+    this.#metrics.peerPenalties.inc({ reason });
     this.#log.warn("peer misbehaved", { peer, reason, offences, error });
     if (this.#penalties.isGraylisted(peer)) {
       this.#log.warn("peer graylisted: disconnecting until its offences decay", { peer });
@@ -482,14 +482,14 @@ class Libp2pNetwork implements Network {
   #peerConnected(peerId: PeerId): void {
     const peer = peerId.toString();
     this.#reconnector.connected(peer);
-    this.#metrics?.peersConnected.set(this.connectedPeers().length);
+    this.#metrics.peersConnected.set(this.connectedPeers().length);
     this.#log.info("peer connected", { peer });
   }
 
   #peerDisconnected(peerId: PeerId): void {
     const peer = peerId.toString();
     if (this.#running) this.#reconnector.disconnected(peer);
-    this.#metrics?.peersConnected.set(this.connectedPeers().length);
+    this.#metrics.peersConnected.set(this.connectedPeers().length);
     this.#log.info("peer disconnected", { peer });
   }
 }

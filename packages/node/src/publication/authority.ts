@@ -8,7 +8,7 @@ import {
   type PublicationSchedule,
   type PublicationsAuthority,
 } from "@tempel/proto";
-import { installReflectMetadata } from "../identity/reflect-metadata.ts";
+import { installReflectMetadata } from "../identity/index.ts";
 import { PublicationError } from "./errors.ts";
 
 /**

@@ -1,8 +1,8 @@
 import { X509Certificate } from "node:crypto";
 import type { GenesisPublications, PublicationSchedule, PublicationsAuthority } from "@tempel/proto";
-import { type Genesis, quorumTrust } from "../genesis/genesis.ts";
-import type { Logger } from "../logger/logger.ts";
-import type { NodeDb } from "../store/db.ts";
+import { type Genesis, quorumTrust } from "../genesis/index.ts";
+import type { Logger } from "../logger/index.ts";
+import type { NodeDb } from "../store/index.ts";
 import type { PublicationMetrics } from "./metrics.ts";
 import type { PublicationOptions } from "./options.ts";
 import {

@@ -11,7 +11,7 @@ export {
   type PublicationServiceModules,
 } from "./create-publication-service.ts";
 export { PublicationError, type PublicationErrorCode } from "./errors.ts";
-export { noPublicationMetrics, type PublicationMetrics } from "./metrics.ts";
+export type { PublicationMetrics } from "./metrics.ts";
 export { defaultPublicationOptions, type PublicationOptions } from "./options.ts";
 export type { PublicationCalendar, PublicationService } from "./publication-service.ts";
 export type { ServedFile } from "./served-file.ts";

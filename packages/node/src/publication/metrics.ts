@@ -1,7 +1,6 @@
-/**
- * What the publication service reports. The node's metrics module creates the instruments
- * (prom-client counters and gauges fit these shapes).
- */
+import type { Counter, Gauge, LabelledCounter } from "../metrics/index.ts";
+
+/** What the publication service reports. */
 export interface PublicationMetrics {
   /** Publication records this node made and signed. */
   readonly published: Counter;
@@ -14,23 +13,3 @@ export interface PublicationMetrics {
    */
   readonly peerFileRejections: LabelledCounter<"reason">;
 }
-
-interface Counter {
-  inc(): void;
-}
-
-interface LabelledCounter<L extends string> {
-  inc(labels: Record<L, string>): void;
-}
-
-interface Gauge {
-  set(value: number): void;
-}
-
-const noop = { inc: () => {}, set: () => {} };
-
-export const noPublicationMetrics: PublicationMetrics = {
-  published: noop,
-  latestPublication: noop,
-  peerFileRejections: noop,
-};

@@ -12,7 +12,7 @@ import {
   type QuorumTrust,
   toHex,
 } from "@tempel/proto";
-import type { Logger } from "../logger/logger.ts";
+import type { Logger } from "../logger/index.ts";
 import { PublicationError } from "./errors.ts";
 import type { PublicationMetrics } from "./metrics.ts";
 import { judgeOfferedFile } from "./offered-file.ts";

@@ -7,9 +7,7 @@ import {
   PublicationsFileTag,
   tlv,
 } from "@tempel/proto";
-import { Bucket } from "../store/buckets.ts";
-import { type NodeDb, plainView } from "../store/db.ts";
-import { bucketRange, keyNumber, numberKey } from "../store/keys.ts";
+import { Bucket, bucketRange, keyNumber, type NodeDb, numberKey, plainView } from "../store/index.ts";
 import { PublicationError } from "./errors.ts";
 
 /** The publications this node serves: every record in file order and the CMS signature of the file. */

@@ -5,7 +5,7 @@ import {
   type PublicationRecord,
   type PublicationsFileContent,
 } from "@tempel/proto";
-import { certificateIdOf } from "../identity/calendar-signer.ts";
+import { certificateIdOf } from "../identity/index.ts";
 import type { StoredPublications } from "./publication-store.ts";
 
 /** The publications file as this node serves it. */

@@ -1,10 +1,10 @@
 import type { CalendarAppend, CalendarNodeId, CalendarStore, Imprint } from "@tempel/proto";
 import { isImprintShaped, toHex } from "@tempel/proto";
-import type { Metrics } from "../metrics/index.ts";
 import { Bucket } from "./buckets.ts";
 import { type NodeDb, plainView } from "./db.ts";
 import { StoreError } from "./errors.ts";
 import { nameKey, numberKey, numberKeyWithByte } from "./keys.ts";
+import type { StoreMetrics } from "./metrics.ts";
 
 /** A write that must land in the same batch as a calendar append (e.g. the round's record). */
 export type BatchPut = { readonly key: Uint8Array; readonly value: Uint8Array };
@@ -19,27 +19,16 @@ export function calendarNodeKey(node: CalendarNodeId): Uint8Array {
 
 /**
  * proto's CalendarStore on the node's LevelDB. Each append is one synced batch: the leaf, the subtree
- * roots it completes, the new head and whatever was attached for that second, so a crash at any
- * moment leaves either all of it or none.
+ * roots it completes, the new head and the puts handed to that append (the round's record), so a
+ * crash at any moment leaves either all of it or none.
  */
-export class LevelCalendarStore implements CalendarStore {
+export class LevelCalendarStore implements CalendarStore<readonly BatchPut[]> {
   readonly #db: NodeDb;
-  readonly #metrics: Metrics;
-  readonly #attached = new Map<number, BatchPut[]>();
+  readonly #metrics: StoreMetrics;
 
-  constructor(db: NodeDb, metrics: Metrics) {
+  constructor(db: NodeDb, metrics: StoreMetrics) {
     this.#db = db;
     this.#metrics = metrics;
-  }
-
-  /** Puts to write in the batch of the append whose head is `time`. */
-  attach(time: number, puts: BatchPut[]): void {
-    this.#attached.set(time, puts);
-  }
-
-  /** Drop attachments of an append that failed before writing. */
-  detach(time: number): void {
-    this.#attached.delete(time);
   }
 
   async readHead(): Promise<number | undefined> {
@@ -70,7 +59,7 @@ export class LevelCalendarStore implements CalendarStore {
     return values;
   }
 
-  async writeAppend(append: CalendarAppend): Promise<void> {
+  async writeAppend(append: CalendarAppend, extra: readonly BatchPut[] | undefined): Promise<void> {
     const head = new Uint8Array(8);
     new DataView(head.buffer).setBigUint64(0, BigInt(append.head));
     const ops = append.records.map((record) => ({
@@ -79,13 +68,12 @@ export class LevelCalendarStore implements CalendarStore {
       value: record.imprint,
     }));
     ops.push({ type: "put", key: HEAD_KEY, value: head });
-    for (const put of this.#attached.get(append.head) ?? []) ops.push({ type: "put", ...put });
+    for (const put of extra ?? []) ops.push({ type: "put", ...put });
     const stopTimer = this.#metrics.leveldbWriteDuration.startTimer();
     try {
       await this.#db.batch(ops, { sync: true });
     } finally {
       stopTimer();
-      this.#attached.delete(append.head);
     }
   }
 }

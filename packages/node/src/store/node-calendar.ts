@@ -13,13 +13,13 @@ import {
   toHex,
 } from "@tempel/proto";
 import type { CalendarEntry } from "../consensus/index.ts";
-import type { Metrics } from "../metrics/index.ts";
 import { Bucket } from "./buckets.ts";
-import { LevelCalendarStore } from "./calendar-store.ts";
+import { type BatchPut, LevelCalendarStore } from "./calendar-store.ts";
 import { type CalendarCheckReport, checkCalendar } from "./check.ts";
 import { type NodeDb, plainView } from "./db.ts";
 import { StoreError } from "./errors.ts";
 import { numberKey } from "./keys.ts";
+import type { StoreMetrics } from "./metrics.ts";
 import { decodeRoundRecord, type RoundRecord, roundRecordPut } from "./round-record.ts";
 
 export interface NodeCalendarOptions {
@@ -35,15 +35,15 @@ export class NodeCalendar {
   readonly genesisTime: number;
   readonly #db: NodeDb;
   readonly #store: LevelCalendarStore;
-  readonly #calendar: Calendar;
-  readonly #metrics: Metrics;
+  readonly #calendar: Calendar<readonly BatchPut[]>;
+  readonly #metrics: StoreMetrics;
   readonly #hasher: Hasher;
 
   private constructor(
     db: NodeDb,
     store: LevelCalendarStore,
-    calendar: Calendar,
-    metrics: Metrics,
+    calendar: Calendar<readonly BatchPut[]>,
+    metrics: StoreMetrics,
     hasher: Hasher,
   ) {
     this.genesisTime = calendar.genesisTime;
@@ -54,7 +54,7 @@ export class NodeCalendar {
     this.#hasher = hasher;
   }
 
-  static async open(db: NodeDb, options: NodeCalendarOptions, metrics: Metrics): Promise<NodeCalendar> {
+  static async open(db: NodeDb, options: NodeCalendarOptions, metrics: StoreMetrics): Promise<NodeCalendar> {
     const store = new LevelCalendarStore(db, metrics);
     const calendar = await Calendar.open(store, options);
     metrics.calendarHeight.set(calendar.head + 1);
@@ -99,12 +99,7 @@ export class NodeCalendar {
       }
       return this.#calendar.rootAt(entry.time);
     }
-    if (record !== undefined) this.#store.attach(entry.time, [roundRecordPut(record)]);
-    try {
-      await this.#calendar.append(entry.time, entry.leaf);
-    } finally {
-      this.#store.detach(entry.time);
-    }
+    await this.#calendar.append(entry.time, entry.leaf, record && [roundRecordPut(record)]);
     this.#metrics.calendarHeight.set(entry.time + 1);
     return this.#calendar.rootAt(entry.time);
   }

@@ -18,7 +18,7 @@ import {
 } from "@tempel/proto";
 import { afterEach } from "vitest";
 import { type Genesis, loadGenesis } from "../../src/genesis/genesis.ts";
-import { type InitResult, initDataDir } from "../../src/identity/init.ts";
+import { type InitResult, initDataDir } from "../../src/genesis/index.ts";
 import {
   exited,
   inParallel,

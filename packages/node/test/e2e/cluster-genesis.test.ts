@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadGenesis } from "../../src/genesis/genesis.ts";
-import { type InitResult, initDataDir } from "../../src/identity/init.ts";
+import { type InitResult, initDataDir } from "../../src/genesis/index.ts";
 import { initPublicationsAuthority } from "../../src/publication/authority.ts";
 import { runCli } from "./cluster-fixtures.ts";
 

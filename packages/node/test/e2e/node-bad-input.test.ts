@@ -18,7 +18,7 @@ import {
 import { nodeHasher } from "@tempel/proto/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NodeConfig } from "../../src/config/config.ts";
-import type { InitResult } from "../../src/identity/init.ts";
+import type { InitResult } from "../../src/genesis/index.ts";
 import { silentLogger } from "../../src/logger/logger.ts";
 import { type RunningNode, startNode } from "../../src/node.ts";
 import { hex, initTestNode, randomImprint, TestClient } from "./node-fixtures.ts";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { decodeAggregationResponsePdu, encodeAggregationRequestPdu, setDefaultHasher } from "@tempel/proto";
 import { nodeHasher } from "@tempel/proto/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { InitResult } from "../../src/identity/init.ts";
+import type { InitResult } from "../../src/genesis/index.ts";
 import { silentLogger } from "../../src/logger/logger.ts";
 import { type RunningNode, startNode } from "../../src/node.ts";
 import { postBytes } from "../perf/load-client.ts";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { type Imprint, type KsiSignature, setDefaultHasher, toHex } from "@tempel/proto";
 import { nodeHasher } from "@tempel/proto/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { InitResult } from "../../src/identity/init.ts";
+import type { InitResult } from "../../src/genesis/index.ts";
 import { exited, initTestNode, randomImprint, sleep, spawnNode, TestClient } from "./node-fixtures.ts";
 
 let dir: string;

@@ -24,7 +24,7 @@ import {
 } from "@tempel/proto";
 import type { NodeConfig } from "../../src/config/config.ts";
 import { loadConfig } from "../../src/config/load.ts";
-import { type InitResult, initDataDir } from "../../src/identity/init.ts";
+import { type InitResult, initDataDir } from "../../src/genesis/index.ts";
 
 export const MAIN = join(import.meta.dirname, "../../src/cli/main.ts");
 

@@ -11,7 +11,7 @@ import {
 } from "@tempel/proto";
 import { nodeHasher } from "@tempel/proto/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { InitResult } from "../../src/identity/init.ts";
+import type { InitResult } from "../../src/genesis/index.ts";
 import { silentLogger } from "../../src/logger/logger.ts";
 import { type RunningNode, startNode } from "../../src/node.ts";
 import { postBytes } from "../perf/load-client.ts";

@@ -8,7 +8,7 @@ import {
 } from "@tempel/proto";
 import type { NodeConfig } from "../../src/config/config.ts";
 import { type Genesis, genesisToJson, loadGenesis } from "../../src/genesis/genesis.ts";
-import type { InitResult } from "../../src/identity/init.ts";
+import type { InitResult } from "../../src/genesis/index.ts";
 import { silentLogger } from "../../src/logger/logger.ts";
 import { startNode } from "../../src/node.ts";
 import { AUTHORITY_FILES, createPublicationsAuthority } from "../../src/publication/authority.ts";

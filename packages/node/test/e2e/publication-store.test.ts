@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { certificateFromPem, certificateToPem, TempelError } from "@tempel/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/logger/logger.ts";
+import { createMetrics } from "../../src/metrics/index.ts";
 import { checkStoredPublications } from "../../src/publication/create-publication-service.ts";
-import { noPublicationMetrics } from "../../src/publication/metrics.ts";
 import { defaultPublicationOptions } from "../../src/publication/options.ts";
 import { type PublicationCluster, PublicationService } from "../../src/publication/publication-service.ts";
 import { PublicationStore } from "../../src/publication/publication-store.ts";
@@ -57,7 +57,7 @@ function open(db: NodeDb, key = true): Promise<PublicationService> {
     calendar,
     key: key ? authority.key : undefined,
     logger: silentLogger,
-    metrics: noPublicationMetrics,
+    metrics: createMetrics({ processMetrics: false }).publication,
     now: () => (P + 125) * 1000,
     fetch: () => Promise.reject(new Error("no peers")),
   });

@@ -83,6 +83,12 @@ describe("deploy/: Prometheus scrape config, alert rules, Grafana dashboard", ()
         }
       });
 
+      it("promtool check metrics has nothing to say about a live node's /metrics", async () => {
+        const text = await (await fetch(cluster.nodes[0]!.metrics)).text();
+        const result = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+        expect(result.status, result.stdout + result.stderr).toBe(0);
+      });
+
       it("npm run cluster -- --prometheus runs a Prometheus that scrapes every node, and Ctrl-C stops it", async () => {
         let targets: { labels: { node: string }; health: string }[] = [];
         for (let attempt = 0; attempt < 30; attempt++) {

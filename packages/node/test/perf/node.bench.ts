@@ -54,7 +54,7 @@ import {
   type Contribution,
   topTree,
 } from "../../src/consensus/index.ts";
-import { initDataDir } from "../../src/identity/init.ts";
+import { initDataDir } from "../../src/genesis/index.ts";
 import { silentLogger } from "../../src/logger/logger.ts";
 import { createMetrics } from "../../src/metrics/metrics.ts";
 import type { NodeCalendar } from "../../src/store/index.ts";
@@ -420,7 +420,7 @@ async function benchHeap(): Promise<void> {
       nodeId: "n",
       algorithm: HashAlgorithm.SHA2_256,
       hasher: nodeHasher,
-      metrics: createMetrics({ processMetrics: false }),
+      metrics: createMetrics({ processMetrics: false }).rounds,
       logger: silentLogger,
     },
   );
@@ -498,7 +498,7 @@ async function benchPipeline(): Promise<void> {
       nodeId: "n",
       algorithm: HashAlgorithm.SHA2_256,
       hasher: nodeHasher,
-      metrics: createMetrics({ processMetrics: false }),
+      metrics: createMetrics({ processMetrics: false }).rounds,
       logger: silentLogger,
     },
   );

@@ -16,7 +16,13 @@ import { Level } from "level";
 import { type AgreementSettings, createAgreement } from "../../src/consensus/agreement.ts";
 import { topTree } from "../../src/consensus/calendar-entry.ts";
 import { ConsensusStore } from "../../src/consensus/store.ts";
-import type { Agreement, CalendarEntry, Member, RoundOutcome } from "../../src/consensus/types.ts";
+import type {
+  Agreement,
+  CalendarEntry,
+  LocalContribution,
+  Member,
+  RoundOutcome,
+} from "../../src/consensus/types.ts";
 import type { Invariants } from "./invariants.ts";
 import type { SimNetwork } from "./network.ts";
 import type { Prng } from "./prng.ts";
@@ -99,6 +105,8 @@ export class SimNode {
   #lastRound = 0;
   /** Documents in a round whose outcome is awaited. */
   readonly #inFlight = new Set<Pending>();
+  /** This incarnation's contributions, by second: what `apply` must be handed back. */
+  readonly #contributed = new Map<number, LocalContribution>();
 
   constructor(id: string, secret: Uint8Array, dir: string, random: Prng, ctx: SimNodeContext) {
     this.id = id;
@@ -125,6 +133,7 @@ export class SimNode {
     this.#db = db;
     const alive = () => this.up && this.#incarnation === incarnation;
     const clock = ctx.scheduler.clock(() => this.skewMs, this.#random.fork(`clock-${incarnation}`), alive);
+    this.#contributed.clear();
     const agreement = createAgreement(ctx.settings, {
       transport: ctx.network.attach(
         this.id,
@@ -133,7 +142,7 @@ export class SimNode {
       members: ctx.members,
       signer: { sign: (message) => ed25519.sign(message, this.secret) },
       store: this.#observedStore(new ConsensusStore(db, { sync: false })),
-      apply: (entry) => ctx.inflight.track(this.#apply(entry)),
+      apply: (entry, own) => ctx.inflight.track(this.#apply(entry, own)),
       clock,
       metrics: this.metrics,
     });
@@ -153,9 +162,21 @@ export class SimNode {
     this.#agreement = undefined;
   }
 
-  async #apply(entry: CalendarEntry): Promise<Imprint> {
+  async #apply(entry: CalendarEntry, own: LocalContribution | undefined): Promise<Imprint> {
     const calendar = this.#calendar!;
     this.#ctx.invariants.applied(this.id, entry);
+    // Agreement hands back this node's contribution exactly when the entry holds it.
+    const mine = this.#contributed.get(entry.time);
+    const held =
+      mine !== undefined &&
+      entry.contributions.some((c) => c.nodeId === this.id && bytesEqual(c.root, mine.root));
+    if (
+      held
+        ? own === undefined || own.hashes !== mine.hashes || !bytesEqual(own.root, mine.root)
+        : own !== undefined
+    ) {
+      this.#ctx.invariants.violation(`${this.id}: applied ${entry.time} with the wrong own contribution`);
+    }
     if (entry.time <= calendar.head) {
       if (!bytesEqual(await calendar.leaf(entry.time), entry.leaf)) {
         this.#ctx.invariants.violation(`${this.id}: re-applied second ${entry.time} with another leaf`);
@@ -244,7 +265,15 @@ export class SimNode {
       { algorithm: HashAlgorithm.SHA2_256 },
     );
     for (const [, p] of round) this.#inFlight.add(p);
-    agreement.contribute({ time, nodeId: this.id, root: tree.root, level: tree.rootLevel });
+    const contribution = {
+      time,
+      nodeId: this.id,
+      root: tree.root,
+      level: tree.rootLevel,
+      hashes: round.length,
+    };
+    agreement.contribute(contribution);
+    this.#contributed.set(time, contribution);
     agreement.outcome(time).then(
       (outcome) => this.#ctx.inflight.track(this.#answer(outcome, round, tree)),
       () => {}, // stopped by a crash: those documents are gone with the node's memory

@@ -14,11 +14,13 @@ const RETRY_AFTER = 7;
 async function refuse(error: unknown) {
   const metrics = createMetrics({ processMetrics: false });
   const answer = httpRefusal(error, "test", {
-    metrics,
+    metrics: metrics.api,
     logger: silentLogger,
     retryAfterSeconds: RETRY_AFTER,
   });
-  const counted = (await metrics.rejectedRequests.get()).values.map((v) => [v.labels.reason, v.value]);
+  const counted = (
+    await metrics.registry.getSingleMetric("tempel_rejected_requests_total")!.get()
+  ).values.map((v) => [v.labels.reason, v.value]);
   return { answer, counted: Object.fromEntries(counted) };
 }
 

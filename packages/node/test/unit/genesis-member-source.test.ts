@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { genesisToJson } from "../../src/genesis/genesis.ts";
+import { type InitResult, initDataDir } from "../../src/genesis/index.ts";
 import { readMemberProposal } from "../../src/genesis/member-source.ts";
 import { mergeGenesis } from "../../src/genesis/merge.ts";
 import { IdentityError } from "../../src/identity/errors.ts";
-import { type InitResult, initDataDir } from "../../src/identity/init.ts";
 
 const NOW = 1_790_000_000;
 

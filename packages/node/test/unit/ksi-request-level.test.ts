@@ -70,7 +70,7 @@ async function endpoints(): Promise<KsiEndpoints> {
       rounds: { submit: (_agency, hashes) => sign(hashes) },
       calendar: { genesisTime: T0, head: T0, chain: () => Promise.reject(new Error("not asked")) },
       algorithm: ALGORITHM,
-      metrics: createMetrics(),
+      metrics: createMetrics({ processMetrics: false }).api,
       logger: silentLogger,
       now: () => T0 * 1000,
     },

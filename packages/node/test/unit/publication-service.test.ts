@@ -60,7 +60,7 @@ class RecordingMetrics {
     },
     peerFileRejections: {
       inc: (labels) => {
-        this.rejections.push(labels.reason);
+        this.rejections.push(String(labels.reason));
       },
     },
   };

@@ -16,7 +16,7 @@ import { AgencyRegistry } from "../../src/aggregation/agency.ts";
 import { RoundRejection } from "../../src/aggregation/errors.ts";
 import { defaultRoundOptions, type RoundOptions } from "../../src/aggregation/options.ts";
 import { type HashRequest, RoundPipeline } from "../../src/aggregation/rounds.ts";
-import type { Agreement, CalendarEntry, Contribution, RoundOutcome } from "../../src/consensus/index.ts";
+import type { Agreement, Contribution, LocalContribution, RoundOutcome } from "../../src/consensus/index.ts";
 import { ConsensusError, topTree } from "../../src/consensus/index.ts";
 import { QuorumHealth } from "../../src/health/index.ts";
 import { SHA256_WITH_RSA_OID } from "../../src/identity/calendar-signer.ts";
@@ -42,20 +42,17 @@ type Verdict = "certify" | "miss" | "late" | "wait";
  * `verdicts` (certified into the calendar, missed, or refused as late); the calendar is proto's.
  */
 class ScriptedAgreement implements Agreement {
-  readonly contributions: Contribution[] = [];
+  readonly contributions: LocalContribution[] = [];
   readonly verdicts: Verdict[] = [];
   readonly calendar: Promise<Calendar> = Calendar.open(new MemoryCalendarStore(), {
     genesisTime: T0,
     hasher: nodeHasher,
   });
   readonly #judged = new Map<number, Verdict>();
-  /** What the node's calendar would be told while applying each certified entry. */
-  readonly records: unknown[] = [];
   /** Other members' contributions, certified in each entry beside this node's. */
   readonly others: Contribution[] = [];
   /** The last second the cluster has committed, as status() reports it. */
   committed = 0;
-  recordFor: ((entry: CalendarEntry) => unknown) | undefined;
 
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
@@ -71,7 +68,7 @@ class ScriptedAgreement implements Agreement {
     };
   }
 
-  contribute(contribution: Contribution): void {
+  contribute(contribution: LocalContribution): void {
     const verdict = this.verdicts.shift() ?? "certify";
     if (verdict === "late")
       throw new ConsensusError("CONSENSUS_LATE_CONTRIBUTION", "already in the calendar");
@@ -87,8 +84,6 @@ class ScriptedAgreement implements Agreement {
     const contribution = this.contributions.find((c) => c.time === time)!;
     const contributions = [contribution, ...this.others.map((other) => ({ ...other, time }))];
     const entry = { time, contributions, leaf: topTree(contributions, HashAlgorithm.SHA2_256).root };
-    const foreign = { ...contribution, nodeId: "someone-else" };
-    this.records.push(this.recordFor?.(entry), this.recordFor?.({ ...entry, contributions: [foreign] }));
     const calendar = await this.calendar;
     await calendar.append(time, entry.leaf);
     const calendarRoot = await calendar.rootAt(time);
@@ -123,12 +118,11 @@ function start(options: Partial<RoundOptions> = {}, quorum?: QuorumHealth): void
       nodeId: NODE,
       algorithm: HashAlgorithm.SHA2_256,
       hasher: nodeHasher,
-      metrics: createMetrics({ processMetrics: false }),
+      metrics: createMetrics({ processMetrics: false }).rounds,
       logger: silentLogger,
       ...(quorum !== undefined && { quorum }),
     },
   );
-  agreement.recordFor = (entry) => rounds.recordFor(entry);
   rounds.start();
 }
 
@@ -291,15 +285,12 @@ describe("one-second rounds", () => {
     expect((await Promise.all(accepted)).flatMap((answer) => answer.signatures())).toHaveLength(22);
   });
 
-  it("tells the calendar its round record only for the entry holding its contribution", async () => {
+  it("contributes its round's root with the hash count the calendar keeps as the round's record", async () => {
     start();
     rounds.submit(alpha, hashes(2));
+    rounds.submit(beta, hashes(3));
     await vi.advanceTimersByTimeAsync(700);
-    const contribution = agreement.contributions[0]!;
-    expect(agreement.records).toEqual([
-      { time: T0, root: contribution.root, level: contribution.level, hashes: 2 },
-      undefined,
-    ]);
+    expect(agreement.contributions).toMatchObject([{ time: T0, nodeId: NODE, hashes: 5 }]);
   });
 
   it("hands back waiting requests when it stops", async () => {

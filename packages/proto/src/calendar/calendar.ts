@@ -22,21 +22,24 @@ export interface CalendarOptions {
  * Appends are serialised; the head moves only once the store has written an append, so a read
  * for any second up to the head finds every node it needs.
  */
-export class Calendar {
+export class Calendar<Extra = never> {
   readonly genesisTime: number;
-  readonly #store: CalendarStore;
+  readonly #store: CalendarStore<Extra>;
   readonly #hasher: Hasher;
   #head: number;
   #appendTail: Promise<unknown> = Promise.resolve();
 
-  private constructor(store: CalendarStore, options: CalendarOptions, head: number) {
+  private constructor(store: CalendarStore<Extra>, options: CalendarOptions, head: number) {
     this.genesisTime = options.genesisTime;
     this.#store = store;
     this.#hasher = options.hasher ?? getDefaultHasher();
     this.#head = head;
   }
 
-  static async open(store: CalendarStore, options: CalendarOptions): Promise<Calendar> {
+  static async open<Extra = never>(
+    store: CalendarStore<Extra>,
+    options: CalendarOptions,
+  ): Promise<Calendar<Extra>> {
     const genesis = checkSecond(options.genesisTime, "genesis time");
     const head = await store.readHead();
     if (head !== undefined && (!Number.isSafeInteger(head) || head < genesis)) {
@@ -44,7 +47,7 @@ export class Calendar {
         head,
       });
     }
-    return new Calendar(store, options, head ?? genesis - 1);
+    return new Calendar<Extra>(store, options, head ?? genesis - 1);
   }
 
   /** The last second whose leaf is final; genesisTime − 1 before the first append. */
@@ -55,15 +58,16 @@ export class Calendar {
   /**
    * Make `leaf` the entry of second `time` (> head); the seconds between the head and `time` become
    * empty. Writes the returned records and the new head through the store as one append; the node
-   * persists exactly these in one batch. Pass emptyCalendarLeaf() for a second without an entry.
+   * persists exactly these in one batch, with `extra` when given. Pass emptyCalendarLeaf() for a
+   * second without an entry.
    */
-  append(time: number, leaf: Imprint): Promise<CalendarAppend> {
-    const result = this.#appendTail.then(() => this.#append(time, leaf));
+  append(time: number, leaf: Imprint, extra?: Extra): Promise<CalendarAppend> {
+    const result = this.#appendTail.then(() => this.#append(time, leaf, extra));
     this.#appendTail = result.catch(() => undefined);
     return result;
   }
 
-  async #append(time: number, leaf: Imprint): Promise<CalendarAppend> {
+  async #append(time: number, leaf: Imprint, extra: Extra | undefined): Promise<CalendarAppend> {
     checkSecond(time, "append time");
     checkImprint(leaf, "calendar leaf");
     const previous = this.#head;
@@ -102,7 +106,7 @@ export class Calendar {
       }
     }
     const append: CalendarAppend = { head: time, records };
-    await this.#store.writeAppend(append);
+    await this.#store.writeAppend(append, extra);
     this.#head = time;
     return append;
   }

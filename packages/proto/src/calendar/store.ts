@@ -15,15 +15,17 @@ export interface CalendarAppend {
 
 /**
  * Where a calendar keeps its nodes (the node backs it with LevelDB; MemoryCalendarStore in memory).
+ * `Extra` is what a caller hands `Calendar.append` to be written in the same atomic write (the node's
+ * record of its round); stores that take nothing leave it `never`.
  *
  * Only nodes holding at least one non-empty leaf are stored; a complete node the store does not have
  * is one of empty seconds, whose root is a constant. That reading is sound only because appends are
  * written atomically: once the head covers a second, every stored node that second completes is there.
  */
-export interface CalendarStore {
+export interface CalendarStore<Extra = never> {
   /** The head of the last append written, or undefined while nothing has been appended. */
   readHead(): Promise<number | undefined>;
   /** The stored imprint of each node, in order; undefined where nothing is stored. */
   readNodes(nodes: readonly CalendarNodeId[]): Promise<readonly (Imprint | undefined)[]>;
-  writeAppend(append: CalendarAppend): Promise<void>;
+  writeAppend(append: CalendarAppend, extra: Extra | undefined): Promise<void>;
 }

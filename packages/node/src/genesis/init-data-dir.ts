@@ -1,11 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { DEFAULT_GENESIS_PUBLICATIONS } from "@tempel/proto";
-import { type Genesis, genesisToJson } from "../genesis/index.ts";
-import { createCalendarCertificate } from "./calendar-signer.ts";
-import { IdentityError } from "./errors.ts";
-import { generateNodeIdentity } from "./node-key.ts";
-import { type DataPaths, dataPaths } from "./paths.ts";
+import {
+  createCalendarCertificate,
+  type DataPaths,
+  dataPaths,
+  generateNodeIdentity,
+  IdentityError,
+} from "../identity/index.ts";
+import { type Genesis, genesisToJson } from "./genesis.ts";
 
 export interface InitOptions {
   readonly dataDir: string;

@@ -1,0 +1,2 @@
+export { Components } from "./components.ts";
+export type { Startable, Stoppable } from "./startable.ts";
