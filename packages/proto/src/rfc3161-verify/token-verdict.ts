@@ -50,8 +50,8 @@ export function tokenVerdict(
       result: "OK",
       heldBy,
       message:
-        `${covers}: proven by the keyless KSI signature alone, which holds whatever became of the TSA's key ` +
-        `(the TSA key anchor does not hold: ${tsa.message})`,
+        `${covers}: proven by the keyless KSI signature alone, which holds whatever became of the TSA's key; ` +
+        `the TSA's key does not vouch for it (${tsa.code})`,
     };
   }
   if (heldBy[0] === "tsa") {
@@ -60,12 +60,12 @@ export function tokenVerdict(
       heldBy,
       message:
         `${covers}: proven by the TSA's key alone, which holds only while that key is trusted (not retired, ` +
-        `lost or stolen) (the KSI anchor does not hold: ${ksi.message})`,
+        `lost or stolen); no keyless KSI signature backs it (${ksi.code})`,
     };
   }
   return {
     result: "NA",
     heldBy,
-    message: `nothing wrong found, but neither anchor proves the time: TSA key: ${tsa.message}; KSI: ${ksi.message}`,
+    message: `nothing wrong found, but neither anchor proves the time (${tsa.code}, ${ksi.code})`,
   };
 }

@@ -40,14 +40,19 @@ const RSA_WITH: ReadonlyMap<string, string> = new Map([
   [OID.SHA512, "1.2.840.113549.1.1.13"],
 ]);
 const RSA_ENCRYPTION = "1.2.840.113549.1.1.1";
+const SHA1_WITH_RSA = "1.2.840.113549.1.1.5";
 
 const EXTENDED_KEY_USAGE = "2.5.29.37";
 const KEY_USAGE = "2.5.29.15";
 const ID_KP_TIME_STAMPING = "1.3.6.1.5.5.7.3.8";
 
-function digest(algorithmOid: string, data: Uint8Array, what: string): Uint8Array {
+/**
+ * The digest of `data`. SHA-1 only where RFC 2634's ESSCertID names a certificate by it: over the
+ * TSTInfo or the signed attributes, a SHA-1 collision would let one signature serve two times.
+ */
+function digest(algorithmOid: string, data: Uint8Array, what: string, sha1 = false): Uint8Array {
   const id = DIGESTS.get(algorithmOid);
-  if (id === undefined)
+  if (id === undefined || (id === HashAlgorithm.SHA1 && !sha1))
     throw new TimestampTokenError("TSA-ALGORITHM", `${what} uses hash ${algorithmOid}, not one known here`);
   return nobleHash(id)(data);
 }
@@ -102,6 +107,12 @@ async function checkSignature(token: TimestampToken, certificate: X509Certificat
     signatureAlgorithm === RSA_ENCRYPTION
       ? (RSA_WITH.get(digestAlgorithm) ?? signatureAlgorithm)
       : signatureAlgorithm;
+  if (algorithm === SHA1_WITH_RSA) {
+    throw new TimestampTokenError(
+      "TSA-ALGORITHM",
+      "the TSA signed with SHA-1, which is no longer collision-resistant",
+    );
+  }
   let verified: boolean;
   try {
     verified = await verifyRawSignature(
@@ -149,7 +160,9 @@ function checkSigningCertificate(token: TimestampToken, certificate: X509Certifi
     }
   }
   const certHash = expectTag(fields[0], DerTag.OCTET_STRING, "ESSCertID certHash").content;
-  if (!bytesEqual(certHash, digest(hashAlgorithm, certificate.der, "the signing-certificate attribute"))) {
+  if (
+    !bytesEqual(certHash, digest(hashAlgorithm, certificate.der, "the signing-certificate attribute", true))
+  ) {
     throw new TimestampTokenError(
       "TSA-ESS",
       "the signing-certificate attribute names another certificate than the one that signed (its hash differs)",

@@ -145,6 +145,11 @@ describe("attacks on the TSA key anchor", () => {
     expect(key).toMatchObject({ state: "failed", code: "TSA-EKU" });
   });
 
+  it("fails a token whose TSA signed a SHA-1 digest of the TSTInfo, which a collision could make serve another", async () => {
+    const { tsa: key } = await verify(tsa.token(KSI_DIGEST, tsa.tsa, { signerDigest: "sha1" }));
+    expect(key).toMatchObject({ state: "failed", code: "TSA-ALGORITHM" });
+  });
+
   it("fails a token whose ESSCertIDv2 names another certificate", async () => {
     const { tsa: key } = await verify(anchoredToken(tsa.tsa, { essCertificate: tsa.caDer }));
     expect(key).toMatchObject({ state: "failed", code: "TSA-ESS" });

@@ -42,7 +42,7 @@ export interface TestTsa {
   token(
     digestHex: string,
     signer: IssuedCertificate,
-    options?: { sha?: "sha256" | "sha384" | "sha512"; reply?: boolean },
+    options?: { sha?: "sha256" | "sha384" | "sha512"; reply?: boolean; signerDigest?: "sha1" },
   ): Uint8Array;
   remove(): void;
 }
@@ -225,6 +225,7 @@ export function makeTestTsa(): TestTsa {
         "-out",
         `r${id}.tsr`,
         ...(options.reply === true ? [] : ["-token_out"]),
+        ...(options.signerDigest === undefined ? [] : [`-${options.signerDigest}`]),
       );
       return new Uint8Array(readFileSync(join(dir, `r${id}.tsr`)));
     },
