@@ -147,13 +147,19 @@ const STATE_TEXT = { held: "HOLDS", "not-held": "does not hold", failed: "FAILED
 function nextStep(report: TokenReport): string | undefined {
   const tsa = report.anchors?.tsa.code;
   const ksi = report.anchors?.ksi;
-  if (tsa === "TSA-NO-CA" || tsa === "TSA-NO-CERTIFICATE") {
-    return "pass --tsa-ca FILE, the PEM file of the CA certificates the TSA's certificate chains to (a local cluster names it as tsaCaFile in .tempel/cluster.json)";
-  }
-  if (ksi?.state === "not-held" && ksi.code !== "KSI-ABSENT") {
-    return "the KSI signature needs the cluster's genesis (--genesis, or run where .tempel/cluster.json or trust.json is) or a publication (--pub-str CODE, --publications-file FILE)";
-  }
-  return undefined;
+  const steps = [
+    ...(tsa === "TSA-NO-CA" || tsa === "TSA-NO-CERTIFICATE"
+      ? [
+          "pass --tsa-ca FILE, the PEM file of the CA certificates the TSA's certificate chains to (a local cluster names it as tsaCaFile in .tempel/cluster.json)",
+        ]
+      : []),
+    ...(ksi?.state === "not-held" && ksi.code !== "KSI-ABSENT"
+      ? [
+          "the KSI signature needs the cluster's genesis (--genesis, or run where .tempel/cluster.json or trust.json is) or a publication (--pub-str CODE, --publications-file FILE)",
+        ]
+      : []),
+  ];
+  return steps.length === 0 ? undefined : steps.join("; ");
 }
 
 export function printTokenReport(report: TokenReport): string {

@@ -33,7 +33,16 @@ export function tokenVerdict(
     ...(tsa.state === "failed" ? [`TSA key anchor: ${tsa.message}`] : []),
     ...(ksi.state === "failed" ? [`KSI anchor: ${ksi.message}`] : []),
   ];
-  if (failed.length > 0) return { result: "FAIL", heldBy, message: failed.join("; ") };
+  if (failed.length > 0) {
+    // The token is bad, but the user may still want to know whether the time itself stands.
+    const still =
+      heldBy[0] === "ksi"
+        ? "; the KSI anchor alone still proves the imprint's time"
+        : heldBy[0] === "tsa"
+          ? "; the TSA's key alone still vouches for the time"
+          : "";
+    return { result: "FAIL", heldBy, message: `${failed.join("; ")}${still}` };
+  }
   const covers =
     documentMatches === true
       ? "the document existed at the token's time"
@@ -51,7 +60,7 @@ export function tokenVerdict(
       heldBy,
       message:
         `${covers}: proven by the keyless KSI signature alone, which holds whatever became of the TSA's key; ` +
-        `the TSA's key does not vouch for it (${tsa.code})`,
+        `the TSA key anchor does not hold (${tsa.code})`,
     };
   }
   if (heldBy[0] === "tsa") {
@@ -60,7 +69,7 @@ export function tokenVerdict(
       heldBy,
       message:
         `${covers}: proven by the TSA's key alone, which holds only while that key is trusted (not retired, ` +
-        `lost or stolen); no keyless KSI signature backs it (${ksi.code})`,
+        `lost or stolen); the keyless KSI anchor does not hold (${ksi.code})`,
     };
   }
   return {

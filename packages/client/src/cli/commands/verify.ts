@@ -464,6 +464,11 @@ async function tsaCa(values: Values): Promise<Uint8Array[]> {
 /** The signatures the command line names, each once (a glob may name a document and its .ksig). */
 async function targets(paths: readonly string[], values: Values): Promise<(VerifyTarget | UsageError)[]> {
   if (values.token !== undefined) {
+    if (values["signature-only"]) {
+      throw new UsageError(
+        "--token checks the token against FILE; to check a token alone, name it: tempel verify FILE.tsr --signature-only",
+      );
+    }
     if (paths.length !== 1 || values.document !== undefined) {
       throw new UsageError(
         "--token goes with the one document it time-stamps: tempel verify FILE --token FILE.tsr",
