@@ -203,4 +203,25 @@ describe("token parsing", () => {
     );
     expect(code(token.subarray(0, 100))).toBe("DER_MALFORMED");
   });
+
+  it("answers one-byte corruptions of a token with a parse error or a verdict, never a crash, and never holds one whose TSTInfo changed", async () => {
+    const token = tsa.token(KSI_DIGEST, tsa.tsa);
+    const tstInfo = parseTimestampToken(token).eContent;
+    const from = Buffer.from(token).indexOf(Buffer.from(tstInfo));
+    // Every third byte: each field of the token is hit, at a third of the cost.
+    for (let i = 0; i < token.length; i += 3) {
+      const bytes = token.slice();
+      bytes[i]! ^= 0xff;
+      let parsed: ReturnType<typeof parseTimestampToken>;
+      try {
+        parsed = parseTimestampToken(bytes);
+      } catch (error) {
+        expect(error, `byte ${i}`).toBeInstanceOf(TimestampTokenError);
+        continue;
+      }
+      const key = await verifyTsaKey(parsed, { trustAnchors: [tsa.caDer], now: KSI_TIME });
+      tokenKsiSignature(parsed);
+      if (i >= from && i < from + tstInfo.length) expect(key.state, `byte ${i}`).not.toBe("held");
+    }
+  });
 });
