@@ -227,8 +227,12 @@ async function checkChain(
   anchors: readonly Uint8Array[],
   at: number,
 ): Promise<readonly X509Certificate[]> {
+  // The CA file may hold the TSA's own certificate too, for tokens that carry none: it is the end of
+  // the chain, not an anchor of it.
   const engine = new pkijs.CertificateChainValidationEngine({
-    trustedCerts: anchors.map((der) => parseCertificate(der).parsed),
+    trustedCerts: anchors
+      .filter((der) => !bytesEqual(der, certificate.der))
+      .map((der) => parseCertificate(der).parsed),
     certs: [certificate.parsed, ...token.certificates.map((der) => parseCertificate(der).parsed)],
     checkDate: new Date(at * 1000),
   });

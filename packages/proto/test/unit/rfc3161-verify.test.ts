@@ -86,6 +86,19 @@ describe("an RFC 3161 token's two anchors", () => {
     }
   });
 
+  it("holds on an RSA TSA key, as openssl signs with it (rsaEncryption with the digest named apart)", async () => {
+    const { tsa: key } = await verify(tsa.token("ab".repeat(64), tsa.rsa, { sha: "sha512" }));
+    expect(key).toMatchObject({ state: "held", certificate: { subject: "CN=TSA-RSA" } });
+    expect((await verify(anchoredToken(tsa.rsa, { breakSignature: true }))).tsa.code).toBe("TSA-SIGNATURE");
+  });
+
+  it("finds the signer of a token without certificates (certReq false, as X-Road asks) in the CA file, else says it is missing", async () => {
+    const bare = tsa.token(KSI_DIGEST, tsa.tsa, { certReq: false });
+    expect(parseTimestampToken(bare).certificates).toHaveLength(0);
+    expect((await verify(bare)).tsa).toMatchObject({ state: "not-held", code: "TSA-NO-CERTIFICATE" });
+    expect((await verify(bare, { anchors: [tsa.caDer, tsa.tsa.der] })).tsa).toMatchObject({ state: "held" });
+  });
+
   it("holds on the TSA key alone for a token whose KSI attribute was stripped, and says the time rests on that key", async () => {
     const { ksi, verdict } = await verify(tsa.token(KSI_DIGEST, tsa.tsa));
     expect(ksi).toMatchObject({ state: "not-held", code: "KSI-ABSENT" });

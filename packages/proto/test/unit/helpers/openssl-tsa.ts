@@ -38,11 +38,19 @@ export interface TestTsa {
   readonly nonCriticalEku: IssuedCertificate;
   /** A TSA certificate from another CA. */
   readonly rogue: IssuedCertificate;
+  /** An RSA-2048 TSA certificate (as X-Road asks for), valid 2010–2099. */
+  readonly rsa: IssuedCertificate;
   /** A token over `digestHex` (SHA-256 unless said) signed by `signer`, as DER ContentInfo. */
   token(
     digestHex: string,
     signer: IssuedCertificate,
-    options?: { sha?: "sha256" | "sha384" | "sha512"; reply?: boolean; signerDigest?: "sha1" },
+    options?: {
+      sha?: "sha256" | "sha384" | "sha512";
+      reply?: boolean;
+      signerDigest?: "sha1";
+      /** Whether the request asks for the certificate in the token (as openssl -cert); default true. */
+      certReq?: boolean;
+    },
   ): Uint8Array;
   remove(): void;
 }
@@ -82,7 +90,10 @@ function certify(
 ): void {
   const keyPath = join(dir, `${key}.key`);
   if (!existsSync(keyPath)) {
-    run(dir, "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", keyPath);
+    const algorithm = key.startsWith("rsa")
+      ? ["RSA", "-pkeyopt", "rsa_keygen_bits:2048"]
+      : ["EC", "-pkeyopt", "ec_paramgen_curve:P-256"];
+    run(dir, "genpkey", "-algorithm", ...algorithm, "-out", keyPath);
   }
   writeFileSync(join(dir, `${name}.ext`), extensions);
   run(dir, "req", "-new", "-key", keyPath, "-subj", `/CN=${name}`, "-out", `${name}.csr`);
@@ -189,6 +200,15 @@ export function makeTestTsa(): TestTsa {
     "20100101000000Z",
     "20991231000000Z",
   );
+  const rsa = issue(
+    dir,
+    "TsaCA",
+    "TSA-RSA",
+    "rsa-tsa",
+    "critical,timeStamping",
+    "20100101000000Z",
+    "20991231000000Z",
+  );
   writeFileSync(
     join(dir, "tsa.cnf"),
     `[tsa]\ndefault_tsa = t\n[t]\nserial = ${dir}/tsa.serial\ncrypto_device = builtin\nsigner_digest = sha256\ndefault_policy = ${POLICY}\ndigests = sha1, sha256, sha384, sha512\naccuracy = secs:1\ness_cert_id_alg = sha256\n`,
@@ -204,10 +224,23 @@ export function makeTestTsa(): TestTsa {
     expired,
     nonCriticalEku,
     rogue,
+    rsa,
     token(digestHex, signer, options = {}) {
       const sha = options.sha ?? "sha256";
       const id = n++;
-      run(dir, "ts", "-query", "-digest", digestHex, `-${sha}`, "-cert", "-no_nonce", "-out", `q${id}.tsq`);
+      const certReq = options.certReq === false ? [] : ["-cert"];
+      run(
+        dir,
+        "ts",
+        "-query",
+        "-digest",
+        digestHex,
+        `-${sha}`,
+        ...certReq,
+        "-no_nonce",
+        "-out",
+        `q${id}.tsq`,
+      );
       // openssl refuses to sign with a certificate not fit for time-stamping: a token for the
       // non-critical one is made with the good one and swapped by the caller (withCertificate).
       run(
