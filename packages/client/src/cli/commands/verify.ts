@@ -53,10 +53,10 @@ export const VERIFY_HELP = `Usage: tempel verify FILE... [options]
        tempel verify FILE --token FILE.tsr [options]
 
 Verify KSI signatures, made by Tempel or by any KSI service, and RFC 3161 time-stamp tokens. Each
-FILE is a signature or token, or a document whose signature FILE.ksig or token FILE.tsr is beside it
-(the format is read from the bytes). FILE.ksig with FILE beside it checks both: the
-signature, and that it covers FILE (--signature-only checks the signature alone). A document
-without a signature is a usage error (exit 2) that says where the signature was looked for.
+FILE is a signature or token, or a document whose signature FILE.ksig or token FILE.tsr is beside
+it (the format is read from the bytes). FILE.ksig with FILE beside it checks both: the signature,
+and that it covers FILE (--signature-only checks the signature alone). A document without a
+signature is a usage error (exit 2) that says where the signature was looked for.
 Globs (*.pdf, "reports/**/*.ksig") are expanded here for shells that do not. Many files are
 checked in one go, with a progress bar on a terminal and a summary; the exit code is the worst
 result (FAIL, then usage, then unavailable, then NA).
