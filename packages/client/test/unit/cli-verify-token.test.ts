@@ -67,6 +67,7 @@ const RUNS = {
   junk: ["junk.tsr", "--json"],
   twoDocuments: ["contract.txt", "other.txt", "--token", "contract.txt.tsr"],
   noSignature: ["other.txt"],
+  badCa: ["contract.txt.tsr", "--tsa-ca", "other.txt"],
 } as const;
 const runs = {} as Record<keyof typeof RUNS, Run>;
 let described: Run;
@@ -156,10 +157,12 @@ describe("tempel verify on an RFC 3161 token", () => {
     expect(json(runs.junk)).toMatchObject({ result: "FAIL", code: "PARSE" });
   });
 
-  it("takes --token with one document only, and says where a document's signature was looked for (exit 2)", () => {
+  it("takes --token with one document only, says where a document's signature was looked for, and refuses a TSA CA file that is no certificate (exit 2)", () => {
     expect(runs.twoDocuments.code).toBe(2);
     expect(runs.twoDocuments.stderr).toContain("--token goes with the one document");
     expect(runs.noSignature.code).toBe(2);
     expect(runs.noSignature.stderr).toContain("looked for other.txt.ksig and other.txt.tsr beside it");
+    expect(runs.badCa.code).toBe(2);
+    expect(runs.badCa.stderr).toContain("TSA CA file other.txt: ");
   });
 });
