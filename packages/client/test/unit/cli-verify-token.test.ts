@@ -52,21 +52,29 @@ function verify(...args: string[]): Promise<Run> {
   return tempel(dir, ["verify", ...args], { env: { NODE_OPTIONS: process.env.NODE_OPTIONS } });
 }
 
-function json(run: Run): Record<string, unknown> {
-  return JSON.parse(run.stdout) as Record<string, unknown>;
+function json(run: Run, line = 0): Record<string, unknown> {
+  return JSON.parse(run.stdout.trim().split("\n")[line]!) as Record<string, unknown>;
 }
 
 /** The runs the tests below look at, started together: each `tempel` process takes a second to load. */
 const RUNS = {
   token: ["contract.txt", "--token", "contract.txt.tsr", "--tsa-ca", "CA"],
-  beside: ["contract.txt.tsr", "--tsa-ca", "CA", "--json"],
+  // Several in one run, one JSON line each: a good token, an altered one, junk, a bare document.
+  many: [
+    "contract.txt.tsr",
+    "altered.tsr",
+    "junk.tsr",
+    "other.txt",
+    "--tsa-ca",
+    "CA",
+    "--pub-str",
+    PUBLICATION,
+    "--json",
+  ],
   otherDocument: ["other.txt", "--token", "contract.txt.tsr", "--tsa-ca", "CA", "--json"],
   noCa: ["contract.txt.tsr"],
   expired: ["anchored.tsr", "--tsa-ca", "CA", "--pub-str", PUBLICATION],
-  altered: ["altered.tsr", "--tsa-ca", "CA", "--pub-str", PUBLICATION, "--json"],
-  junk: ["junk.tsr", "--json"],
   twoDocuments: ["contract.txt", "other.txt", "--token", "contract.txt.tsr"],
-  noSignature: ["other.txt"],
   badCa: ["contract.txt.tsr", "--tsa-ca", "other.txt"],
 } as const;
 const runs = {} as Record<keyof typeof RUNS, Run>;
@@ -103,9 +111,9 @@ describe("tempel verify on an RFC 3161 token", () => {
     expect(run.stdout).toContain("KSI anchor does not hold (KSI-ABSENT)");
   });
 
-  it("finds the document beside FILE.tsr and reports in --json", () => {
-    expect(runs.beside.code).toBe(0);
-    expect(json(runs.beside)).toMatchObject({
+  it("finds the document beside FILE.tsr and reports in --json, one line per token", () => {
+    expect(runs.many.stdout.trim().split("\n")).toHaveLength(3);
+    expect(json(runs.many, 0)).toMatchObject({
       format: "rfc3161",
       result: "OK",
       code: null,
@@ -147,21 +155,21 @@ describe("tempel verify on an RFC 3161 token", () => {
     expect(run.stdout).toContain("anchored to publication of 2024-03-14");
   });
 
-  it("fails an altered token even though its KSI anchor holds (exit 1)", () => {
-    expect(runs.altered.code).toBe(1);
-    expect(json(runs.altered)).toMatchObject({ result: "FAIL", code: "TSA-SIGNATURE", heldBy: ["ksi"] });
-  });
-
-  it("fails bytes that are no token (exit 1)", () => {
-    expect(runs.junk.code).toBe(1);
-    expect(json(runs.junk)).toMatchObject({ result: "FAIL", code: "PARSE" });
+  it("fails an altered token even though its KSI anchor holds, and bytes that are no token (exit 1)", () => {
+    expect(runs.many.code).toBe(1);
+    expect(json(runs.many, 1)).toMatchObject({
+      token: "altered.tsr",
+      result: "FAIL",
+      code: "TSA-SIGNATURE",
+      heldBy: ["ksi"],
+    });
+    expect(json(runs.many, 2)).toMatchObject({ token: "junk.tsr", result: "FAIL", code: "PARSE" });
   });
 
   it("takes --token with one document only, says where a document's signature was looked for, and refuses a TSA CA file that is no certificate (exit 2)", () => {
     expect(runs.twoDocuments.code).toBe(2);
     expect(runs.twoDocuments.stderr).toContain("--token goes with the one document");
-    expect(runs.noSignature.code).toBe(2);
-    expect(runs.noSignature.stderr).toContain("looked for other.txt.ksig and other.txt.tsr beside it");
+    expect(runs.many.stderr).toContain("looked for other.txt.ksig and other.txt.tsr beside it");
     expect(runs.badCa.code).toBe(2);
     expect(runs.badCa.stderr).toContain("TSA CA file other.txt: ");
   });
