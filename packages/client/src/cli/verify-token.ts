@@ -16,6 +16,7 @@ import {
   type VerificationResult,
   verifyTsaKey,
 } from "@tempel/proto";
+import { Signature } from "../signature.ts";
 import { hashDocument } from "./document-hash.ts";
 import { readBounded } from "./files.ts";
 import { type Anchor, anchorText } from "./signature-anchor.ts";
@@ -55,9 +56,12 @@ export interface TokenReport {
   readonly heldBy?: readonly ("tsa" | "ksi")[];
   readonly anchors?: {
     readonly tsa: TsaKeyVerdict;
-    readonly ksi: AnchorVerdict & { readonly anchor?: Anchor };
+    readonly ksi: KsiAnchorReport;
   };
 }
+
+/** The KSI anchor's verdict, with what its time rests on and the agency it names once it holds. */
+type KsiAnchorReport = AnchorVerdict & { readonly anchor?: Anchor; readonly agency?: string | null };
 
 async function documentMatches(
   token: TimestampToken,
@@ -76,13 +80,19 @@ async function documentMatches(
 async function ksiAnchor(
   token: TimestampToken,
   checks: TokenChecks,
-): Promise<(AnchorVerdict & { anchor?: Anchor }) | { unavailable: string }> {
+): Promise<KsiAnchorReport | { unavailable: string }> {
   const found = tokenKsiSignature(token);
   if (!("signature" in found)) return found;
   const result = await checks.verifyKsi(found.signature, token.tstInfo.imprint);
   if ("unavailable" in result) return result;
   const verdict = ksiAnchorVerdict(result);
-  return verdict.state === "held" ? { ...verdict, anchor: checks.anchorOf(found.signature) } : verdict;
+  return verdict.state === "held"
+    ? {
+        ...verdict,
+        anchor: checks.anchorOf(found.signature),
+        agency: new Signature(found.signature).agency ?? null,
+      }
+    : verdict;
 }
 
 /** Check an RFC 3161 token (`.tsr` reply or bare token) and the document it must cover. */
@@ -179,7 +189,10 @@ export function printTokenReport(report: TokenReport): string {
     lines.push(
       `  TSA key anchor ${STATE_TEXT[anchors.tsa.state]} (${anchors.tsa.code}): ${anchors.tsa.message}${signer}`,
     );
-    const to = anchors.ksi.anchor === undefined ? "" : `; anchored to ${anchorText(anchors.ksi.anchor)}`;
+    const to =
+      anchors.ksi.anchor === undefined
+        ? ""
+        : `; anchored to ${anchorText(anchors.ksi.anchor)}; agency ${anchors.ksi.agency ?? "not named"}`;
     lines.push(
       `  KSI anchor ${STATE_TEXT[anchors.ksi.state]} (${anchors.ksi.code}): ${anchors.ksi.message}${to}`,
     );

@@ -192,6 +192,7 @@ describe("tempel sign, verify, extend, verify", () => {
       expect(run.stdout).toMatch(
         /KSI anchor HOLDS .*quorum certificate of the calendar root at .*: 1 of 1 members/,
       );
+      expect(run.stdout).toContain(`agency ${node.agency.loginId}`);
       await promisify(execFile)(
         "openssl",
         ["ts", "-verify", "-data", "tsa.txt", "-in", "tsa.txt.tsr", "-token_in", "-CAfile", "tsa-ca.pem"],
