@@ -273,6 +273,13 @@ export async function verifyTsaKey(token: TimestampToken, options: TsaKeyOptions
     }
     checkContent(token);
     await checkSignature(token, certificate);
+    // genTime is ± accuracy; past a second ahead of the verifier's clock it was never true.
+    if (token.tstInfo.genTime > options.now + 1) {
+      throw new TimestampTokenError(
+        "TSA-FUTURE",
+        `the TSA signed a time still to come (${isoSeconds(token.tstInfo.genTime)}): its clock or its key is not to be trusted`,
+      );
+    }
     checkSigningCertificate(token, certificate);
     checkTimeStampingUse(certificate);
     const described = {
