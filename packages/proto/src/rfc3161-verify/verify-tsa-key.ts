@@ -2,6 +2,7 @@ import * as pkijs from "pkijs";
 import { HashAlgorithm } from "../hash/algorithms.ts";
 import { nobleHash } from "../hash/hasher.ts";
 import { parseCertificate, type X509Certificate } from "../pki/certificate.ts";
+import { COMMON_NAME_OID } from "../pki/detached-cms.ts";
 import { PkiError } from "../pki/pki-error.ts";
 import { verifyRawSignature } from "../pki/verify-raw-signature.ts";
 import { bytesEqual } from "../util/bytes.ts";
@@ -66,7 +67,9 @@ function singleValue(token: TimestampToken, oid: string, name: string): Der {
 }
 
 function subjectText(certificate: X509Certificate): string {
-  return certificate.subject.map((a) => `${a.type === "2.5.4.3" ? "CN" : a.type}=${a.value}`).join(", ");
+  return certificate.subject
+    .map((a) => `${a.type === COMMON_NAME_OID ? "CN" : a.type}=${a.value}`)
+    .join(", ");
 }
 
 /** The certificate the SignerInfo names by issuer and serial number, among `candidates`. */
@@ -248,6 +251,16 @@ async function checkChain(
   );
 }
 
+function describe(certificate: X509Certificate): Pick<TsaKeyVerdict, "certificate"> {
+  return {
+    certificate: {
+      subject: subjectText(certificate),
+      notBefore: certificate.notBefore,
+      notAfter: certificate.notAfter,
+    },
+  };
+}
+
 function isoSeconds(unix: number): string {
   return new Date(unix * 1000).toISOString().replace(".000Z", "Z");
 }
@@ -267,8 +280,8 @@ export async function verifyTsaKey(token: TimestampToken, options: TsaKeyOptions
         state: "not-held",
         code: "TSA-NO-CERTIFICATE",
         message:
-          "the token carries no certificate of its signer (it was requested without certReq) and none given matches: " +
-          "add the TSA's certificate to the --tsa-ca file",
+          "the token carries no certificate of its signer (it was requested without certReq) and none of the " +
+          "TSA CA certificates given is it: add the TSA's certificate to them",
       };
     }
     checkContent(token);
@@ -282,19 +295,12 @@ export async function verifyTsaKey(token: TimestampToken, options: TsaKeyOptions
     }
     checkSigningCertificate(token, certificate);
     checkTimeStampingUse(certificate);
-    const described = {
-      certificate: {
-        subject: subjectText(certificate),
-        notBefore: certificate.notBefore,
-        notAfter: certificate.notAfter,
-      },
-    };
+    const described = describe(certificate);
     if (options.trustAnchors.length === 0) {
       return {
         state: "not-held",
         code: "TSA-NO-CA",
-        message:
-          "the TSA's signature is intact, but no TSA CA was given to trust its certificate by (--tsa-ca FILE)",
+        message: "the TSA's signature is intact, but no TSA CA was given to trust its certificate by",
         ...described,
       };
     }
@@ -326,13 +332,7 @@ export async function verifyTsaKey(token: TimestampToken, options: TsaKeyOptions
         state: "failed",
         code: error.code,
         message: error.message,
-        ...(certificate !== undefined && {
-          certificate: {
-            subject: subjectText(certificate),
-            notBefore: certificate.notBefore,
-            notAfter: certificate.notAfter,
-          },
-        }),
+        ...(certificate !== undefined && describe(certificate)),
       };
     }
     if (error instanceof TimestampTokenError || error instanceof PkiError) {
