@@ -18,6 +18,8 @@ export interface ClusterFile {
   readonly agency?: { readonly loginId: string; readonly key: string };
   /** The publications file to use when the user names none. */
   readonly publications?: string;
+  /** PEM file of the CA certificates the nodes' RFC 3161 TSA certificates chain to, resolved. */
+  readonly tsaCaFile?: string;
 }
 
 export const CLUSTER_FILE = join(".tempel", "cluster.json");
@@ -124,6 +126,9 @@ export async function readClusterFile(path: string): Promise<ClusterFile> {
         loginId: text(agency.loginId, `${where} agency.loginId`),
         key: text(agency.key, `${where} agency.key`),
       },
+    }),
+    ...(root.tsaCaFile !== undefined && {
+      tsaCaFile: resolve(dirname(path), text(root.tsaCaFile, `${where} "tsaCaFile"`)),
     }),
     // null: the genesis names no publications authority, so no node serves a file.
     ...(root.publications !== undefined &&

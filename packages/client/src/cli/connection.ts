@@ -73,7 +73,7 @@ const NO_CLUSTER =
  * The cluster description to use: named, or found above `cwd`. Endpoints given directly replace its
  * nodes and nothing else: the agency, the genesis and the publications file still come from it.
  */
-async function clusterFile(
+export async function clusterFile(
   values: ConnectionValues,
   env: Environment,
   cwd: string,

@@ -31,12 +31,37 @@ export function parseConstraints(args: readonly string[]): SignerConstraints {
   return constraints;
 }
 
-const PEM = /^-----BEGIN CERTIFICATE-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END CERTIFICATE-----\s*$/;
+const PEM = /-----BEGIN CERTIFICATE-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END CERTIFICATE-----/g;
 
-/** A certificate file, PEM or DER, as DER bytes. */
+/** Certificates a file may list: a CA bundle of a few, not a trust store. */
+const MAX_CERTIFICATES_PER_FILE = 16;
+
+/**
+ * The certificates in a file, as DER: one DER certificate, or PEM with one or more (text between
+ * them, as `openssl x509 -text` writes, is left out).
+ */
+export async function readCertificates(path: string): Promise<Uint8Array[]> {
+  // PEM is base64 plus two marker lines, so 2× the DER bound covers each certificate.
+  const bytes = await readInput(
+    path,
+    2 * MAX_CERTIFICATE_BYTES * MAX_CERTIFICATES_PER_FILE,
+    "certificate file",
+  );
+  const text = new TextDecoder().decode(bytes);
+  const blocks = [...text.matchAll(PEM)].map(
+    (pem) => new Uint8Array(Buffer.from(pem[1]!.replace(/\s+/g, ""), "base64")),
+  );
+  if (blocks.length > MAX_CERTIFICATES_PER_FILE) {
+    throw new UsageError(
+      `certificate file ${path} lists more than ${MAX_CERTIFICATES_PER_FILE} certificates`,
+    );
+  }
+  return blocks.length > 0 || text.includes("-----BEGIN") ? blocks : [bytes];
+}
+
+/** A certificate file, PEM or DER, as DER bytes: its first certificate. */
 export async function readCertificate(path: string): Promise<Uint8Array> {
-  // PEM is base64 plus two marker lines, so 2× the DER bound covers it.
-  const bytes = await readInput(path, 2 * MAX_CERTIFICATE_BYTES, "certificate");
-  const pem = PEM.exec(new TextDecoder().decode(bytes));
-  return pem === null ? bytes : new Uint8Array(Buffer.from(pem[1]!.replace(/\s+/g, ""), "base64"));
+  const [first] = await readCertificates(path);
+  if (first === undefined) throw new UsageError(`certificate file ${path} holds no certificate`);
+  return first;
 }

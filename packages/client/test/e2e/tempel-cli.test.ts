@@ -1,9 +1,13 @@
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encodePublicationString, HashAlgorithm, hashImprint, toHex } from "@tempel/proto";
+import { promisify } from "node:util";
+import { decodeSignature, encodePublicationString, HashAlgorithm, hashImprint, toHex } from "@tempel/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { editToken, makeTestTsa } from "../../../proto/test/unit/helpers/openssl-tsa.ts";
 import { TempelClient } from "../../src/index.ts";
 import { type Run, tempel, writeClusterFile } from "./cli-process.ts";
 import {
@@ -165,6 +169,38 @@ describe("tempel sign, verify, extend, verify", () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^OK/);
     expect(run.stdout).toContain("1 of 1 members (quorum 1)");
+  });
+
+  it("verifies an RFC 3161 token carrying the node's KSI signature on both anchors, the KSI one by the quorum; openssl ts -verify still accepts the token", async () => {
+    const text = "time-stamped by a TSA and by the cluster\n";
+    await writeFile(join(project, "tsa.txt"), text);
+    expect(await inProject("sign", "tsa.txt", "-o", "tsa.ksig")).toMatchObject({ code: 0 });
+    const ksi = new Uint8Array(await readFile(join(project, "tsa.ksig")));
+    // The token a Tempel TSA would give: openssl's, at the signature's round, carrying it.
+    const tsa = makeTestTsa();
+    try {
+      const token = editToken(tsa.token(createHash("sha256").update(text).digest("hex"), tsa.tsa), {
+        genTime: decodeSignature(ksi).aggregationChains[0]!.aggregationTime,
+        signWith: tsa.tsa.keyPath,
+        ksiSignature: ksi,
+      });
+      await writeFile(join(project, "tsa.txt.tsr"), token);
+      await writeFile(join(project, "tsa-ca.pem"), tsa.caPem);
+      const run = await inProject("verify", "tsa.txt.tsr", "--tsa-ca", "tsa-ca.pem");
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toContain("proven by both anchors");
+      expect(run.stdout).toMatch(
+        /KSI anchor HOLDS .*quorum certificate of the calendar root at .*: 1 of 1 members/,
+      );
+      expect(run.stdout).toContain(`agency ${node.agency.loginId}`);
+      await promisify(execFile)(
+        "openssl",
+        ["ts", "-verify", "-data", "tsa.txt", "-in", "tsa.txt.tsr", "-token_in", "-CAfile", "tsa-ca.pem"],
+        { cwd: project },
+      );
+    } finally {
+      tsa.remove();
+    }
   });
 
   it("keeps the cluster description's agency credentials when --endpoint names the nodes", async () => {

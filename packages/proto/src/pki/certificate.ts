@@ -50,14 +50,16 @@ export function parseCertificate(der: Uint8Array): X509Certificate {
       `certificate of ${der.length} bytes exceeds ${MAX_CERTIFICATE_BYTES}`,
     );
   }
-  const asn1 = asn1js.fromBER(der, BER_LIMITS);
-  if (asn1.offset === -1 || asn1.offset !== der.length) {
-    throw new PkiError("CERTIFICATE_MALFORMED", "the bytes are not one BER-encoded certificate");
-  }
   let parsed: pkijs.Certificate;
   try {
+    // asn1js throws, rather than failing the parse, on some bad values (a GeneralizedTime's text).
+    const asn1 = asn1js.fromBER(der, BER_LIMITS);
+    if (asn1.offset === -1 || asn1.offset !== der.length) {
+      throw new PkiError("CERTIFICATE_MALFORMED", "the bytes are not one BER-encoded certificate");
+    }
     parsed = new pkijs.Certificate({ schema: asn1.result });
   } catch (error) {
+    if (error instanceof PkiError) throw error;
     throw new PkiError("CERTIFICATE_MALFORMED", `not an X.509 certificate: ${(error as Error).message}`);
   }
   return {

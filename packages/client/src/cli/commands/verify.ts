@@ -13,6 +13,7 @@ import {
   MAX_PUBLICATIONS_FILE_BYTES,
   type PublicationData,
   type PublicationsFile,
+  parseCertificate,
   publicationPolicy,
   type QuorumTrust,
   type Rule,
@@ -26,7 +27,14 @@ import {
 import { Signature } from "../../index.ts";
 import { publicationsTrustFromGenesis, quorumTrustFromGenesis } from "../../trust/genesis.ts";
 import { parseStrict } from "../args.ts";
-import { type Cluster, keptTrust, namesCluster, openCluster, readGenesis } from "../connection.ts";
+import {
+  type Cluster,
+  clusterFile,
+  keptTrust,
+  namesCluster,
+  openCluster,
+  readGenesis,
+} from "../connection.ts";
 import { hashDocument } from "../document-hash.ts";
 import { EXIT_CODES_HELP, ExitCode, type ExitCodeValue, worstExit } from "../exit-codes.ts";
 import { describeFailure } from "../failure.ts";
@@ -36,22 +44,26 @@ import { ProgressBar } from "../progress.ts";
 import { type Anchor, anchorText, signatureAnchor } from "../signature-anchor.ts";
 import { readSignature } from "../signature-file.ts";
 import { type TimeJson, timeJson, timeText } from "../time-text.ts";
-import { parseConstraints, readCertificate } from "../trust-inputs.ts";
+import { parseConstraints, readCertificate, readCertificates } from "../trust-inputs.ts";
 import { UsageError } from "../usage-error.ts";
 import { expandPaths, locate, type VerifyTarget } from "../verify-target.ts";
+import { printTokenReport, type TokenChecks, verifyToken } from "../verify-token.ts";
 
 export const VERIFY_HELP = `Usage: tempel verify FILE... [options]
+       tempel verify FILE --token FILE.tsr [options]
 
-Verify KSI signatures, made by Tempel or by any KSI service. Each FILE is a signature, or a
-document whose signature FILE.ksig is beside it. FILE.ksig with FILE beside it checks both: the
-signature, and that it covers FILE (--signature-only checks the signature alone). A document
-without a signature is a usage error (exit 2) that says where the signature was looked for.
+Verify KSI signatures, made by Tempel or by any KSI service, and RFC 3161 time-stamp tokens. Each
+FILE is a signature or token, or a document whose signature FILE.ksig or token FILE.tsr is beside
+it (the format is read from the bytes). FILE.ksig with FILE beside it checks both: the signature,
+and that it covers FILE (--signature-only checks the signature alone). A document without a
+signature is a usage error (exit 2) that says where the signature was looked for.
 Globs (*.pdf, "reports/**/*.ksig") are expanded here for shells that do not. Many files are
 checked in one go, with a progress bar on a terminal and a summary; the exit code is the worst
 result (FAIL, then usage, then unavailable, then NA).
 
 Options:
   --document FILE           check that the signature covers FILE (one signature only)
+  --token FILE              the RFC 3161 token (.tsr reply or bare token) of the one document named
   --document-hash IMPRINT   check against a document hash: hex algorithm byte + digest (01… = SHA-256)
   --signature-only          check the signature alone, not the document beside it
   --level N                 the document hash's level in a client-side aggregation tree (default 0)
@@ -69,6 +81,8 @@ Options:
   --endpoint URL            a node of the cluster: its API base URL, repeatable (TEMPEL_ENDPOINTS,
                             comma-separated)
   --config FILE             cluster description (TEMPEL_CONFIG)
+  --tsa-ca FILE             PEM file of the CA certificates an RFC 3161 token's TSA certificate must
+                            chain to (repeatable); default: the cluster description's tsaCaFile
   --json                    print one JSON object per signature, one a line:
                             {"result","code","message","signature","document","signedAt","agency","anchor",...}
   -h, --help                show this help
@@ -76,6 +90,15 @@ Options:
 Output: the result and, for each signature, when it was signed (ISO 8601 UTC), the agency that
 asked, and what the proof of time rests on: a publication (its date and code), a quorum
 certificate (k of N members), one key's calendar auth record, or the calendar root alone.
+
+RFC 3161 tokens: a token has two anchors, checked apart. The TSA key anchor: the CMS signature,
+the ESSCertIDv2 naming the TSA's certificate, its critical id-kp-timeStamping use, its chain to the
+--tsa-ca CA at the token's time, and no certificate of the chain expired since (after that the key
+may be retired or stolen, so its signature alone proves nothing). The KSI anchor: the keyless KSI
+signature a Tempel TSA puts in the token (of the same imprint, at the same second), verified as a
+.ksig file is, under --policy. The report says which anchor holds: both, one (OK, naming it), or
+none (NA); anything altered or mismatched is FAIL, whichever anchor still holds. A token stays
+provable on its KSI anchor after its TSA key is retired or stolen.
 
 Policies:
   internal     consistent in itself and with the document; needs nothing, proves no time
@@ -122,6 +145,8 @@ const OPTIONS = {
   endpoint: { type: "string", multiple: true },
   config: { type: "string" },
   genesis: { type: "string" },
+  token: { type: "string" },
+  "tsa-ca": { type: "string", multiple: true },
   json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 } as const;
@@ -320,27 +345,16 @@ interface Checks {
   readonly inputLevel: number | undefined;
 }
 
-/** One signature's report, or why the cluster needed for it could not be asked. */
-async function verifyOne(
-  target: VerifyTarget,
+/**
+ * The policy's result for a KSI signature, the same for a .ksig file and a token's KSI anchor, or why
+ * the cluster needed for it could not be asked.
+ */
+async function verifyKsi(
+  signature: KsiSignature,
+  hash: Imprint | undefined,
   checks: Checks,
-): Promise<{ report: Report } | { unavailable: string }> {
-  const { values, policy, cluster, trust, publications, userPublication, inputLevel } = checks;
-  const base = {
-    policy: values.policy,
-    signature: target.signature,
-    ...(target.document !== undefined && { document: target.document }),
-    ...(publications !== undefined && {
-      publicationsFile: { path: checks.publicationsPath!, signature: "verified" as const },
-    }),
-  };
-  const signature = await readSignature(target.signature);
-  if (typeof signature === "string") {
-    return {
-      report: { result: "FAIL", code: "PARSE", message: `not a KSI signature: ${signature}`, ...base },
-    };
-  }
-  const hash = await documentHash(signature, target.document, values["document-hash"]);
+): Promise<VerificationResult | { unavailable: string }> {
+  const { policy, cluster, trust, publications, userPublication, inputLevel } = checks;
   // The SDK verifies with all the cluster has, but takes no publications file from the caller: with
   // one given, the signature is checked here against it and the genesis' quorum. The calendar
   // policy reads no publications file, so it always goes to the cluster.
@@ -370,6 +384,32 @@ async function verifyOne(
     const unreachable = await unreachableCluster(cluster);
     if (unreachable !== undefined) return { unavailable: unreachable };
   }
+  return result;
+}
+
+/** One KSI signature's report, or why the cluster needed for it could not be asked. */
+async function verifyOne(
+  target: VerifyTarget,
+  checks: Checks,
+): Promise<{ report: Report } | { unavailable: string }> {
+  const { values, trust, publications, userPublication } = checks;
+  const base = {
+    policy: values.policy,
+    signature: target.signature,
+    ...(target.document !== undefined && { document: target.document }),
+    ...(publications !== undefined && {
+      publicationsFile: { path: checks.publicationsPath!, signature: "verified" as const },
+    }),
+  };
+  const signature = await readSignature(target.signature);
+  if (typeof signature === "string") {
+    return {
+      report: { result: "FAIL", code: "PARSE", message: `not a KSI signature: ${signature}`, ...base },
+    };
+  }
+  const hash = await documentHash(signature, target.document, values["document-hash"]);
+  const result = await verifyKsi(signature, hash, checks);
+  if ("unavailable" in result) return result;
   const signed = new Signature(signature);
   return {
     report: {
@@ -382,8 +422,60 @@ async function verifyOne(
   };
 }
 
+/** A token's checks, drawn from the run's: the TSA CA, and the KSI anchor verified as a .ksig is. */
+function tokenChecks(checks: Checks, tsaCa: readonly Uint8Array[]): TokenChecks {
+  const given = checks.values["document-hash"];
+  return {
+    tsaCa,
+    ...(given !== undefined && { documentHash: parseImprint(given) }),
+    // The token's imprint is the KSI signature's document hash: the anchor must sign exactly it.
+    verifyKsi: (signature, imprint) => verifyKsi(signature, imprint, checks),
+    anchorOf: (signature) => signatureAnchor(signature, checks.userPublication, checks.trust.quorumTrust),
+  };
+}
+
+/**
+ * The CA certificates RFC 3161 tokens are checked against: --tsa-ca, else the cluster description's
+ * tsaCaFile; none when neither names any (the TSA key anchor then does not hold, and says so).
+ */
+async function tsaCa(values: Values): Promise<Uint8Array[]> {
+  const files = values["tsa-ca"] ?? [];
+  if (files.length === 0) {
+    const described = (await clusterFile(values, process.env, process.cwd()))?.tsaCaFile;
+    if (described !== undefined) files.push(described);
+  }
+  const certificates: Uint8Array[] = [];
+  for (const file of files) {
+    const listed = await readCertificates(file);
+    if (listed.length === 0) throw new UsageError(`TSA CA file ${file} holds no certificate`);
+    for (const der of listed) {
+      try {
+        parseCertificate(der);
+      } catch (error) {
+        if (!(error instanceof TempelError)) throw error;
+        throw new UsageError(`TSA CA file ${file}: ${error.message}`);
+      }
+    }
+    certificates.push(...listed);
+  }
+  return certificates;
+}
+
 /** The signatures the command line names, each once (a glob may name a document and its .ksig). */
 async function targets(paths: readonly string[], values: Values): Promise<(VerifyTarget | UsageError)[]> {
+  if (values.token !== undefined) {
+    if (values["signature-only"]) {
+      throw new UsageError(
+        "--token checks the token against FILE; to check a token alone, name it: tempel verify FILE.tsr --signature-only",
+      );
+    }
+    if (paths.length !== 1 || values.document !== undefined) {
+      throw new UsageError(
+        "--token goes with the one document it time-stamps: tempel verify FILE --token FILE.tsr",
+      );
+    }
+    return [{ signature: values.token, format: "rfc3161", document: paths[0]! }];
+  }
   const options = {
     ...(values.document !== undefined && { document: values.document }),
     documentHash: values["document-hash"] !== undefined,
@@ -457,6 +549,9 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
   const publicationGiven = userPublication !== undefined || publications !== undefined;
 
   const found = await targets(paths, values);
+  const forTokens = found.some((target) => !(target instanceof UsageError) && target.format === "rfc3161")
+    ? tokenChecks(checks, await tsaCa(values))
+    : undefined;
   const counts = new Map<string, number>([
     ["OK", 0],
     ["FAIL", 0],
@@ -476,11 +571,13 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
       window.map((target) =>
         target instanceof UsageError
           ? target
-          : verifyOne(target, checks).catch((error: unknown) => {
-              // One unreadable file among many is reported with the rest, not the end of the run.
-              if (!(error instanceof UsageError) || found.length === 1) throw error;
-              return { unreadable: error.message };
-            }),
+          : (target.format === "rfc3161" ? verifyToken(target, forTokens!) : verifyOne(target, checks)).catch(
+              (error: unknown) => {
+                // One unreadable file among many is reported with the rest, not the end of the run.
+                if (!(error instanceof UsageError) || found.length === 1) throw error;
+                return { unreadable: error.message };
+              },
+            ),
       ),
     );
     progress.clear();
@@ -498,7 +595,11 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
         count("unavailable");
         worst = worstExit(worst, ExitCode.UNAVAILABLE);
       } else {
-        printReport(outcome.report, io, values.json, publicationGiven);
+        if ("format" in outcome.report) {
+          io.out(values.json ? `${JSON.stringify(outcome.report)}\n` : printTokenReport(outcome.report));
+        } else {
+          printReport(outcome.report, io, values.json, publicationGiven);
+        }
         count(outcome.report.result);
         worst = worstExit(worst, EXIT_BY_RESULT[outcome.report.result]);
       }
