@@ -9,6 +9,16 @@ export {
   ServiceError,
   VerificationError,
 } from "./errors.ts";
+export { logBlockCheck } from "./logs/block-check.ts";
+export {
+  type BlockRootSigner,
+  LogRecordError,
+  LogSigner,
+  type LogSignerOptions,
+  type LogsigSink,
+  logSignerDefaults,
+  type SignedBlockInfo,
+} from "./logs/log-signer.ts";
 export * from "./monitor/index.ts";
 export { clientDefaults, type TempelClientOptions } from "./options.ts";
 export { Signature, type SignatureVerifier } from "./signature.ts";

@@ -29,8 +29,9 @@ export {
   logsigMagicBytes,
   readMagic,
 } from "./file.ts";
-export { LineSplitter } from "./lines.ts";
+export { LineSplitter, recordBytes } from "./lines.ts";
 export type { LogProblem, LogProblemCode } from "./problems.ts";
+export { recordSignature } from "./record-signature.ts";
 export { BLOCK_CLOSE_REASON_KEY, LogsigMagic, type LogsigMagicName, LogsigTag } from "./tags.ts";
 export {
   type BlockSignatureCheck,
@@ -40,4 +41,4 @@ export {
   LogsigVerifier,
   type LogsigVerifierOptions,
 } from "./verifier.ts";
-export { type LogVerdict, verifyLog } from "./verify-log.ts";
+export { type LogBytes, LogLineQueue, type LogVerdict, verifyLog } from "./verify-log.ts";

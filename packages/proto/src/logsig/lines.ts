@@ -1,8 +1,8 @@
 /**
  * Splits a log into records as logksi reads it (logsig12.md §3.1): LF, CR LF and a lone CR each end a
- * line; a final line without a terminator is a record, a terminator at the end adds none. A record's
- * hashed bytes end at its first NUL (logksi's reader stops there). Chunks may split anywhere, a CR LF
- * pair included. The lines handed out are views of the chunks, valid until the next push.
+ * line; a final line without a terminator is a record, a terminator at the end adds none. Chunks may
+ * split anywhere, a CR LF pair included. Lines are handed out whole (see `recordBytes` for what of
+ * them is hashed), as views of the chunks.
  */
 export class LineSplitter {
   #carry: Uint8Array = new Uint8Array(0);
@@ -28,10 +28,10 @@ export class LineSplitter {
     for (let i = start; i < n; i++) {
       const byte = data[i]!;
       if (byte === 0x0a) {
-        line(hashed(data, from, i));
+        line(data.subarray(from, i));
         from = i + 1;
       } else if (byte === 0x0d) {
-        line(hashed(data, from, i));
+        line(data.subarray(from, i));
         if (i + 1 < n) {
           if (data[i + 1] === 0x0a) i++;
         } else {
@@ -50,12 +50,13 @@ export class LineSplitter {
 
   /** At the end of input: the last line, when it has no terminator. */
   end(line: (bytes: Uint8Array) => void): void {
-    if (this.#carry.length > 0) line(hashed(this.#carry, 0, this.#carry.length));
+    if (this.#carry.length > 0) line(this.#carry);
     this.#carry = new Uint8Array(0);
   }
 }
 
-function hashed(data: Uint8Array, from: number, to: number): Uint8Array {
-  const nul = data.subarray(from, to).indexOf(0);
-  return data.subarray(from, nul < 0 ? to : from + nul);
+/** The bytes of a line that logksi hashes: up to its first NUL (its reader stops there). */
+export function recordBytes(line: Uint8Array): Uint8Array {
+  const nul = line.indexOf(0);
+  return nul < 0 ? line : line.subarray(0, nul);
 }

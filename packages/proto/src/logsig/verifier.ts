@@ -9,6 +9,7 @@ import type { VerificationResult } from "../verification/result.ts";
 import { LogBlockTree } from "./block-tree.ts";
 import { encodeMetaRecord, type MetaRecord } from "./elements.ts";
 import type { LogsigBlock } from "./file.ts";
+import { recordBytes } from "./lines.ts";
 import type { LogProblem } from "./problems.ts";
 
 /** Hands out the log's lines in order (terminators removed); undefined when the log has no more. */
@@ -171,7 +172,7 @@ export class LogsigVerifier {
           });
         }
         lineNumber = ++this.#linesRead;
-        recordHash = tree.recordHash(line);
+        recordHash = tree.recordHash(recordBytes(line));
       }
       const expected = stored[k];
       if (expected !== undefined && !bytesEqual(expected, recordHash)) {
@@ -236,7 +237,7 @@ export class LogsigVerifier {
   ): Omit<LogProblem, "result" | "block"> {
     const nextStored = stored[k + 1];
     const nextLine = take();
-    const nextHash = nextLine === undefined ? undefined : tree.recordHash(nextLine);
+    const nextHash = nextLine === undefined ? undefined : tree.recordHash(recordBytes(nextLine));
     // Named as a deletion, insertion or swap only when that explains both lines unambiguously (a log
     // may repeat a line); otherwise the line was changed.
     const nextIsNextStored =

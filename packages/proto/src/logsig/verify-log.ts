@@ -20,20 +20,22 @@ export interface LogVerdict {
   readonly lines: number;
 }
 
-type Bytes = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+export type LogBytes = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
 
-async function* chunksOf(source: Bytes): AsyncGenerator<Uint8Array> {
+async function* chunksOf(source: LogBytes): AsyncGenerator<Uint8Array> {
   if (source instanceof Uint8Array) yield source;
   else yield* source;
 }
 
 /**
- * The log's lines in order, read chunk by chunk as blocks ask for them. `fill(n)` reads until `n`
- * lines wait or the log ends; `take` then hands them out synchronously.
+ * The log's lines in order, read chunk by chunk as they are asked for. `fill(n)` reads until `n`
+ * lines wait or the log ends; `take` then hands them out synchronously. With `holdPartial`, a last
+ * line without its terminator is not handed out at the end (a log still being written).
  */
-class LineQueue {
+export class LogLineQueue {
   readonly #chunks: AsyncIterator<Uint8Array>;
   readonly #splitter = new LineSplitter();
+  readonly #holdPartial: boolean;
   #lines: Uint8Array[] = [];
   #next = 0;
   #ended = false;
@@ -41,20 +43,31 @@ class LineQueue {
     this.#lines.push(line);
   };
 
-  constructor(source: Bytes) {
+  constructor(source: LogBytes, options: { readonly holdPartial?: boolean } = {}) {
     this.#chunks = chunksOf(source)[Symbol.asyncIterator]();
+    this.#holdPartial = options.holdPartial === true;
+  }
+
+  /** Lines waiting to be taken. */
+  get waiting(): number {
+    return this.#lines.length - this.#next;
+  }
+
+  /** Whether the source has ended (what waits is all there is). */
+  get ended(): boolean {
+    return this.#ended;
   }
 
   async fill(wanted: number): Promise<void> {
+    if (this.#next > 4096) {
+      this.#lines = this.#lines.slice(this.#next);
+      this.#next = 0;
+    }
     while (!this.#ended && this.#lines.length - this.#next < wanted) {
-      if (this.#next > 4096) {
-        this.#lines = this.#lines.slice(this.#next);
-        this.#next = 0;
-      }
       const chunk = await this.#chunks.next();
       if (chunk.done === true) {
         this.#ended = true;
-        this.#splitter.end(this.#push);
+        if (!this.#holdPartial) this.#splitter.end(this.#push);
       } else {
         this.#splitter.push(chunk.value, this.#push);
       }
@@ -79,13 +92,13 @@ function formatProblem(error: TempelError, blocks: number): LogProblem {
  * under the caller's policy. The log is read as blocks need its lines.
  */
 export async function verifyLog(
-  log: Bytes,
-  logsig: Bytes,
+  log: LogBytes,
+  logsig: LogBytes,
   check: BlockSignatureCheck,
   options: LogsigVerifierOptions = {},
 ): Promise<LogVerdict> {
   const verifier = new LogsigVerifier(options);
-  const lines = new LineQueue(log);
+  const lines = new LogLineQueue(log);
   const reader = new LogsigBlockReader();
   const verdicts: BlockVerdict[] = [];
   const done = (result: LogVerdict["result"], problem?: LogProblem): LogVerdict => ({
