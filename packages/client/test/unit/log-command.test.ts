@@ -1,25 +1,10 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run } from "../../src/cli/run.ts";
+import { describe, expect, it } from "vitest";
+import { tempel, tempFolder } from "./cli-in-process.ts";
 
 const LOGKSI = join(import.meta.dirname, "../../../../testdata/logksi");
-let dir: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "tempel-log-cli-"));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function tempel(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await run(argv, { out: (text) => (out += text), err: (text) => (err += text) });
-  return { code, out, err };
-}
+const folder = tempFolder("tempel-log-cli-");
 
 const at = (path: string) => join(LOGKSI, path);
 
@@ -83,7 +68,7 @@ describe("tempel log", () => {
   });
 
   it("extract: the line and its own KSI signature, as logksi extract --ksig writes them", async () => {
-    const output = join(dir, "signed.line.3.ksig");
+    const output = join(folder.path, "signed.line.3.ksig");
     const extracted = await tempel(
       "log",
       "extract",
@@ -94,13 +79,13 @@ describe("tempel log", () => {
       output,
     );
     expect(extracted.code, extracted.err).toBe(0);
-    const line = await readFile(join(dir, "signed.line.3"), "utf8");
+    const line = await readFile(join(folder.path, "signed.line.3"), "utf8");
     expect(line).toBe((await readFile(at("logs_and_signatures/signed"), "utf8")).split("\n")[2]);
     const verified = await tempel(
       "verify",
       output,
       "--document",
-      join(dir, "signed.line.3"),
+      join(folder.path, "signed.line.3"),
       "--policy",
       "internal",
       "--json",
@@ -113,7 +98,7 @@ describe("tempel log", () => {
       "--line",
       "10",
       "-o",
-      join(dir, "x.ksig"),
+      join(folder.path, "x.ksig"),
     );
     expect(beyond.code).toBe(2);
     expect(beyond.err).toMatch(/has 9 signed lines; there is no line 10/);
