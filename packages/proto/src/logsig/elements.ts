@@ -88,7 +88,7 @@ function required(children: readonly TlvElement[], type: number, what: string, o
 
 function imprintOf(element: TlvElement, what: string, offset: number): Imprint {
   try {
-    return checkImprint(element.value.slice(), what);
+    return checkImprint(element.value, what);
   } catch (error) {
     if (error instanceof TempelError) fail("LOGSIG_BAD_IMPRINT", error.message, offset);
     throw error;
@@ -191,7 +191,8 @@ export function decodeLogsigElement(
     throw error;
   }
   const { element: tlvElement, next } = decoded;
-  const source = bytes.slice(offset, next);
+  // Views of the bytes read, not copies: a file holds a record hash per line.
+  const source = bytes.subarray(offset, next);
   const nested = (): TlvElement[] => {
     try {
       return childrenOf(tlvElement);

@@ -25,20 +25,21 @@ export class LineSplitter {
     }
     let from = start;
     const n = data.length;
-    for (let i = start; i < n; i++) {
-      const byte = data[i]!;
-      if (byte === 0x0a) {
-        line(data.subarray(from, i));
-        from = i + 1;
-      } else if (byte === 0x0d) {
-        line(data.subarray(from, i));
-        if (i + 1 < n) {
-          if (data[i + 1] === 0x0a) i++;
-        } else {
-          this.#afterCr = true;
-        }
-        from = i + 1;
+    // The terminators are found by indexOf (native) rather than a loop over every byte.
+    let lf = data.indexOf(0x0a, from);
+    let cr = data.indexOf(0x0d, from);
+    while (lf >= 0 || cr >= 0) {
+      if (cr < 0 || (lf >= 0 && lf < cr)) {
+        line(data.subarray(from, lf));
+        from = lf + 1;
+      } else {
+        line(data.subarray(from, cr));
+        from = cr + 1;
+        if (cr + 1 === n) this.#afterCr = true;
+        else if (data[cr + 1] === 0x0a) from++;
+        cr = data.indexOf(0x0d, from);
       }
+      if (lf >= 0 && lf < from) lf = data.indexOf(0x0a, from);
     }
     this.#carry = from < n ? data.slice(from) : new Uint8Array(0);
   }
