@@ -9,6 +9,15 @@ export {
   ServiceError,
   VerificationError,
 } from "./errors.ts";
+// The log signature format and its verifier live in @tempel/proto; the SDK's log API is here in one place.
+export {
+  type BlockVerdict,
+  type LogProblem,
+  type LogProblemCode,
+  LogsigVerifier,
+  type LogVerdict,
+  verifyLog,
+} from "@tempel/proto";
 export { logBlockCheck } from "./logs/block-check.ts";
 export {
   type BlockRootSigner,
