@@ -1,3 +1,12 @@
+// The log signature format and its verifier live in @tempel/proto; the SDK's log API is here in one place.
+export {
+  type BlockVerdict,
+  type LogProblem,
+  type LogProblemCode,
+  LogsigVerifier,
+  type LogVerdict,
+  verifyLog,
+} from "@tempel/proto";
 export type { CalendarHead, CertifiedRoot } from "./cluster/calendar-head.ts";
 export type { MemberStatus, NodeStatus, NodeStatusReport, NotReadyReason } from "./cluster/node-status.ts";
 export {
@@ -9,15 +18,6 @@ export {
   ServiceError,
   VerificationError,
 } from "./errors.ts";
-// The log signature format and its verifier live in @tempel/proto; the SDK's log API is here in one place.
-export {
-  type BlockVerdict,
-  type LogProblem,
-  type LogProblemCode,
-  LogsigVerifier,
-  type LogVerdict,
-  verifyLog,
-} from "@tempel/proto";
 export { logBlockCheck } from "./logs/block-check.ts";
 export {
   type BlockRootSigner,
