@@ -206,7 +206,7 @@ async function signLog(args: readonly string[], io: CliIo): Promise<number> {
     // Resuming: the signed part must still be the log's beginning, and gives the last leaf to continue.
     const resume = new LogsigVerifier();
     for (const block of opened.blocks) {
-      await lines.fill(LogsigVerifier.linesOf(block) + 1);
+      await lines.fill(LogsigVerifier.linesOf(block));
       const checked = resume.checkHashes(block, lines.take);
       if ("code" in checked && checked.code !== "UNSIGNED_BLOCK") {
         io.err(
