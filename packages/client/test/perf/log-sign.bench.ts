@@ -17,12 +17,17 @@ import {
   internalPolicy,
   LogsigBlockReader,
   LogsigVerifier,
+  setDefaultHasher,
   TempelError,
   verifyLog,
   verifySignature,
 } from "@tempel/proto";
+import { nodeHasher } from "@tempel/proto/node";
 import { writeClusterFile } from "../e2e/cli-process.ts";
 import { startTempelNode, waitForCertifiedHead } from "../e2e/tempel-node.ts";
+
+// As the tempel CLI hashes: with node:crypto.
+setDefaultHasher(nodeHasher);
 
 const MAIN = join(import.meta.dirname, "../../src/cli/main.ts");
 const LINES = Number(process.argv[2] ?? 2_000_000);
