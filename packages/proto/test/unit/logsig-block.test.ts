@@ -6,11 +6,11 @@ import {
   BLOCK_CLOSE_REASON_KEY,
   fromHex,
   LineSplitter,
-  recordBytes,
   LogBlockBuilder,
   LogBlockTree,
   logsigBlocks,
   logsigMagicBytes,
+  recordBytes,
   toHex,
   unsignedBlockElement,
 } from "../../src/index.ts";
