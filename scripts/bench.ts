@@ -53,6 +53,7 @@ const SECTIONS = [
   "cluster",
   "client",
   "cli-verify",
+  "log",
   "verification",
   "cluster-faults",
   "baseline",
@@ -94,6 +95,10 @@ Sections (in this order):
   cli-verify    packages/client/test/perf/cli-verify.bench.ts: files/s of one \`tempel verify\` process over
                 10,000 small files and their signatures, offline (quick: 1,000), and \`tempel --help\`
                 start-up (median of 10, target <= 300 ms)
+  log           packages/client/test/perf/log-sign.bench.ts: lines/s of one \`tempel log sign --follow\`
+                process against a one-node cluster (2,000,000 lines, quick 200,000; target >= 200,000
+                lines/s, one aggregation request per block), lines/s of \`tempel log verify\` (internal
+                policy; target >= 1,000,000) and .logsig bytes per block
   verification  cost of decoding and verifying the cluster's signatures
   cluster-faults
                 a fresh 3-node cluster at ${FAULT_LOAD.rate} hashes/s offered (JSON batches of ${FAULT_LOAD.batch}, a
@@ -251,6 +256,11 @@ async function main(argv: readonly string[]): Promise<number> {
     () => runPerfScript("packages/client/test/perf/cli-verify.bench.ts", quick ? ["1000"] : [], "cli-verify"),
     "cli-verify: tempel verify of many files, tempel --help start-up",
   );
+  const logSigning = await measure(
+    "log",
+    () => runPerfScript("packages/client/test/perf/log-sign.bench.ts", quick ? ["200000"] : [], "log-sign"),
+    "log: tempel log sign --follow and tempel log verify",
+  );
   const measured = sample;
   const verification =
     selected.has("verification") && measured === undefined
@@ -303,6 +313,7 @@ async function main(argv: readonly string[]): Promise<number> {
     client,
     clientVerify,
     cliVerify,
+    logSigning,
     clusterFaults,
   };
   const resultsDir = join(REPO_ROOT, "bench-results");

@@ -1,3 +1,12 @@
+// The log signature format and its verifier live in @tempel/proto; the SDK's log API is here in one place.
+export {
+  type BlockVerdict,
+  type LogProblem,
+  type LogProblemCode,
+  LogsigVerifier,
+  type LogVerdict,
+  verifyLog,
+} from "@tempel/proto";
 export type { CalendarHead, CertifiedRoot } from "./cluster/calendar-head.ts";
 export type { MemberStatus, NodeStatus, NodeStatusReport, NotReadyReason } from "./cluster/node-status.ts";
 export {
@@ -9,6 +18,16 @@ export {
   ServiceError,
   VerificationError,
 } from "./errors.ts";
+export { logBlockCheck } from "./logs/block-check.ts";
+export {
+  type BlockRootSigner,
+  LogRecordError,
+  LogSigner,
+  type LogSignerOptions,
+  type LogsigSink,
+  logSignerDefaults,
+  type SignedBlockInfo,
+} from "./logs/log-signer.ts";
 export * from "./monitor/index.ts";
 export { clientDefaults, type TempelClientOptions } from "./options.ts";
 export * from "./records/index.ts";

@@ -2,6 +2,7 @@ export * from "./aggregation/index.ts";
 export * from "./calendar/index.ts";
 export * from "./errors.ts";
 export * from "./hash/index.ts";
+export * from "./logsig/index.ts";
 export * from "./pdu/index.ts";
 export * from "./pki/index.ts";
 export * from "./publication/index.ts";

@@ -45,6 +45,8 @@ export interface BenchResults {
   readonly clientVerify: Section<PerfOutput>;
   /** packages/client/test/perf/cli-verify.bench.ts */
   readonly cliVerify: Section<PerfOutput>;
+  /** packages/client/test/perf/log-sign.bench.ts */
+  readonly logSigning: Section<PerfOutput>;
   readonly clusterFaults: Section<ClusterFaultFigures>;
 }
 
@@ -108,6 +110,10 @@ export function renderMarkdown(results: BenchResults): string {
     "## The tempel command line",
     "",
     ...section(results.cliVerify, cliVerify),
+    "",
+    "## Log signing (LOGSIG12)",
+    "",
+    ...section(results.logSigning, logSigning),
     "",
     "## A 3-node cluster under faults",
     "",
@@ -324,6 +330,34 @@ function cliVerify(output: PerfOutput): string[] {
     "| --- | ---: |",
     `| \`tempel verify\`, ${n(files)} files | ${seconds.toFixed(1)} s, ${n(filesPerSecond)} files/s |`,
     `| \`tempel --help\` start-up, median | ${n(helpStartupMs)} ms (target ≤ ${helpTargetMs} ms) |`,
+  ];
+}
+
+function logSigning(output: PerfOutput): string[] {
+  const f = output as Partial<Record<string, number>>;
+  const { lines, signLinesPerSecond, signSteadyLinesPerSecond, signTarget, blocks, bytesPerBlock } = f;
+  const { aggregationRequests, verifyCliLinesPerSecond, verifyInProcessLinesPerSecond, verifyTarget } = f;
+  if (
+    lines === undefined ||
+    signLinesPerSecond === undefined ||
+    signSteadyLinesPerSecond === undefined ||
+    blocks === undefined ||
+    bytesPerBlock === undefined ||
+    verifyCliLinesPerSecond === undefined ||
+    verifyInProcessLinesPerSecond === undefined
+  )
+    return ["log-sign.bench.ts printed none of the figures this report reads."];
+  return [
+    "packages/client/test/perf/log-sign.bench.ts: a log written in full, then signed by one",
+    "`tempel log sign --follow` process against a one-node cluster, and verified offline.",
+    "",
+    "| | |",
+    "| --- | ---: |",
+    `| \`tempel log sign --follow\`, ${n(lines)} lines | ${n(signLinesPerSecond)} lines/s from start-up, ${n(signSteadyLinesPerSecond)} after the first block (target ≥ ${n(signTarget ?? 0)}) |`,
+    `| blocks, aggregation requests seen by the node | ${n(blocks)}, ${n(aggregationRequests ?? Number.NaN)} |`,
+    `| .logsig bytes per block | ${n(bytesPerBlock)} (${(bytesPerBlock / (lines / blocks)).toFixed(1)} per line) |`,
+    `| \`tempel log verify --policy internal\` | ${n(verifyCliLinesPerSecond)} lines/s |`,
+    `| verifyLog in process | ${n(verifyInProcessLinesPerSecond)} lines/s (target ≥ ${n(verifyTarget ?? 0)}) |`,
   ];
 }
 

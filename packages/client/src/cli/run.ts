@@ -79,6 +79,16 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map([
     },
   ],
   [
+    "log",
+    {
+      summary: "sign, verify and extract from log signatures (LOGSIG12, logksi)",
+      load: async () => {
+        const m = await import("./commands/log.ts");
+        return { help: m.LOG_HELP, run: m.logCommand };
+      },
+    },
+  ],
+  [
     "monitor",
     {
       summary: "watch a cluster's calendar and publications for rewritten history",

@@ -5,7 +5,7 @@ import type { RunningTempelNode } from "./tempel-node.ts";
 
 /** The `tempel` command line as e2e tests run it: a child process in a chosen folder. */
 
-const MAIN = join(import.meta.dirname, "../../src/cli/main.ts");
+export const MAIN = join(import.meta.dirname, "../../src/cli/main.ts");
 
 export interface Run {
   readonly code: number | null;

@@ -6,7 +6,6 @@ import { testPackPath } from "../../../proto/test/unit/helpers/testpack.ts";
 import { findClusterFile, readClusterFile } from "../../src/cli/cluster-file.ts";
 import { agencyKey, connect } from "../../src/cli/connection.ts";
 import { describeFailure } from "../../src/cli/failure.ts";
-import { run } from "../../src/cli/run.ts";
 import { parseTime } from "../../src/cli/time-text.ts";
 import {
   NetworkError,
@@ -16,6 +15,7 @@ import {
   ServiceError,
   VerificationError,
 } from "../../src/index.ts";
+import { tempel } from "./cli-in-process.ts";
 
 let dir: string;
 
@@ -26,13 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function tempel(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await run(argv, { out: (text) => (out += text), err: (text) => (err += text) });
-  return { code, out, err };
-}
 
 describe("tempel help", () => {
   it("lists every command with the exit codes, and each command documents its own", async () => {

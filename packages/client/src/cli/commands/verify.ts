@@ -132,7 +132,7 @@ const POLICIES: ReadonlyMap<string, Rule> = new Map([
   ["default", defaultPolicy],
 ]);
 
-const OPTIONS = {
+export const VERIFY_OPTIONS = {
   document: { type: "string" },
   "document-hash": { type: "string" },
   "signature-only": { type: "boolean", default: false },
@@ -151,7 +151,7 @@ const OPTIONS = {
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
-type Values = ReturnType<typeof parseStrict<{ options: typeof OPTIONS }>>["values"];
+export type Values = ReturnType<typeof parseStrict<{ options: typeof VERIFY_OPTIONS }>>["values"];
 
 /** The verification result, or FAIL with code PARSE for bytes that are no signature, with the inputs named. */
 interface Report extends Omit<VerificationResult, "code"> {
@@ -334,7 +334,7 @@ async function unreachableCluster(cluster: Cluster): Promise<string | undefined>
 const VERIFY_WINDOW = 32;
 
 /** What every signature of one `tempel verify` run is checked with. */
-interface Checks {
+export interface Checks {
   readonly values: Values;
   readonly policy: Rule;
   readonly cluster: Cluster | undefined;
@@ -346,6 +346,38 @@ interface Checks {
 }
 
 /**
+ * `signature` checked under the run's policy, against `hash` at `inputLevel` when given. The SDK
+ * verifies with all the cluster has, but takes no publications file from the caller: with one given,
+ * the signature is checked here against it and the genesis' quorum. The calendar policy reads no
+ * publications file, so it always goes to the cluster.
+ */
+export function verifyWithChecks(
+  signature: KsiSignature,
+  hash: Imprint | undefined,
+  inputLevel: number | undefined,
+  checks: Checks,
+): Promise<VerificationResult> {
+  const { policy, cluster, trust, publications, userPublication } = checks;
+  return cluster !== undefined && (publications === undefined || policy === calendarPolicy)
+    ? cluster.client.verify(new Signature(signature), hash === undefined ? undefined : { imprint: hash }, {
+        policy,
+        ...(userPublication !== undefined && { publication: userPublication }),
+        ...(inputLevel !== undefined && { level: inputLevel }),
+      })
+    : verifySignature(
+        signature,
+        {
+          ...(hash !== undefined && { documentHash: hash }),
+          ...(inputLevel !== undefined && { inputLevel }),
+          ...(userPublication !== undefined && { userPublication }),
+          ...(publications !== undefined && { publicationsFile: publications }),
+          ...(trust.quorumTrust !== undefined && { quorumTrust: trust.quorumTrust }),
+        },
+        policy,
+      );
+}
+
+/**
  * The policy's result for a KSI signature, the same for a .ksig file and a token's KSI anchor, or why
  * the cluster needed for it could not be asked.
  */
@@ -354,32 +386,8 @@ async function verifyKsi(
   hash: Imprint | undefined,
   checks: Checks,
 ): Promise<VerificationResult | { unavailable: string }> {
-  const { policy, cluster, trust, publications, userPublication, inputLevel } = checks;
-  // The SDK verifies with all the cluster has, but takes no publications file from the caller: with
-  // one given, the signature is checked here against it and the genesis' quorum. The calendar
-  // policy reads no publications file, so it always goes to the cluster.
-  const result =
-    cluster !== undefined && (publications === undefined || policy === calendarPolicy)
-      ? await cluster.client.verify(
-          new Signature(signature),
-          hash === undefined ? undefined : { imprint: hash },
-          {
-            policy,
-            ...(userPublication !== undefined && { publication: userPublication }),
-            ...(inputLevel !== undefined && { level: inputLevel }),
-          },
-        )
-      : await verifySignature(
-          signature,
-          {
-            ...(hash !== undefined && { documentHash: hash }),
-            ...(inputLevel !== undefined && { inputLevel }),
-            ...(userPublication !== undefined && { userPublication }),
-            ...(publications !== undefined && { publicationsFile: publications }),
-            ...(trust.quorumTrust !== undefined && { quorumTrust: trust.quorumTrust }),
-          },
-          policy,
-        );
+  const { policy, cluster, inputLevel } = checks;
+  const result = await verifyWithChecks(signature, hash, inputLevel, checks);
   if (result.result === "NA" && policy === calendarPolicy && cluster !== undefined) {
     const unreachable = await unreachableCluster(cluster);
     if (unreachable !== undefined) return { unavailable: unreachable };
@@ -502,26 +510,11 @@ function summary(counts: ReadonlyMap<string, number>, total: number): string {
   return `${total} checked: ${parts.join(", ")}\n`;
 }
 
-/** `tempel verify`: gather what to trust once, then decode, run the policy and report per signature. */
-export async function verifyCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseStrict({ args: [...args], options: OPTIONS, allowPositionals: true });
-  if (values.help) {
-    io.out(VERIFY_HELP);
-    return ExitCode.OK;
-  }
-  if (positionals.length === 0) {
-    throw new UsageError("name the signatures (or signed documents) to verify (see tempel verify --help)");
-  }
+/** What every signature of a run is checked with, from the command line's trust options. */
+export async function gatherChecks(values: Values): Promise<Checks> {
   const policy = POLICIES.get(values.policy);
   if (policy === undefined) {
     throw new UsageError(`--policy ${values.policy}: expected one of ${[...POLICIES.keys()].join(", ")}`);
-  }
-  if (values["signature-only"] && (values.document !== undefined || values["document-hash"] !== undefined)) {
-    throw new UsageError("--signature-only checks no document: drop --document and --document-hash");
-  }
-  const paths = await expandPaths(positionals);
-  if (paths.length > 1 && (values.document !== undefined || values["document-hash"] !== undefined)) {
-    throw new UsageError("--document and --document-hash go with a single signature");
   }
   const inputLevel = parseLevel(values.level);
   const userPublication = values["pub-str"] === undefined ? undefined : parsePublication(values["pub-str"]);
@@ -536,7 +529,7 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
     publicationsPath === undefined
       ? undefined
       : await loadPublicationsFile(publicationsPath, values, trust.publicationsSigner);
-  const checks: Checks = {
+  return {
     values,
     policy,
     cluster,
@@ -546,6 +539,31 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
     userPublication,
     inputLevel,
   };
+}
+
+/** `tempel verify`: gather what to trust once, then decode, run the policy and report per signature. */
+export async function verifyCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseStrict({
+    args: [...args],
+    options: VERIFY_OPTIONS,
+    allowPositionals: true,
+  });
+  if (values.help) {
+    io.out(VERIFY_HELP);
+    return ExitCode.OK;
+  }
+  if (positionals.length === 0) {
+    throw new UsageError("name the signatures (or signed documents) to verify (see tempel verify --help)");
+  }
+  if (values["signature-only"] && (values.document !== undefined || values["document-hash"] !== undefined)) {
+    throw new UsageError("--signature-only checks no document: drop --document and --document-hash");
+  }
+  const paths = await expandPaths(positionals);
+  if (paths.length > 1 && (values.document !== undefined || values["document-hash"] !== undefined)) {
+    throw new UsageError("--document and --document-hash go with a single signature");
+  }
+  const checks = await gatherChecks(values);
+  const { userPublication, publications } = checks;
   const publicationGiven = userPublication !== undefined || publications !== undefined;
 
   const found = await targets(paths, values);
