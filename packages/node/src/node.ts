@@ -24,6 +24,7 @@ import {
   type PublicationService,
 } from "./publication/index.ts";
 import { NodeCalendar, openNodeDb, StoreError } from "./store/index.ts";
+import { hasTsaFiles, loadTsaSigner, TimeStampAuthority, tsaFiles } from "./tsa/index.ts";
 
 /** The hash algorithm of every tree the node builds: its own rounds and the cluster's top tree. */
 export const AGGREGATION_ALGORITHM = HashAlgorithm.SHA2_256;
@@ -60,6 +61,11 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     );
   }
   const signer = loadCalendarSigner(paths.calendarKey, paths.calendarCertificate);
+  // Before anything opens: a TSA key that is exposed or a certificate that is unfit stops the start.
+  const tsaPaths = tsaFiles(config.dataDir);
+  const tsaSigner = hasTsaFiles(tsaPaths)
+    ? loadTsaSigner(tsaPaths, Math.floor(Date.now() / 1000))
+    : undefined;
   if (!new X509Certificate(member.certificatePem).raw.equals(signer.certificateDer)) {
     throw new IdentityError(
       "CERTIFICATE_MISMATCH",
@@ -205,6 +211,19 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
         rounds: { pending: pipeline.pending },
       };
     };
+    if (tsaSigner === undefined)
+      logger.warn("no TSA key in the data folder: POST /tsa is off", { files: tsaPaths });
+    const tsa =
+      tsaSigner &&
+      new TimeStampAuthority(config.tsa, {
+        rounds: pipeline,
+        agencies,
+        signer: tsaSigner,
+        memberIndex: genesis.members.indexOf(member),
+        openQuotaPerSecond: config.rounds.agencyQuotaPerSecond,
+        metrics: metrics.tsa,
+        logger: apiLogger,
+      });
     const server: ApiServer = await startApiServer(config.api, {
       json: new JsonApi(
         { maxSignBatch: config.api.maxSignBatch, maxLevel: config.rounds.maxLevel },
@@ -237,6 +256,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       metrics,
       logger: apiLogger,
       ready,
+      ...(tsa !== undefined && { tsa }),
       ...(config.admin.enabled && {
         admin: adminHandler({
           peers: genesis.members.filter((m) => m.id !== identity.id).map((m) => m.id),

@@ -11,6 +11,7 @@ import type { Readiness } from "../health/index.ts";
 import type { Logger } from "../logger/index.ts";
 import type { Metrics, RejectReason } from "../metrics/index.ts";
 import { isContradictedCalendar } from "../store/index.ts";
+import type { TimeStampAuthority } from "../tsa/index.ts";
 import { ADMIN_PARTITION_PATH } from "./admin.ts";
 import { readBody } from "./body.ts";
 import { CalendarRangeError } from "./calendar-range.ts";
@@ -21,6 +22,7 @@ import type { KsiEndpoints } from "./ksi-endpoints.ts";
 import { LeanPath, type PduRoute } from "./lean-path.ts";
 import type { ApiOptions } from "./options.ts";
 import { EXPOSED_HEADERS, errorJson, JSON_CONTENT_TYPE, sendBytes, sendError, sendJson } from "./respond.ts";
+import { TIMESTAMP_QUERY, TSA_PATH, tsaRoute } from "./tsa-route.ts";
 
 export interface ApiModules {
   readonly json: JsonApi;
@@ -35,6 +37,8 @@ export interface ApiModules {
   readonly ready: () => Readiness;
   /** The /admin/partition control (see admin.ts); absent unless `admin.enabled`, so a 404. */
   readonly admin?: Handler;
+  /** POST /tsa, RFC 3161; absent when the node has no TSA key. */
+  readonly tsa?: TimeStampAuthority;
 }
 
 export interface ApiServer {
@@ -141,6 +145,15 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
             Promise.reject(
               new HttpError(404, "NO_PUBLICATIONS", "this cluster's genesis names no publications authority"),
             )),
+      },
+    ],
+    [
+      TSA_PATH,
+      {
+        endpoint: "tsa",
+        method: "POST",
+        handle: (request, response) =>
+          tsaRoute(request, response, modules.tsa, (r) => typedBody(r, TIMESTAMP_QUERY, options.maxPduBytes)),
       },
     ],
     ["/healthz", { endpoint: "healthz", method: "GET", handle: jsonRoute(() => ({ status: "ok" })) }],

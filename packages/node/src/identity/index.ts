@@ -2,6 +2,8 @@ export {
   type CalendarSigner,
   certificateIdOf,
   loadCalendarSigner,
+  pem,
+  readPem,
   SHA256_WITH_RSA_OID,
 } from "./calendar-signer.ts";
 export { IdentityError } from "./errors.ts";

@@ -4,7 +4,6 @@ import {
   type KeyObject,
   randomBytes,
   sign,
-  verify,
   type X509Certificate,
 } from "node:crypto";
 import {
@@ -15,7 +14,6 @@ import {
   encodeTbsCertificate,
   OID,
   readCertificate,
-  readCertificationRequest,
   roleExtensions,
 } from "@tempel/proto";
 import { TsaError } from "./errors.ts";
@@ -131,31 +129,4 @@ export function createCertificationRequest(key: KeyObject, commonName: string): 
   const signatureAlgorithm = signatureAlgorithmOf(key);
   const info = encodeCertificationRequestInfo(nameOf(commonName), spkiOf(key));
   return encodeSigned(info, signatureAlgorithm, signSha256(key, info));
-}
-
-/** Subject and key of a PKCS#10 request whose signature checks out under its own key. */
-export function openCertificationRequest(der: Uint8Array): { subject: Uint8Array; publicKey: Uint8Array } {
-  let request: ReturnType<typeof readCertificationRequest>;
-  try {
-    request = readCertificationRequest(der);
-  } catch (error) {
-    throw new TsaError("TSA_CSR_INVALID", `not a PKCS#10 certification request: ${(error as Error).message}`);
-  }
-  const key = createPublicKey({
-    key: Buffer.from(request.subjectPublicKeyInfo),
-    format: "der",
-    type: "spki",
-  });
-  if (!verify("sha256", request.info, key, request.signature)) {
-    throw new TsaError("TSA_CSR_INVALID", "the certification request's signature does not match its key");
-  }
-  return { subject: request.subject, publicKey: request.subjectPublicKeyInfo };
-}
-
-export function pem(label: string, der: Uint8Array): string {
-  const lines =
-    Buffer.from(der)
-      .toString("base64")
-      .match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;
 }

@@ -168,23 +168,3 @@ export function encodeCertificationRequestInfo(
 ): Uint8Array {
   return derSequence(derInteger(0), subject, subjectPublicKeyInfo, der(contextTag(0)));
 }
-
-/** Subject and public key of a PKCS#10 request, and what its key signed. */
-export function readCertificationRequest(bytes: Uint8Array): {
-  info: Uint8Array;
-  subject: Uint8Array;
-  subjectPublicKeyInfo: Uint8Array;
-  signatureAlgorithm: string;
-  signature: Uint8Array;
-} {
-  const outer = new DerFields(readSingle(bytes));
-  const infoElement = outer.take(TAG.SEQUENCE, "certificationRequestInfo");
-  const signatureAlgorithm = readAlgorithm(outer.take(TAG.SEQUENCE, "signatureAlgorithm")).oid;
-  const signature = outer.take(TAG.BIT_STRING, "signature").value.subarray(1);
-  outer.end("the request");
-  const info = new DerFields(infoElement);
-  info.take(TAG.INTEGER, "version");
-  const subject = info.take(TAG.SEQUENCE, "subject").der;
-  const subjectPublicKeyInfo = info.take(TAG.SEQUENCE, "subjectPKInfo").der;
-  return { info: infoElement.der, subject, subjectPublicKeyInfo, signatureAlgorithm, signature };
-}

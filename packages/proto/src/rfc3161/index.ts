@@ -6,7 +6,6 @@ export {
   encodeSigned,
   encodeTbsCertificate,
   readCertificate,
-  readCertificationRequest,
   readExtendedKeyUsage,
   roleExtensions,
   type TbsFields,
