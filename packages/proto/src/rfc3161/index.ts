@@ -47,3 +47,12 @@ export {
   type TstInfoFields,
   type UnsignedToken,
 } from "./token.ts";
+export {
+  readTimeStampResponse,
+  readTimeStampToken,
+  type SignerInfoParts,
+  type TimeStampResponse,
+  type TimeStampToken,
+  type TstInfo,
+  tempelKsiSignatureOf,
+} from "./token-reader.ts";
