@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject, X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { pem } from "../identity/index.ts";
 import {
   createCaCertificate,
@@ -88,6 +89,12 @@ export function issueNodeTsa(caDir: string, dataDir: string, options: IssueOptio
 
 /** The node's TSA key, replaced by a new one of type `fresh` when given. */
 function nodeKey(path: string, fresh: TsaKeyType | undefined): KeyObject {
+  if (!existsSync(dirname(path))) {
+    throw new TsaError(
+      "TSA_FILE",
+      `${dirname(path)} is not a node's data folder (tempel-node init makes one)`,
+    );
+  }
   if (fresh === undefined) return readKey(path, "TSA key");
   const key = generateTsaKey(fresh);
   writeFile(path, keyPem(key), 0o600, false);
