@@ -24,7 +24,7 @@ import {
   type PublicationService,
 } from "./publication/index.ts";
 import { NodeCalendar, openNodeDb, StoreError } from "./store/index.ts";
-import { hasTsaFiles, loadTsaSigner, TimeStampAuthority, tsaFiles } from "./tsa/index.ts";
+import { hasTsaFiles, loadTsaSigner, SigningPool, TimeStampAuthority, tsaFiles } from "./tsa/index.ts";
 
 /** The hash algorithm of every tree the node builds: its own rounds and the cluster's top tree. */
 export const AGGREGATION_ALGORITHM = HashAlgorithm.SHA2_256;
@@ -80,6 +80,9 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   const metrics = createMetrics(config.metrics);
   const db = await openNodeDb(paths.db, { genesisHash: genesisHash(genesis), nodeId: identity.id });
   const closing: (() => Promise<void>)[] = [() => db.close()];
+  // Stopped last (closing runs backwards): the rounds and the server may still be signing tokens.
+  const signing = tsaSigner && new SigningPool(tsaSigner.key, config.tsa.signingThreads);
+  if (signing !== undefined) closing.push(() => signing.close());
   const unwind = async () => {
     for (const close of closing.reverse()) await close();
   };
@@ -215,10 +218,12 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       logger.warn("no TSA key in the data folder: POST /tsa is off", { files: tsaPaths });
     const tsa =
       tsaSigner &&
+      signing &&
       new TimeStampAuthority(config.tsa, {
         rounds: pipeline,
         agencies,
         signer: tsaSigner,
+        signing,
         memberIndex: genesis.members.indexOf(member),
         openQuotaPerSecond: config.rounds.agencyQuotaPerSecond,
         metrics: metrics.tsa,

@@ -187,4 +187,9 @@ export const SETTINGS: readonly Setting[] = [
     help: "who gets RFC 3161 tokens at POST /tsa: open (anyone reaching the node) or basic (HTTP Basic with an agency's login id and key)",
   },
   { path: "tsa.policy", type: { kind: "string" }, help: "TSA policy OID of every token (TSTInfo.policy)" },
+  {
+    path: "tsa.signingThreads",
+    type: { kind: "integer", min: 0, max: 64 },
+    help: "worker threads signing RFC 3161 tokens off the event loop (0: on it)",
+  },
 ];

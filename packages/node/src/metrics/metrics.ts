@@ -298,8 +298,8 @@ export function createMetrics(options: MetricsOptions = defaultMetricsOptions): 
       }),
       signingDuration: new Histogram({
         name: "tempel_tsa_token_signing_duration_seconds",
-        help: "Time to build and sign one RFC 3161 token once its round is certified",
-        buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+        help: "Time from a certified round to one signed RFC 3161 token: building it, waiting for and signing in a signing thread",
+        buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1],
         registers,
       }),
       requestDuration: new Histogram({

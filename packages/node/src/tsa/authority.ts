@@ -20,16 +20,18 @@ import type {
 } from "../aggregation/index.ts";
 import { RoundRejection } from "../aggregation/index.ts";
 import type { Logger } from "../logger/index.ts";
-import { signSha256 } from "./certificates.ts";
 import { TsaError } from "./errors.ts";
 import type { TsaMetrics } from "./metrics.ts";
 import type { TsaOptions } from "./options.ts";
 import type { TsaSigner } from "./signer.ts";
+import type { SigningPool } from "./signing-pool.ts";
 
 export interface TsaModules {
   readonly rounds: Pick<RoundPipeline, "submit">;
   readonly agencies: AgencyRegistry;
   readonly signer: TsaSigner;
+  /** Where tokens are signed: worker threads, or inline. */
+  readonly signing: Pick<SigningPool, "sign">;
   /** This node's position among the genesis members: its part of every serial number. */
   readonly memberIndex: number;
   /** Hashes per second the open TSA may submit (access `open`), as one agency. */
@@ -142,7 +144,7 @@ export class TimeStampAuthority {
       .catch((error: unknown) => this.#roundRefused(error));
   }
 
-  #token(request: TimeStampRequest, answer: RoundAnswer): Uint8Array {
+  async #token(request: TimeStampRequest, answer: RoundAnswer): Promise<Uint8Array> {
     const started = performance.now();
     const { signer } = this.#modules;
     const tstInfo = encodeTstInfo({
@@ -154,7 +156,8 @@ export class TimeStampAuthority {
     });
     const unsigned = prepareToken(tstInfo, signer.token, signer.certificateHash, request.certReq);
     const ksiSignature = answer.encode()[0]!;
-    const token = unsigned.finish(signSha256(signer.key, unsigned.signedAttributes), [
+    const signature = await this.#modules.signing.sign(unsigned.signedAttributes);
+    const token = unsigned.finish(signature, [
       encodeAttribute(TEMPEL_KSI_SIGNATURE_ATTRIBUTE, derOctetString(ksiSignature)),
     ]);
     this.#modules.metrics.signingDuration.observe((performance.now() - started) / 1000);

@@ -5,3 +5,4 @@ export type { TsaMetrics } from "./metrics.ts";
 export { defaultTsaOptions, TSA_ACCESS, type TsaOptions } from "./options.ts";
 export { initTsaCa, issueNodeTsa, nodeCertificationRequest } from "./setup.ts";
 export { hasTsaFiles, loadTsaSigner, type TsaSigner } from "./signer.ts";
+export { SigningPool } from "./signing-pool.ts";

@@ -10,6 +10,12 @@ export interface TsaOptions {
   access: (typeof TSA_ACCESS)[number];
   /** TSTInfo.policy of every token; a request naming another policy is refused (unacceptedPolicy). */
   policy: string;
+  /** Worker threads that sign tokens off the event loop; 0 signs on it. */
+  signingThreads: number;
 }
 
-export const defaultTsaOptions: TsaOptions = { access: "basic", policy: TEMPEL_TSA_POLICY };
+export const defaultTsaOptions: TsaOptions = {
+  access: "basic",
+  policy: TEMPEL_TSA_POLICY,
+  signingThreads: 1,
+};

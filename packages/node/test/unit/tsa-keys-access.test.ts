@@ -12,6 +12,7 @@ import {
   issueNodeTsa,
   loadTsaSigner,
   nodeCertificationRequest,
+  SigningPool,
   TimeStampAuthority,
   type TsaSigner,
   tokenSerial,
@@ -41,11 +42,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function authority(access: "open" | "basic"): TimeStampAuthority {
   return new TimeStampAuthority(
-    { access, policy: "1.2.3.4" },
+    { access, policy: "1.2.3.4", signingThreads: 0 },
     {
       rounds: { submit: () => Promise.reject(new Error("no rounds in this test")) },
       agencies: new AgencyRegistry([{ loginId: "agency1", key: "secret key" }], 100),
       signer,
+      signing: new SigningPool(signer.key, 0),
       memberIndex: 0,
       openQuotaPerSecond: 100,
       metrics: createMetrics({ processMetrics: false }).tsa,
@@ -79,7 +81,10 @@ describe("TSA access", () => {
 
   it("refuses a policy that is not an object identifier", () => {
     expect(
-      () => new TimeStampAuthority({ access: "open", policy: "tempel" }, { memberIndex: 0 } as never),
+      () =>
+        new TimeStampAuthority({ access: "open", policy: "tempel", signingThreads: 0 }, {
+          memberIndex: 0,
+        } as never),
     ).toThrow(expect.objectContaining({ code: "TSA_POLICY" }));
   });
 });
