@@ -37,7 +37,9 @@ export class SigningPool {
       worker.on("message", ({ id, signatures }: { id: number; signatures: Uint8Array[] }) => {
         const jobs = this.#waiting.get(id);
         this.#waiting.delete(id);
-        jobs?.forEach((job, k) => job.resolve(signatures[k]!));
+        jobs?.forEach((job, k) => {
+          job.resolve(signatures[k]!);
+        });
       });
       worker.on("error", (error) => this.#failAll(error));
       worker.unref();
