@@ -22,7 +22,7 @@ import type { KsiEndpoints } from "./ksi-endpoints.ts";
 import { LeanPath, type PduRoute } from "./lean-path.ts";
 import type { ApiOptions } from "./options.ts";
 import { EXPOSED_HEADERS, errorJson, JSON_CONTENT_TYPE, sendBytes, sendError, sendJson } from "./respond.ts";
-import { TIMESTAMP_QUERY, TSA_PATH, tsaRoute } from "./tsa-route.ts";
+import { TIMESTAMP_QUERY, TSA_PATH, tsaLeanRoute, tsaRoute } from "./tsa-route.ts";
 
 export interface ApiModules {
   readonly json: JsonApi;
@@ -246,7 +246,7 @@ export function startApiServer(options: ApiOptions, modules: ApiModules): Promis
       keepAliveTimeoutMs: server.keepAliveTimeout,
     },
     {
-      routes: pduRoutes,
+      routes: withTsa(pduRoutes, tsaLeanRoute(modules.tsa)),
       handOver: (socket, unread) => {
         // Paused so that the bytes put back reach node:http's parser, not a stream with no reader yet.
         socket.pause();
@@ -332,6 +332,10 @@ class CrossOriginResponse extends ServerResponse {
     this.setHeader("access-control-expose-headers", EXPOSED_HEADERS);
     return super.writeHead(statusCode, ...(rest as [OutgoingHttpHeaders]));
   }
+}
+
+function withTsa(routes: Map<string, PduRoute>, tsa: PduRoute | undefined): Map<string, PduRoute> {
+  return tsa === undefined ? routes : new Map([...routes, [TSA_PATH, tsa]]);
 }
 
 function refusalHeaders(refusal: HttpError): Record<string, string> {

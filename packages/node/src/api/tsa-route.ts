@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type TimeStampAuthority, TsaError } from "../tsa/index.ts";
 import { HttpError } from "./http-error.ts";
+import type { PduRoute } from "./lean-path.ts";
 import { sendBytes } from "./respond.ts";
 
 export const TSA_PATH = "/tsa";
@@ -34,4 +35,19 @@ export function tsaRoute(
   return readQuery(request)
     .then((body) => tsa.answer(body, agency))
     .then((reply) => sendBytes(response, 200, TIMESTAMP_REPLY, reply));
+}
+
+/**
+ * The route on the lean path (lean-path.ts), which answers one small POST per query without
+ * node:http's per-request work: RFC 3161 clients send one hash per request. Only for open access:
+ * the lean path reads no Authorization header, so with Basic access queries go through node:http.
+ */
+export function tsaLeanRoute(tsa: TimeStampAuthority | undefined): PduRoute | undefined {
+  if (tsa === undefined || !tsa.open) return undefined;
+  const agency = tsa.authenticate(undefined);
+  return {
+    endpoint: "tsa",
+    answer: (body) => tsa.answer(body, agency),
+    contentTypes: { request: TIMESTAMP_QUERY, response: TIMESTAMP_REPLY },
+  };
 }

@@ -95,6 +95,11 @@ export class TimeStampAuthority {
     };
   }
 
+  /** Whether anyone gets tokens, without credentials (`tsa.access` open). */
+  get open(): boolean {
+    return this.#options.access === "open";
+  }
+
   /**
    * The agency a request acts for, from its Authorization header; a TsaError UNAUTHENTICATED (an HTTP
    * 401, not a TimeStampResp: no TSA answer is owed to a stranger) when access is `basic` and the

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgencyRegistry } from "../../src/aggregation/index.ts";
+import { tsaLeanRoute } from "../../src/api/tsa-route.ts";
 import { silentLogger } from "../../src/logger/index.ts";
 import { createMetrics } from "../../src/metrics/index.ts";
 import {
@@ -73,6 +74,11 @@ describe("TSA access", () => {
       );
     }
     expect(tsa.authenticate(basic("agency1:secret key")).metadata.clientId).toBe("agency1");
+  });
+
+  it("with basic access, keeps queries off the lean path, which reads no Authorization header", () => {
+    expect(tsaLeanRoute(authority("basic"))).toBeUndefined();
+    expect(tsaLeanRoute(authority("open"))?.contentTypes?.request).toBe("application/timestamp-query");
   });
 
   it("with open access, admits anyone as the TSA's own agency", () => {
