@@ -28,22 +28,27 @@ export const contextPrimitive = (n: number): number => 0x80 | n;
 
 // ---- writing ----
 
-function lengthOctets(length: number): Uint8Array {
-  if (length < 0x80) return Uint8Array.of(length);
-  const bytes: number[] = [];
-  for (let l = length; l > 0; l = Math.floor(l / 256)) bytes.unshift(l & 0xff);
-  return Uint8Array.of(0x80 | bytes.length, ...bytes);
+/** Octets of a definite length's encoding: 1 below 128, else 1 + the bytes of the length. */
+function lengthSize(length: number): number {
+  if (length < 0x80) return 1;
+  let size = 1;
+  for (let l = length; l > 0; l = Math.floor(l / 256)) size++;
+  return size;
 }
 
-/** One TLV: `tag`, the definite length, then the parts concatenated. */
+/** One TLV: `tag`, the definite length, then the parts concatenated. Written in place: tokens nest a dozen deep. */
 export function der(tag: number, ...parts: readonly Uint8Array[]): Uint8Array {
   let length = 0;
   for (const part of parts) length += part.length;
-  const header = lengthOctets(length);
-  const out = new Uint8Array(1 + header.length + length);
+  const header = lengthSize(length);
+  const out = new Uint8Array(1 + header + length);
   out[0] = tag;
-  out.set(header, 1);
-  let at = 1 + header.length;
+  if (header === 1) out[1] = length;
+  else {
+    out[1] = 0x80 | (header - 1);
+    for (let i = header, l = length; i >= 2; i--, l = Math.floor(l / 256)) out[i] = l & 0xff;
+  }
+  let at = 1 + header;
   for (const part of parts) {
     out.set(part, at);
     at += part.length;
@@ -92,9 +97,9 @@ export function derUnsignedInteger(bytes: Uint8Array): Uint8Array {
 export const derOctetString = (bytes: Uint8Array): Uint8Array => der(TAG.OCTET_STRING, bytes);
 export const DER_NULL: Uint8Array = Uint8Array.of(TAG.NULL, 0);
 export const derBoolean = (value: boolean): Uint8Array => Uint8Array.of(TAG.BOOLEAN, 1, value ? 0xff : 0);
-export const derUtf8 = (text: string): Uint8Array => der(TAG.UTF8_STRING, new TextEncoder().encode(text));
-export const derPrintable = (text: string): Uint8Array =>
-  der(TAG.PRINTABLE_STRING, new TextEncoder().encode(text));
+const TEXT = new TextEncoder();
+export const derUtf8 = (text: string): Uint8Array => der(TAG.UTF8_STRING, TEXT.encode(text));
+export const derPrintable = (text: string): Uint8Array => der(TAG.PRINTABLE_STRING, TEXT.encode(text));
 
 /** BIT STRING of whole octets (keys, signatures). */
 export const derBitString = (bytes: Uint8Array): Uint8Array => der(TAG.BIT_STRING, Uint8Array.of(0), bytes);
@@ -145,7 +150,7 @@ export function derGeneralizedTime(unixSeconds: number): Uint8Array {
     pad(d.getUTCMinutes()) +
     pad(d.getUTCSeconds()) +
     "Z";
-  return der(TAG.GENERALIZED_TIME, new TextEncoder().encode(text));
+  return der(TAG.GENERALIZED_TIME, TEXT.encode(text));
 }
 
 /** X.509 Time: UTCTime through 2049, GeneralizedTime from 2050 (RFC 5280 §4.1.2.5). */

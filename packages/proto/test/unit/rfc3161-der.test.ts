@@ -77,6 +77,20 @@ describe("DER reader", () => {
     expect(toHex(derOid(OID.tstInfo))).toBe("060b2a864886f70d0109100104");
   });
 
+  it("writes definite lengths in their shortest form and reads them back", () => {
+    for (const [length, head] of [
+      [127, "047f"],
+      [128, "048180"],
+      [255, "0481ff"],
+      [256, "04820100"],
+      [65_536, "0483010000"],
+    ] as const) {
+      const encoded = derOctetString(new Uint8Array(length));
+      expect(toHex(encoded.subarray(0, head.length / 2))).toBe(head);
+      expect(readSingle(encoded).value.length).toBe(length);
+    }
+  });
+
   it("sorts SET OF elements by their encodings", () => {
     const a = derOctetString(Uint8Array.of(2));
     const b = derInteger(5);
