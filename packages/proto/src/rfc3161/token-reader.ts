@@ -102,9 +102,9 @@ export function readTimeStampToken(bytes: Uint8Array): TimeStampToken {
   signedData.take(TAG.SET, "digestAlgorithms");
   const encapsulated = new DerFields(signedData.take(TAG.SEQUENCE, "encapContentInfo"));
   const eContentType = readOid(encapsulated.take(TAG.OID, "eContentType"));
-  const eContent = readSingle(encapsulated.take(contextTag(0), "eContent").value);
+  const eContent = octets(readSingle(encapsulated.take(contextTag(0), "eContent").value));
   encapsulated.end("encapContentInfo");
-  if (eContentType !== OID.tstInfo || eContent.tag !== TAG.OCTET_STRING) {
+  if (eContentType !== OID.tstInfo) {
     throw new FormatError("TSA_TOKEN_MALFORMED", "the token's content is not a TSTInfo");
   }
   const certificates = signedData.optional(contextTag(0));
@@ -114,11 +114,34 @@ export function readTimeStampToken(bytes: Uint8Array): TimeStampToken {
   if (signerInfos.length !== 1)
     throw new FormatError("TSA_TOKEN_MALFORMED", `a token has one signer, this one ${signerInfos.length}`);
   return {
-    tstInfo: readTstInfo(eContent.value),
-    tstInfoDer: eContent.value,
+    tstInfo: readTstInfo(eContent),
+    tstInfoDer: eContent,
     certificates: certificates === undefined ? [] : readChildren(certificates).map((c) => c.der),
     signerInfo: readSignerInfo(signerInfos[0]!),
   };
+}
+
+/**
+ * An OCTET STRING's octets. CMS is BER: some TSAs (pkijs among them) wrap eContent in a constructed
+ * OCTET STRING of primitive segments, which is taken here, one level deep.
+ */
+function octets(element: DerElement): Uint8Array {
+  if (element.tag === TAG.OCTET_STRING) return element.value;
+  if (element.tag !== (TAG.OCTET_STRING | 0x20)) {
+    throw new FormatError("TSA_TOKEN_MALFORMED", "the token's content is not an OCTET STRING");
+  }
+  const segments = readChildren(element).map((segment) => {
+    if (segment.tag !== TAG.OCTET_STRING)
+      throw new FormatError("TSA_TOKEN_MALFORMED", "a segment is not an OCTET STRING");
+    return segment.value;
+  });
+  const out = new Uint8Array(segments.reduce((n, s) => n + s.length, 0));
+  let at = 0;
+  for (const segment of segments) {
+    out.set(segment, at);
+    at += segment.length;
+  }
+  return out;
 }
 
 function readSignerInfo(element: DerElement): SignerInfoParts {
