@@ -8,17 +8,24 @@ import {
   derOid,
   derSequence,
   derSetOf,
+  encodeAttribute,
+  encodeTstInfo,
   type FailInfoName,
   fromHex,
   OID,
   parseTimeStampRequest,
+  prepareToken,
+  readChildren,
   readInteger,
   readOid,
   readSingle,
+  readTimeStampToken,
   rejectionResponse,
   TAG,
+  TEMPEL_KSI_SIGNATURE_ATTRIBUTE,
   TEMPEL_TSA_POLICY,
   TimeStampRefusal,
+  tempelKsiSignatureOf,
   toHex,
 } from "../../src/index.ts";
 
@@ -147,5 +154,51 @@ describe("TimeStampResp rejection", () => {
     expect(toHex(rejectionResponse("badAlg", "x"))).toMatch(/03020780$/);
     expect(toHex(rejectionResponse("unacceptedPolicy", "x"))).toMatch(/0303000001$/);
     expect(toHex(rejectionResponse("systemFailure", "x"))).toMatch(/03050600000040$/);
+  });
+});
+
+describe("TimeStampToken reader", () => {
+  const signer = {
+    certificate: derSequence(),
+    issuer: derSequence(),
+    serialNumber: derInteger(7),
+    chain: [],
+    signatureAlgorithm: derAlgorithm(OID.ecdsaWithSha256),
+  };
+  const tstInfo = encodeTstInfo({
+    policy: TEMPEL_TSA_POLICY,
+    messageImprint: derSequence(derAlgorithm(OID.sha256), derOctetString(new Uint8Array(32).fill(1))),
+    serialNumber: 42n,
+    genTime: 1_800_000_000,
+    nonce: derInteger(99),
+  });
+  const token = prepareToken(tstInfo, signer, new Uint8Array(32), false).finish(Uint8Array.of(1, 2, 3), [
+    encodeAttribute(TEMPEL_KSI_SIGNATURE_ATTRIBUTE, derOctetString(Uint8Array.of(8, 0, 0))),
+  ]);
+
+  it("reads back what the writer made: TSTInfo fields, the signed attributes as a SET, the KSI attribute", () => {
+    const read = readTimeStampToken(token);
+    expect(read.tstInfo).toMatchObject({
+      policy: TEMPEL_TSA_POLICY,
+      serialNumber: 42n,
+      genTime: 1_800_000_000,
+      nonce: 99n,
+    });
+    expect(read.tstInfoDer).toEqual(tstInfo);
+    expect(read.signerInfo.signedAttributes[0]).toBe(TAG.SET);
+    expect(read.signerInfo.attributes.has(OID.signingCertificateV2)).toBe(true);
+    expect(tempelKsiSignatureOf(read)).toEqual(Uint8Array.of(8, 0, 0));
+  });
+
+  it("takes an eContent split into a constructed OCTET STRING (BER, as pkijs writes it)", () => {
+    const [, content] = readChildren(readSingle(token));
+    const fields = readChildren(readSingle(content!.value));
+    const [eContentType] = readChildren(fields[2]!);
+    const split = der(0x24, derOctetString(tstInfo.subarray(0, 10)), derOctetString(tstInfo.subarray(10)));
+    const encapsulated = derSequence(eContentType!.der, der(contextTag(0), split));
+    const rest = fields.slice(3).map((field) => field.der);
+    const signedData = derSequence(fields[0]!.der, fields[1]!.der, encapsulated, ...rest);
+    const patched = derSequence(derOid(OID.signedData), der(contextTag(0), signedData));
+    expect(readTimeStampToken(patched).tstInfoDer).toEqual(tstInfo);
   });
 });
