@@ -26,6 +26,9 @@ function writeFile(path: string, data: string, mode: number, exclusive: boolean)
       renameSync(temporary, path);
     }
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") {
+      throw new TsaError("TSA_FILE_EXISTS", `${path} exists and is never overwritten; choose another folder`);
+    }
     throw new TsaError("TSA_FILE", `cannot write ${path}: ${(error as Error).message}`);
   }
 }
