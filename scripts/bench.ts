@@ -5,10 +5,12 @@
  * and a 3-node cluster's latency and recovery under faults — written to bench-results/*.json and, for
  * a full run, docs/benchmarks.md.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { signManyDefaults } from "@tempel/client";
 import { TempelError } from "@tempel/proto";
+import type { TsaKeyType } from "../packages/node/src/tsa/certificates.ts";
+import { issueNodeTsa, tsaFiles } from "../packages/node/src/tsa/index.ts";
 import { FAULT_TARGETS, measureClusterFaults } from "./common/bench/cluster-faults.ts";
 import { describeMachine } from "./common/bench/machine.ts";
 import { runPerfScript } from "./common/bench/perf-script.ts";
@@ -21,6 +23,7 @@ import {
 import {
   type BenchResults,
   type ClientRun,
+  type Rfc3161Runs,
   renderMarkdown,
   type Section,
   type ServiceRun,
@@ -57,6 +60,7 @@ const SECTIONS = [
   "verification",
   "cluster-faults",
   "baseline",
+  "rfc3161",
 ] as const;
 type SectionName = (typeof SECTIONS)[number];
 
@@ -68,6 +72,8 @@ const VERIFICATION_SAMPLE = 10_000;
  * take the baseline server's CPU away on a small machine.
  */
 const BASELINE_VERIFY_FRACTION = 1 / 16;
+/** RFC 3161 tokens verified in full (one signature verification each), as for the baseline. */
+const RFC3161_VERIFY_FRACTION = 1 / 16;
 /** Issue 7's load: JSON batches large enough that the request rate is not the limit. */
 const FAULT_LOAD = {
   rate: 50_000,
@@ -107,6 +113,9 @@ Sections (in this order):
                 leader (<= ${FAULT_TARGETS.recoverySeconds} s), p99 for the other nodes' clients across a follower's
                 kill -9 (<= ${FAULT_TARGETS.followerCrashP99Seconds} s)
   baseline      the same rate search on scripts/rfc3161-baseline.ts (ECDSA P-256 per hash)
+  rfc3161       the same rate search with RFC 3161 queries (openssl-shaped, one hash each) on one
+                node with an ECDSA P-256 TSA key, one with RSA-2048, the 3-node cluster (P-256), and
+                a per-request pkijs TSA (RSA-2048): tokens/s and their ratio
 
 Options:
   --only LIST        comma-separated sections to run (default all)
@@ -298,6 +307,9 @@ async function main(argv: readonly string[]): Promise<number> {
           }
         });
   const baseline = await measure("baseline", () => runBaseline(basePort + 100, search, onStep));
+  const rfc3161 = await measure("rfc3161", () =>
+    runRfc3161(basePort + 30, basePort + 101, search, onStep, unsupported === undefined),
+  );
   rmSync(join(DEFAULT_DATA_DIR, "bench"), { recursive: true, force: true });
 
   const results: BenchResults = {
@@ -315,6 +327,7 @@ async function main(argv: readonly string[]): Promise<number> {
     cliVerify,
     logSigning,
     clusterFaults,
+    rfc3161,
   };
   const resultsDir = join(REPO_ROOT, "bench-results");
   mkdirSync(resultsDir, { recursive: true });
@@ -369,6 +382,90 @@ async function runBaseline(
       onStep,
     );
     return { service: "RFC 3161-style server (node:http, ECDSA P-256 per hash)", search: found };
+  } finally {
+    await server.stop(STOP_TIMEOUT_MS);
+  }
+}
+
+/** RFC 3161 queries carry one hash each: as many requests in flight as 2 s of answers need. */
+function rfc3161LoadAt(rate: number, certificatePem: string, targets: LoadOptions["targets"]): StepLoad {
+  return {
+    service: { protocol: "rfc3161", certificatePem },
+    targets,
+    rate,
+    batch: 1,
+    concurrency: defaultConcurrency(rate, 1),
+    timeoutMs: REQUEST_TIMEOUT_MS,
+    policy: "internal",
+    verifyFraction: RFC3161_VERIFY_FRACTION,
+  };
+}
+
+async function runRfc3161(
+  port: number,
+  baselinePort: number,
+  search: Parameters<typeof searchSustainedRate>[0],
+  onStep: (step: RateStep) => void,
+  withCluster: boolean,
+): Promise<Rfc3161Runs> {
+  const setups: { nodes: number; keyType: TsaKeyType }[] = [
+    { nodes: 1, keyType: "ec-p256" },
+    { nodes: 1, keyType: "rsa-2048" },
+    ...(withCluster ? [{ nodes: 3, keyType: "ec-p256" as const }] : []),
+  ];
+  const tempel: ServiceRun[] = [];
+  for (const [i, { nodes, keyType }] of setups.entries()) {
+    const dataDir = join(DEFAULT_DATA_DIR, "bench", `tsa-${nodes}-${keyType}`);
+    const cluster = await LocalCluster.prepare({ dataDir, nodes, basePort: port + 10 * i, fresh: true });
+    for (const node of cluster.setup.nodes) {
+      issueNodeTsa(join(dataDir, "tsa-ca"), node.dir, {
+        newKey: keyType,
+        keyType,
+        commonName: `bench ${node.name}`,
+        nowSeconds: Math.floor(Date.now() / 1000),
+      });
+    }
+    try {
+      await cluster.start();
+      await cluster.waitReady(START_TIMEOUT_MS);
+      const description = cluster.description();
+      // The checker picks each token's certificate by the serial number its signer names.
+      const certificatePem = cluster.setup.nodes
+        .map((node) => readFileSync(tsaFiles(node.dir).certificate, "utf8"))
+        .join("");
+      const targets = description.nodes.map((node, k) => ({ name: `node-${k + 1}`, url: node.tsa }));
+      const found = await searchSustainedRate(
+        search,
+        (rate) => rfc3161LoadAt(rate, certificatePem, targets),
+        onStep,
+      );
+      tempel.push({
+        service: `${nodes === 1 ? "1 node" : `${nodes}-node cluster, every node loaded`} (${keyType})`,
+        search: found,
+      });
+    } finally {
+      await cluster.stop();
+    }
+  }
+  const url = `http://127.0.0.1:${baselinePort}`;
+  const server = new ManagedProcess(
+    "rfc3161-baseline",
+    join(DEFAULT_DATA_DIR, "bench", "pkijs-tsa.log"),
+    `${url}/healthz`,
+  );
+  await server.start(
+    process.execPath,
+    [join(REPO_ROOT, "scripts/rfc3161-baseline.ts"), "--port", String(baselinePort)],
+    START_TIMEOUT_MS,
+  );
+  try {
+    const certificatePem = await (await fetch(`${url}/tsa-certificate`)).text();
+    const found = await searchSustainedRate(
+      search,
+      (rate) => rfc3161LoadAt(rate, certificatePem, [{ name: "pkijs", url: `${url}/tsa` }]),
+      onStep,
+    );
+    return { tempel, pkijs: { service: "pkijs TSA (node:http, RSA-2048 per query)", search: found } };
   } finally {
     await server.stop(STOP_TIMEOUT_MS);
   }

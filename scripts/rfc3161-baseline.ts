@@ -13,12 +13,15 @@ import {
   BASELINE_TOKEN_BYTES,
   signedPart,
 } from "./common/load/baseline-protocol.ts";
+import { PkijsTsa } from "./common/load/pkijs-tsa.ts";
 
 const HELP = `Usage: node scripts/rfc3161-baseline.ts [--port P]
 
 Serves POST /sign (concatenated SHA-256 imprints in, one ECDSA P-256 token per imprint out) and
 GET /key (the public key, PEM) on 127.0.0.1 until SIGINT or SIGTERM. See
-scripts/common/load/baseline-protocol.ts for the format.
+scripts/common/load/baseline-protocol.ts for the format. Also POST /tsa: a real RFC 3161 TSA built on
+pkijs (RSA-2048, one signature per query; scripts/common/load/pkijs-tsa.ts), whose certificate
+GET /tsa-certificate gives (PEM).
 
 Options:
   --port P    port (default 3400; 0 picks a free one)
@@ -34,6 +37,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
   const publicPem = publicKey.export({ type: "spki", format: "pem" }).toString();
   let serial = 0n;
+  const tsa = new PkijsTsa();
 
   const signAll = (body: Buffer): Buffer => {
     const count = body.length / BASELINE_IMPRINT_BYTES;
@@ -59,6 +63,20 @@ async function main(argv: readonly string[]): Promise<number> {
     if (request.method === "GET" && path === "/key")
       return reply(response, 200, "application/x-pem-file", publicPem);
     if (request.method === "GET" && path === "/healthz") return reply(response, 200, "text/plain", "ok\n");
+    if (request.method === "GET" && path === "/tsa-certificate")
+      return reply(response, 200, "application/x-pem-file", tsa.certificatePem);
+    if (request.method === "POST" && path === "/tsa") {
+      readBody(request)
+        .then((body) => (body === undefined ? undefined : tsa.answer(body)))
+        .then(
+          (answer) =>
+            answer === undefined
+              ? reply(response, 413, "text/plain", "too large\n")
+              : reply(response, 200, "application/timestamp-reply", Buffer.from(answer)),
+          () => reply(response, 500, "text/plain", "the query failed\n"),
+        );
+      return;
+    }
     if (request.method !== "POST" || path !== "/sign")
       return reply(response, 404, "text/plain", "no such endpoint\n");
     readBody(request).then(

@@ -4,8 +4,8 @@ import { TempelError } from "@tempel/proto";
 /**
  * `.tempel/cluster.json`: the running local cluster as the CLI, the scripts and outside checks see
  * it. A stable contract — fields are added, never renamed:
- * `{"genesis", "nodes": [{"id", "pid", "api", "ksi": {"aggregator", "extender"}, "metrics"}],
- *   "agency": {"loginId", "key"}, "publications"}`.
+ * `{"genesis", "nodes": [{"id", "pid", "api", "ksi": {"aggregator", "extender"}, "metrics", "tsa"}],
+ *   "agency": {"loginId", "key"}, "publications", "tsaCaFile"}`.
  */
 export interface ClusterNodeEntry {
   /** libp2p peer id, as in the genesis. */
@@ -16,6 +16,8 @@ export interface ClusterNodeEntry {
   readonly api: string;
   readonly ksi: { readonly aggregator: string; readonly extender: string };
   readonly metrics: string;
+  /** The node's RFC 3161 time-stamping URL (`<api>/tsa`). */
+  readonly tsa: string;
 }
 
 export interface ClusterDescription {
@@ -30,6 +32,8 @@ export interface ClusterDescription {
    * names no publications authority, so no node serves one.
    */
   readonly publications: string | null;
+  /** Absolute path of a PEM file with the CA certificate every node's TSA certificate chains to. */
+  readonly tsaCaFile: string;
 }
 
 /**
@@ -89,7 +93,7 @@ export function readClusterFile(file: string): ClusterDescription {
 }
 
 function parseCluster(json: unknown): ClusterDescription {
-  const root = object(json, ["genesis", "nodes", "agency", "publications"], "cluster");
+  const root = object(json, ["genesis", "nodes", "agency", "publications", "tsaCaFile"], "cluster");
   if (!Array.isArray(root.nodes) || root.nodes.length === 0 || root.nodes.length > MAX_NODES) {
     throw new Error(`"nodes" must list 1..${MAX_NODES} nodes`);
   }
@@ -97,7 +101,7 @@ function parseCluster(json: unknown): ClusterDescription {
   return {
     genesis: text(root.genesis, "genesis"),
     nodes: root.nodes.map((entry: unknown, i) => {
-      const node = object(entry, ["id", "pid", "api", "ksi", "metrics"], `nodes[${i}]`);
+      const node = object(entry, ["id", "pid", "api", "ksi", "metrics", "tsa"], `nodes[${i}]`);
       const ksi = object(node.ksi, ["aggregator", "extender"], `nodes[${i}].ksi`);
       if (typeof node.pid !== "number" || !Number.isSafeInteger(node.pid) || node.pid < 1) {
         throw new Error(`nodes[${i}].pid must be a process id`);
@@ -111,10 +115,12 @@ function parseCluster(json: unknown): ClusterDescription {
           extender: url(ksi.extender, `nodes[${i}].ksi.extender`),
         },
         metrics: url(node.metrics, `nodes[${i}].metrics`),
+        tsa: url(node.tsa, `nodes[${i}].tsa`),
       };
     }),
     agency: { loginId: text(agency.loginId, "agency.loginId"), key: text(agency.key, "agency.key") },
     publications: root.publications === null ? null : url(root.publications, "publications"),
+    tsaCaFile: text(root.tsaCaFile, "tsaCaFile"),
   };
 }
 

@@ -10,9 +10,9 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { join, relative } from "node:path";
+import { basename, join, relative } from "node:path";
 import { promisify } from "node:util";
-import { AUTHORITY_FILES, defaultApiOptions, loadGenesis } from "@tempel/node";
+import { AUTHORITY_FILES, caFiles, defaultApiOptions, loadGenesis } from "@tempel/node";
 import { TempelError } from "@tempel/proto";
 import { UsageError } from "./cli.ts";
 import { readClusterFile, writeTrustFile } from "./cluster-file.ts";
@@ -69,11 +69,13 @@ const SETUP_FILE = "setup.json";
 const SETUP_VERSION = 1;
 /** What a setup may contain; `--fresh` deletes nothing else. */
 const OWNED =
-  /^(node-\d+|logs|prometheus|publications-ca|setup\.json|genesis\.json|cluster\.json|trust\.json|publications\.bin)$/;
+  /^(node-\d+|logs|prometheus|publications-ca|tsa-ca|setup\.json|genesis\.json|cluster\.json|trust\.json|publications\.bin)$/;
 /** A local cluster publishes every five minutes, so that extension to a publication can be tried out. */
 const PUBLICATION_INTERVAL_SECONDS = 300;
 /** Holds the publications CA (key included) that `tempel-node publications-ca init` creates. */
 const AUTHORITY_DIR = "publications-ca";
+/** Holds the cluster's TSA CA (key included) that `tempel-node tsa init-ca` creates. */
+const TSA_CA_DIR = "tsa-ca";
 
 const run = promisify(execFile);
 
@@ -89,8 +91,15 @@ export function logDir(dataDir: string): string {
   return join(dataDir, "logs");
 }
 
+/** The CA certificate every node's TSA certificate chains to (cluster.json's `tsaCaFile`). */
+export function tsaCaCertificate(dataDir: string): string {
+  return caFiles(join(dataDir, TSA_CA_DIR)).certificate;
+}
+
 export async function prepareCluster(options: SetupOptions): Promise<ClusterSetup> {
   const setup = await readOrCreateSetup(options);
+  // Also for a setup made before nodes were TSAs.
+  if (!existsSync(tsaCaCertificate(setup.dataDir))) await addTsaCa(setup);
   // Made on every start, so that a setup older than the trust file gets one too.
   writeTrust(setup);
   return setup;
@@ -291,6 +300,28 @@ async function addPublicationsAuthority(dataDir: string, setup: ClusterSetup): P
   const publisher = setup.nodes[0]!.dir;
   for (const file of [AUTHORITY_FILES.key, AUTHORITY_FILES.certificate]) {
     copyFileSync(join(authorityDir, file), join(publisher, file));
+  }
+}
+
+/**
+ * One TSA CA for the cluster, as a genesis ceremony makes it: every node's TSA certificate is issued
+ * from it (replacing the one-member CA each \`init\` made), so relying parties trust one file.
+ */
+async function addTsaCa(setup: ClusterSetup): Promise<void> {
+  const caDir = join(setup.dataDir, TSA_CA_DIR);
+  await tempelNode(["tsa", "init-ca", "--out", caDir, "--name", `Tempel TSA CA ${basename(setup.dataDir)}`]);
+  for (const node of setup.nodes) {
+    rmSync(join(node.dir, TSA_CA_DIR), { recursive: true, force: true });
+    await tempelNode([
+      "tsa",
+      "issue",
+      "--ca",
+      caDir,
+      "--data",
+      node.dir,
+      "--name",
+      `Tempel TSA ${node.name}`,
+    ]);
   }
 }
 

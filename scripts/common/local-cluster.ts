@@ -11,6 +11,7 @@ import {
   prepareCluster,
   type SetupNode,
   type SetupOptions,
+  tsaCaCertificate,
 } from "./cluster-setup.ts";
 import { type IdentityCheck, ManagedProcess } from "./managed-process.ts";
 import { type NodeStatus, nodeStatus, readNodeStatus } from "./node-api.ts";
@@ -208,9 +209,11 @@ export class LocalCluster {
         api: node.apiUrl,
         ksi: { aggregator: `${node.apiUrl}/ksi/aggregator`, extender: `${node.apiUrl}/ksi/extender` },
         metrics: `${node.apiUrl}/metrics`,
+        tsa: `${node.apiUrl}/tsa`,
       })),
       agency: this.setup.agency,
       publications: this.publicationsUrl,
+      tsaCaFile: tsaCaCertificate(this.setup.dataDir),
     };
   }
 

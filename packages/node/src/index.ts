@@ -20,3 +20,4 @@ export { createLogger, type Logger, silentLogger } from "./logger/index.ts";
 export { AGGREGATION_ALGORITHM, type RunningNode, startNode } from "./node.ts";
 export { AUTHORITY_FILES } from "./publication/index.ts";
 export { StoreError } from "./store/index.ts";
+export { caFiles } from "./tsa/index.ts";

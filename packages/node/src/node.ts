@@ -21,6 +21,7 @@ import { createMetrics } from "./metrics/index.ts";
 import { createNetwork, defaultNetworkOptions, type Network } from "./network/index.ts";
 import { createPublicationService, type PublicationService } from "./publication/index.ts";
 import { NodeCalendar, openNodeDb, StoreError } from "./store/index.ts";
+import { hasTsaFiles, loadTsaSigner, SigningPool, TimeStampAuthority, tsaFiles } from "./tsa/index.ts";
 
 /** The hash algorithm of every tree the node builds: its own rounds and the cluster's top tree. */
 export const AGGREGATION_ALGORITHM = HashAlgorithm.SHA2_256;
@@ -57,6 +58,11 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     );
   }
   const signer = loadCalendarSigner(paths.calendarKey, paths.calendarCertificate);
+  // Before anything opens: a TSA key that is exposed or a certificate that is unfit stops the start.
+  const tsaPaths = tsaFiles(config.dataDir);
+  const tsaSigner = hasTsaFiles(tsaPaths)
+    ? loadTsaSigner(tsaPaths, Math.floor(Date.now() / 1000))
+    : undefined;
   if (!new X509Certificate(member.certificatePem).raw.equals(signer.certificateDer)) {
     throw new IdentityError(
       "CERTIFICATE_MISMATCH",
@@ -72,6 +78,9 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   const components = new Components(logger);
   const db = await openNodeDb(paths.db, { genesisHash: genesisHash(genesis), nodeId: identity.id });
   components.started("store", { stop: () => db.close() });
+  // Started next to the store, so stopped after the rounds and the server, which may still be signing tokens.
+  const signing = tsaSigner && new SigningPool(tsaSigner.key, config.tsa.signingThreads);
+  if (signing !== undefined) components.started("tsa-signing", { stop: () => signing.close() });
   try {
     const calendar = await NodeCalendar.open(
       db,
@@ -202,6 +211,21 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
         rounds: { pending: rounds.pending },
       };
     };
+    if (tsaSigner === undefined)
+      logger.warn("no TSA key in the data folder: POST /tsa is off", { files: tsaPaths });
+    const tsa =
+      tsaSigner &&
+      signing &&
+      new TimeStampAuthority(config.tsa, {
+        rounds,
+        agencies,
+        signer: tsaSigner,
+        signing,
+        memberIndex: genesis.members.indexOf(member),
+        openQuotaPerSecond: config.rounds.agencyQuotaPerSecond,
+        metrics: metrics.tsa,
+        logger: apiLogger,
+      });
     const server: ApiServer = await startApiServer(config.api, {
       json: new JsonApi(
         { maxSignBatch: config.api.maxSignBatch, maxLevel: config.rounds.maxLevel },
@@ -223,6 +247,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       metrics: metrics.api,
       logger: apiLogger,
       ready,
+      ...(tsa !== undefined && { tsa }),
       ...(config.admin.enabled && {
         admin: adminHandler({
           peers: genesis.members.filter((m) => m.id !== identity.id).map((m) => m.id),

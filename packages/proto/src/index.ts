@@ -6,6 +6,7 @@ export * from "./logsig/index.ts";
 export * from "./pdu/index.ts";
 export * from "./pki/index.ts";
 export * from "./publication/index.ts";
+export * from "./rfc3161/index.ts";
 export * from "./rfc3161-verify/index.ts";
 export * from "./signature/index.ts";
 export * from "./tlv/index.ts";

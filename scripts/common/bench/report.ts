@@ -48,6 +48,15 @@ export interface BenchResults {
   /** packages/client/test/perf/log-sign.bench.ts */
   readonly logSigning: Section<PerfOutput>;
   readonly clusterFaults: Section<ClusterFaultFigures>;
+  /** Absent in results from before the RFC 3161 front. */
+  readonly rfc3161?: Section<Rfc3161Runs>;
+}
+
+/** RFC 3161 queries (one hash each, as openssl shapes them) against nodes and a pkijs TSA. */
+export interface Rfc3161Runs {
+  /** The nodes' runs: one node with each key type, then the cluster. */
+  readonly tempel: readonly ServiceRun[];
+  readonly pkijs: ServiceRun;
 }
 
 const n = (value: number) => Math.round(value).toLocaleString("en");
@@ -101,6 +110,20 @@ export function renderMarkdown(results: BenchResults): string {
       ...section(run, serviceRun),
       "",
     ]),
+    "## RFC 3161 time-stamping: Tempel nodes and a per-request pkijs TSA",
+    "",
+    "Open-loop load of RFC 3161 queries shaped as `openssl ts -query` makes them (SHA-256 imprint with NULL",
+    "parameters, a 64-bit nonce, no certReq), one hash per HTTP request, at POST /tsa of every node; the",
+    "same load on a TSA built on pkijs that signs each query with RSA-2048 as it arrives",
+    "(scripts/common/load/pkijs-tsa.ts in scripts/rfc3161-baseline.ts). Every reply must be granted and",
+    "carry the hash sent; a share of the tokens is verified in full (messageDigest and the signature under",
+    "the TSA certificate). Targets (issue 18): one node ≥ 5,000 tokens/s with ECDSA P-256 and ≥ 2,000/s",
+    "with RSA-2048 at p99 ≤ 1.5 s.",
+    "",
+    ...(results.rfc3161 === undefined
+      ? ["Not measured in this run."]
+      : section(results.rfc3161, rfc3161Runs)),
+    "",
     "## Client SDK",
     "",
     ...section(results.client, clientRun),
@@ -233,6 +256,17 @@ function serviceRun(run: ServiceRun): string[] {
     "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |",
     ...run.search.steps.map(({ offeredRate, sustained, result }) => stepRow(offeredRate, sustained, result)),
   ];
+}
+
+function rfc3161Runs(runs: Rfc3161Runs): string[] {
+  const baseline = runs.pkijs.search.sustainedRate;
+  const ratios = runs.tempel.map((run) => {
+    const rate = run.search.sustainedRate;
+    return rate === undefined || baseline === undefined
+      ? `- ${run.service}: no ratio (a rate was not sustained)`
+      : `- tokens/s, Tempel ${run.service} / pkijs TSA (RSA-2048 per query): **${(rate / baseline).toFixed(1)}** (${n(rate)}/s / ${n(baseline)}/s)`;
+  });
+  return [...ratios, "", ...[...runs.tempel, runs.pkijs].flatMap((run) => [...serviceRun(run), ""])];
 }
 
 function clientRun(run: ClientRun): string[] {

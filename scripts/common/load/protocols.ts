@@ -1,5 +1,15 @@
 import { createHmac, randomFillSync } from "node:crypto";
-import { encodeAggregationRequestPdu, HashAlgorithm, type Imprint } from "@tempel/proto";
+import {
+  derAlgorithm,
+  derInteger,
+  derOctetString,
+  derSequence,
+  derUnsignedInteger,
+  encodeAggregationRequestPdu,
+  HashAlgorithm,
+  type Imprint,
+  OID,
+} from "@tempel/proto";
 
 /**
  * What the load generator asks for signatures: a Tempel node through a KSI aggregation PDU (what KSI
@@ -9,7 +19,12 @@ import { encodeAggregationRequestPdu, HashAlgorithm, type Imprint } from "@tempe
  */
 export type Service =
   | { readonly protocol: "ksi" | "json"; readonly agency: Agency }
-  | { readonly protocol: "baseline"; readonly publicKey: string };
+  | { readonly protocol: "baseline"; readonly publicKey: string }
+  /**
+   * RFC 3161 queries shaped as \`openssl ts -query\` makes them, one hash each; tokens checked with
+   * the TSA certificates (PEM, one per node), each token with the one its signer names.
+   */
+  | { readonly protocol: "rfc3161"; readonly certificatePem: string };
 
 export type ProtocolName = Service["protocol"];
 
@@ -55,6 +70,13 @@ export function encodeRequest(
         },
       };
     }
+    case "rfc3161": {
+      if (imprints.length !== 1) throw new RangeError("an RFC 3161 query holds one hash: use batch 1");
+      return {
+        body: timeStampQuery(imprints[0]!),
+        headers: { "content-type": "application/timestamp-query" },
+      };
+    }
     case "baseline": {
       const body = new Uint8Array(imprints.length * imprints[0]!.length);
       imprints.forEach((imprint, i) => {
@@ -74,6 +96,18 @@ export function randomImprints(count: number): { bytes: Uint8Array<ArrayBuffer>;
     return imprint;
   });
   return { bytes, imprints };
+}
+
+/**
+ * What \`openssl ts -query -sha256\` sends: version 1, the imprint with NULL parameters, a 64-bit
+ * nonce, no certReq.
+ */
+function timeStampQuery(imprint: Imprint): Uint8Array {
+  return derSequence(
+    derInteger(1),
+    derSequence(derAlgorithm(OID.sha256, true), derOctetString(imprint.subarray(1))),
+    derUnsignedInteger(randomFillSync(new Uint8Array(8))),
+  );
 }
 
 const HEX_DIGITS = new TextEncoder().encode("0123456789abcdef");

@@ -1,4 +1,4 @@
-import { createPublicKey, type KeyObject, verify } from "node:crypto";
+import { createHash, createPublicKey, type KeyObject, verify, X509Certificate } from "node:crypto";
 import {
   type AggregationResponsePayload,
   AggregatorStatus,
@@ -8,8 +8,14 @@ import {
   describeStatus,
   type Imprint,
   type KsiSignature,
+  OID,
+  readCertificate,
+  readTimeStampResponse,
+  readTimeStampToken,
   signatureFromAggregationResponse,
   TempelError,
+  type TimeStampToken,
+  toHex,
 } from "@tempel/proto";
 import { BASELINE_TOKEN_BYTES, signedPart } from "./baseline-protocol.ts";
 import { EvenSampler } from "./even-sampler.ts";
@@ -44,6 +50,7 @@ export class ResponseChecker {
   readonly #verifier: SignatureVerifier;
   readonly #sampler: EvenSampler;
   #baselineKey: KeyObject | undefined;
+  #tsaKeys: ReadonlyMap<string, KeyObject> | undefined;
   /**
    * Where a signature that gets only the cheap checks is decoded: nothing of it is kept, and a
    * buffer per signature (outside V8's heap at this size) cost twenty times the decoding.
@@ -66,6 +73,9 @@ export class ResponseChecker {
       case "baseline":
         this.#baselineKey ??= createPublicKey(service.publicKey);
         return this.#checkBaseline(body, imprints, this.#baselineKey);
+      case "rfc3161":
+        this.#tsaKeys ??= tsaKeysBySerial(service.certificatePem);
+        return checkTimeStamp(body, imprints[0]!, this.#tsaKeys, this.#sampler.pick());
     }
   }
 
@@ -171,6 +181,53 @@ export class ResponseChecker {
     }
     return tally.result();
   }
+}
+
+/**
+ * A TimeStampResp: granted, a token for the hash sent (its second counted); in full, the token's
+ * messageDigest and its signature under the TSA certificate's key.
+ */
+function checkTimeStamp(
+  body: Uint8Array,
+  imprint: Imprint,
+  keys: ReadonlyMap<string, KeyObject>,
+  full: boolean,
+): CheckedResponse {
+  const tally = new Tally();
+  let token: TimeStampToken;
+  try {
+    const reply = readTimeStampResponse(body);
+    if (reply.token === undefined) return failed(`tsa_status_${reply.status}_${reply.failInfo.join("_")}`);
+    token = readTimeStampToken(reply.token);
+  } catch {
+    return failed("bad_response");
+  }
+  tally.seconds.add(token.tstInfo.genTime);
+  if (!bytesEqual(token.tstInfo.hashedMessage, imprint.subarray(1))) tally.count("wrong_input");
+  else if (!full) tally.cheaplyChecked++;
+  else {
+    const digest = token.signerInfo.attributes.get(OID.messageDigest)?.[0]?.value;
+    const signed = token.signerInfo.signedAttributes;
+    const key = keys.get(toHex(token.signerInfo.serialNumber));
+    const sound =
+      digest !== undefined &&
+      key !== undefined &&
+      bytesEqual(digest, createHash("sha256").update(token.tstInfoDer).digest()) &&
+      verify("sha256", signed, key, token.signerInfo.signature);
+    tally.count(sound ? "OK" : "FAIL:token_signature");
+  }
+  return tally.result();
+}
+
+/** TSA certificates' public keys by their serial number INTEGER (hex of its DER), as a token's signer names it. */
+function tsaKeysBySerial(pem: string): Map<string, KeyObject> {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  return new Map(
+    blocks.map((block) => {
+      const certificate = new X509Certificate(block);
+      return [toHex(readCertificate(new Uint8Array(certificate.raw)).serialNumber), certificate.publicKey];
+    }),
+  );
 }
 
 /** What one response's checks found. */

@@ -101,6 +101,11 @@ export class RoundAnswer {
     return this.#round.time;
   }
 
+  /** The leaf of the round's local tree that holds the answer's first hash: no other hash of the round has it. */
+  get firstLeaf(): number {
+    return this.#first;
+  }
+
   /** The bytes every encoded signature of the answer ends with, if they share any. */
   get tail(): Uint8Array | undefined {
     return this.#round.tail;

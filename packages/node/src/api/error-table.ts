@@ -22,6 +22,7 @@ export type ApiErrorCode =
   | "SIGNATURE_NOT_VERIFIED"
   | "NO_PUBLICATIONS"
   | "NOT_PUBLISHED"
+  | "NO_TSA"
   | "ADMIN_LOOPBACK_ONLY"
   | "BAD_PARTITION";
 
@@ -80,6 +81,7 @@ export const ERROR_TABLE: { readonly [C in AnsweredCode]: C extends KsiCode ? Ks
   SIGNATURE_NOT_VERIFIED: { http: 422, reason: "bad_request" },
   NO_PUBLICATIONS: { http: 404, reason: "bad_request" },
   NOT_PUBLISHED: { http: 404, reason: "bad_request" },
+  NO_TSA: { http: 404, reason: "bad_request" },
   ADMIN_LOOPBACK_ONLY: { http: 403, reason: "bad_request" },
   BAD_PARTITION: { http: 400, reason: "bad_request" },
 

@@ -2,11 +2,13 @@ import type { Socket } from "node:net";
 import { answerHead, contentFields, headText } from "./answer-head.ts";
 import { parseLeanRequest } from "./lean-request.ts";
 
-/** A KSI PDU endpoint as the lean path calls it. */
+/** A KSI PDU endpoint (or another one-body POST, such as RFC 3161's) as the lean path calls it. */
 export interface PduRoute {
   /** Label of the endpoint in metrics. */
   readonly endpoint: string;
   readonly answer: (body: Uint8Array) => Promise<Uint8Array> | Uint8Array;
+  /** Content types of its requests and answers when not the KSI ones (the options'). */
+  readonly contentTypes?: { readonly request: string; readonly response: string };
 }
 
 /** An answer the lean path writes: status, content type, body and any extra header lines. */
@@ -134,7 +136,12 @@ class LeanConnection {
     const unread = this.#unread;
     if (unread === undefined) return;
     const { options, modules } = this.#path;
-    const request = parseLeanRequest(unread, modules.routes, options.requestContentType, options.maxPduBytes);
+    const request = parseLeanRequest(
+      unread,
+      modules.routes,
+      (route) => route.contentTypes?.request ?? options.requestContentType,
+      options.maxPduBytes,
+    );
     if (request === undefined) {
       this.#handOver(unread);
       return;
@@ -142,6 +149,7 @@ class LeanConnection {
     this.#unread = request.end < unread.length ? unread.subarray(request.end) : undefined;
     this.#waiting = true;
     const { endpoint, answer } = request.route;
+    const responseType = request.route.contentTypes?.response ?? options.responseContentType;
     const close = request.close;
     let answering: Promise<Uint8Array> | Uint8Array;
     try {
@@ -149,10 +157,10 @@ class LeanConnection {
     } catch (error) {
       answering = Promise.reject(error);
     }
-    if (answering instanceof Uint8Array) this.#answer(endpoint, ok(options, answering), close);
+    if (answering instanceof Uint8Array) this.#answer(endpoint, ok(responseType, answering), close);
     else
       answering.then(
-        (body) => this.#answer(endpoint, ok(options, body), close),
+        (body) => this.#answer(endpoint, ok(responseType, body), close),
         (error: unknown) => this.#answer(endpoint, modules.failure(error, endpoint), close),
       );
   }
@@ -194,8 +202,8 @@ class LeanConnection {
 
 function ignore(): void {}
 
-function ok(options: LeanPathOptions, body: Uint8Array): RawAnswer {
-  return { status: 200, contentType: options.responseContentType, body };
+function ok(contentType: string, body: Uint8Array): RawAnswer {
+  return { status: 200, contentType, body };
 }
 
 /**

@@ -33,7 +33,7 @@ const DIGITS = /^\d{1,9}$/;
 export function parseLeanRequest<Route>(
   bytes: Buffer,
   routes: ReadonlyMap<string, Route>,
-  contentType: string,
+  contentTypeOf: (route: Route) => string,
   maxBodyBytes: number,
 ): LeanRequest<Route> | undefined {
   const headEnd = bytes.indexOf(HEAD_END);
@@ -42,6 +42,7 @@ export function parseLeanRequest<Route>(
   if (match === null) return undefined;
   const route = routes.get(match[1]!);
   if (route === undefined) return undefined;
+  const contentType = contentTypeOf(route);
   let length: number | undefined;
   let typed = false;
   let hosted = false;

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readiness } from "../health/index.ts";
+import type { TimeStampAuthority } from "../tsa/index.ts";
 import { ADMIN_PARTITION_PATH } from "./admin.ts";
 import { readBody } from "./body.ts";
 import { HttpError } from "./http-error.ts";
@@ -10,6 +11,7 @@ import type { ApiMetrics } from "./metrics.ts";
 import type { ApiOptions } from "./options.ts";
 import { type PublicationsSource, publicationsHandler } from "./publications-endpoint.ts";
 import { sendBytes, sendJson } from "./respond.ts";
+import { TIMESTAMP_QUERY, TSA_PATH, tsaLeanRoute, tsaRoute } from "./tsa-route.ts";
 
 export type Handler = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>;
 
@@ -31,6 +33,8 @@ export interface RouteModules {
   readonly ready: () => Readiness;
   /** The /admin/partition control (see admin.ts); absent unless `admin.enabled`, so a 404. */
   readonly admin?: Handler;
+  /** POST /tsa, RFC 3161; absent when the node has no TSA key. */
+  readonly tsa?: TimeStampAuthority;
 }
 
 export const KSI_REQUEST = "application/ksi-request";
@@ -39,7 +43,7 @@ export const KSI_RESPONSE = "application/ksi-response";
 export interface RouteTable {
   /** Every path the node answers, by path. */
   readonly routes: ReadonlyMap<string, Route>;
-  /** The KSI PDU endpoints, which the lean path answers too. */
+  /** The one-body POST endpoints the lean path answers too: KSI PDUs, and RFC 3161 queries when open. */
   readonly pduRoutes: ReadonlyMap<string, PduRoute>;
 }
 
@@ -115,6 +119,12 @@ export function routeTable(options: ApiOptions, modules: RouteModules): RouteTab
     ],
     ["/v1/publications", get("publications", publicationsHandler(modules.publications))],
     [
+      TSA_PATH,
+      post("tsa", (request, response) =>
+        tsaRoute(request, response, modules.tsa, (r) => typedBody(r, TIMESTAMP_QUERY, options.maxPduBytes)),
+      ),
+    ],
+    [
       "/healthz",
       get(
         "healthz",
@@ -140,6 +150,8 @@ export function routeTable(options: ApiOptions, modules: RouteModules): RouteTab
   ]);
   if (modules.admin !== undefined)
     routes.set(ADMIN_PARTITION_PATH, { endpoint: "admin", method: undefined, handle: modules.admin });
+  const tsaLean = tsaLeanRoute(modules.tsa);
+  if (tsaLean !== undefined) pduRoutes.set(TSA_PATH, tsaLean);
   return { routes, pduRoutes };
 }
 

@@ -11,6 +11,7 @@ Usage:
                                            recompute the whole stored calendar (node stopped)
   tempel-node publications-ca init --out DIR --email ADDRESS --cluster ID
                                            create the cluster's publications CA and signing key
+  tempel-node tsa init-ca|issue|csr ...    the RFC 3161 TSA's CA, key and certificate (docs/rfc3161.md)
   tempel-node <command> --help             options of one command
   tempel-node --version                    the version of tempel-node (@tempel/node)
 
@@ -21,7 +22,9 @@ export const INIT_HELP = `Usage: tempel-node init --data DIR [options]
 
 Creates DIR with the node's Ed25519 identity (node-key.pb), an RSA-2048 key and self-signed
 certificate for KSI calendar authentication records (calendar-key.pem, calendar-cert.pem), a
-one-member genesis (genesis.json) and a config file with an example agency (config.json).
+one-member genesis (genesis.json), a config file with an example agency (config.json), and the
+RFC 3161 TSA: a TSA CA (tsa-ca/, move its key offline) and the node's TSA key and certificate
+(tsa-key.pem, tsa-cert.pem, tsa-chain.pem).
 The genesis publishes daily at 00:00 UTC and names no publications authority: for a cluster,
 \`tempel-node genesis\` sets both. Existing files are never overwritten.
 
@@ -31,6 +34,7 @@ Options:
   --api-port PORT     HTTP port written to the config (default 3131)
   --api-url URL       how clients reach the API, written to the genesis (default http://HOST:PORT)
   --p2p MULTIADDR     libp2p address of this member, repeatable (default /ip4/127.0.0.1/tcp/4131)
+  --tsa-key-type T    the TSA key: ec-p256 (default), rsa-2048 or rsa-3072
 `;
 
 export const PUBLICATIONS_CA_USAGE =

@@ -45,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import("./genesis.ts")).genesisCommand(rest);
     case "publications-ca":
       return publicationsCa(rest);
+    case "tsa":
+      return tsa(rest);
     default:
       throw new UsageError("USAGE", `unknown command "${command}"; see tempel-node --help`);
   }
@@ -70,6 +72,7 @@ async function init(args: string[]): Promise<number> {
     "api-port": { type: "string" },
     "api-url": { type: "string" },
     p2p: { type: "string", multiple: true },
+    "tsa-key-type": { type: "string" },
   });
   if (values.help === true) {
     process.stdout.write(INIT_HELP);
@@ -84,6 +87,13 @@ async function init(args: string[]): Promise<number> {
     throw new UsageError("USAGE", `--api-port ${portText} is not a port`);
   // Commands load what they need only: `--help` and usage errors stay fast.
   const { initDataDir } = await import("../genesis/index.ts");
+  const { keyTypeOf } = await import("../tsa/command.ts");
+  let tsaKeyType: ReturnType<typeof keyTypeOf>;
+  try {
+    tsaKeyType = keyTypeOf(values["tsa-key-type"] as string | undefined);
+  } catch (error) {
+    throw new UsageError("USAGE", (error as Error).message.replace("--key-type", "--tsa-key-type"));
+  }
   const result = await initDataDir({
     dataDir,
     httpHost,
@@ -91,6 +101,7 @@ async function init(args: string[]): Promise<number> {
     apiUrl: (values["api-url"] as string | undefined) ?? `http://${httpHost}:${httpPort}`,
     p2pAddrs: (values.p2p as string[] | undefined) ?? ["/ip4/127.0.0.1/tcp/4131"],
     now: Math.floor(Date.now() / 1000),
+    tsaKeyType,
   });
   process.stdout.write(
     [
@@ -200,6 +211,25 @@ async function publicationsCa(args: string[]): Promise<number> {
     if (error instanceof PublicationError && error.code === "USAGE") {
       throw new UsageError("USAGE", error.message);
     }
+    throw error;
+  }
+  return OK;
+}
+
+async function tsa(args: string[]): Promise<number> {
+  const [subcommand, ...rest] = args;
+  // Key generation and certificates: loaded only when the command runs.
+  const { TSA_HELP, TSA_OPTIONS, tsaCommand } = await import("../tsa/command.ts");
+  const { TsaError } = await import("../tsa/errors.ts");
+  const values = parse(rest, TSA_OPTIONS);
+  if (subcommand === undefined || subcommand === "--help" || subcommand === "-h" || values.help === true) {
+    process.stdout.write(TSA_HELP);
+    return subcommand === undefined ? USAGE : OK;
+  }
+  try {
+    process.stdout.write(tsaCommand(subcommand, values, Math.floor(Date.now() / 1000)));
+  } catch (error) {
+    if (error instanceof TsaError && error.code === "USAGE") throw new UsageError("USAGE", error.message);
     throw error;
   }
   return OK;

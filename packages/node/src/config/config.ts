@@ -10,6 +10,7 @@ import {
 import { defaultMetricsOptions, type MetricsOptions } from "../metrics/index.ts";
 import { defaultPublicationOptions, type PublicationOptions } from "../publication/index.ts";
 import { defaultStoreOptions, type StoreOptions } from "../store/index.ts";
+import { defaultTsaOptions, TSA_ACCESS, type TsaOptions } from "../tsa/index.ts";
 import type { Setting } from "./settings.ts";
 
 export interface NodeConfig {
@@ -31,6 +32,8 @@ export interface NodeConfig {
   clock: { offsetMs: number };
   /** The loopback-only control endpoints under /admin/ (partitions for tests and chaos runs). */
   admin: { enabled: boolean };
+  /** The RFC 3161 time-stamping authority at POST /tsa (served when the data folder has its key). */
+  tsa: TsaOptions;
   agencies: AgencyConfig[];
 }
 
@@ -47,6 +50,7 @@ export function defaultConfig(): NodeConfig {
     p2p: { listen: [] },
     clock: { offsetMs: 0 },
     admin: { enabled: false },
+    tsa: { ...defaultTsaOptions },
     agencies: [],
   };
 }
@@ -168,5 +172,16 @@ export const SETTINGS: readonly Setting[] = [
     path: "admin.enabled",
     type: { kind: "boolean" },
     help: "serve POST/DELETE /admin/partition to loopback clients asking for a loopback Host (tests and chaos runs only)",
+  },
+  {
+    path: "tsa.access",
+    type: { kind: "enum", values: TSA_ACCESS },
+    help: "who gets RFC 3161 tokens at POST /tsa: open (anyone reaching the node) or basic (HTTP Basic with an agency's login id and key)",
+  },
+  { path: "tsa.policy", type: { kind: "string" }, help: "TSA policy OID of every token (TSTInfo.policy)" },
+  {
+    path: "tsa.signingThreads",
+    type: { kind: "integer", min: 0, max: 64 },
+    help: "worker threads signing RFC 3161 tokens off the event loop (0: on it)",
   },
 ];

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { DEFAULT_GENESIS_PUBLICATIONS } from "@tempel/proto";
 import {
   createCalendarCertificate,
@@ -8,6 +9,7 @@ import {
   generateNodeIdentity,
   IdentityError,
 } from "../identity/index.ts";
+import { initTsaCa, issueNodeTsa, type TsaKeyType, tsaFiles } from "../tsa/index.ts";
 import { type Genesis, genesisToJson } from "./genesis.ts";
 
 export interface InitOptions {
@@ -19,6 +21,8 @@ export interface InitOptions {
   readonly p2pAddrs: readonly string[];
   /** Unix seconds: the genesis time. */
   readonly now: number;
+  /** The RFC 3161 TSA key's type (ec-p256 when absent). */
+  readonly tsaKeyType?: TsaKeyType;
 }
 
 export interface InitResult {
@@ -34,7 +38,8 @@ export interface InitResult {
  */
 export async function initDataDir(options: InitOptions): Promise<InitResult> {
   const paths = dataPaths(options.dataDir);
-  for (const path of Object.values(paths)) {
+  const tsaCa = join(options.dataDir, TSA_CA_DIR);
+  for (const path of [...Object.values(paths), ...Object.values(tsaFiles(options.dataDir)), tsaCa]) {
     if (existsSync(path)) {
       throw new IdentityError("INIT_EXISTS", `${path} already exists; init never overwrites a node's files`);
     }
@@ -66,6 +71,8 @@ export async function initDataDir(options: InitOptions): Promise<InitResult> {
   const config = {
     dataDir: ".",
     api: { host: options.httpHost, port: options.httpPort },
+    // Open on loopback, where only this machine reaches it; elsewhere agencies sign in (HTTP Basic).
+    tsa: { access: LOOPBACK.test(options.httpHost) ? "open" : "basic" },
     p2p: { listen: options.p2pAddrs },
     agencies: [agency],
   };
@@ -74,8 +81,19 @@ export async function initDataDir(options: InitOptions): Promise<InitResult> {
   createFile(paths.calendarCertificate, certificatePem, 0o644);
   createFile(paths.genesis, JSON.stringify(genesisToJson(genesis), null, 2) + "\n", 0o644);
   createFile(paths.config, JSON.stringify(config, null, 2) + "\n", 0o600);
+  // A one-member cluster's own TSA CA; a cluster's genesis ceremony issues from one CA instead.
+  const keyType = options.tsaKeyType ?? "ec-p256";
+  initTsaCa(tsaCa, keyType, `Tempel TSA CA ${genesis.clusterId}`, options.now);
+  issueNodeTsa(tsaCa, options.dataDir, {
+    keyType,
+    commonName: `Tempel TSA ${identity.id}`,
+    nowSeconds: options.now,
+  });
   return { paths, nodeId: identity.id, genesis, agency };
 }
+
+const TSA_CA_DIR = "tsa-ca";
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 function createFile(path: string, data: string | Uint8Array, mode: number): void {
   try {

@@ -103,7 +103,8 @@ export function loadCalendarSigner(keyFile: string, certificateFile: string): Ca
   };
 }
 
-function readPem(file: string, what: string): string {
+/** A PEM file's text, refused when unreadable or larger than any key or certificate file. */
+export function readPem(file: string, what: string): string {
   try {
     const text = readFileSync(file, "utf8");
     if (text.length > MAX_PEM_BYTES) throw new Error(`larger than ${MAX_PEM_BYTES} bytes`);
@@ -120,7 +121,7 @@ function positiveSerial(): string {
   return Buffer.from(bytes).toString("hex");
 }
 
-function pem(label: string, der: Uint8Array): string {
+export function pem(label: string, der: Uint8Array): string {
   const lines =
     Buffer.from(der)
       .toString("base64")

@@ -3,6 +3,8 @@ export {
   certificateIdOf,
   createCalendarCertificate,
   loadCalendarSigner,
+  pem,
+  readPem,
   SHA256_WITH_RSA_OID,
 } from "./calendar-signer.ts";
 export { IdentityError, type IdentityErrorCode } from "./errors.ts";

@@ -6,6 +6,7 @@ import type { Readiness } from "../health/index.ts";
 import type { NetworkMetrics } from "../network/index.ts";
 import type { PublicationMetrics } from "../publication/index.ts";
 import type { StoreMetrics } from "../store/index.ts";
+import type { TsaMetrics } from "../tsa/index.ts";
 
 /**
  * Every metric of the node is created here, on the node's own registry (never prom-client's global
@@ -39,6 +40,7 @@ export interface Metrics {
   readonly agreement: AgreementMetrics;
   readonly network: NetworkMetrics;
   readonly publication: PublicationMetrics;
+  readonly tsa: TsaMetrics;
   /** Agreement's state (role, term, leader, committed and applied seconds) is read at scrape time from `status`. */
   watchAgreement(status: () => AgreementStatus): void;
   /** Readiness (tempel_ready) and the members reachable against those needed are read at scrape time. */
@@ -286,6 +288,26 @@ export function createMetrics(options: MetricsOptions = defaultMetricsOptions): 
         name: "tempel_publication_peer_file_rejections_total",
         help: "Peers' publications files refused, by reason",
         labelNames: ["reason"],
+        registers,
+      }),
+    },
+    tsa: {
+      responses: new Counter({
+        name: "tempel_tsa_responses_total",
+        help: "RFC 3161 replies sent, by status (granted, rejection) and failure info",
+        labelNames: ["status", "fail_info"],
+        registers,
+      }),
+      signingDuration: new Histogram({
+        name: "tempel_tsa_token_signing_duration_seconds",
+        help: "Time from a certified round to one signed RFC 3161 token: building it, waiting for and signing in a signing thread",
+        buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1],
+        registers,
+      }),
+      requestDuration: new Histogram({
+        name: "tempel_tsa_request_duration_seconds",
+        help: "Time from a parsed RFC 3161 query to its signed token (the round included)",
+        buckets: LATENCY_SECONDS,
         registers,
       }),
     },

@@ -1,10 +1,10 @@
-import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { execFile, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { setDefaultHasher } from "@tempel/proto";
+import { readTimeStampResponse, readTimeStampToken, setDefaultHasher } from "@tempel/proto";
 import { nodeHasher } from "@tempel/proto/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ClusterDescription, readClusterFile } from "../../../../scripts/common/cluster-file.ts";
@@ -147,6 +147,47 @@ describe(`npm run cluster (${NODES} node${NODES > 1 ? "s" : ""})`, () => {
       expect(calendar.result).toBe("OK");
     }
   });
+
+  it.skipIf(spawnSync("openssl", ["version"]).status !== 0)(
+    "makes every node an RFC 3161 TSA whose tokens openssl verifies against cluster.json's tsaCaFile, serials distinct across nodes",
+    async () => {
+      const query = join(root, "tsa.tsq");
+      writeFileSync(join(root, "tsa.txt"), "time-stamped by the cluster\n");
+      await execFileAsync("openssl", [
+        "ts",
+        "-query",
+        "-data",
+        join(root, "tsa.txt"),
+        "-cert",
+        "-out",
+        query,
+      ]);
+      const serials = new Set<bigint>();
+      for (const [i, node] of cluster.nodes.entries()) {
+        const response = await fetch(node.tsa, {
+          method: "POST",
+          body: readFileSync(query),
+          headers: { "content-type": "application/timestamp-query" },
+        });
+        const reply = new Uint8Array(await response.arrayBuffer());
+        const replyFile = join(root, `tsa-${i}.tsr`);
+        writeFileSync(replyFile, reply);
+        const { stdout } = await execFileAsync("openssl", [
+          "ts",
+          "-verify",
+          "-queryfile",
+          query,
+          "-in",
+          replyFile,
+          "-CAfile",
+          cluster.tsaCaFile,
+        ]);
+        expect(stdout).toContain("Verification: OK");
+        serials.add(readTimeStampToken(readTimeStampResponse(reply).token!).tstInfo.serialNumber);
+      }
+      expect(serials.size).toBe(cluster.nodes.length);
+    },
+  );
 
   it("the banner's sign command makes a signature that `tempel verify` accepts", async () => {
     const command = /Sign a file: (npx tempel sign README\.md.*)$/m.exec(run.output())?.[1];

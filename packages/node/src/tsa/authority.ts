@@ -1,0 +1,196 @@
+import { timingSafeEqual } from "node:crypto";
+import {
+  derOctetString,
+  encodeAttribute,
+  encodeTstInfo,
+  grantedResponse,
+  parseTimeStampRequest,
+  prepareToken,
+  rejectionResponse,
+  TEMPEL_KSI_SIGNATURE_ATTRIBUTE,
+  TimeStampRefusal,
+  type TimeStampRequest,
+} from "@tempel/proto";
+import type {
+  Agency,
+  AgencyRegistry,
+  HashRequest,
+  RoundAnswer,
+  RoundPipeline,
+} from "../aggregation/index.ts";
+import { RoundRejection } from "../aggregation/index.ts";
+import type { Logger } from "../logger/index.ts";
+import { TsaError } from "./errors.ts";
+import type { TsaMetrics } from "./metrics.ts";
+import type { TsaOptions } from "./options.ts";
+import type { TsaSigner } from "./signer.ts";
+import type { SigningPool } from "./signing-pool.ts";
+
+export interface TsaModules {
+  readonly rounds: Pick<RoundPipeline, "submit">;
+  readonly agencies: AgencyRegistry;
+  readonly signer: TsaSigner;
+  /** Where tokens are signed: worker threads, or inline. */
+  readonly signing: Pick<SigningPool, "sign">;
+  /** This node's position among the genesis members: its part of every serial number. */
+  readonly memberIndex: number;
+  /** Hashes per second the open TSA may submit (access `open`), as one agency. */
+  readonly openQuotaPerSecond: number;
+  readonly metrics: TsaMetrics;
+  readonly logger: Logger;
+}
+
+/** Members a serial number can tell apart: 16 bits of it (the genesis allows far fewer). */
+const MAX_MEMBERS = 1 << 16;
+const LEAF_BITS = 32n;
+const MEMBER_BITS = 16n;
+const OID_TEXT = /^[0-2](\.(0|[1-9]\d{0,40})){1,30}$/;
+
+/**
+ * Serial numbers unique across the cluster without coordination: genTime's second, the member's
+ * index and the hash's leaf in that member's tree for the second. A member contributes at most one
+ * local tree per certified second (a second is certified once; a missed round is carried into a later
+ * second), a token is issued only for a leaf of the tree that was certified, and within the tree every
+ * hash has its own leaf. About 80 bits, well inside the 160 RFC 3161 clients must take.
+ */
+export function tokenSerial(second: number, memberIndex: number, leaf: number): bigint {
+  return (((BigInt(second) << MEMBER_BITS) | BigInt(memberIndex)) << LEAF_BITS) | BigInt(leaf);
+}
+
+/**
+ * The node's RFC 3161 time-stamping authority. A request's imprint joins the node's one-second round
+ * like any KSI request; once the round is certified, the token gets the round's second as genTime,
+ * is signed with the node's TSA key, and carries the KSI signature of the imprint as an unsigned
+ * attribute, so that the time stays provable without the TSA key.
+ */
+export class TimeStampAuthority {
+  readonly #options: TsaOptions;
+  readonly #modules: TsaModules;
+  readonly #openAgency: Agency;
+
+  constructor(options: TsaOptions, modules: TsaModules) {
+    if (
+      !Number.isInteger(modules.memberIndex) ||
+      modules.memberIndex < 0 ||
+      modules.memberIndex >= MAX_MEMBERS
+    ) {
+      throw new TsaError(
+        "TSA_MEMBER_INDEX",
+        `member index ${modules.memberIndex} does not fit a serial number`,
+      );
+    }
+    if (!OID_TEXT.test(options.policy)) {
+      throw new TsaError(
+        "TSA_POLICY",
+        `tsa.policy ${options.policy} is not an object identifier (e.g. 1.3.6.1.4.1.N.1)`,
+      );
+    }
+    this.#options = options;
+    this.#modules = modules;
+    this.#openAgency = {
+      loginId: "tsa",
+      key: new Uint8Array(0),
+      quotaPerSecond: modules.openQuotaPerSecond,
+      metadata: { clientId: "tsa" },
+    };
+  }
+
+  /** Whether anyone gets tokens, without credentials (`tsa.access` open). */
+  get open(): boolean {
+    return this.#options.access === "open";
+  }
+
+  /**
+   * The agency a request acts for, from its Authorization header; a TsaError UNAUTHENTICATED (an HTTP
+   * 401, not a TimeStampResp: no TSA answer is owed to a stranger) when access is `basic` and the
+   * header does not name an agency with its key.
+   */
+  authenticate(authorization: string | undefined): Agency {
+    if (this.#options.access === "open") return this.#openAgency;
+    const match = /^Basic ([A-Za-z0-9+/=]{1,1024})$/i.exec(authorization ?? "");
+    const decoded = match === null ? "" : Buffer.from(match[1]!, "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    const agency = colon < 0 ? undefined : this.#modules.agencies.get(decoded.slice(0, colon));
+    const given = Buffer.from(decoded.slice(colon + 1), "utf8");
+    const known = agency?.key ?? new Uint8Array(given.length);
+    const keyMatches = given.length === known.length && timingSafeEqual(given, known);
+    if (agency === undefined || !keyMatches) {
+      throw new TsaError(
+        "UNAUTHENTICATED",
+        "give an agency's login id and key with HTTP Basic authentication",
+      );
+    }
+    return agency;
+  }
+
+  /** The DER TimeStampResp for a request body: a token once the round is certified, or a rejection. */
+  answer(body: Uint8Array, agency: Agency): Promise<Uint8Array> | Uint8Array {
+    let request: TimeStampRequest;
+    try {
+      request = parseTimeStampRequest(body, this.#options.policy);
+    } catch (error) {
+      if (error instanceof TimeStampRefusal) return this.#refuse(error);
+      throw error;
+    }
+    const started = performance.now();
+    const hashes: HashRequest[] = [{ imprint: request.ksiImprint as HashRequest["imprint"], level: 0 }];
+    let round: Promise<RoundAnswer>;
+    try {
+      round = this.#modules.rounds.submit(agency, hashes);
+    } catch (error) {
+      return this.#roundRefused(error);
+    }
+    return round
+      .then((answer) => {
+        const reply = this.#token(request, answer);
+        this.#modules.metrics.requestDuration.observe((performance.now() - started) / 1000);
+        return reply;
+      })
+      .catch((error: unknown) => this.#roundRefused(error));
+  }
+
+  async #token(request: TimeStampRequest, answer: RoundAnswer): Promise<Uint8Array> {
+    const started = performance.now();
+    const { signer } = this.#modules;
+    const tstInfo = encodeTstInfo({
+      policy: this.#options.policy,
+      messageImprint: request.messageImprint,
+      serialNumber: tokenSerial(answer.aggregationTime, this.#modules.memberIndex, answer.firstLeaf),
+      genTime: answer.aggregationTime,
+      nonce: request.nonce,
+    });
+    const unsigned = prepareToken(tstInfo, signer.token, signer.certificateHash, request.certReq);
+    const ksiSignature = answer.encode()[0]!;
+    const signature = await this.#modules.signing.sign(unsigned.signedAttributes);
+    const token = unsigned.finish(signature, [
+      encodeAttribute(TEMPEL_KSI_SIGNATURE_ATTRIBUTE, derOctetString(ksiSignature)),
+    ]);
+    this.#modules.metrics.signingDuration.observe((performance.now() - started) / 1000);
+    this.#modules.metrics.responses.inc({ status: "granted", fail_info: "" });
+    return grantedResponse(token);
+  }
+
+  #refuse(refusal: TimeStampRefusal): Uint8Array {
+    this.#modules.metrics.responses.inc({ status: "rejection", fail_info: refusal.failInfo });
+    this.#modules.logger.info("time-stamp request refused", {
+      failInfo: refusal.failInfo,
+      message: refusal.message,
+    });
+    return rejectionResponse(refusal.failInfo, refusal.message);
+  }
+
+  /** A round that would not take the hash, a failed round or a failed signing: the reason as RFC 3161 can say it. */
+  #roundRefused(error: unknown): Uint8Array {
+    if (!(error instanceof RoundRejection)) {
+      this.#modules.logger.error("time-stamp failed", { error });
+      return this.#refuse(
+        new TimeStampRefusal("systemFailure", "the node could not time-stamp this request"),
+      );
+    }
+    // Without a quorum no second can be certified: the cluster's time is what is not available.
+    const failInfo = error.code === "NO_QUORUM" ? "timeNotAvailable" : "systemFailure";
+    return this.#refuse(
+      new TimeStampRefusal(failInfo, `${error.message}; retry in a second or ask another node`),
+    );
+  }
+}

@@ -1,0 +1,185 @@
+import { spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AgencyRegistry } from "../../src/aggregation/index.ts";
+import { tsaLeanRoute } from "../../src/api/tsa-route.ts";
+import { silentLogger } from "../../src/logger/index.ts";
+import { createMetrics } from "../../src/metrics/index.ts";
+import {
+  caFiles,
+  initTsaCa,
+  issueNodeTsa,
+  loadTsaSigner,
+  nodeCertificationRequest,
+  SigningPool,
+  TimeStampAuthority,
+  type TsaSigner,
+  tokenSerial,
+  tsaFiles,
+} from "../../src/tsa/index.ts";
+
+const NOW = Math.floor(Date.now() / 1000);
+const OPENSSL = spawnSync("openssl", ["version"]).status === 0;
+let dir: string;
+let signer: TsaSigner;
+
+/** A fresh node data folder with a TSA key and certificate from the test CA. */
+function nodeDir(name: string): string {
+  const node = join(dir, name);
+  mkdirSync(node);
+  issueNodeTsa(join(dir, "ca"), node, { keyType: "ec-p256", commonName: name, nowSeconds: NOW });
+  return node;
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "tempel-tsa-keys-"));
+  initTsaCa(join(dir, "ca"), "ec-p256", "Test TSA CA", NOW);
+  signer = loadTsaSigner(tsaFiles(nodeDir("node")), NOW);
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function authority(access: "open" | "basic"): TimeStampAuthority {
+  return new TimeStampAuthority(
+    { access, policy: "1.2.3.4", signingThreads: 0 },
+    {
+      rounds: { submit: () => Promise.reject(new Error("no rounds in this test")) },
+      agencies: new AgencyRegistry([{ loginId: "agency1", key: "secret key" }], 100),
+      signer,
+      signing: new SigningPool(signer.key, 0),
+      memberIndex: 0,
+      openQuotaPerSecond: 100,
+      metrics: createMetrics({ processMetrics: false }).tsa,
+      logger: silentLogger,
+    },
+  );
+}
+
+const basic = (text: string) => `Basic ${Buffer.from(text).toString("base64")}`;
+
+describe("TSA access", () => {
+  it("with basic access, refuses a missing header, an unknown login and a wrong key, and names the agency it admits", () => {
+    const tsa = authority("basic");
+    for (const header of [
+      undefined,
+      "Bearer x",
+      basic("agency1:wrong key"),
+      basic("agency2:secret key"),
+      basic("agency1"),
+    ]) {
+      expect(() => tsa.authenticate(header), String(header)).toThrow(
+        expect.objectContaining({ code: "UNAUTHENTICATED" }),
+      );
+    }
+    expect(tsa.authenticate(basic("agency1:secret key")).metadata.clientId).toBe("agency1");
+  });
+
+  it("with basic access, keeps queries off the lean path, which reads no Authorization header", () => {
+    expect(tsaLeanRoute(authority("basic"))).toBeUndefined();
+    expect(tsaLeanRoute(authority("open"))?.contentTypes?.request).toBe("application/timestamp-query");
+  });
+
+  it("with open access, admits anyone as the TSA's own agency", () => {
+    expect(authority("open").authenticate(undefined).metadata.clientId).toBe("tsa");
+  });
+
+  it("refuses a policy that is not an object identifier", () => {
+    expect(
+      () =>
+        new TimeStampAuthority({ access: "open", policy: "tempel", signingThreads: 0 }, {
+          memberIndex: 0,
+        } as never),
+    ).toThrow(expect.objectContaining({ code: "TSA_POLICY" }));
+  });
+});
+
+describe("TSA serial numbers", () => {
+  it("differ for another second, member or leaf", () => {
+    const serials = new Set<bigint>();
+    for (const second of [1_800_000_000, 1_800_000_001])
+      for (const member of [0, 1, 63])
+        for (const leaf of [0, 1, 2 ** 32 - 1]) serials.add(tokenSerial(second, member, leaf));
+    expect(serials.size).toBe(18);
+    expect(tokenSerial(1_800_000_000, 65_535, 2 ** 32 - 1) < 1n << 159n).toBe(true);
+  });
+});
+
+describe("TSA keys and certificates", () => {
+  it("refuses a TSA key others may read", () => {
+    const node = nodeDir("exposed");
+    chmodSync(tsaFiles(node).key, 0o644);
+    expect(() => loadTsaSigner(tsaFiles(node), NOW)).toThrow(
+      expect.objectContaining({ code: "TSA_KEY_EXPOSED" }),
+    );
+  });
+
+  it("refuses a certificate without the critical timeStamping extended key usage, and one not valid now", () => {
+    const node = nodeDir("unfit");
+    // The CA's own certificate and key: a sound certificate, but not a TSA's.
+    copyFileSync(caFiles(join(dir, "ca")).certificate, tsaFiles(node).certificate);
+    copyFileSync(caFiles(join(dir, "ca")).key, tsaFiles(node).key);
+    expect(() => loadTsaSigner(tsaFiles(node), NOW)).toThrow(
+      expect.objectContaining({ code: "TSA_CERTIFICATE_UNFIT" }),
+    );
+    expect(() => loadTsaSigner(tsaFiles(join(dir, "node")), NOW + 6 * 365 * 86_400)).toThrow(
+      expect.objectContaining({ code: "TSA_CERTIFICATE_EXPIRED" }),
+    );
+  });
+
+  it.skipIf(!OPENSSL)(
+    "makes a CSR that an operator's own CA (openssl) turns into a certificate the node takes",
+    () => {
+      const node = join(dir, "operator");
+      mkdirSync(node);
+      const csr = join(dir, "tsa.csr");
+      writeFileSync(csr, nodeCertificationRequest(node, "rsa-2048", "Operator TSA"));
+      expect(spawnSync("openssl", ["req", "-in", csr, "-verify", "-noout"]).status).toBe(0);
+      const ca = join(dir, "operator-ca");
+      const run = (...args: string[]) => {
+        const result = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
+        expect(result.status, result.stderr).toBe(0);
+      };
+      run(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        `${ca}.key`,
+        "-out",
+        `${ca}.pem`,
+        "-subj",
+        "/CN=Operator CA",
+        "-days",
+        "30",
+      );
+      writeFileSync(
+        join(dir, "tsa.ext"),
+        "extendedKeyUsage=critical,timeStamping\nkeyUsage=critical,digitalSignature\n",
+      );
+      run(
+        "x509",
+        "-req",
+        "-in",
+        csr,
+        "-CA",
+        `${ca}.pem`,
+        "-CAkey",
+        `${ca}.key`,
+        "-CAcreateserial",
+        "-days",
+        "30",
+        "-extfile",
+        "tsa.ext",
+        "-out",
+        tsaFiles(node).certificate,
+      );
+      copyFileSync(`${ca}.pem`, tsaFiles(node).chain);
+      // openssl's notBefore is the second it signed in.
+      expect(loadTsaSigner(tsaFiles(node), Math.floor(Date.now() / 1000) + 1).keyType).toBe("rsa-2048");
+    },
+  );
+});

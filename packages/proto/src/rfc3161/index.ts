@@ -1,0 +1,57 @@
+export {
+  type CertificateExtension,
+  type CertificateFields,
+  encodeCertificationRequestInfo,
+  encodeName,
+  encodeSigned,
+  encodeTbsCertificate,
+  readCertificate,
+  readExtendedKeyUsage,
+  roleExtensions,
+  type TbsFields,
+} from "./certificate.ts";
+export {
+  compareBytes,
+  contextTag,
+  type DerElement,
+  DerFields,
+  der,
+  derAlgorithm,
+  derBitString,
+  derInteger,
+  derOctetString,
+  derOid,
+  derSequence,
+  derSetOf,
+  derUnsignedInteger,
+  readAlgorithm,
+  readBoolean,
+  readChildren,
+  readElement,
+  readInteger,
+  readOid,
+  readSingle,
+  readTime,
+  TAG,
+} from "./der.ts";
+export { FailInfo, type FailInfoName, TimeStampRefusal } from "./failure.ts";
+export { OID, TEMPEL_ARC, TEMPEL_KSI_SIGNATURE_ATTRIBUTE, TEMPEL_TSA_POLICY, TSA_HASHES } from "./oids.ts";
+export { parseTimeStampRequest, type TimeStampRequest } from "./request.ts";
+export { grantedResponse, rejectionResponse } from "./response.ts";
+export {
+  encodeAttribute,
+  encodeTstInfo,
+  prepareToken,
+  signingCertificateV2,
+  type TokenSigner,
+  type TstInfoFields,
+  type UnsignedToken,
+} from "./token.ts";
+export {
+  readTimeStampResponse,
+  readTimeStampToken,
+  type SignerInfoParts,
+  type TimeStampResponse,
+  type TimeStampToken,
+  tempelKsiSignatureOf,
+} from "./token-reader.ts";
