@@ -22,6 +22,6 @@ it("a node stops its components in the reverse of the order it started them, eac
   await node.stop();
   const named = (msg: string) => lines.filter((line) => line.msg === msg).map((line) => line.component);
   const started = named("component started");
-  expect(started).toEqual(["store", "network", "health", "agreement", "rounds", "api"]);
+  expect(started).toEqual(["store", "tsa-signing", "network", "health", "agreement", "rounds", "api"]);
   expect(named("component stopped")).toEqual(started.toReversed());
 });
