@@ -1,5 +1,6 @@
 export { type Agency, AgencyRegistry } from "./agency.ts";
 export { calendarAuthRecord } from "./auth-record.ts";
+export { BlockBuilder, type LocalTree } from "./block-tree.ts";
 export {
   HashRequestError,
   type HashRequestErrorCode,
@@ -8,5 +9,6 @@ export {
 } from "./errors.ts";
 export { checkHashRequest } from "./hash-request.ts";
 export { defaultRoundOptions, type RoundOptions } from "./options.ts";
-export { RoundAnswer } from "./round-answer.ts";
+export { RoundAnswer, type SignedLeaves } from "./round-answer.ts";
 export { type HashRequest, type RoundModules, RoundPipeline } from "./rounds.ts";
+export type { RoundSubmitter, SignedHashes } from "./submitter.ts";
