@@ -1,13 +1,25 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TempelClient } from "@tempel/client";
-import { setDefaultHasher } from "@tempel/proto";
+import { ProtocolError, TempelClient } from "@tempel/client";
+import {
+  type AggregationHashChain,
+  type AggregationResponsePayload,
+  decodeAggregationRequestPdu,
+  decodeAggregationResponsePdu,
+  encodeAggregationRequestPdu,
+  encodeAggregationResponsePdu,
+  type Imprint,
+  type KsiSignature,
+  setDefaultHasher,
+} from "@tempel/proto";
 import { nodeHasher } from "@tempel/proto/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NodeConfig } from "../../src/config/config.ts";
 import { startGateway } from "../../src/gateway/start-gateway.ts";
-import type { Upstream } from "../../src/gateway/upstream.ts";
+import { ksiUpstream, type Upstream } from "../../src/gateway/upstream.ts";
 import { silentLogger } from "../../src/logger/logger.ts";
 import { type RunningNode, startNode } from "../../src/node.ts";
 import { initTestNode, randomImprint } from "./node-fixtures.ts";
@@ -111,5 +123,149 @@ describe("gateway tiers", () => {
     for (const [i, signature] of signatures.entries()) {
       expect((await sdk.verify(signature, `document ${i}`, { policy: "key" })).result).toBe("OK");
     }
+  });
+});
+
+type Lie = (payload: AggregationResponsePayload, request: { hash: Imprint }) => AggregationResponsePayload;
+
+/**
+ * A gateway that lies: it passes its client's PDU to a real gateway (after `rewriteHash`, if given)
+ * and alters the answer with `lie`, then authenticates it with the client's key as its gateway can.
+ */
+async function lyingGateway(
+  behind: string,
+  lie: Lie,
+  rewriteHash?: (hash: Imprint) => Imprint,
+): Promise<string> {
+  const key = new TextEncoder().encode(CLIENT.key);
+  const server: Server = createServer(async (request, response) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const { pdu } = decodeAggregationRequestPdu(new Uint8Array(Buffer.concat(chunks)));
+    const hash = pdu.requests[0]!.requestHash;
+    const forwarded = {
+      ...pdu,
+      requests: pdu.requests.map((r) => ({
+        ...r,
+        requestHash: rewriteHash?.(r.requestHash) ?? r.requestHash,
+      })),
+    };
+    const upstream = await fetch(`${behind}/ksi/aggregator`, {
+      method: "POST",
+      headers: { "content-type": "application/ksi-request" },
+      body: encodeAggregationRequestPdu(forwarded, key).slice(),
+    });
+    const answer = decodeAggregationResponsePdu(new Uint8Array(await upstream.arrayBuffer())).pdu;
+    const body = encodeAggregationResponsePdu(
+      { ...answer, header: answer.header!, responses: answer.responses.map((p) => lie(p, { hash })) },
+      key,
+    );
+    response.writeHead(200, { "content-type": "application/ksi-response" }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  servers.push(server);
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+const servers: Server[] = [];
+afterAll(() => {
+  for (const server of servers) server.close();
+});
+
+/** `chain` re-made from its fields (its decoded bytes would be encoded as they were). */
+function plain(chain: AggregationHashChain): AggregationHashChain {
+  const { source: _bytes, ...fields } = chain;
+  return { ...fields, links: chain.links.map(({ source: _link, ...link }) => link) };
+}
+
+function withChains(
+  payload: AggregationResponsePayload,
+  change: (chains: AggregationHashChain[]) => AggregationHashChain[],
+): AggregationResponsePayload {
+  return { ...payload, aggregationChains: change(payload.aggregationChains.map(plain)) };
+}
+
+describe("a lying gateway cannot get a signature past the SDK for a hash its client did not send", () => {
+  let gateway: string;
+  beforeAll(async () => {
+    gateway = url(await tier(url(core), coreAgency));
+  });
+
+  async function refused(lie: Lie, rewriteHash?: (hash: Imprint) => Imprint): Promise<unknown> {
+    const sdk = client(await lyingGateway(gateway, lie, rewriteHash));
+    return sdk.sign({ imprint: randomImprint() }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  }
+
+  it("passes an honest answer through the same proxy (the attacks below are the only change)", async () => {
+    expect(await refused((payload) => payload)).toBeUndefined();
+  });
+
+  it("refuses an answer whose gateway chain was altered (a sibling hash changed)", async () => {
+    const error = await refused((payload) =>
+      withChains(payload, ([own, ...rest]) => {
+        const links = own!.links.map((link) =>
+          link.sibling.kind === "imprint"
+            ? { ...link, sibling: { kind: "imprint" as const, imprint: randomImprint() } }
+            : link,
+        );
+        // A tree of one leaf has only its metadata link: then the link's level is altered instead.
+        const altered = links.some((l, i) => l !== own!.links[i])
+          ? links
+          : links.map((l) => ({ ...l, levelCorrection: l.levelCorrection + 1 }));
+        return [{ ...own!, links: altered }, ...rest];
+      }),
+    );
+    expect(error).toBeInstanceOf(ProtocolError);
+  });
+
+  it("refuses an answer whose chains say another time (all of them moved a second back)", async () => {
+    const error = await refused((payload) =>
+      withChains(payload, (chains) => chains.map((c) => ({ ...c, aggregationTime: c.aggregationTime - 1 }))),
+    );
+    expect(error).toBeInstanceOf(ProtocolError);
+  });
+
+  it("refuses an old answer replayed for a new request", async () => {
+    let old: AggregationResponsePayload | undefined;
+    const replay: Lie = (payload) => {
+      old ??= payload;
+      return { ...old, requestId: payload.requestId };
+    };
+    const sdk = client(await lyingGateway(gateway, replay));
+    await sdk.sign({ imprint: randomImprint() });
+    await expect(sdk.sign({ imprint: randomImprint() })).rejects.toBeInstanceOf(ProtocolError);
+  });
+
+  it("refuses a signature of another hash than the one sent", async () => {
+    const error = await refused(
+      (payload) => payload,
+      () => randomImprint(),
+    );
+    expect(error).toBeInstanceOf(ProtocolError);
+  });
+
+  it("refuses signatures a tier composed with an upstream answer for another round (a lying tier's upstream replays)", async () => {
+    const honest = ksiUpstream({
+      upstream: [url(core)],
+      upstreamLoginId: coreAgency.loginId,
+      upstreamKey: coreAgency.key,
+      upstreamTimeoutMs: 3000,
+      hedgeAfterMs: 1000,
+    });
+    let first: KsiSignature | undefined;
+    const replaying: Upstream = {
+      sign: async (root, level, signal) => {
+        const signature = await honest.sign(root, level, signal);
+        first ??= signature;
+        return first;
+      },
+    };
+    const liar = await tier(url(core), coreAgency, replaying);
+    const sdk = client(url(liar));
+    await sdk.sign({ imprint: randomImprint() });
+    await expect(sdk.sign({ imprint: randomImprint() })).rejects.toBeInstanceOf(ProtocolError);
   });
 });
