@@ -16,7 +16,10 @@ export interface GatewayOptions {
    * clients are refused at once (HTTP 503, KSI 0x0106) instead of queueing behind a slow upstream.
    */
   maxPending: number;
-  /** One upstream attempt's timeout; a round gives up after its attempts and answers 0x0301. */
+  /**
+   * How long a round waits for its upstream, failovers and hedges included; then its clients are
+   * answered 0x0301 (HTTP 503), well within KSI clients' own 10 s.
+   */
   upstreamTimeoutMs: number;
   /** A second upstream URL is asked too when the first has not answered within this. */
   hedgeAfterMs: number;

@@ -40,7 +40,7 @@ export async function startGateway(
     algorithm: TIER_ALGORITHM,
     hasher: nodeHasher,
     logger: logger.child({ module: "tier" }),
-    pendingChanged: (pending) => metrics.pendingRequests.set(pending),
+    metrics: metrics.gateway,
   });
   rounds.start();
   let stopping = false;

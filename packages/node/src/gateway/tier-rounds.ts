@@ -8,6 +8,7 @@ import {
   type RoundSubmitter,
 } from "../aggregation/index.ts";
 import type { Logger } from "../logger/index.ts";
+import type { GatewayMetrics, TierRoundOutcome } from "./metrics.ts";
 import type { GatewayOptions } from "./options.ts";
 import { TierRound } from "./tier-round.ts";
 import type { Upstream } from "./upstream.ts";
@@ -20,14 +21,7 @@ export interface TierModules {
   readonly algorithm: number;
   readonly hasher: Hasher;
   readonly logger: Logger;
-  /** Pending hashes, after every change. */
-  readonly pendingChanged?: (pending: number) => void;
-  /** A round's outcome and how long its upstream took. */
-  readonly roundDone?: (
-    outcome: "signed" | "upstream_failed" | "upstream_timeout",
-    hashes: number,
-    upstreamSeconds: number,
-  ) => void;
+  readonly metrics: GatewayMetrics;
 }
 
 interface TierWaiter {
@@ -50,7 +44,7 @@ interface TierBatch {
  * `maxPending`: past it clients are refused at once rather than queued behind a slow upstream.
  */
 export class TierRounds implements RoundSubmitter {
-  readonly #options: Pick<GatewayOptions, "roundMs" | "maxPending" | "upstreamTimeoutMs" | "upstream">;
+  readonly #options: Pick<GatewayOptions, "roundMs" | "maxPending" | "upstreamTimeoutMs">;
   readonly #modules: TierModules;
   readonly #metadata = new Map<string, LeafMetadata>();
   #batch: TierBatch | undefined;
@@ -61,7 +55,7 @@ export class TierRounds implements RoundSubmitter {
   readonly #abort = new AbortController();
 
   constructor(
-    options: Pick<GatewayOptions, "roundMs" | "maxPending" | "upstreamTimeoutMs" | "upstream">,
+    options: Pick<GatewayOptions, "roundMs" | "maxPending" | "upstreamTimeoutMs">,
     modules: TierModules,
   ) {
     this.#options = options;
@@ -135,13 +129,12 @@ export class TierRounds implements RoundSubmitter {
   }
 
   async #round(batch: TierBatch): Promise<void> {
-    const { upstream, logger, roundDone } = this.#modules;
+    const { upstream, logger } = this.#modules;
     const tree = batch.blocks.finish();
     const started = performance.now();
-    // Each URL gets one attempt of its own timeout; past that the clients are answered.
     const deadline = AbortSignal.any([
       this.#abort.signal,
-      AbortSignal.timeout(this.#options.upstreamTimeoutMs * this.#options.upstream.length + 500),
+      AbortSignal.timeout(this.#options.upstreamTimeoutMs),
     ]);
     let answers: TierRound;
     try {
@@ -149,7 +142,7 @@ export class TierRounds implements RoundSubmitter {
     } catch (error) {
       const timedOut = deadline.aborted && !this.#abort.signal.aborted;
       const seconds = (performance.now() - started) / 1000;
-      roundDone?.(timedOut ? "upstream_timeout" : "upstream_failed", tree.leafCount, seconds);
+      this.#done(timedOut ? "upstream_timeout" : "upstream_failed", tree.leafCount, seconds);
       logger.warn("round not signed upstream", { hashes: tree.leafCount, timedOut, error });
       const rejection = timedOut
         ? new RoundRejection(
@@ -160,7 +153,7 @@ export class TierRounds implements RoundSubmitter {
       this.#settle(batch, (waiter) => waiter.reject(rejection));
       return;
     }
-    roundDone?.("signed", tree.leafCount, (performance.now() - started) / 1000);
+    this.#done("signed", tree.leafCount, (performance.now() - started) / 1000);
     this.#settle(batch, (waiter) => waiter.resolve(new RoundAnswer(answers, waiter.first, waiter.count)));
   }
 
@@ -175,6 +168,13 @@ export class TierRounds implements RoundSubmitter {
 
   #setPending(pending: number): void {
     this.#pending = pending;
-    this.#modules.pendingChanged?.(pending);
+    this.#modules.metrics.pendingHashes.set(pending);
+  }
+
+  #done(outcome: TierRoundOutcome, hashes: number, upstreamSeconds: number): void {
+    const { metrics } = this.#modules;
+    metrics.rounds.inc({ outcome });
+    metrics.roundHashes.observe(hashes);
+    metrics.upstreamDuration.observe(upstreamSeconds);
   }
 }

@@ -3,10 +3,11 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ProtocolError, TempelClient } from "@tempel/client";
+import { ProtocolError, ServiceError, TempelClient } from "@tempel/client";
 import {
   type AggregationHashChain,
   type AggregationResponsePayload,
+  AggregatorStatus,
   decodeAggregationRequestPdu,
   decodeAggregationResponsePdu,
   encodeAggregationRequestPdu,
@@ -38,7 +39,7 @@ const running: RunningNode[] = [];
 const CLIENT = { loginId: "gw-client", key: "gw-client-secret" };
 const TIER_LOGIN = { loginId: "tier-below", key: "tier-below-secret" };
 
-function tierConfig(upstream: string, login: { loginId: string; key: string }): NodeConfig {
+function tierConfig(upstream: string | string[], login: { loginId: string; key: string }): NodeConfig {
   return {
     ...coreConfig,
     role: "gateway",
@@ -46,7 +47,7 @@ function tierConfig(upstream: string, login: { loginId: string; key: string }): 
     agencies: [CLIENT, TIER_LOGIN],
     gateway: {
       ...coreConfig.gateway,
-      upstream: [upstream],
+      upstream: typeof upstream === "string" ? [upstream] : upstream,
       upstreamLoginId: login.loginId,
       upstreamKey: login.key,
       roundMs: 50,
@@ -55,8 +56,18 @@ function tierConfig(upstream: string, login: { loginId: string; key: string }): 
   };
 }
 
-async function tier(upstream: string, login: { loginId: string; key: string }, replace?: Upstream) {
-  const node = await startGateway(tierConfig(upstream, login), silentLogger, replace);
+async function tier(
+  upstream: string | string[],
+  login: { loginId: string; key: string },
+  replace?: Upstream,
+  gateway: Partial<NodeConfig["gateway"]> = {},
+) {
+  const config = tierConfig(upstream, login);
+  const node = await startGateway(
+    { ...config, gateway: { ...config.gateway, ...gateway } },
+    silentLogger,
+    replace,
+  );
   running.push(node);
   return node;
 }
@@ -169,7 +180,10 @@ async function lyingGateway(
 
 const servers: Server[] = [];
 afterAll(() => {
-  for (const server of servers) server.close();
+  for (const server of servers) {
+    server.closeAllConnections();
+    server.close();
+  }
 });
 
 /** `chain` re-made from its fields (its decoded bytes would be encoded as they were). */
@@ -267,5 +281,61 @@ describe("a lying gateway cannot get a signature past the SDK for a hash its cli
     const sdk = client(url(liar));
     await sdk.sign({ imprint: randomImprint() });
     await expect(sdk.sign({ imprint: randomImprint() })).rejects.toBeInstanceOf(ProtocolError);
+  });
+});
+
+/** A server that takes requests and never answers them: an upstream that hangs. */
+async function silentServer(): Promise<string> {
+  const server = createServer(() => undefined);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  servers.push(server);
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** A loopback URL nothing listens on. */
+async function deadUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
+
+describe("upstream failover and backpressure", () => {
+  it("fails over from an upstream that is down, and hedges past one that hangs", async () => {
+    const down = await tier([await deadUrl(), url(core)], coreAgency);
+    const hanging = await tier([await silentServer(), url(core)], coreAgency, undefined, {
+      hedgeAfterMs: 200,
+    });
+    for (const gateway of [down, hanging]) {
+      const imprint = randomImprint();
+      const signature = await client(url(gateway)).sign({ imprint });
+      expect((await client(url(gateway)).verify(signature, { imprint }, { policy: "key" })).result).toBe(
+        "OK",
+      );
+    }
+  });
+
+  it("refuses hashes past maxPending at once (KSI 0x0106) and answers the held ones 0x0301 when the upstream hangs, with the gateway's metrics saying so", async () => {
+    const gateway = await tier(await silentServer(), coreAgency, undefined, {
+      maxPending: 1,
+      upstreamTimeoutMs: 600,
+    });
+    const outcomes = await Promise.all(
+      [0, 1].map(() =>
+        client(url(gateway))
+          .sign({ imprint: randomImprint() })
+          .then(
+            () => undefined,
+            (error: unknown) => error,
+          ),
+      ),
+    );
+    // Whichever came first is held until the round's deadline; the other is refused at once.
+    const statuses = outcomes.map((error) => (error instanceof ServiceError ? error.ksiStatus : error));
+    expect(statuses.sort()).toEqual([AggregatorStatus.TOO_MANY_REQUESTS, AggregatorStatus.UPSTREAM_TIMEOUT]);
+    const metrics = await (await fetch(`${url(gateway)}/metrics`)).text();
+    expect(metrics).toMatch(/tempel_gateway_rounds_total\{outcome="upstream_timeout"\} 1/);
+    expect(metrics).toMatch(/tempel_gateway_pending_hashes 0/);
   });
 });
