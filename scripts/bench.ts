@@ -27,6 +27,7 @@ import {
   SIGN_MANY_TARGET_SHARE,
 } from "./common/bench/report.ts";
 import { measureSignMany } from "./common/bench/sign-many.ts";
+import { measureTiers } from "./common/bench/tiers.ts";
 import { collectSignatures, measureVerification, type SignatureSample } from "./common/bench/verification.ts";
 import {
   EXIT_OK,
@@ -56,6 +57,7 @@ const SECTIONS = [
   "verification",
   "cluster-faults",
   "baseline",
+  "tiers",
 ] as const;
 type SectionName = (typeof SECTIONS)[number];
 
@@ -102,6 +104,9 @@ Sections (in this order):
                 leader (<= ${FAULT_TARGETS.recoverySeconds} s), p99 for the other nodes' clients across a follower's
                 kill -9 (<= ${FAULT_TARGETS.followerCrashP99Seconds} s)
   baseline      the same rate search on scripts/rfc3161-baseline.ts (ECDSA P-256 per hash)
+  tiers         a one-node core with an aggregator tier and a gateway in front (ports P+30…): p50/p99 at
+                1,000 hashes/s and the rate search straight at the core, through one tier and through
+                two (docs/scale.md)
 
 Options:
   --only LIST        comma-separated sections to run (default all)
@@ -288,6 +293,18 @@ async function main(argv: readonly string[]): Promise<number> {
           }
         });
   const baseline = await measure("baseline", () => runBaseline(basePort + 100, search, onStep));
+  const tiers = await measure(
+    "tiers",
+    () =>
+      measureTiers(
+        basePort + 30,
+        search,
+        (rate, targets, agency) => loadAt(rate, { protocol: "ksi", agency }, targets),
+        onStep,
+        say,
+      ),
+    "tiers: direct to one core node, through one tier, through two",
+  );
   rmSync(join(DEFAULT_DATA_DIR, "bench"), { recursive: true, force: true });
 
   const results: BenchResults = {
@@ -304,6 +321,7 @@ async function main(argv: readonly string[]): Promise<number> {
     clientVerify,
     cliVerify,
     clusterFaults,
+    tiers,
   };
   const resultsDir = join(REPO_ROOT, "bench-results");
   mkdirSync(resultsDir, { recursive: true });

@@ -4,6 +4,7 @@ import type { Machine } from "./machine.ts";
 import type { PerfOutput } from "./perf-script.ts";
 import { type RateSearch, SUSTAINED } from "./rate-steps.ts";
 import type { SignManyFigures } from "./sign-many.ts";
+import type { TierFigures } from "./tiers.ts";
 import type { VerificationFigures } from "./verification.ts";
 
 /** A section's outcome: its figures, or why there are none. */
@@ -46,6 +47,8 @@ export interface BenchResults {
   /** packages/client/test/perf/cli-verify.bench.ts */
   readonly cliVerify: Section<PerfOutput>;
   readonly clusterFaults: Section<ClusterFaultFigures>;
+  /** Gateway tiers in front of one core node (docs/scale.md); optional in results written before it. */
+  readonly tiers?: Section<TierFigures>;
 }
 
 const n = (value: number) => Math.round(value).toLocaleString("en");
