@@ -41,6 +41,7 @@ export async function startGateway(
     hasher: nodeHasher,
     logger: logger.child({ module: "tier" }),
     metrics: metrics.gateway,
+    now: Date.now,
   });
   rounds.start();
   let stopping = false;

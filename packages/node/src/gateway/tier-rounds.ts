@@ -8,6 +8,7 @@ import {
   type RoundSubmitter,
 } from "../aggregation/index.ts";
 import type { Logger } from "../logger/index.ts";
+import { AgencyQuotas } from "./agency-quotas.ts";
 import type { GatewayMetrics, TierRoundOutcome } from "./metrics.ts";
 import type { GatewayOptions } from "./options.ts";
 import { TierRound } from "./tier-round.ts";
@@ -22,6 +23,8 @@ export interface TierModules {
   readonly hasher: Hasher;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
+  /** Wall clock in milliseconds, for the agencies' per-second quotas. */
+  readonly now: () => number;
 }
 
 interface TierWaiter {
@@ -47,6 +50,7 @@ export class TierRounds implements RoundSubmitter {
   readonly #options: Pick<GatewayOptions, "roundMs" | "maxPending" | "upstreamTimeoutMs">;
   readonly #modules: TierModules;
   readonly #metadata = new Map<string, LeafMetadata>();
+  readonly #quotas: AgencyQuotas;
   #batch: TierBatch | undefined;
   #pending = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -60,6 +64,7 @@ export class TierRounds implements RoundSubmitter {
   ) {
     this.#options = options;
     this.#modules = modules;
+    this.#quotas = new AgencyQuotas(modules.now);
   }
 
   get pending(): number {
@@ -79,6 +84,7 @@ export class TierRounds implements RoundSubmitter {
         `${this.#pending} hashes are waiting for the upstream; try again shortly`,
       );
     }
+    this.#quotas.take(agency, count);
     let batch = this.#batch;
     if (batch === undefined) {
       batch = {
