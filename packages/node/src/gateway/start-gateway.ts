@@ -113,6 +113,16 @@ function checkedUpstream(config: NodeConfig): NodeConfig["gateway"] {
       { setting: "gateway.upstream" },
     );
   }
+  const notHttp = gateway.upstream.find(
+    (url) => !URL.canParse(url) || !["http:", "https:"].includes(new URL(url).protocol),
+  );
+  if (notHttp !== undefined) {
+    throw new ConfigError(
+      "CONFIG_INVALID",
+      `gateway.upstream ${notHttp.slice(0, 100)} is not an http(s) URL: give a KSI aggregator's base URL, e.g. http://core-1:3131`,
+      { setting: "gateway.upstream" },
+    );
+  }
   if (gateway.upstreamLoginId === "" || gateway.upstreamKey === "") {
     throw new ConfigError(
       "CONFIG_INVALID",
