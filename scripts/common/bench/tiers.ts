@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { ClusterDescription } from "../cluster-file.ts";
-import { clusterTargets } from "../load/cluster-targets.ts";
+import { clusterTargets, tierTargets } from "../load/cluster-targets.ts";
 import type { LoadResult, LoadTarget } from "../load/run-load.ts";
 import { runLoad } from "../load/run-load.ts";
 import { LocalCluster, START_TIMEOUT_MS } from "../local-cluster.ts";
@@ -57,13 +57,10 @@ export async function measureTiers(
     await cluster.waitReady(START_TIMEOUT_MS);
     await cluster.startTiers({ gateways: 1, aggregators: 1, basePort, roundMs: ROUND_MS });
     const description = cluster.description();
-    const tier = (entry: { id: string; ksi: { aggregator: string } }): LoadTarget[] => [
-      { name: entry.id, url: entry.ksi.aggregator },
-    ];
     const setups: [TierRun["setup"], LoadTarget[]][] = [
       ["direct", clusterTargets(description, "ksi")],
-      ["1 tier", tier(description.aggregators![0]!)],
-      ["2 tiers", tier(description.gateways![0]!)],
+      ["1 tier", tierTargets(description.aggregators!)],
+      ["2 tiers", tierTargets(description.gateways!)],
     ];
     const runs: TierRun[] = [];
     for (const [setup, targets] of setups) {
