@@ -3,6 +3,7 @@ import {
   type Agency,
   BlockBuilder,
   type HashRequest,
+  type LocalTree,
   RoundAnswer,
   RoundRejection,
   type RoundSubmitter,
@@ -136,7 +137,16 @@ export class TierRounds implements RoundSubmitter {
 
   async #round(batch: TierBatch): Promise<void> {
     const { upstream, logger } = this.#modules;
-    const tree = batch.blocks.finish();
+    let tree: LocalTree;
+    try {
+      tree = batch.blocks.finish();
+    } catch (error) {
+      // The tier's own fault (hashing): its clients may retry, here or at another tier.
+      logger.error("round failed", { error });
+      const rejection = new RoundRejection("ROUND_FAILED", "the round could not be completed; try again");
+      this.#settle(batch, (waiter) => waiter.reject(rejection));
+      return;
+    }
     const started = performance.now();
     const deadline = AbortSignal.any([
       this.#abort.signal,
@@ -146,7 +156,13 @@ export class TierRounds implements RoundSubmitter {
     try {
       answers = new TierRound(tree, await upstream.sign(tree.root, tree.rootLevel, deadline));
     } catch (error) {
-      const timedOut = deadline.aborted && !this.#abort.signal.aborted;
+      if (this.#abort.signal.aborted) {
+        this.#settle(batch, (waiter) =>
+          waiter.reject(new RoundRejection("STOPPING", "the gateway is shutting down")),
+        );
+        return;
+      }
+      const timedOut = deadline.aborted;
       const seconds = (performance.now() - started) / 1000;
       this.#done(timedOut ? "upstream_timeout" : "upstream_failed", tree.leafCount, seconds);
       logger.warn("round not signed upstream", { hashes: tree.leafCount, timedOut, error });
