@@ -30,6 +30,7 @@ import {
   SIGN_MANY_TARGET_SHARE,
 } from "./common/bench/report.ts";
 import { measureSignMany } from "./common/bench/sign-many.ts";
+import { measureTiers } from "./common/bench/tiers.ts";
 import { collectSignatures, measureVerification, type SignatureSample } from "./common/bench/verification.ts";
 import {
   EXIT_OK,
@@ -61,6 +62,7 @@ const SECTIONS = [
   "cluster-faults",
   "baseline",
   "rfc3161",
+  "tiers",
 ] as const;
 type SectionName = (typeof SECTIONS)[number];
 
@@ -116,6 +118,9 @@ Sections (in this order):
   rfc3161       the same rate search with RFC 3161 queries (openssl-shaped, one hash each) on one
                 node with an ECDSA P-256 TSA key, one with RSA-2048, the 3-node cluster (P-256), and
                 a per-request pkijs TSA (RSA-2048): tokens/s and their ratio
+  tiers         a one-node core with an aggregator tier and a gateway in front (ports P+30…): p50/p99 at
+                1,000 hashes/s and the rate search straight at the core, through one tier and through
+                two (docs/scale.md)
 
 Options:
   --only LIST        comma-separated sections to run (default all)
@@ -310,6 +315,18 @@ async function main(argv: readonly string[]): Promise<number> {
   const rfc3161 = await measure("rfc3161", () =>
     runRfc3161(basePort + 30, basePort + 101, search, onStep, unsupported === undefined),
   );
+  const tiers = await measure(
+    "tiers",
+    () =>
+      measureTiers(
+        basePort + 30,
+        search,
+        (rate, targets, agency) => loadAt(rate, { protocol: "ksi", agency }, targets),
+        onStep,
+        say,
+      ),
+    "tiers: direct to one core node, through one tier, through two",
+  );
   rmSync(join(DEFAULT_DATA_DIR, "bench"), { recursive: true, force: true });
 
   const results: BenchResults = {
@@ -328,6 +345,7 @@ async function main(argv: readonly string[]): Promise<number> {
     logSigning,
     clusterFaults,
     rfc3161,
+    tiers,
   };
   const resultsDir = join(REPO_ROOT, "bench-results");
   mkdirSync(resultsDir, { recursive: true });

@@ -22,6 +22,10 @@ Options:
   --base-port P      node i serves HTTP on P+i-1 and libp2p on P+1000+i-1 (default 3131)
   --data DIR         data folder (default .tempel in the repository)
   --fresh            delete an existing setup in DIR first (its calendar is lost)
+  --gateways G       also run G gateway tiers (tempel-node start --role gateway) on ports P+100…,
+                     upstream the aggregators if any, else the core; the demo agency signs through any
+  --aggregators A    also run A aggregator tiers on ports P+200…: gateways whose upstream is the core
+                     and whose clients are the gateways
   --prometheus       also run Prometheus (when installed) scraping the nodes, on port ${PROMETHEUS_PORT}
 
 Before starting, every node's HTTP and libp2p port must be free: a port another process holds
@@ -41,6 +45,8 @@ async function main(argv: readonly string[]): Promise<number> {
       data: { type: "string" },
       fresh: { type: "boolean" },
       prometheus: { type: "boolean" },
+      gateways: { type: "string" },
+      aggregators: { type: "string" },
     },
     HELP,
   );
@@ -48,12 +54,19 @@ async function main(argv: readonly string[]): Promise<number> {
   const dataDir = resolve(stringFlag(values, "data") ?? DEFAULT_DATA_DIR);
   const nodes = integerFlag(values, "nodes", { min: 1, max: MAX_NODES });
   const basePort = integerFlag(values, "base-port", { min: 1024, max: 65_535 });
-  const cluster = await LocalCluster.prepare({
-    dataDir,
-    ...(nodes !== undefined && { nodes }),
-    ...(basePort !== undefined && { basePort }),
-    fresh: values.fresh === true,
-  });
+  const gateways = integerFlag(values, "gateways", { min: 0, max: MAX_NODES }) ?? 0;
+  const aggregators = integerFlag(values, "aggregators", { min: 0, max: MAX_NODES }) ?? 0;
+  const tiers = gateways + aggregators > 0;
+  const cluster = await LocalCluster.prepare(
+    {
+      dataDir,
+      ...(nodes !== undefined && { nodes }),
+      ...(basePort !== undefined && { basePort }),
+      fresh: values.fresh === true,
+    },
+    // Tiers stack their trees' levels on their clients': the core takes roots from that height.
+    tiers ? { extraNodeArgs: ["--rounds-max-level", "64"] } : {},
+  );
   let stopping: Promise<number> | undefined;
   let prometheus: ManagedProcess | undefined;
   const stop = (): Promise<number> => {
@@ -102,6 +115,15 @@ async function main(argv: readonly string[]): Promise<number> {
     await stop();
     throw error;
   }
+  if (tiers) {
+    process.stdout.write(`starting ${aggregators} aggregator(s) and ${gateways} gateway(s)…\n`);
+    try {
+      await cluster.startTiers({ gateways, aggregators, basePort: cluster.setup.basePort });
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+  }
   let prometheusLine = "";
   if (values.prometheus === true) {
     if (prometheusInstalled()) {
@@ -127,12 +149,24 @@ function banner(cluster: LocalCluster): string {
     `Tempel cluster of ${cluster.nodes.length} node(s) is up. Each node serves the KSI aggregator`,
     "(/ksi/aggregator), the extender (/ksi/extender), the JSON API (/v1/) and /metrics:",
     ...nodes,
+    ...tierLines(cluster),
     `Agency:      login id "${agency.loginId}", HMAC key "${agency.key}"`,
     `Described:   ${shown(cluster.clusterFile)}    Logs: ${shown(logDir(dataDir))}/`,
     ...(cluster.publicationsUrl === null ? [] : [`Publications: ${cluster.publicationsUrl}`]),
     `Sign a file: ${signCommand(cluster)}`,
     "",
   ].join("\n");
+}
+
+/** The tiers, each with the KSI aggregator URL its clients sign through. */
+function tierLines(cluster: LocalCluster): string[] {
+  const { gateways = [], aggregators = [] } = cluster.description();
+  const tiers = [...aggregators, ...gateways];
+  if (tiers.length === 0) return [];
+  return [
+    "Tiers (KSI aggregator only; sign through one with --endpoint <api>):",
+    ...tiers.map((tier) => `  ${tier.id}  ${tier.ksi.aggregator}`),
+  ];
 }
 
 /**

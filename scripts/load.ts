@@ -15,13 +15,14 @@ import {
   stringFlag,
   UsageError,
 } from "./common/cli.ts";
-import { readClusterFile } from "./common/cluster-file.ts";
+import { type ClusterDescription, readClusterFile } from "./common/cluster-file.ts";
 import { BASELINE_MAX_BATCH, fetchBaselineKey } from "./common/load/baseline-protocol.ts";
-import { clusterTargets, quorumTrust } from "./common/load/cluster-targets.ts";
+import { clusterTargets, quorumTrust, tierTargets } from "./common/load/cluster-targets.ts";
 import {
   defaultConcurrency,
   type LoadOptions,
   type LoadResult,
+  type LoadTarget,
   MAX_CONCURRENCY,
   runLoad,
 } from "./common/load/run-load.ts";
@@ -41,6 +42,8 @@ Options:
   --batch B         hashes per request (default 16; a node takes at most 16 per KSI PDU by default)
   --concurrency C   requests in flight at most, split over the nodes (default: what the rate
                     needs if every answer took 2 s; a signature takes a round, about 1 s)
+  --gateways        load the cluster's gateways (npm run cluster -- --gateways G) instead of its nodes
+                    (KSI only: a gateway serves no JSON API)
   --nodes LIST      which nodes to load, by position in the cluster file: 1,3 (default all)
   --json-api        use the JSON API (/v1/sign) instead of KSI aggregation PDUs
   --policy P        internal (default) or quorum: also check the quorum certificates against the genesis
@@ -68,6 +71,7 @@ async function main(argv: readonly string[]): Promise<number> {
       batch: { type: "string" },
       concurrency: { type: "string" },
       nodes: { type: "string" },
+      gateways: { type: "boolean" },
       "json-api": { type: "boolean" },
       policy: { type: "string" },
       "verify-fraction": { type: "string" },
@@ -106,12 +110,18 @@ async function main(argv: readonly string[]): Promise<number> {
     const cluster = readClusterFile(
       resolve(stringFlag(values, "cluster") ?? join(DEFAULT_DATA_DIR, CLUSTER_FILE_NAME)),
     );
-    const positions = parsePositions(stringFlag(values, "nodes"), cluster.nodes.length);
     const protocol = values["json-api"] === true ? "json" : "ksi";
     options = {
       ...common,
       service: { protocol, agency: cluster.agency },
-      targets: clusterTargets(cluster, protocol, positions),
+      targets:
+        values.gateways === true
+          ? gatewayTargets(cluster, protocol)
+          : clusterTargets(
+              cluster,
+              protocol,
+              parsePositions(stringFlag(values, "nodes"), cluster.nodes.length),
+            ),
       ...(policy === "quorum" && { trust: quorumTrust(cluster.genesis) }),
     };
   }
@@ -127,6 +137,18 @@ async function main(argv: readonly string[]): Promise<number> {
   writeResult(out, result, argv);
   process.stdout.write(`${summaryText(result)}\n  result    ${out}\n`);
   return unverified(result) === 0 ? EXIT_OK : EXIT_FAILURE;
+}
+
+/** The cluster's gateways' KSI aggregators; refused when it runs none or the JSON API is asked for. */
+function gatewayTargets(cluster: ClusterDescription, protocol: "json" | "ksi"): LoadTarget[] {
+  if (protocol === "json") throw new UsageError("--gateways loads KSI only: a gateway serves no JSON API");
+  const gateways = cluster.gateways ?? [];
+  if (gateways.length === 0) {
+    throw new UsageError(
+      "--gateways: the cluster runs no gateways; start it with npm run cluster -- --gateways G",
+    );
+  }
+  return tierTargets(gateways);
 }
 
 /** A share in (0, 1] as a decimal (0.05, 1, .5); undefined when absent. */

@@ -5,7 +5,8 @@ import { TempelError } from "@tempel/proto";
  * `.tempel/cluster.json`: the running local cluster as the CLI, the scripts and outside checks see
  * it. A stable contract — fields are added, never renamed:
  * `{"genesis", "nodes": [{"id", "pid", "api", "ksi": {"aggregator", "extender"}, "metrics", "tsa"}],
- *   "agency": {"loginId", "key"}, "publications", "tsaCaFile"}`.
+ *   "agency": {"loginId", "key"}, "publications", "tsaCaFile"}`, and when tiers run (`--gateways`,
+ * `--aggregators`) `"gateways"` and `"aggregators"`: `[{"id", "pid", "api", "ksi": {"aggregator"}, "metrics"}]`.
  */
 export interface ClusterNodeEntry {
   /** libp2p peer id, as in the genesis. */
@@ -18,6 +19,16 @@ export interface ClusterNodeEntry {
   readonly metrics: string;
   /** The node's RFC 3161 time-stamping URL (`<api>/tsa`). */
   readonly tsa: string;
+}
+
+/** A gateway or aggregator tier (`tempel-node start --role gateway`): a KSI aggregator, no extender. */
+export interface TierEntry {
+  /** gateway-1, aggregator-1, … */
+  readonly id: string;
+  readonly pid: number;
+  readonly api: string;
+  readonly ksi: { readonly aggregator: string };
+  readonly metrics: string;
 }
 
 export interface ClusterDescription {
@@ -34,6 +45,10 @@ export interface ClusterDescription {
   readonly publications: string | null;
   /** Absolute path of a PEM file with the CA certificate every node's TSA certificate chains to. */
   readonly tsaCaFile: string;
+  /** Present when the cluster runs gateway tiers in front of the core. */
+  readonly gateways?: readonly TierEntry[];
+  /** Present when the cluster runs aggregator tiers between the gateways and the core. */
+  readonly aggregators?: readonly TierEntry[];
 }
 
 /**
@@ -93,7 +108,10 @@ export function readClusterFile(file: string): ClusterDescription {
 }
 
 function parseCluster(json: unknown): ClusterDescription {
-  const root = object(json, ["genesis", "nodes", "agency", "publications", "tsaCaFile"], "cluster");
+  const root = object(json, ["genesis", "nodes", "agency", "publications", "tsaCaFile"], "cluster", [
+    "gateways",
+    "aggregators",
+  ]);
   if (!Array.isArray(root.nodes) || root.nodes.length === 0 || root.nodes.length > MAX_NODES) {
     throw new Error(`"nodes" must list 1..${MAX_NODES} nodes`);
   }
@@ -103,12 +121,9 @@ function parseCluster(json: unknown): ClusterDescription {
     nodes: root.nodes.map((entry: unknown, i) => {
       const node = object(entry, ["id", "pid", "api", "ksi", "metrics", "tsa"], `nodes[${i}]`);
       const ksi = object(node.ksi, ["aggregator", "extender"], `nodes[${i}].ksi`);
-      if (typeof node.pid !== "number" || !Number.isSafeInteger(node.pid) || node.pid < 1) {
-        throw new Error(`nodes[${i}].pid must be a process id`);
-      }
       return {
         id: text(node.id, `nodes[${i}].id`),
-        pid: node.pid,
+        pid: processId(node.pid, `nodes[${i}].pid`),
         api: url(node.api, `nodes[${i}].api`),
         ksi: {
           aggregator: url(ksi.aggregator, `nodes[${i}].ksi.aggregator`),
@@ -121,15 +136,45 @@ function parseCluster(json: unknown): ClusterDescription {
     agency: { loginId: text(agency.loginId, "agency.loginId"), key: text(agency.key, "agency.key") },
     publications: root.publications === null ? null : url(root.publications, "publications"),
     tsaCaFile: text(root.tsaCaFile, "tsaCaFile"),
+    ...(root.gateways !== undefined && { gateways: tiers(root.gateways, "gateways") }),
+    ...(root.aggregators !== undefined && { aggregators: tiers(root.aggregators, "aggregators") }),
   };
 }
 
-function object(json: unknown, keys: readonly string[], where: string): Record<string, unknown> {
+function tiers(json: unknown, where: string): TierEntry[] {
+  if (!Array.isArray(json) || json.length > MAX_NODES)
+    throw new Error(`"${where}" must list 0..${MAX_NODES} tiers`);
+  return json.map((entry: unknown, i) => {
+    const tier = object(entry, ["id", "pid", "api", "ksi", "metrics"], `${where}[${i}]`);
+    const ksi = object(tier.ksi, ["aggregator"], `${where}[${i}].ksi`);
+    return {
+      id: text(tier.id, `${where}[${i}].id`),
+      pid: processId(tier.pid, `${where}[${i}].pid`),
+      api: url(tier.api, `${where}[${i}].api`),
+      ksi: { aggregator: url(ksi.aggregator, `${where}[${i}].ksi.aggregator`) },
+      metrics: url(tier.metrics, `${where}[${i}].metrics`),
+    };
+  });
+}
+
+function processId(value: unknown, where: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
+    throw new Error(`${where} must be a process id`);
+  }
+  return value;
+}
+
+function object(
+  json: unknown,
+  keys: readonly string[],
+  where: string,
+  optional: readonly string[] = [],
+): Record<string, unknown> {
   if (typeof json !== "object" || json === null || Array.isArray(json))
     throw new Error(`${where} must be an object`);
   for (const key of keys) if (!(key in json)) throw new Error(`${where} lacks "${key}"`);
   for (const key of Object.keys(json))
-    if (!keys.includes(key)) throw new Error(`${where} has an unknown "${key}"`);
+    if (!keys.includes(key) && !optional.includes(key)) throw new Error(`${where} has an unknown "${key}"`);
   return json as Record<string, unknown>;
 }
 

@@ -13,6 +13,7 @@ import {
   type SetupOptions,
   tsaCaCertificate,
 } from "./cluster-setup.ts";
+import { LocalTiers, type TierPlan } from "./local-tiers.ts";
 import { type IdentityCheck, ManagedProcess } from "./managed-process.ts";
 import { type NodeStatus, nodeStatus, readNodeStatus } from "./node-api.ts";
 import { CLUSTER_FILE_NAME, NODE_CLI } from "./paths.ts";
@@ -69,6 +70,7 @@ export class LocalCluster {
   /** node-1's publications file, or null when the genesis names no publications authority. */
   readonly publicationsUrl: string | null;
   readonly #extraNodeArgs: readonly string[];
+  #tiers: LocalTiers | undefined;
 
   private constructor(setup: ClusterSetup, launch: LaunchOptions) {
     this.setup = setup;
@@ -116,6 +118,25 @@ export class LocalCluster {
       await this.stop();
       throw failure.reason;
     }
+    this.#describe();
+  }
+
+  /**
+   * Start gateway and aggregator tiers in front of the running core (local-tiers.ts); cluster.json
+   * lists them. The core must take roots from their height: start it with `--rounds-max-level 64`.
+   */
+  async startTiers(plan: TierPlan): Promise<void> {
+    const tiers = new LocalTiers(
+      this.setup.dataDir,
+      plan,
+      this.nodes.map((node) => node.apiUrl),
+      this.setup.agency,
+    );
+    this.#tiers = tiers;
+    process.once("exit", () => {
+      for (const tier of tiers.processes) tier.killNow();
+    });
+    await tiers.start(START_TIMEOUT_MS);
     this.#describe();
   }
 
@@ -186,7 +207,7 @@ export class LocalCluster {
   /** SIGTERM every node, SIGKILL those still running after the timeout; the cluster file goes. */
   async stop(): Promise<StopReport> {
     const forced: string[] = [];
-    const failed: string[] = [];
+    const failed: string[] = (await this.#tiers?.stop(STOP_TIMEOUT_MS)) ?? [];
     await Promise.all(
       this.nodes.map(async (node) => {
         if (!node.process.running) return;
@@ -214,6 +235,10 @@ export class LocalCluster {
       agency: this.setup.agency,
       publications: this.publicationsUrl,
       tsaCaFile: tsaCaCertificate(this.setup.dataDir),
+      ...(this.#tiers !== undefined && {
+        gateways: this.#tiers.entries("gateway"),
+        aggregators: this.#tiers.entries("aggregator"),
+      }),
     };
   }
 

@@ -4,6 +4,7 @@ import type { Machine } from "./machine.ts";
 import type { PerfOutput } from "./perf-script.ts";
 import { type RateSearch, SUSTAINED } from "./rate-steps.ts";
 import type { SignManyFigures } from "./sign-many.ts";
+import type { TierFigures } from "./tiers.ts";
 import type { VerificationFigures } from "./verification.ts";
 
 /** A section's outcome: its figures, or why there are none. */
@@ -50,6 +51,8 @@ export interface BenchResults {
   readonly clusterFaults: Section<ClusterFaultFigures>;
   /** Absent in results from before the RFC 3161 front. */
   readonly rfc3161?: Section<Rfc3161Runs>;
+  /** Gateway tiers in front of one core node (docs/scale.md); optional in results written before it. */
+  readonly tiers?: Section<TierFigures>;
 }
 
 /** RFC 3161 queries (one hash each, as openssl shapes them) against nodes and a pkijs TSA. */

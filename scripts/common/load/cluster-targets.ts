@@ -1,6 +1,6 @@
 import { loadGenesis } from "@tempel/node";
 import type { QuorumTrust } from "@tempel/proto";
-import type { ClusterDescription } from "../cluster-file.ts";
+import type { ClusterDescription, TierEntry } from "../cluster-file.ts";
 import type { ProtocolName } from "./protocols.ts";
 import type { LoadTarget } from "./run-load.ts";
 
@@ -17,6 +17,11 @@ export function clusterTargets(
       url: protocol === "ksi" ? node.ksi.aggregator : `${node.api}/v1/sign`,
     };
   });
+}
+
+/** The KSI aggregators of a cluster's gateway or aggregator tiers (they serve no JSON API). */
+export function tierTargets(tiers: readonly TierEntry[]): LoadTarget[] {
+  return tiers.map((tier) => ({ name: tier.id, url: tier.ksi.aggregator }));
 }
 
 /** What the quorum policy checks certificates against: the members and quorum of the cluster's genesis. */

@@ -81,17 +81,20 @@ export class SignedRound {
   }
 }
 
+/** What an answer needs of a signed round: the core's SignedRound, or a gateway tier's round. */
+export type SignedLeaves = Pick<SignedRound, "time" | "tail" | "signature" | "encode">;
+
 /**
  * One request's signatures: a range of a signed round's leaves. Kept as the range until encoded, so
  * that a batch's answer is written from the tree without a signature object per hash; `signature`
  * composes one for code that wants the objects.
  */
 export class RoundAnswer {
-  readonly #round: SignedRound;
+  readonly #round: SignedLeaves;
   readonly #first: number;
   readonly length: number;
 
-  constructor(round: SignedRound, first: number, length: number) {
+  constructor(round: SignedLeaves, first: number, length: number) {
     this.#round = round;
     this.#first = first;
     this.length = length;

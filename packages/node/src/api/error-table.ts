@@ -108,6 +108,9 @@ export const ERROR_TABLE: { readonly [C in AnsweredCode]: C extends KsiCode ? Ks
   },
   // The round failed: the node's fault, logged by the rounds, so not counted as a refusal.
   ROUND_FAILED: { http: 503, ksi: AggregatorStatus.INTERNAL_ERROR, retryAfter: "configured" },
+  // A gateway tier's upstream failed its round: not the client's fault, logged by the tier.
+  UPSTREAM_FAILED: { http: 503, ksi: AggregatorStatus.UPSTREAM_ERROR, retryAfter: "configured" },
+  UPSTREAM_TIMEOUT: { http: 503, ksi: AggregatorStatus.UPSTREAM_TIMEOUT, retryAfter: "configured" },
 
   IMPRINT_EMPTY: { http: 400, ksi: AggregatorStatus.INVALID_PAYLOAD, reason: "bad_imprint" },
   HASH_UNKNOWN_ALGORITHM: { http: 400, ksi: AggregatorStatus.INVALID_PAYLOAD, reason: "bad_imprint" },

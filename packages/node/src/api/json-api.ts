@@ -13,7 +13,7 @@ import {
   toHex,
   verifySignature,
 } from "@tempel/proto";
-import type { Agency, AgencyRegistry, RoundOptions, RoundPipeline } from "../aggregation/index.ts";
+import type { Agency, AgencyRegistry, RoundOptions, RoundSubmitter } from "../aggregation/index.ts";
 import { calendarAuthRecord } from "../aggregation/index.ts";
 import type { CalendarSigner } from "../identity/index.ts";
 import { calendarChainBetween, type NodeCalendar } from "../store/index.ts";
@@ -36,7 +36,7 @@ export type JsonApiOptions = Pick<ApiOptions, "maxSignBatch"> & Pick<RoundOption
 
 export interface JsonApiModules {
   readonly agencies: AgencyRegistry;
-  readonly rounds: Pick<RoundPipeline, "submit">;
+  readonly rounds: RoundSubmitter;
   readonly calendar: NodeCalendar;
   readonly signer: CalendarSigner;
   readonly status: () => Record<string, unknown>;

@@ -20,9 +20,9 @@ import type {
   Agency,
   AgencyRegistry,
   HashRequest,
-  RoundAnswer,
   RoundOptions,
-  RoundPipeline,
+  RoundSubmitter,
+  SignedHashes,
 } from "../aggregation/index.ts";
 import { checkHashRequest, HashRequestError, RoundRejection } from "../aggregation/index.ts";
 import type { Logger } from "../logger/index.ts";
@@ -34,6 +34,7 @@ import {
   isContradictedCalendar,
 } from "../store/index.ts";
 import { type KsiCode, ksiRule } from "./error-table.ts";
+import { HttpError } from "./http-error.ts";
 import type { ApiMetrics } from "./metrics.ts";
 import type { ApiOptions } from "./options.ts";
 import { STAND_IN_KEY } from "./stand-in-key.ts";
@@ -43,8 +44,9 @@ export type KsiEndpointOptions = Pick<ApiOptions, "maxPduBytes" | "maxPduPayload
 
 export interface KsiEndpointModules {
   readonly agencies: AgencyRegistry;
-  readonly rounds: Pick<RoundPipeline, "submit">;
-  readonly calendar: CalendarReader;
+  readonly rounds: RoundSubmitter;
+  /** Undefined on a gateway tier, which keeps no calendar: it serves no extender (routes.ts). */
+  readonly calendar: CalendarReader | undefined;
   /** KSI id of the algorithm the node aggregates with (announced in the aggregator configuration). */
   readonly algorithm: number;
   readonly metrics: ApiMetrics;
@@ -134,7 +136,7 @@ export class KsiEndpoints {
       }
       return answer();
     };
-    let signed: Promise<RoundAnswer>;
+    let signed: Promise<SignedHashes>;
     try {
       signed = this.#modules.rounds.submit(agency, hashes);
     } catch (error) {
@@ -154,11 +156,18 @@ export class KsiEndpoints {
     }, refuse);
   }
 
+  /** Whether this node extends signatures: a core member does, a gateway tier does not. */
+  get extends(): boolean {
+    return this.#modules.calendar !== undefined;
+  }
+
   async extend(body: Uint8Array): Promise<Uint8Array> {
+    const { calendar } = this.#modules;
+    if (calendar === undefined)
+      throw new HttpError("NOT_FOUND", "this gateway does not extend; ask a core node");
     const opened = this.#open(body, PduTag.EXTEND_RESPONSE, decodeExtendRequestPdu);
     if (opened instanceof Uint8Array) return opened;
     const { pdu, agency, hmacAlgorithm } = opened;
-    const { calendar } = this.#modules;
     const nowSeconds = Math.floor(this.#modules.now() / 1000);
     const responses: ExtendResponsePayload[] = [];
     for (const request of pdu.requests) {

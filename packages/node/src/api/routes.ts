@@ -24,7 +24,8 @@ export interface Route {
 }
 
 export interface RouteModules {
-  readonly json: JsonApi;
+  /** Undefined on a gateway tier: it keeps no calendar and serves KSI clients only. */
+  readonly json: JsonApi | undefined;
   readonly ksi: KsiEndpoints;
   /** The publication service; undefined when the cluster's genesis names no publications authority. */
   readonly publications: PublicationsSource | undefined;
@@ -58,8 +59,12 @@ export function routeTable(options: ApiOptions, modules: RouteModules): RouteTab
   const pduRoutes = new Map<string, PduRoute>([
     ["/ksi/aggregator", aggregator],
     ["/gt-signingservice", aggregator],
-    ["/ksi/extender", extender],
-    ["/gt-extendingservice", extender],
+    ...(ksi.extends
+      ? ([
+          ["/ksi/extender", extender],
+          ["/gt-extendingservice", extender],
+        ] as const)
+      : []),
   ]);
   const ksiRoute = ({ endpoint, answer }: PduRoute): Route => ({
     endpoint,
@@ -75,48 +80,53 @@ export function routeTable(options: ApiOptions, modules: RouteModules): RouteTab
 
   const routes = new Map<string, Route>([
     ...[...pduRoutes].map(([path, route]): [string, Route] => [path, ksiRoute(route)]),
-    [
-      "/v1/sign",
-      post(
-        "sign",
-        jsonRoute(async (r, u) => json.sign(r, await jsonBody(r), view(u))),
-      ),
-    ],
-    [
-      "/v1/extend",
-      post(
-        "extend",
-        jsonRoute(async (r, u) => json.extend(r, await jsonBody(r), view(u))),
-      ),
-    ],
-    [
-      "/v1/calendar/head",
-      get(
-        "calendar_head",
-        jsonRoute(() => json.head()),
-      ),
-    ],
-    [
-      "/v1/calendar/chain",
-      get(
-        "calendar_chain",
-        jsonRoute((_, u) => json.chain(u)),
-      ),
-    ],
-    [
-      "/v1/calendar/consistency",
-      get(
-        "calendar_consistency",
-        jsonRoute((_, u) => json.consistency(u)),
-      ),
-    ],
-    [
-      "/v1/status",
-      get(
-        "status",
-        jsonRoute(() => json.status()),
-      ),
-    ],
+    // The JSON API needs the node's calendar, which a gateway tier does not keep.
+    ...(json === undefined
+      ? []
+      : ([
+          [
+            "/v1/sign",
+            post(
+              "sign",
+              jsonRoute(async (r, u) => json.sign(r, await jsonBody(r), view(u))),
+            ),
+          ],
+          [
+            "/v1/extend",
+            post(
+              "extend",
+              jsonRoute(async (r, u) => json.extend(r, await jsonBody(r), view(u))),
+            ),
+          ],
+          [
+            "/v1/calendar/head",
+            get(
+              "calendar_head",
+              jsonRoute(() => json.head()),
+            ),
+          ],
+          [
+            "/v1/calendar/chain",
+            get(
+              "calendar_chain",
+              jsonRoute((_, u) => json.chain(u)),
+            ),
+          ],
+          [
+            "/v1/calendar/consistency",
+            get(
+              "calendar_consistency",
+              jsonRoute((_, u) => json.consistency(u)),
+            ),
+          ],
+          [
+            "/v1/status",
+            get(
+              "status",
+              jsonRoute(() => json.status()),
+            ),
+          ],
+        ] satisfies [string, Route][])),
     ["/v1/publications", get("publications", publicationsHandler(modules.publications))],
     [
       TSA_PATH,

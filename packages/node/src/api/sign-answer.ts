@@ -1,5 +1,5 @@
 import { signatureToJson } from "@tempel/proto";
-import type { RoundAnswer } from "../aggregation/index.ts";
+import type { SignedHashes } from "../aggregation/index.ts";
 import { BufferPool } from "./buffer-pool.ts";
 import { SerializedJson } from "./respond.ts";
 
@@ -25,7 +25,7 @@ export class SignAnswers {
   #scratch = Buffer.alloc(0);
   readonly #answers = new BufferPool(POOLED_ANSWERS);
 
-  answer(signatures: RoundAnswer, view: boolean): SerializedJson {
+  answer(signatures: SignedHashes, view: boolean): SerializedJson {
     // The buffer the signatures were written into: their base64 is read off it by offset, without a
     // Buffer view of each.
     let written: Buffer = this.#scratch;

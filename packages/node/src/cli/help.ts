@@ -64,9 +64,16 @@ Runs the node: HTTP API (KSI aggregator /ksi/aggregator, extender /ksi/extender,
 SIGINT or SIGTERM. Settings come from flags, then TEMPEL_* environment variables, then the config
 file, then defaults. Agencies (login ids and HMAC keys) are set in the config file only.
 
+With --role gateway --upstream URL[,URL…] it runs a gateway or aggregator tier instead: no
+consensus, calendar or libp2p; the KSI aggregator endpoint only, whose clients' hashes are put into
+one tree every gateway.roundMs and the tree's root signed upstream over KSI PDU v2 under
+gateway.upstreamLoginId and gateway.upstreamKey (docs/scale.md).
+
 Settings:
   --config FILE
       the node's config file (created by \`tempel-node init\`)
+  --upstream URL[,URL…]
+      the same as --gateway-upstream
 ${lines.join("\n")}
 `;
 }

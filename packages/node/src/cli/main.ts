@@ -132,15 +132,18 @@ function configFrom(values: Record<string, string | string[] | boolean | undefin
 }
 
 async function start(args: string[]): Promise<number> {
-  const values = parse(args, { config: { type: "string" }, ...SETTING_FLAGS });
+  const values = parse(args, { config: { type: "string" }, upstream: { type: "string" }, ...SETTING_FLAGS });
   if (values.help === true) {
     process.stdout.write(startHelp());
     return OK;
   }
-  const config = configFrom(values);
+  // `--upstream` is the short name of --gateway-upstream.
+  const config = configFrom({ "gateway-upstream": values.upstream, ...values });
   const logger = createLogger({ level: config.log.level, format: config.log.format });
-  const { startNode } = await import("../node.ts");
-  const node = await startNode(config, logger);
+  const node =
+    config.role === "gateway"
+      ? await (await import("../gateway-node.ts")).startGateway(config, logger)
+      : await (await import("../node.ts")).startNode(config, logger);
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       logger.info("signal received", { signal });

@@ -1,5 +1,6 @@
 import { type AgencyConfig, defaultRoundOptions, type RoundOptions } from "../aggregation/index.ts";
 import { type ApiOptions, defaultApiOptions } from "../api/index.ts";
+import { defaultGatewayOptions, type GatewayOptions } from "../gateway/index.ts";
 import {
   defaultLoggerOptions,
   LOG_FORMATS,
@@ -13,7 +14,12 @@ import { defaultStoreOptions, type StoreOptions } from "../store/index.ts";
 import { defaultTsaOptions, TSA_ACCESS, type TsaOptions } from "../tsa/index.ts";
 import type { Setting } from "./settings.ts";
 
+/** A core member (consensus, calendar) or a gateway/aggregator tier in front of the core. */
+export const ROLES = ["core", "gateway"] as const;
+export type Role = (typeof ROLES)[number];
+
 export interface NodeConfig {
+  role: Role;
   /** Holds the node's keys, certificate, genesis and LevelDB. */
   dataDir: string;
   /** The cluster's genesis file; `<dataDir>/genesis.json` when not set. */
@@ -35,10 +41,13 @@ export interface NodeConfig {
   /** The RFC 3161 time-stamping authority at POST /tsa (served when the data folder has its key). */
   tsa: TsaOptions;
   agencies: AgencyConfig[];
+  /** Used in the gateway role only. */
+  gateway: GatewayOptions;
 }
 
 export function defaultConfig(): NodeConfig {
   return {
+    role: "core",
     dataDir: "",
     genesisFile: "",
     api: { ...defaultApiOptions },
@@ -52,6 +61,7 @@ export function defaultConfig(): NodeConfig {
     admin: { enabled: false },
     tsa: { ...defaultTsaOptions },
     agencies: [],
+    gateway: { ...defaultGatewayOptions, upstream: [] },
   };
 }
 
@@ -60,6 +70,11 @@ const MIB = 1024 * 1024;
 const MAX_CLOCK_OFFSET_MS = 3_600_000;
 
 export const SETTINGS: readonly Setting[] = [
+  {
+    path: "role",
+    type: { kind: "enum", values: ROLES },
+    help: "core: a cluster member; gateway: a tier that aggregates its clients' hashes and signs the roots upstream",
+  },
   { path: "dataDir", type: { kind: "path" }, help: "data folder made by `tempel-node init` (required)" },
   {
     path: "genesisFile",
@@ -183,5 +198,36 @@ export const SETTINGS: readonly Setting[] = [
     path: "tsa.signingThreads",
     type: { kind: "integer", min: 0, max: 64 },
     help: "worker threads signing RFC 3161 tokens off the event loop (0: on it)",
+  },
+  {
+    path: "gateway.upstream",
+    type: { kind: "list" },
+    help: "gateway role: upstream KSI aggregator URLs (core members, an aggregator tier, any KSI aggregator)",
+  },
+  {
+    path: "gateway.upstreamLoginId",
+    type: { kind: "string" },
+    help: "gateway role: login id at the upstream",
+  },
+  { path: "gateway.upstreamKey", type: { kind: "string" }, help: "gateway role: HMAC key at the upstream" },
+  {
+    path: "gateway.roundMs",
+    type: { kind: "integer", min: 20, max: 1000 },
+    help: "gateway role: round length in milliseconds",
+  },
+  {
+    path: "gateway.maxPending",
+    type: { kind: "integer", min: 1, max: 50_000_000 },
+    help: "gateway role: hashes waiting for the upstream above which clients are refused",
+  },
+  {
+    path: "gateway.upstreamTimeoutMs",
+    type: { kind: "integer", min: 100, max: 60_000 },
+    help: "gateway role: timeout of one upstream attempt",
+  },
+  {
+    path: "gateway.hedgeAfterMs",
+    type: { kind: "integer", min: 10, max: 60_000 },
+    help: "gateway role: ask a second upstream URL when the first has not answered by then",
   },
 ];

@@ -2,6 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { RoundMetrics } from "../aggregation/index.ts";
 import type { ApiMetrics } from "../api/index.ts";
 import type { AgreementMetrics, AgreementStatus } from "../consensus/index.ts";
+import type { GatewayMetrics } from "../gateway/index.ts";
 import type { Readiness } from "../health/index.ts";
 import type { NetworkMetrics } from "../network/index.ts";
 import type { PublicationMetrics } from "../publication/index.ts";
@@ -41,6 +42,8 @@ export interface Metrics {
   readonly network: NetworkMetrics;
   readonly publication: PublicationMetrics;
   readonly tsa: TsaMetrics;
+  /** A gateway tier's own (the gateway role only). */
+  readonly gateway: GatewayMetrics;
   /** Agreement's state (role, term, leader, committed and applied seconds) is read at scrape time from `status`. */
   watchAgreement(status: () => AgreementStatus): void;
   /** Readiness (tempel_ready) and the members reachable against those needed are read at scrape time. */
@@ -308,6 +311,31 @@ export function createMetrics(options: MetricsOptions = defaultMetricsOptions): 
         name: "tempel_tsa_request_duration_seconds",
         help: "Time from a parsed RFC 3161 query to its signed token (the round included)",
         buckets: LATENCY_SECONDS,
+        registers,
+      }),
+    },
+    gateway: {
+      rounds: new Counter({
+        name: "tempel_gateway_rounds_total",
+        help: "Gateway tier rounds, by outcome (signed, upstream_failed, upstream_timeout)",
+        labelNames: ["outcome"],
+        registers,
+      }),
+      roundHashes: new Histogram({
+        name: "tempel_gateway_round_hashes",
+        help: "Hashes per gateway tier round",
+        buckets: HASH_COUNTS,
+        registers,
+      }),
+      upstreamDuration: new Histogram({
+        name: "tempel_gateway_upstream_duration_seconds",
+        help: "From a gateway tier round's close to its upstream's signature (or failure)",
+        buckets: LATENCY_SECONDS,
+        registers,
+      }),
+      pendingHashes: new Gauge({
+        name: "tempel_gateway_pending_hashes",
+        help: "Hashes a gateway tier holds for rounds not yet signed upstream",
         registers,
       }),
     },

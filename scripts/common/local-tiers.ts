@@ -1,0 +1,143 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { TierEntry } from "./cluster-file.ts";
+import { logDir } from "./cluster-setup.ts";
+import { ManagedProcess } from "./managed-process.ts";
+import { NODE_CLI } from "./paths.ts";
+import { refuseTakenPorts } from "./ports.ts";
+
+export interface TierPlan {
+  /** Gateways: their clients are the demo agency's; upstream the aggregators, or else the core. */
+  readonly gateways: number;
+  /** Aggregators: gateways whose upstream is the core and whose clients are the gateways. */
+  readonly aggregators: number;
+  /** Gateway i serves on basePort + 100 + i − 1, aggregator i on basePort + 200 + i − 1. */
+  readonly basePort: number;
+  /** Length of every tier's rounds. */
+  readonly roundMs?: number;
+}
+
+interface LocalTier {
+  readonly name: string;
+  readonly kind: "gateway" | "aggregator";
+  readonly api: string;
+  readonly port: number;
+  readonly configFile: string;
+  readonly process: ManagedProcess;
+}
+
+/** The tiers' agency at the core is the demo agency: one login for this local setup. */
+export interface TierAgency {
+  readonly loginId: string;
+  readonly key: string;
+}
+
+/**
+ * Gateway and aggregator tiers (`tempel-node start --role gateway`) in front of a local cluster's
+ * core: one process each, configured in `<data>/tiers/<name>/config.json`. Every tier accepts the demo
+ * agency and uses it at its upstream, so the demo agency signs through any of them.
+ */
+export class LocalTiers {
+  readonly #tiers: LocalTier[];
+
+  constructor(dataDir: string, plan: TierPlan, core: readonly string[], agency: TierAgency) {
+    const aggregators = Array.from({ length: plan.aggregators }, (_, i) =>
+      tierOf(dataDir, "aggregator", i, plan.basePort + 200 + i),
+    );
+    const gateways = Array.from({ length: plan.gateways }, (_, i) =>
+      tierOf(dataDir, "gateway", i, plan.basePort + 100 + i),
+    );
+    const above = aggregators.length > 0 ? aggregators.map((a) => a.api) : core;
+    for (const tier of aggregators) writeTierConfig(tier, core, agency, plan.roundMs);
+    for (const tier of gateways) writeTierConfig(tier, above, agency, plan.roundMs);
+    this.#tiers = [...aggregators, ...gateways];
+  }
+
+  get processes(): readonly ManagedProcess[] {
+    return this.#tiers.map((tier) => tier.process);
+  }
+
+  /** Aggregators first, so that the gateways' upstream is up before their first round. */
+  async start(timeoutMs: number): Promise<void> {
+    await refuseTakenPorts(
+      this.#tiers.map((tier) => ({ port: tier.port, what: `${tier.name}'s HTTP API` })),
+      "stop it, or start the cluster on other ports with --base-port P",
+    );
+    for (const kind of ["aggregator", "gateway"] as const) {
+      await Promise.all(
+        this.#tiers
+          .filter((tier) => tier.kind === kind)
+          .map((tier) =>
+            tier.process.start(process.execPath, [NODE_CLI, "start", "--config", tier.configFile], timeoutMs),
+          ),
+      );
+    }
+  }
+
+  /** Gateways first, so that no gateway's round is left without its aggregator. */
+  async stop(timeoutMs: number): Promise<string[]> {
+    const failed: string[] = [];
+    for (const kind of ["gateway", "aggregator"] as const) {
+      await Promise.all(
+        this.#tiers
+          .filter((tier) => tier.kind === kind && tier.process.running)
+          .map(async (tier) => {
+            const exit = await tier.process.stop(timeoutMs);
+            if (exit.forced || exit.code !== 0) failed.push(tier.name);
+          }),
+      );
+    }
+    return failed;
+  }
+
+  /** cluster.json's `gateways` and `aggregators`. */
+  entries(kind: "gateway" | "aggregator"): TierEntry[] {
+    return this.#tiers
+      .filter((tier) => tier.kind === kind)
+      .map((tier) => ({
+        id: tier.name,
+        pid: tier.process.pid!,
+        api: tier.api,
+        ksi: { aggregator: `${tier.api}/ksi/aggregator` },
+        metrics: `${tier.api}/metrics`,
+      }));
+  }
+}
+
+function tierOf(dataDir: string, kind: "gateway" | "aggregator", index: number, port: number): LocalTier {
+  const name = `${kind}-${index + 1}`;
+  const api = `http://127.0.0.1:${port}`;
+  return {
+    name,
+    kind,
+    api,
+    port,
+    configFile: join(dataDir, "tiers", name, "config.json"),
+    // A tier has no /v1/status: it is up when it says it is ready.
+    process: new ManagedProcess(name, join(logDir(dataDir), `${name}.log`), `${api}/readyz`),
+  };
+}
+
+function writeTierConfig(
+  tier: LocalTier,
+  upstream: readonly string[],
+  agency: TierAgency,
+  roundMs: number | undefined,
+): void {
+  const dir = join(tier.configFile, "..");
+  mkdirSync(dir, { recursive: true });
+  const config = {
+    role: "gateway",
+    dataDir: ".",
+    api: { host: "127.0.0.1", port: tier.port },
+    agencies: [agency],
+    gateway: {
+      upstream,
+      upstreamLoginId: agency.loginId,
+      upstreamKey: agency.key,
+      ...(roundMs !== undefined && { roundMs }),
+    },
+  };
+  // Owner-only: it holds agency keys, which the node refuses to read from a file others may.
+  writeFileSync(tier.configFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+}
