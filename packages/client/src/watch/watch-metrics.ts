@@ -14,8 +14,8 @@ interface LogGauges {
 /**
  * `tempel watch`'s metrics, rendered as `tempel monitor`'s are:
  * - tempel_watch_alerts_total{kind}: alerts raised;
- * - tempel_watch_log_ok{log}: 1 while the log holds as far as verified, 0 once an alert was raised
- *   for it (tampering does not heal);
+ * - tempel_watch_log_ok{log}: 1 while the log holds as far as verified, 0 once it was found
+ *   tampered with (that does not heal; a stalled signer does not count);
  * - tempel_watch_verified_lines{log}, tempel_watch_verified_blocks{log}: how far it is verified;
  * - tempel_watch_unsigned_bytes{log}, tempel_watch_unsigned_age_seconds{log}: what waits for a
  *   block, and how long its oldest byte has waited (the deadline's measure);
@@ -28,7 +28,8 @@ export class WatchMetrics {
 
   alert(kind: WatchAlertKind, log: string): void {
     this.#alerts.set(kind, (this.#alerts.get(kind) ?? 0) + 1);
-    this.#log(log).ok = 0;
+    // A stalled signer may recover (tempel_watch_unsigned_age_seconds says so); tampering does not.
+    if (kind !== "signing-stalled") this.#log(log).ok = 0;
   }
 
   /** Set a log's gauges. */
@@ -77,7 +78,7 @@ export class WatchMetrics {
       .family(
         "tempel_watch_log_ok",
         "gauge",
-        "1 while the log holds as far as verified, 0 after an alert",
+        "1 while the log holds as far as verified, 0 once it was found tampered with",
         perLog((g) => g.ok),
       )
       .family(
