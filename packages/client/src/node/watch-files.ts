@@ -19,7 +19,14 @@ export const nodeWatchFiles: WatchFiles = {
     }
   },
   async read(path, offset, length) {
-    const handle = await open(path, "r");
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(path, "r");
+    } catch (error) {
+      // A deleted file reads as empty: the watcher then finds the lines or blocks it verified gone.
+      if (missing(error)) return new Uint8Array(0);
+      throw error;
+    }
     try {
       const buffer = new Uint8Array(length);
       const { bytesRead } = await handle.read(buffer, 0, length, offset);

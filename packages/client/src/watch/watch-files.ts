@@ -2,11 +2,11 @@
 export interface WatchFiles {
   /** The file's size in bytes, or undefined when it does not exist. */
   size(path: string): Promise<number | undefined>;
-  /** Up to `length` bytes from `offset` (fewer at the end of the file). */
+  /** Up to `length` bytes from `offset` (fewer at the end of the file; none when it does not exist). */
   read(path: string, offset: number, length: number): Promise<Uint8Array>;
   /**
    * A digest of each consecutive range [from, ends[0]), [ends[0], ends[1]), … read in one pass;
-   * fewer digests when the file ends before the last range does.
+   * fewer digests when the file ends before the last range does (none when it does not exist).
    */
   digests(path: string, from: number, ends: readonly number[]): Promise<string[]>;
 }

@@ -118,10 +118,7 @@ export class Watcher {
           nextScan = now + this.#options.scanEveryMs;
           await this.#discover();
         }
-        for (const watch of this.#watches.values()) {
-          await watch.tail();
-          if (scan) await watch.scan();
-        }
+        for (const watch of this.#watches.values()) await this.#check(watch, scan);
         if (now >= nextFull) {
           nextFull = now + this.#options.fullEveryMs;
           for (const watch of this.#watches.values()) this.#inBackground(watch.full());
@@ -136,6 +133,17 @@ export class Watcher {
   /** Wait for the background work: full checks, webhook deliveries. */
   async settle(): Promise<void> {
     while (this.#background.size > 0) await Promise.all(this.#background);
+  }
+
+  /** One log's look; a file it cannot read (permissions, I/O) is reported and the others go on. */
+  async #check(watch: LogWatch, scan: boolean): Promise<void> {
+    try {
+      await watch.tail();
+      if (scan) await watch.scan();
+    } catch (error) {
+      if (error instanceof AbortedError) throw error;
+      this.#log("warn", "cannot check the log", { log: watch.log, problem: (error as Error).message });
+    }
   }
 
   async #discover(): Promise<void> {

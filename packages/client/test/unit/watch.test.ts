@@ -1,4 +1,4 @@
-import { readFile, rename, truncate, writeFile } from "node:fs/promises";
+import { readFile, rename, truncate, unlink, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -172,6 +172,37 @@ describe("tempel watch's Watcher", () => {
     const { alert } = await watcher.alertWithin(5_000);
     expect(alert).toMatchObject({ kind: "logsig-tampered" });
     expect(alert.block).toBe(4);
+  });
+
+  it("raises record-deleted when the log is cut in the middle, naming the first missing line", async () => {
+    await log.append(64);
+    const watcher = await caughtUp();
+    const text = await readFile(log.path, "utf8");
+    const keep = text.split("\n").slice(0, 40).join("\n").length + 1;
+    await truncate(log.path, keep);
+    const { alert } = await watcher.alertWithin(5_000);
+    expect(alert).toMatchObject({ kind: "record-deleted", code: "LOG_ENDS_EARLY", line: 41 });
+  });
+
+  it("raises an alert, and goes on watching, when the .logsig or the log is deleted", async () => {
+    await log.append(32);
+    const other = await SignedLog.create(client, join(folder.path, `other-${n}.log`), 16);
+    await other.append(32);
+    running = new RunningWatcher(client, [log, other]);
+    const watcher = running;
+    await watcher.until(
+      () =>
+        watcher.watcher.watched.every((w) => w.verifiedLines === 32) && watcher.watcher.watched.length === 2,
+      5_000,
+      "both logs verified",
+    );
+    await unlink(log.logsig);
+    await unlink(other.path);
+    await watcher.until(() => watcher.alerts.length === 2, 5_000, "two alerts");
+    const byLog = new Map(watcher.alerts.map((alert) => [alert.log, alert]));
+    expect(byLog.get(log.path)).toMatchObject({ kind: "logsig-tampered" });
+    expect(byLog.get(other.path)).toMatchObject({ kind: "record-deleted", line: 1 });
+    await other.close();
   });
 
   it("raises signing-stalled when lines wait past the deadline, once per stall", async () => {
