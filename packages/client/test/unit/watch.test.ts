@@ -69,6 +69,15 @@ describe("tempel watch's Watcher", () => {
     expect(watcher.metrics.render()).toContain(`tempel_watch_verified_lines{log="${log.path}"} ${log.lines}`);
   });
 
+  it("verifies each log whole every fullEveryMs, in the background", async () => {
+    await log.append(48);
+    const watcher = await caughtUp({ fullEveryMs: 100 });
+    const checks = () =>
+      Number(/tempel_watch_full_checks_total\{[^}]*\} (\d+)/.exec(watcher.watcher.metrics.render())?.[1]);
+    await watcher.until(() => checks() >= 2, 5_000, "two full checks");
+    expect(watcher.alerts).toEqual([]);
+  });
+
   it("names a changed line in the middle of the verified log within 5 s", async () => {
     await log.append(100);
     const watcher = await caughtUp();
