@@ -186,6 +186,10 @@ export class LogWatch {
     if (verdict.problem === undefined) {
       this.#signedEnd = this.#lines.takenEnd;
       this.#signedLines = verdict.lastLine;
+    } else {
+      // An unsigned block (its signer could not reach the service): its lines are not protected
+      // until someone signs it (logksi sign); say so now rather than at the deadline.
+      this.#context.raise(this, { check: "tail", ...findingOf(verdict.problem) });
     }
     this.#context.metrics.update(this.log, {
       verifiedLines: verdict.lastLine,

@@ -51,6 +51,28 @@ describe("tempel watch", () => {
     expect(bad.err).toMatch(/--deadline soon: expected/);
     const hook = await tempel("watch", join(folder.path, "x.log"), "--webhook", "mailto:me");
     expect(hook.code).toBe(2);
+    process.env.TEMPEL_WATCH_WEBHOOK = "ftp://alerts";
+    try {
+      const fromEnv = await tempel("watch", join(folder.path, "x.log"));
+      expect(fromEnv.code).toBe(2);
+      expect(fromEnv.err).toMatch(/ftp:\/\/alerts is not an http\(s\) URL/);
+    } finally {
+      delete process.env.TEMPEL_WATCH_WEBHOOK;
+    }
+  });
+
+  it("raises signing-stalled for a block its signer could not sign", async () => {
+    const path = await place(
+      "unsigned.log",
+      "logs_and_signatures/totally-unsigned",
+      "logs_and_signatures/totally-unsigned.logsig",
+    );
+    const run = await tempel("watch", path, ...FAST, "--rounds", "3");
+    expect(run.code).toBe(1);
+    const alerts = jsonLines(run.err).filter((line) => line.level === "error");
+    expect(alerts.map((line) => line.alert)).toContainEqual(
+      expect.objectContaining({ kind: "signing-stalled", code: "UNSIGNED_BLOCK", block: 1, line: 1 }),
+    );
   });
 
   it("exits 0 for logs that hold, 1 with a JSON alert line naming the changed line; globs", async () => {
@@ -66,7 +88,14 @@ describe("tempel watch", () => {
       "continue-verification/log-line-4-changed",
       "continue-verification/log-ok.logsig",
     );
-    const run = await tempel("watch", join(folder.path, "*.log"), ...FAST, "--rounds", "5", "--json");
+    const run = await tempel(
+      "watch",
+      join(folder.path, "{ok,changed}.log"),
+      ...FAST,
+      "--rounds",
+      "5",
+      "--json",
+    );
     expect(run.code).toBe(1);
     const alerts = jsonLines(run.err).filter((line) => line.level === "error");
     expect(alerts).toHaveLength(1);
