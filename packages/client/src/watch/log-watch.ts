@@ -46,6 +46,7 @@ interface BlockMark {
 }
 
 const READ_BYTES = 1 << 20;
+const MAX_SEEN = 10_000;
 
 /** Problems a live log has in its normal course: lines not signed yet, a block signed later. */
 function isTamper(problem: LogProblem | undefined): problem is LogProblem {
@@ -223,7 +224,12 @@ export class LogWatch {
   /** Lines that waited past the deadline for a block raise one alert per stall. */
   #deadline(logSize: number): void {
     const now = this.#context.now();
-    if (this.#seen.at(-1)?.size !== logSize) this.#seen.push({ size: logSize, at: now });
+    if (this.#seen.at(-1)?.size !== logSize) {
+      // Bounded while a signer is stalled and the log keeps growing: dropping the second oldest
+      // keeps the oldest unsigned byte's time, which the deadline is about.
+      if (this.#seen.length >= MAX_SEEN) this.#seen.splice(1, 1);
+      this.#seen.push({ size: logSize, at: now });
+    }
     while (this.#seen.length > 0 && this.#seen[0]!.size <= this.#signedEnd) this.#seen.shift();
     const waiting = this.#seen[0];
     const age = logSize > this.#signedEnd && waiting !== undefined ? now - waiting.at : 0;
