@@ -45,3 +45,4 @@ export type { HttpAnswer, HttpRequest, HttpTransport } from "./transport/http-tr
 export { quorumTrustFromGenesis } from "./trust/genesis.ts";
 export type { TrustOptions } from "./trust/trust-options.ts";
 export { POLICIES, type PolicyName, type VerifyOptions } from "./verification/verify.ts";
+export * from "./watch/index.ts";

@@ -13,3 +13,16 @@ export function parseStrict<T extends ParseArgsConfig>(config: T): ReturnType<ty
     throw error;
   }
 }
+
+/** A whole-number option's value (--option TEXT) within min..max; undefined when not given. */
+export function integer(
+  text: string | undefined,
+  option: string,
+  min: number,
+  max: number,
+): number | undefined {
+  if (text === undefined) return undefined;
+  const value = /^\d{1,10}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= min && value <= max)) throw new UsageError(`--${option} ${text}: expected ${min}..${max}`);
+  return value;
+}

@@ -17,7 +17,7 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 /** The one exit code table, in every command's help and in docs/cli.md. */
 export const EXIT_CODES_HELP = `Exit codes (the same for every command):
   ${ExitCode.OK}  OK: done (signed, verified, extended, listed)
-  ${ExitCode.FAIL}  FAIL: a signature or publications file is wrong or unreadable (monitor: alerts raised)
+  ${ExitCode.FAIL}  FAIL: a signature or publications file is wrong or unreadable (monitor, watch: alerts raised)
   ${ExitCode.USAGE}  usage: bad arguments or input files, no signature found, credentials refused
   ${ExitCode.UNAVAILABLE}  unavailable: a service needed for the answer cannot be reached or cannot answer
   ${ExitCode.INCONCLUSIVE}  NA: inconclusive or not available yet; the message says what is missing`;

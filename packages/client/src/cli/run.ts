@@ -98,6 +98,16 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map([
       },
     },
   ],
+  [
+    "watch",
+    {
+      summary: "watch logs and their .logsig as they grow; alert on tampering or stalled signing",
+      load: async () => {
+        const m = await import("./commands/watch.ts");
+        return { help: m.WATCH_HELP, run: m.watchCommand };
+      },
+    },
+  ],
 ]);
 
 const HELP = `Usage: tempel <command> [options]

@@ -8,4 +8,5 @@ export {
   type MonitorOptions,
   monitorDefaults,
 } from "./monitor.ts";
-export { METRICS_CONTENT_TYPE, MonitorMetrics } from "./monitor-metrics.ts";
+export { MonitorMetrics } from "./monitor-metrics.ts";
+export { METRICS_CONTENT_TYPE } from "./prometheus-text.ts";

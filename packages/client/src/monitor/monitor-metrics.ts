@@ -1,8 +1,8 @@
 import { ALERT_KINDS, type AlertKind } from "./alert.ts";
+import { label, PrometheusText } from "./prometheus-text.ts";
 
 /**
- * The monitor's own metrics in the Prometheus text format (version 0.0.4), kept without prom-client
- * so that the SDK stays dependency-free and browser-safe:
+ * The monitor's own metrics in the Prometheus text format:
  * - tempel_monitor_alerts_total{kind}: alerts raised;
  * - tempel_monitor_alert_active{kind}: 1 once an alert of that kind was raised. A forked or rewritten
  *   history does not heal, so it stays 1 until someone has looked and restarted the monitor;
@@ -38,44 +38,33 @@ export class MonitorMetrics {
 
   /** The text a Prometheus scrape of /metrics gets. */
   render(): string {
-    const lines: string[] = [];
-    const family = (name: string, type: string, help: string, samples: [string, number][]) => {
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-      for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
-    };
     const byKind = [...this.#alerts];
-    family(
-      "tempel_monitor_alerts_total",
-      "counter",
-      "Alerts raised, by kind",
-      byKind.map(([kind, n]) => [label("kind", kind), n]),
-    );
-    family(
-      "tempel_monitor_alert_active",
-      "gauge",
-      "1 once an alert of the kind was raised (a forked history does not heal)",
-      byKind.map(([kind, n]) => [label("kind", kind), n > 0 ? 1 : 0]),
-    );
-    family(
-      "tempel_monitor_node_up",
-      "gauge",
-      "Whether the node answered in the last round",
-      [...this.#up].map(([node, up]) => [label("node", node), up]),
-    );
-    family(
-      "tempel_monitor_node_certified_time_seconds",
-      "gauge",
-      "Second of the newest certified calendar root the node showed",
-      [...this.#certified].map(([node, time]) => [label("node", node), time]),
-    );
-    family("tempel_monitor_rounds_total", "counter", "Monitoring rounds completed", [["", this.#rounds]]);
-    return lines.join("\n") + "\n";
+    return new PrometheusText()
+      .family(
+        "tempel_monitor_alerts_total",
+        "counter",
+        "Alerts raised, by kind",
+        byKind.map(([kind, n]) => [label("kind", kind), n]),
+      )
+      .family(
+        "tempel_monitor_alert_active",
+        "gauge",
+        "1 once an alert of the kind was raised (a forked history does not heal)",
+        byKind.map(([kind, n]) => [label("kind", kind), n > 0 ? 1 : 0]),
+      )
+      .family(
+        "tempel_monitor_node_up",
+        "gauge",
+        "Whether the node answered in the last round",
+        [...this.#up].map(([node, up]) => [label("node", node), up]),
+      )
+      .family(
+        "tempel_monitor_node_certified_time_seconds",
+        "gauge",
+        "Second of the newest certified calendar root the node showed",
+        [...this.#certified].map(([node, time]) => [label("node", node), time]),
+      )
+      .family("tempel_monitor_rounds_total", "counter", "Monitoring rounds completed", [["", this.#rounds]])
+      .text();
   }
-}
-
-export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
-
-function label(name: string, value: string): string {
-  const escaped = value.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n");
-  return `{${name}="${escaped}"}`;
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { WatchMetrics } from "@tempel/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ClusterDescription, readClusterFile } from "../../../../scripts/common/cluster-file.ts";
 import { REPO_ROOT } from "../../../../scripts/common/paths.ts";
@@ -39,8 +40,9 @@ afterAll(async () => {
 });
 
 /** Families a node exports (`# TYPE` lines), with the series names histograms add. */
+/** What a node's /metrics and a log watcher's (tempel watch, scraped as job tempel-watch) export. */
 async function exportedNames(metricsUrl: string): Promise<Set<string>> {
-  const text = await (await fetch(metricsUrl)).text();
+  const text = (await (await fetch(metricsUrl)).text()) + new WatchMetrics().render();
   const names = new Set<string>();
   for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
     names.add(name!);
@@ -56,7 +58,7 @@ describe("deploy/: Prometheus scrape config, alert rules, Grafana dashboard", ()
     expect(shipped).toBe(prometheusConfig(targets, "rules.yml"));
   });
 
-  it("names in the alert rules and the dashboard only metrics the nodes export", async () => {
+  it("names in the alert rules and the dashboard only metrics the nodes and tempel watch export", async () => {
     const exported = await exportedNames(cluster.nodes[0]!.metrics);
     for (const file of ["prometheus/rules.yml", "grafana/tempel-dashboard.json"]) {
       const used = new Set(readFileSync(join(DEPLOY, file), "utf8").match(/\btempel_[a-z0-9_]+/g));

@@ -82,6 +82,20 @@ export class LogsigBlockReader {
   #open: { header: BlockHeader; start: number; body: (RecordHash | TreeHash | MetaRecord)[] } | undefined;
   #complete = 0;
 
+  /**
+   * With `resumeAt`, the bytes pushed start at that offset of the file, just past block
+   * `resumeAt.blocks` (a watcher re-reading from a block it recorded).
+   */
+  constructor(options: { readonly resumeAt?: { readonly offset: number; readonly blocks: number } } = {}) {
+    const at = options.resumeAt;
+    if (at !== undefined) {
+      this.#magicSeen = true;
+      this.#base = at.offset;
+      this.#complete = at.offset;
+      this.#blocks = at.blocks;
+    }
+  }
+
   /** Offset just past the last complete block (the magic's end when there is none). */
   get complete(): number {
     return this.#complete;

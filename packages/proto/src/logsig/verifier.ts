@@ -28,6 +28,12 @@ export interface LogsigVerifierOptions {
   /** Accept blocks signed earlier than the block before them (logksi's --ignore-desc-block-time). */
   readonly ignoreBlockTimeOrder?: boolean;
   readonly hasher?: Hasher;
+  /**
+   * Start after this many lines and blocks (a watcher re-checking from a block it recorded, with
+   * the last leaf before it as `inputHash`): the lines given are the log's after them, and for
+   * verifyLog the log signature's bytes start at `logsigOffset`, where the next block begins.
+   */
+  readonly resumeAfter?: { readonly lines: number; readonly blocks: number; readonly logsigOffset?: number };
 }
 
 /** A block whose hashes hold: what its signature must cover. */
@@ -81,6 +87,8 @@ export class LogsigVerifier {
     this.#options = options;
     this.#hasher = options.hasher ?? getDefaultHasher();
     this.#lastLeaf = options.inputHash;
+    this.#linesRead = options.resumeAfter?.lines ?? 0;
+    this.#blocks = options.resumeAfter?.blocks ?? 0;
   }
 
   /** Lines consumed so far (the number of the last line checked). */

@@ -30,20 +30,25 @@ async function* chunksOf(source: LogBytes): AsyncGenerator<Uint8Array> {
 /**
  * The log's lines in order, read chunk by chunk as they are asked for. `fill(n)` reads until `n`
  * lines wait or the log ends; `take` then hands them out synchronously. With `holdPartial`, a last
- * line without its terminator is not handed out at the end (a log still being written).
+ * line without its terminator is not handed out at the end (a log still being written). A caller
+ * that reads the log itself `push`es its bytes instead of giving a source.
  */
 export class LogLineQueue {
   readonly #chunks: AsyncIterator<Uint8Array>;
   readonly #splitter = new LineSplitter();
   readonly #holdPartial: boolean;
   #lines: Uint8Array[] = [];
+  /** Stream offset past each waiting line's terminator. */
+  #ends: number[] = [];
   #next = 0;
+  #takenEnd = 0;
   #ended = false;
-  readonly #push = (line: Uint8Array) => {
+  readonly #push = (line: Uint8Array, end: number) => {
     this.#lines.push(line);
+    this.#ends.push(end);
   };
 
-  constructor(source: LogBytes, options: { readonly holdPartial?: boolean } = {}) {
+  constructor(source: LogBytes = [], options: { readonly holdPartial?: boolean } = {}) {
     this.#chunks = chunksOf(source)[Symbol.asyncIterator]();
     this.#holdPartial = options.holdPartial === true;
   }
@@ -58,11 +63,32 @@ export class LogLineQueue {
     return this.#ended;
   }
 
-  async fill(wanted: number): Promise<void> {
+  /** Offset in the log just past the last line taken (0 before any). */
+  get takenEnd(): number {
+    return this.#takenEnd;
+  }
+
+  /** Bytes the caller read from the log (instead of a source). */
+  push(chunk: Uint8Array): void {
+    this.#compact();
+    this.#splitter.push(chunk, this.#push);
+  }
+
+  /** The log has ended: a last line without its terminator is handed out too. */
+  end(): void {
+    this.#splitter.end(this.#push);
+  }
+
+  #compact(): void {
     if (this.#next > 4096) {
       this.#lines = this.#lines.slice(this.#next);
+      this.#ends = this.#ends.slice(this.#next);
       this.#next = 0;
     }
+  }
+
+  async fill(wanted: number): Promise<void> {
+    this.#compact();
     while (!this.#ended && this.#lines.length - this.#next < wanted) {
       const chunk = await this.#chunks.next();
       if (chunk.done === true) {
@@ -74,7 +100,11 @@ export class LogLineQueue {
     }
   }
 
-  readonly take: LineSource = () => (this.#next < this.#lines.length ? this.#lines[this.#next++] : undefined);
+  readonly take: LineSource = () => {
+    if (this.#next >= this.#lines.length) return undefined;
+    this.#takenEnd = this.#ends[this.#next]!;
+    return this.#lines[this.#next++];
+  };
 }
 
 function formatProblem(error: TempelError, blocks: number): LogProblem {
@@ -99,7 +129,13 @@ export async function verifyLog(
 ): Promise<LogVerdict> {
   const verifier = new LogsigVerifier(options);
   const lines = new LogLineQueue(log);
-  const reader = new LogsigBlockReader();
+  const resume = options.resumeAfter;
+  // Resumed, the log signature's bytes start at the block after the ones skipped.
+  const reader = new LogsigBlockReader(
+    resume?.logsigOffset === undefined
+      ? {}
+      : { resumeAt: { offset: resume.logsigOffset, blocks: resume.blocks } },
+  );
   const verdicts: BlockVerdict[] = [];
   const done = (result: LogVerdict["result"], problem?: LogProblem): LogVerdict => ({
     result,

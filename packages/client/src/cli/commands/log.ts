@@ -130,6 +130,9 @@ const {
   ...TRUST_OPTIONS
 } = VERIFY_OPTIONS;
 
+/** tempel verify's trust options: how a block's KSI signature is verified (tempel watch takes them too). */
+export { TRUST_OPTIONS };
+
 const LOG_VERIFY_OPTIONS = {
   ...TRUST_OPTIONS,
   "input-hash": { type: "string" },

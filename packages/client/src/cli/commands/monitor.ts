@@ -1,5 +1,3 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import {
   type DetachedCmsOptions,
   FormatError,
@@ -7,14 +5,14 @@ import {
   publicationsFileTrust,
   type QuorumTrust,
 } from "@tempel/proto";
-import { Monitor, type MonitorLog } from "../../monitor/monitor.ts";
-import { METRICS_CONTENT_TYPE } from "../../monitor/monitor-metrics.ts";
+import { Monitor } from "../../monitor/monitor.ts";
 import { isHttpUrl } from "../../transport/http-url.ts";
 import { quorumTrustFromGenesis } from "../../trust/genesis.ts";
-import { parseStrict } from "../args.ts";
+import { integer, parseStrict } from "../args.ts";
 import { EXIT_CODES_HELP, ExitCode } from "../exit-codes.ts";
 import { readInput } from "../files.ts";
 import type { CliIo } from "../io.ts";
+import { closeServer, jsonLog, metricsUrl, serveMetrics } from "../metrics-server.ts";
 import { UsageError } from "../usage-error.ts";
 
 export const MONITOR_HELP = `Usage: tempel monitor --genesis FILE [options]
@@ -60,13 +58,6 @@ const OPTIONS = {
 const MAX_GENESIS_BYTES = 1024 * 1024;
 const DEFAULT_METRICS_PORT = 9470;
 
-function integer(text: string | undefined, option: string, min: number, max: number): number | undefined {
-  if (text === undefined) return undefined;
-  const value = /^\d{1,10}$/.test(text) ? Number(text) : Number.NaN;
-  if (!(value >= min && value <= max)) throw new UsageError(`--${option} ${text}: expected ${min}..${max}`);
-  return value;
-}
-
 function httpUrl(text: string, option: string): string {
   if (!isHttpUrl(text)) {
     throw new UsageError(`--${option} ${text} is not an http(s) URL`);
@@ -106,30 +97,6 @@ async function readGenesis(path: string): Promise<ClusterTrust> {
   }
 }
 
-function serveMetrics(monitor: Monitor, host: string, port: number): Promise<Server> {
-  const server = createServer((request, response) => {
-    if (request.method === "GET" && request.url === "/metrics") {
-      response.writeHead(200, { "content-type": METRICS_CONTENT_TYPE });
-      response.end(monitor.metrics.render());
-      return;
-    }
-    response.writeHead(404, { "content-type": "text/plain" });
-    response.end("not found: the monitor serves /metrics\n");
-  });
-  return new Promise((resolve, reject) => {
-    server.once("error", (error) =>
-      reject(new UsageError(`cannot serve metrics on ${host}:${port}: ${error.message}`)),
-    );
-    server.listen(port, host, () => resolve(server));
-  });
-}
-
-/** One JSON line per event on stderr, so that log collectors and people can read the alerts. */
-function jsonLog(io: CliIo): MonitorLog {
-  return (level, message, fields) =>
-    io.err(`${JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields })}\n`);
-}
-
 export async function monitorCommand(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseStrict({ args: [...args], options: OPTIONS, allowPositionals: false });
   if (values.help) {
@@ -163,7 +130,7 @@ export async function monitorCommand(args: readonly string[], io: CliIo): Promis
     { log },
   );
   const port = integer(values["metrics-port"], "metrics-port", 0, 65_535) ?? DEFAULT_METRICS_PORT;
-  const server = await serveMetrics(monitor, values["metrics-host"], port);
+  const server = await serveMetrics(() => monitor.metrics.render(), values["metrics-host"], port);
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once("SIGINT", onSignal);
@@ -172,13 +139,13 @@ export async function monitorCommand(args: readonly string[], io: CliIo): Promis
     log("info", "monitoring", {
       nodes,
       publications: cluster.publicationsTrust !== undefined,
-      metrics: `http://${values["metrics-host"]}:${(server.address() as AddressInfo).port}/metrics`,
+      metrics: metricsUrl(server, values["metrics-host"]),
     });
     await monitor.run(stop.signal, rounds);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   }
   const alerts = monitor.metrics.totalAlerts();
   log("info", "stopped", { alerts });
