@@ -18,8 +18,12 @@ const FieldType = { Null: 0, False: 1, True: 2, Integer: 3, Text: 4, Bytes: 5 } 
 
 const utf8 = new TextEncoder();
 
+/** A surrogate not in a pair: in a `u` pattern a pair is one code point, outside this range. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
 function text(value: string, what: string, limit: number): Uint8Array {
-  if (!value.isWellFormed()) {
+  // String.prototype.isWellFormed is ES2024, past the SDK's target (Node 20.19, older browsers).
+  if (LONE_SURROGATE.test(value)) {
     // A lone surrogate would become U+FFFD, so two different strings would share an encoding.
     throw new RecordFormatError("RECORD_TEXT", `${what} is not well-formed Unicode (a lone surrogate)`);
   }
