@@ -4,9 +4,10 @@ import type { KsiSignature } from "../signature/types.ts";
 import { bytesEqual, toHex } from "../util/bytes.ts";
 import type { VerificationResult } from "../verification/result.ts";
 import { signedHash } from "../verification/signed-hash.ts";
-import type { AnchorVerdict } from "./anchor-verdict.ts";
-import { DerTag } from "./der.ts";
-import { OID, type TimestampToken } from "./timestamp-token.ts";
+import { TAG } from "./der.ts";
+import { TEMPEL_KSI_SIGNATURE_ATTRIBUTE } from "./oids.ts";
+import type { TimeStampToken } from "./token-reader.ts";
+import type { AnchorVerdict } from "./verify-anchor-verdict.ts";
 
 /**
  * The KSI signature a Tempel token carries in its unsigned attribute id-aa-tempelKsiSignature, once
@@ -15,9 +16,9 @@ import { OID, type TimestampToken } from "./timestamp-token.ts";
  * signature's own verification make it evidence.
  */
 export function tokenKsiSignature(
-  token: TimestampToken,
+  token: TimeStampToken,
 ): { readonly signature: KsiSignature } | AnchorVerdict {
-  const values = token.signer.unsignedAttributes.get(OID.TEMPEL_KSI_SIGNATURE);
+  const values = token.signerInfo.unsignedAttributes.get(TEMPEL_KSI_SIGNATURE_ATTRIBUTE);
   if (values === undefined) {
     return {
       state: "not-held",
@@ -28,7 +29,7 @@ export function tokenKsiSignature(
     };
   }
   const value = values[0];
-  if (values.length !== 1 || value?.tag !== DerTag.OCTET_STRING) {
+  if (values.length !== 1 || value?.tag !== TAG.OCTET_STRING) {
     return {
       state: "failed",
       code: "KSI-MALFORMED",
@@ -37,7 +38,7 @@ export function tokenKsiSignature(
   }
   let signature: KsiSignature;
   try {
-    signature = decodeSignature(value.content);
+    signature = decodeSignature(value.value);
   } catch (error) {
     if (!(error instanceof FormatError || error instanceof TempelError)) throw error;
     return {
