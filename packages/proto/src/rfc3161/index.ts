@@ -36,7 +36,7 @@ export {
   TAG,
 } from "./der.ts";
 export { FailInfo, type FailInfoName, TimeStampRefusal } from "./failure.ts";
-export { OID, TEMPEL_ARC, TEMPEL_KSI_SIGNATURE_ATTRIBUTE, TEMPEL_TSA_POLICY, TSA_HASHES } from "./oids.ts";
+export { TEMPEL_ARC, TEMPEL_KSI_SIGNATURE_ATTRIBUTE, TEMPEL_TSA_POLICY, TSA_HASHES } from "./oids.ts";
 export { parseTimeStampRequest, type TimeStampRequest } from "./request.ts";
 export { grantedResponse, rejectionResponse } from "./response.ts";
 export { TimestampTokenError } from "./timestamp-token-error.ts";

@@ -1,5 +1,6 @@
 import { FormatError } from "../errors.ts";
 import { type Imprint, makeImprint } from "../hash/imprint.ts";
+import { OID } from "../pki/oids.ts";
 import { concatBytes } from "../util/bytes.ts";
 import {
   contextTag,
@@ -14,7 +15,7 @@ import {
   readTime,
   TAG,
 } from "./der.ts";
-import { OID, TEMPEL_KSI_SIGNATURE_ATTRIBUTE, TSA_HASHES } from "./oids.ts";
+import { TEMPEL_KSI_SIGNATURE_ATTRIBUTE, TSA_HASHES } from "./oids.ts";
 import { TimestampTokenError } from "./timestamp-token-error.ts";
 
 /** A token with its chain and a KSI signature is a few kilobytes; this leaves room and no more. */

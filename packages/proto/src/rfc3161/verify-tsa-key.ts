@@ -3,13 +3,13 @@ import { FormatError } from "../errors.ts";
 import { HashAlgorithm } from "../hash/algorithms.ts";
 import { nobleHash } from "../hash/hasher.ts";
 import { parseCertificate, type X509Certificate } from "../pki/certificate.ts";
-import { COMMON_NAME_OID } from "../pki/detached-cms.ts";
+import { OID } from "../pki/oids.ts";
 import { PkiError } from "../pki/pki-error.ts";
 import { verifyRawSignature } from "../pki/verify-raw-signature.ts";
 import { bytesEqual } from "../util/bytes.ts";
 import { readExtendedKeyUsage } from "./certificate.ts";
 import { type DerElement, DerFields, readAlgorithm, readOid, readSingle, TAG } from "./der.ts";
-import { OID, TSA_HASHES } from "./oids.ts";
+import { TSA_HASHES } from "./oids.ts";
 import { TimestampTokenError } from "./timestamp-token-error.ts";
 import type { TimeStampToken } from "./token-reader.ts";
 import type { AnchorVerdict } from "./verify-anchor-verdict.ts";
@@ -62,9 +62,7 @@ function singleValue(token: TimeStampToken, oid: string, name: string): DerEleme
 }
 
 function subjectText(certificate: X509Certificate): string {
-  return certificate.subject
-    .map((a) => `${a.type === COMMON_NAME_OID ? "CN" : a.type}=${a.value}`)
-    .join(", ");
+  return certificate.subject.map((a) => `${a.type === OID.commonName ? "CN" : a.type}=${a.value}`).join(", ");
 }
 
 /** The certificate the SignerInfo names by issuer and serial number, among `candidates`. */
