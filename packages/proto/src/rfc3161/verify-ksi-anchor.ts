@@ -4,9 +4,8 @@ import type { KsiSignature } from "../signature/types.ts";
 import { bytesEqual, toHex } from "../util/bytes.ts";
 import type { VerificationResult } from "../verification/result.ts";
 import { signedHash } from "../verification/signed-hash.ts";
-import { TAG } from "./der.ts";
 import { TEMPEL_KSI_SIGNATURE_ATTRIBUTE } from "./oids.ts";
-import type { TimeStampToken } from "./token-reader.ts";
+import { type TimeStampToken, tempelKsiSignatureOf } from "./token-reader.ts";
 import type { AnchorVerdict } from "./verify-anchor-verdict.ts";
 
 /**
@@ -18,8 +17,7 @@ import type { AnchorVerdict } from "./verify-anchor-verdict.ts";
 export function tokenKsiSignature(
   token: TimeStampToken,
 ): { readonly signature: KsiSignature } | AnchorVerdict {
-  const values = token.signerInfo.unsignedAttributes.get(TEMPEL_KSI_SIGNATURE_ATTRIBUTE);
-  if (values === undefined) {
+  if (!token.signerInfo.unsignedAttributes.has(TEMPEL_KSI_SIGNATURE_ATTRIBUTE)) {
     return {
       state: "not-held",
       code: "KSI-ABSENT",
@@ -28,8 +26,8 @@ export function tokenKsiSignature(
         "backs its time: it rests on the TSA's key alone",
     };
   }
-  const value = values[0];
-  if (values.length !== 1 || value?.tag !== TAG.OCTET_STRING) {
+  const bytes = tempelKsiSignatureOf(token);
+  if (bytes === undefined) {
     return {
       state: "failed",
       code: "KSI-MALFORMED",
@@ -38,7 +36,7 @@ export function tokenKsiSignature(
   }
   let signature: KsiSignature;
   try {
-    signature = decodeSignature(value.value);
+    signature = decodeSignature(bytes);
   } catch (error) {
     if (!(error instanceof FormatError || error instanceof TempelError)) throw error;
     return {
