@@ -7,7 +7,6 @@ export * from "./pdu/index.ts";
 export * from "./pki/index.ts";
 export * from "./publication/index.ts";
 export * from "./rfc3161/index.ts";
-export * from "./rfc3161-verify/index.ts";
 export * from "./signature/index.ts";
 export * from "./tlv/index.ts";
 export * from "./util/bytes.ts";

@@ -1,10 +1,10 @@
 import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { OID } from "@tempel/proto";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { pem } from "../../../packages/node/src/identity/index.ts";
 import { issueCertificate, nameOf } from "../../../packages/node/src/tsa/certificates.ts";
 
-const TST_INFO = "1.2.840.113549.1.9.16.1.4";
 const POLICY = "1.3.6.1.4.1.32473.1";
 
 /**
@@ -71,7 +71,7 @@ export class PkijsTsa {
     const signed = new pkijs.SignedData({
       version: 3,
       encapContentInfo: new pkijs.EncapsulatedContentInfo({
-        eContentType: TST_INFO,
+        eContentType: OID.tstInfo,
         eContent: new asn1js.OctetString({ valueHex: content }),
       }),
       signerInfos: [
@@ -85,9 +85,9 @@ export class PkijsTsa {
           signedAttrs: new pkijs.SignedAndUnsignedAttributes({
             type: 0,
             attributes: [
-              attribute("1.2.840.113549.1.9.3", new asn1js.ObjectIdentifier({ value: TST_INFO })),
-              attribute("1.2.840.113549.1.9.4", new asn1js.OctetString({ valueHex: digest })),
-              attribute("1.2.840.113549.1.9.16.2.47", essCertIdV2),
+              attribute(OID.contentType, new asn1js.ObjectIdentifier({ value: OID.tstInfo })),
+              attribute(OID.messageDigest, new asn1js.OctetString({ valueHex: digest })),
+              attribute(OID.signingCertificateV2, essCertIdV2),
             ],
           }),
         }),
@@ -98,7 +98,7 @@ export class PkijsTsa {
     const reply = new pkijs.TimeStampResp({
       status: new pkijs.PKIStatusInfo({ status: pkijs.PKIStatus.granted }),
       timeStampToken: new pkijs.ContentInfo({
-        contentType: "1.2.840.113549.1.7.2",
+        contentType: OID.signedData,
         content: signed.toSchema(true),
       }),
     });

@@ -206,8 +206,8 @@ function checkTimeStamp(
   if (!bytesEqual(token.tstInfo.hashedMessage, imprint.subarray(1))) tally.count("wrong_input");
   else if (!full) tally.cheaplyChecked++;
   else {
-    const digest = token.signerInfo.attributes.get(OID.messageDigest)?.[0]?.value;
-    const signed = token.signerInfo.signedAttributes;
+    const digest = token.signerInfo.signedAttributes.get(OID.messageDigest)?.[0]?.value;
+    const signed = token.signerInfo.signedAttributesDer;
     const key = keys.get(toHex(token.signerInfo.serialNumber));
     const sound =
       digest !== undefined &&

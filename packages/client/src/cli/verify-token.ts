@@ -1,14 +1,15 @@
 import {
   type AnchorVerdict,
   bytesEqual,
-  IMPRINT_ALGORITHMS,
   type Imprint,
+  integerContents,
   type KsiSignature,
   ksiAnchorVerdict,
   MAX_TIMESTAMP_TOKEN_BYTES,
-  parseTimestampToken,
-  type TimestampToken,
+  readTimeStampToken,
+  type TimeStampToken,
   TimestampTokenError,
+  TSA_HASHES,
   type TsaKeyVerdict,
   toHex,
   tokenKsiSignature,
@@ -64,7 +65,7 @@ export interface TokenReport {
 type KsiAnchorReport = AnchorVerdict & { readonly anchor?: Anchor; readonly agency?: string | null };
 
 async function documentMatches(
-  token: TimestampToken,
+  token: TimeStampToken,
   target: VerifyTarget,
   given: Imprint | undefined,
 ): Promise<boolean | undefined> {
@@ -78,7 +79,7 @@ async function documentMatches(
 
 /** The KSI anchor, through the same verification a .ksig file gets; or why the cluster could not answer. */
 async function ksiAnchor(
-  token: TimestampToken,
+  token: TimeStampToken,
   checks: TokenChecks,
 ): Promise<KsiAnchorReport | { unavailable: string }> {
   const found = tokenKsiSignature(token);
@@ -106,7 +107,7 @@ export async function verifyToken(
     ...(target.document !== undefined && { document: target.document }),
   };
   const { bytes, truncated } = await readBounded(target.signature, MAX_TIMESTAMP_TOKEN_BYTES, "token file");
-  let token: TimestampToken;
+  let token: TimeStampToken;
   try {
     if (truncated) {
       throw new TimestampTokenError(
@@ -114,7 +115,7 @@ export async function verifyToken(
         `larger than the ${MAX_TIMESTAMP_TOKEN_BYTES} bytes a token may have`,
       );
     }
-    token = parseTimestampToken(bytes);
+    token = readTimeStampToken(bytes);
   } catch (error) {
     if (!(error instanceof TimestampTokenError)) throw error;
     return {
@@ -140,11 +141,12 @@ export async function verifyToken(
       message: verdict.message,
       signedAt: timeJson(token.tstInfo.genTime),
       imprint: {
-        algorithm: IMPRINT_ALGORITHMS.get(token.tstInfo.hashAlgorithm)!.name,
+        algorithm: TSA_HASHES.get(token.tstInfo.hashAlgorithm)!.name,
         hash: toHex(token.tstInfo.hashedMessage),
       },
       tsaPolicy: token.tstInfo.policy,
-      serialNumber: token.tstInfo.serialNumber,
+      // Hex of the INTEGER's DER octets: a DER integer's minimal two's complement gives them back exactly.
+      serialNumber: toHex(integerContents(token.tstInfo.serialNumber)),
       heldBy: verdict.heldBy,
       anchors: { tsa, ksi },
     },

@@ -1,11 +1,12 @@
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { BER_LIMITS, parseCertificate, subjectAttributes, type X509Certificate } from "./certificate.ts";
+import { OID } from "./oids.ts";
 import { PkiError } from "./pki-error.ts";
 
 /** Subject attribute OID of the e-mail address (KSI's `E=` constraint). */
-export const EMAIL_ADDRESS_OID = "1.2.840.113549.1.9.1";
-export const COMMON_NAME_OID = "2.5.4.3";
+export const EMAIL_ADDRESS_OID: string = OID.emailAddress;
+export const COMMON_NAME_OID: string = OID.commonName;
 
 /** Required subject attributes of the signer's certificate: attribute type OID → exact value. */
 export type SignerConstraints = Readonly<Record<string, string>>;
@@ -18,8 +19,6 @@ export interface DetachedCmsOptions {
   readonly at?: Date;
 }
 
-const SIGNED_DATA = "1.2.840.113549.1.7.2";
-
 function decodeSignedData(cms: Uint8Array): pkijs.SignedData {
   const asn1 = asn1js.fromBER(cms, BER_LIMITS);
   if (asn1.offset === -1 || asn1.offset !== cms.length) {
@@ -28,7 +27,7 @@ function decodeSignedData(cms: Uint8Array): pkijs.SignedData {
   let signedData: pkijs.SignedData;
   try {
     const contentInfo = new pkijs.ContentInfo({ schema: asn1.result });
-    if (contentInfo.contentType !== SIGNED_DATA) {
+    if (contentInfo.contentType !== OID.signedData) {
       throw new PkiError(
         "CMS_NOT_SIGNED_DATA",
         `CMS content type ${contentInfo.contentType} is not SignedData`,

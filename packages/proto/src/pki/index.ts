@@ -11,6 +11,7 @@ export {
   type SignerConstraints,
   verifyDetachedCms,
 } from "./detached-cms.ts";
+export { OID } from "./oids.ts";
 export { PkiError } from "./pki-error.ts";
 export { SIGNATURE_ALGORITHMS } from "./signature-algorithms.ts";
 export { verifyPublicationsFile } from "./verify-publications-file.ts";

@@ -1,5 +1,4 @@
-const RSA_KEY = "1.2.840.113549.1.1.1";
-const EC_KEY = "1.2.840.10045.2.1";
+import { OID } from "./oids.ts";
 
 /**
  * Signature algorithms a calendar authentication record may use, by OID, with the public key type
@@ -9,11 +8,11 @@ export const SIGNATURE_ALGORITHMS: ReadonlyMap<
   string,
   { readonly name: string; readonly keyAlgorithm: string }
 > = new Map([
-  ["1.2.840.113549.1.1.5", { name: "sha1WithRSAEncryption", keyAlgorithm: RSA_KEY }],
-  ["1.2.840.113549.1.1.11", { name: "sha256WithRSAEncryption", keyAlgorithm: RSA_KEY }],
-  ["1.2.840.113549.1.1.12", { name: "sha384WithRSAEncryption", keyAlgorithm: RSA_KEY }],
-  ["1.2.840.113549.1.1.13", { name: "sha512WithRSAEncryption", keyAlgorithm: RSA_KEY }],
-  ["1.2.840.10045.4.3.2", { name: "ecdsa-with-SHA256", keyAlgorithm: EC_KEY }],
-  ["1.2.840.10045.4.3.3", { name: "ecdsa-with-SHA384", keyAlgorithm: EC_KEY }],
-  ["1.2.840.10045.4.3.4", { name: "ecdsa-with-SHA512", keyAlgorithm: EC_KEY }],
+  [OID.sha1WithRsa, { name: "sha1WithRSAEncryption", keyAlgorithm: OID.rsaEncryption }],
+  [OID.sha256WithRsa, { name: "sha256WithRSAEncryption", keyAlgorithm: OID.rsaEncryption }],
+  [OID.sha384WithRsa, { name: "sha384WithRSAEncryption", keyAlgorithm: OID.rsaEncryption }],
+  [OID.sha512WithRsa, { name: "sha512WithRSAEncryption", keyAlgorithm: OID.rsaEncryption }],
+  [OID.ecdsaWithSha256, { name: "ecdsa-with-SHA256", keyAlgorithm: OID.ecPublicKey }],
+  [OID.ecdsaWithSha384, { name: "ecdsa-with-SHA384", keyAlgorithm: OID.ecPublicKey }],
+  [OID.ecdsaWithSha512, { name: "ecdsa-with-SHA512", keyAlgorithm: OID.ecPublicKey }],
 ]);

@@ -1,6 +1,7 @@
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { parseCertificate } from "../pki/certificate.ts";
+import { OID } from "../pki/oids.ts";
 import { PkiError } from "../pki/pki-error.ts";
 import type { PublicationsFileSigner } from "./publications-file.ts";
 
@@ -13,11 +14,6 @@ export interface PublicationsCmsSignerOptions {
   readonly signingTime: number;
 }
 
-const DATA = "1.2.840.113549.1.7.1";
-const SIGNED_DATA = "1.2.840.113549.1.7.2";
-const CONTENT_TYPE = "1.2.840.113549.1.9.3";
-const MESSAGE_DIGEST = "1.2.840.113549.1.9.4";
-const SIGNING_TIME = "1.2.840.113549.1.9.5";
 /** RFC 5652 §11.3: UTCTime for 1950–2049, GeneralizedTime otherwise. */
 const UTC_TIME_END = Date.UTC(2050, 0, 1);
 
@@ -54,7 +50,7 @@ export function publicationsCmsSigner(options: PublicationsCmsSignerOptions): Pu
       new pkijs.Attribute({ type, values: [value] });
     const signedData = new pkijs.SignedData({
       version: 1,
-      encapContentInfo: new pkijs.EncapsulatedContentInfo({ eContentType: DATA }),
+      encapContentInfo: new pkijs.EncapsulatedContentInfo({ eContentType: OID.data }),
       signerInfos: [
         new pkijs.SignerInfo({
           version: 1,
@@ -65,9 +61,9 @@ export function publicationsCmsSigner(options: PublicationsCmsSignerOptions): Pu
           signedAttrs: new pkijs.SignedAndUnsignedAttributes({
             type: 0,
             attributes: [
-              attribute(CONTENT_TYPE, new asn1js.ObjectIdentifier({ value: DATA })),
-              attribute(SIGNING_TIME, signingTimeValue(options.signingTime)),
-              attribute(MESSAGE_DIGEST, new asn1js.OctetString({ valueHex: digest })),
+              attribute(OID.contentType, new asn1js.ObjectIdentifier({ value: OID.data })),
+              attribute(OID.signingTime, signingTimeValue(options.signingTime)),
+              attribute(OID.messageDigest, new asn1js.OctetString({ valueHex: digest })),
             ],
           }),
         }),
@@ -76,7 +72,7 @@ export function publicationsCmsSigner(options: PublicationsCmsSignerOptions): Pu
     });
     await signedData.sign(privateKey, 0, "SHA-256", signedBytes.slice().buffer);
     const contentInfo = new pkijs.ContentInfo({
-      contentType: SIGNED_DATA,
+      contentType: OID.signedData,
       content: signedData.toSchema(true),
     });
     return new Uint8Array(contentInfo.toSchema().toBER(false));

@@ -1,3 +1,4 @@
+import { OID } from "../pki/oids.ts";
 import {
   contextTag,
   type DerElement,
@@ -21,7 +22,6 @@ import {
   readTime,
   TAG,
 } from "./der.ts";
-import { OID } from "./oids.ts";
 
 /** The parts of an X.509 certificate a TSA and its verifiers read (RFC 5280 §4.1). */
 export interface CertificateFields {

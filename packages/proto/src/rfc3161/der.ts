@@ -324,5 +324,11 @@ export function readTime(element: DerElement): number {
   if (match === null) throw derError(`not a DER time: ${text.slice(0, 32)}`);
   const [, y, mo, d, h, mi, s] = match.map(Number) as number[];
   const year = element.tag === TAG.UTC_TIME ? (y! < 50 ? 2000 + y! : 1900 + y!) : y!;
-  return Date.UTC(year, mo! - 1, d!, h!, mi!, s!) / 1000;
+  const ms = Date.UTC(year, mo! - 1, d!, h!, mi!, s!);
+  // Date.UTC rolls 31 April over to 1 May: a time it had to roll is no real time, and two texts would read as one.
+  const back = new Date(ms);
+  if (back.getUTCMonth() !== mo! - 1 || back.getUTCDate() !== d! || back.getUTCHours() !== h! || s! > 59) {
+    throw derError(`${text} is no real time`);
+  }
+  return ms / 1000;
 }

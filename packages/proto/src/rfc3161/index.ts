@@ -24,6 +24,7 @@ export {
   derSequence,
   derSetOf,
   derUnsignedInteger,
+  integerContents,
   readAlgorithm,
   readBoolean,
   readChildren,
@@ -35,9 +36,10 @@ export {
   TAG,
 } from "./der.ts";
 export { FailInfo, type FailInfoName, TimeStampRefusal } from "./failure.ts";
-export { OID, TEMPEL_ARC, TEMPEL_KSI_SIGNATURE_ATTRIBUTE, TEMPEL_TSA_POLICY, TSA_HASHES } from "./oids.ts";
+export { TEMPEL_ARC, TEMPEL_KSI_SIGNATURE_ATTRIBUTE, TEMPEL_TSA_POLICY, TSA_HASHES } from "./oids.ts";
 export { parseTimeStampRequest, type TimeStampRequest } from "./request.ts";
 export { grantedResponse, rejectionResponse } from "./response.ts";
+export { TimestampTokenError } from "./timestamp-token-error.ts";
 export {
   encodeAttribute,
   encodeTstInfo,
@@ -48,10 +50,17 @@ export {
   type UnsignedToken,
 } from "./token.ts";
 export {
+  type Attributes,
+  MAX_TIMESTAMP_TOKEN_BYTES,
   readTimeStampResponse,
   readTimeStampToken,
   type SignerInfoParts,
   type TimeStampResponse,
   type TimeStampToken,
+  type TstInfo,
   tempelKsiSignatureOf,
 } from "./token-reader.ts";
+export type { AnchorState, AnchorVerdict } from "./verify-anchor-verdict.ts";
+export { ksiAnchorVerdict, tokenKsiSignature } from "./verify-ksi-anchor.ts";
+export { type TokenVerdict, tokenVerdict } from "./verify-token-verdict.ts";
+export { type TsaKeyOptions, type TsaKeyVerdict, verifyTsaKey } from "./verify-tsa-key.ts";

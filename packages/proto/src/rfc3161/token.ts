@@ -1,4 +1,5 @@
 import { getDefaultHasher } from "../hash/index.ts";
+import { OID } from "../pki/oids.ts";
 import {
   contextTag,
   der,
@@ -11,7 +12,6 @@ import {
   derSetOf,
   readElement,
 } from "./der.ts";
-import { OID } from "./oids.ts";
 
 const SHA2_256 = 0x01;
 

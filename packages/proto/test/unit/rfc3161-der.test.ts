@@ -19,6 +19,7 @@ import {
   readInteger,
   readOid,
   readSingle,
+  readTime,
   readTimeStampToken,
   rejectionResponse,
   TAG,
@@ -66,6 +67,16 @@ describe("DER reader", () => {
     expect(() => readSingle(hex("0400 00"))).toThrow(/trailing/);
     expect(() => readSingle(hex("0405 0000"))).toThrow(/longer/);
     expect(() => readSingle(hex("1f01 00"))).toThrow(/high tag/);
+  });
+
+  it("refuses a time the calendar does not have, which Date.UTC would roll into another day", () => {
+    const time = (tag: number, text: string) =>
+      readTime(readSingle(der(tag, new TextEncoder().encode(text))));
+    expect(time(TAG.GENERALIZED_TIME, "20260228235959Z")).toBe(Date.UTC(2026, 1, 28, 23, 59, 59) / 1000);
+    expect(() => time(TAG.GENERALIZED_TIME, "20260230120000Z")).toThrow(/no real time/);
+    expect(() => time(TAG.GENERALIZED_TIME, "20261207240000Z")).toThrow(/no real time/);
+    expect(() => time(TAG.GENERALIZED_TIME, "20261207235960Z")).toThrow(/no real time/);
+    expect(() => time(TAG.UTC_TIME, "260431120000Z")).toThrow(/no real time/);
   });
 
   it("reads INTEGERs only in minimal two's complement and writes them so", () => {
@@ -185,8 +196,8 @@ describe("TimeStampToken reader", () => {
       nonce: 99n,
     });
     expect(read.tstInfoDer).toEqual(tstInfo);
-    expect(read.signerInfo.signedAttributes[0]).toBe(TAG.SET);
-    expect(read.signerInfo.attributes.has(OID.signingCertificateV2)).toBe(true);
+    expect(read.signerInfo.signedAttributesDer[0]).toBe(TAG.SET);
+    expect(read.signerInfo.signedAttributes.has(OID.signingCertificateV2)).toBe(true);
     expect(tempelKsiSignatureOf(read)).toEqual(Uint8Array.of(8, 0, 0));
   });
 

@@ -3,7 +3,13 @@ import { createHash, sign } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { children, type Der, readOne } from "../../../src/rfc3161-verify/der.ts";
+import {
+  readChildren as children,
+  type DerElement as Der,
+  derOid,
+  readSingle as readOne,
+  der as tlv,
+} from "../../../src/rfc3161/der.ts";
 
 /**
  * Real RFC 3161 tokens from Debian's `openssl ts -reply`, under a CA made here with `openssl ca`, and
@@ -268,34 +274,8 @@ export function makeTestTsa(): TestTsa {
 
 // --- DER editing -----------------------------------------------------------------------------
 
-function length(n: number): number[] {
-  if (n < 0x80) return [n];
-  const bytes: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v % 256);
-  return [0x80 | bytes.length, ...bytes];
-}
-
-export function tlv(tag: number, ...content: Uint8Array[]): Uint8Array {
-  const body = Buffer.concat(content);
-  return new Uint8Array(Buffer.concat([Buffer.from([tag, ...length(body.length)]), body]));
-}
-
 const MESSAGE_DIGEST = "06092a864886f70d010904";
 const SIGNING_CERTIFICATE_V2 = "060b2a864886f70d010910022f";
-
-function oidDer(dotted: string): Uint8Array {
-  const arcs = dotted.split(".").map(BigInt);
-  const out: number[] = [];
-  for (const arc of [arcs[0]! * 40n + arcs[1]!, ...arcs.slice(2)]) {
-    const groups: number[] = [];
-    for (let v = arc; ; v >>= 7n) {
-      groups.unshift(Number(v & 0x7fn) | (groups.length > 0 ? 0x80 : 0));
-      if (v < 0x80n) break;
-    }
-    out.push(...groups);
-  }
-  return tlv(0x06, new Uint8Array(out));
-}
 
 export interface TokenEdit {
   /** New genTime, Unix seconds. */
@@ -330,34 +310,34 @@ export function editToken(token: Uint8Array, edit: TokenEdit): Uint8Array {
   const certificates = fields.find((f) => f.tag === 0xa0);
   const signerInfos = fields[fields.length - 1]!;
   const [eContentType, eContentWrapper] = children(encap);
-  let tstInfo = readOne(children(eContentWrapper!)[0]!.content).bytes;
+  let tstInfo = readOne(children(eContentWrapper!)[0]!.value).der;
   if (edit.genTime !== undefined) {
     const parts = children(readOne(tstInfo)).map((p) =>
-      p.tag === 0x18 ? generalizedTime(edit.genTime!) : p.bytes,
+      p.tag === 0x18 ? generalizedTime(edit.genTime!) : p.der,
     );
     tstInfo = tlv(0x30, ...parts);
   }
   const signer = children(children(signerInfos)[0]!);
   const certificate = edit.certificate;
-  let sid = signer[1]!.bytes;
+  let sid = signer[1]!.der;
   if (certificate !== undefined) {
     const tbs = children(children(readOne(certificate))[0]!);
-    sid = tlv(0x30, tbs[3]!.bytes, tbs[1]!.bytes);
+    sid = tlv(0x30, tbs[3]!.der, tbs[1]!.der);
   }
   const essHashOf = edit.essCertificate ?? certificate;
   const attributes = children(signer[3]!).map((attribute) => {
     const [type] = children(attribute);
-    const typeHex = Buffer.from(type!.bytes).toString("hex");
+    const typeHex = Buffer.from(type!.der).toString("hex");
     // Without the key, the digest is left as signed, as a forger would have to.
     if (typeHex === MESSAGE_DIGEST && edit.signWith !== undefined)
-      return tlv(0x30, type!.bytes, tlv(0x31, tlv(0x04, sha256(tstInfo))));
+      return tlv(0x30, type!.der, tlv(0x31, tlv(0x04, sha256(tstInfo))));
     if (typeHex === SIGNING_CERTIFICATE_V2 && essHashOf !== undefined) {
-      return tlv(0x30, type!.bytes, tlv(0x31, tlv(0x30, tlv(0x30, tlv(0x30, tlv(0x04, sha256(essHashOf)))))));
+      return tlv(0x30, type!.der, tlv(0x31, tlv(0x30, tlv(0x30, tlv(0x30, tlv(0x04, sha256(essHashOf)))))));
     }
-    return attribute.bytes;
+    return attribute.der;
   });
   const signedAttributes = tlv(0xa0, ...attributes);
-  let signature = signer[5]!.content;
+  let signature = signer[5]!.value;
   if (edit.signWith !== undefined) {
     const toSign = signedAttributes.slice();
     toSign[0] = 0x31;
@@ -367,29 +347,29 @@ export function editToken(token: Uint8Array, edit: TokenEdit): Uint8Array {
     signature = signature.slice();
     signature[signature.length - 5]! ^= 0x01;
   }
-  let unsigned: Uint8Array | undefined = signer[6]?.bytes;
+  let unsigned: Uint8Array | undefined = signer[6]?.der;
   if (edit.ksiSignature === null) unsigned = undefined;
   else if (edit.ksiSignature !== undefined) {
-    unsigned = tlv(0xa1, tlv(0x30, oidDer(KSI_ATTRIBUTE_OID), tlv(0x31, tlv(0x04, edit.ksiSignature))));
+    unsigned = tlv(0xa1, tlv(0x30, derOid(KSI_ATTRIBUTE_OID), tlv(0x31, tlv(0x04, edit.ksiSignature))));
   }
   const signerInfo = tlv(
     0x30,
-    signer[0]!.bytes,
+    signer[0]!.der,
     sid,
-    signer[2]!.bytes,
+    signer[2]!.der,
     signedAttributes,
-    signer[4]!.bytes,
+    signer[4]!.der,
     tlv(0x04, signature),
     ...(unsigned === undefined ? [] : [unsigned]),
   );
-  const certs = certificate !== undefined ? tlv(0xa0, certificate) : certificates?.bytes;
+  const certs = certificate !== undefined ? tlv(0xa0, certificate) : certificates?.der;
   const signedData = tlv(
     0x30,
-    version.bytes,
-    digestAlgorithms.bytes,
-    tlv(0x30, eContentType!.bytes, tlv(0xa0, tlv(0x04, tstInfo))),
+    version.der,
+    digestAlgorithms.der,
+    tlv(0x30, eContentType!.der, tlv(0xa0, tlv(0x04, tstInfo))),
     ...(certs === undefined ? [] : [certs]),
     tlv(0x31, signerInfo),
   );
-  return tlv(0x30, contentType!.bytes, tlv(0xa0, signedData));
+  return tlv(0x30, contentType!.der, tlv(0xa0, signedData));
 }

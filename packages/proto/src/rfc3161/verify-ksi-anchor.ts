@@ -4,9 +4,9 @@ import type { KsiSignature } from "../signature/types.ts";
 import { bytesEqual, toHex } from "../util/bytes.ts";
 import type { VerificationResult } from "../verification/result.ts";
 import { signedHash } from "../verification/signed-hash.ts";
-import type { AnchorVerdict } from "./anchor-verdict.ts";
-import { DerTag } from "./der.ts";
-import { OID, type TimestampToken } from "./timestamp-token.ts";
+import { TEMPEL_KSI_SIGNATURE_ATTRIBUTE } from "./oids.ts";
+import { type TimeStampToken, tempelKsiSignatureOf } from "./token-reader.ts";
+import type { AnchorVerdict } from "./verify-anchor-verdict.ts";
 
 /**
  * The KSI signature a Tempel token carries in its unsigned attribute id-aa-tempelKsiSignature, once
@@ -15,10 +15,9 @@ import { OID, type TimestampToken } from "./timestamp-token.ts";
  * signature's own verification make it evidence.
  */
 export function tokenKsiSignature(
-  token: TimestampToken,
+  token: TimeStampToken,
 ): { readonly signature: KsiSignature } | AnchorVerdict {
-  const values = token.signer.unsignedAttributes.get(OID.TEMPEL_KSI_SIGNATURE);
-  if (values === undefined) {
+  if (!token.signerInfo.unsignedAttributes.has(TEMPEL_KSI_SIGNATURE_ATTRIBUTE)) {
     return {
       state: "not-held",
       code: "KSI-ABSENT",
@@ -27,8 +26,8 @@ export function tokenKsiSignature(
         "backs its time: it rests on the TSA's key alone",
     };
   }
-  const value = values[0];
-  if (values.length !== 1 || value?.tag !== DerTag.OCTET_STRING) {
+  const bytes = tempelKsiSignatureOf(token);
+  if (bytes === undefined) {
     return {
       state: "failed",
       code: "KSI-MALFORMED",
@@ -37,7 +36,7 @@ export function tokenKsiSignature(
   }
   let signature: KsiSignature;
   try {
-    signature = decodeSignature(value.content);
+    signature = decodeSignature(bytes);
   } catch (error) {
     if (!(error instanceof FormatError || error instanceof TempelError)) throw error;
     return {

@@ -1,15 +1,18 @@
 import * as pkijs from "pkijs";
+import { FormatError } from "../errors.ts";
 import { HashAlgorithm } from "../hash/algorithms.ts";
 import { nobleHash } from "../hash/hasher.ts";
 import { parseCertificate, type X509Certificate } from "../pki/certificate.ts";
-import { COMMON_NAME_OID } from "../pki/detached-cms.ts";
+import { OID } from "../pki/oids.ts";
 import { PkiError } from "../pki/pki-error.ts";
 import { verifyRawSignature } from "../pki/verify-raw-signature.ts";
 import { bytesEqual } from "../util/bytes.ts";
-import type { AnchorVerdict } from "./anchor-verdict.ts";
-import { children, type Der, DerTag, expectTag, oidText, readOne } from "./der.ts";
-import { OID, type TimestampToken } from "./timestamp-token.ts";
+import { readExtendedKeyUsage } from "./certificate.ts";
+import { type DerElement, DerFields, readAlgorithm, readOid, readSingle, TAG } from "./der.ts";
+import { TSA_HASHES } from "./oids.ts";
 import { TimestampTokenError } from "./timestamp-token-error.ts";
+import type { TimeStampToken } from "./token-reader.ts";
+import type { AnchorVerdict } from "./verify-anchor-verdict.ts";
 
 export interface TsaKeyOptions {
   /** DER CA certificates the TSA's certificate must chain to; none: the chain is not checked. */
@@ -28,24 +31,16 @@ export interface TsaKeyVerdict extends AnchorVerdict {
 }
 
 const DIGESTS: ReadonlyMap<string, number> = new Map([
-  [OID.SHA1, HashAlgorithm.SHA1],
-  [OID.SHA256, HashAlgorithm.SHA2_256],
-  [OID.SHA384, HashAlgorithm.SHA2_384],
-  [OID.SHA512, HashAlgorithm.SHA2_512],
+  [OID.sha1, HashAlgorithm.SHA1],
+  ...[...TSA_HASHES].map(([oid, hash]) => [oid, hash.ksiId] as const),
 ]);
 
 /** OpenSSL names its RSA signatures rsaEncryption with the digest given apart (RFC 5652 allows it). */
 const RSA_WITH: ReadonlyMap<string, string> = new Map([
-  [OID.SHA256, "1.2.840.113549.1.1.11"],
-  [OID.SHA384, "1.2.840.113549.1.1.12"],
-  [OID.SHA512, "1.2.840.113549.1.1.13"],
+  [OID.sha256, OID.sha256WithRsa],
+  [OID.sha384, OID.sha384WithRsa],
+  [OID.sha512, OID.sha512WithRsa],
 ]);
-const RSA_ENCRYPTION = "1.2.840.113549.1.1.1";
-const SHA1_WITH_RSA = "1.2.840.113549.1.1.5";
-
-const EXTENDED_KEY_USAGE = "2.5.29.37";
-const KEY_USAGE = "2.5.29.15";
-const ID_KP_TIME_STAMPING = "1.3.6.1.5.5.7.3.8";
 
 /**
  * The digest of `data`. SHA-1 only where RFC 2634's ESSCertID names a certificate by it: over the
@@ -58,8 +53,8 @@ function digest(algorithmOid: string, data: Uint8Array, what: string, sha1 = fal
   return nobleHash(id)(data);
 }
 
-function singleValue(token: TimestampToken, oid: string, name: string): Der {
-  const values = token.signer.signedAttributes.get(oid);
+function singleValue(token: TimeStampToken, oid: string, name: string): DerElement {
+  const values = token.signerInfo.signedAttributes.get(oid);
   if (values?.length !== 1) {
     throw new TimestampTokenError("TSA-ATTRIBUTES", `the TSA's signed attributes lack one ${name} value`);
   }
@@ -67,19 +62,19 @@ function singleValue(token: TimestampToken, oid: string, name: string): Der {
 }
 
 function subjectText(certificate: X509Certificate): string {
-  return certificate.subject
-    .map((a) => `${a.type === COMMON_NAME_OID ? "CN" : a.type}=${a.value}`)
-    .join(", ");
+  return certificate.subject.map((a) => `${a.type === OID.commonName ? "CN" : a.type}=${a.value}`).join(", ");
 }
 
 /** The certificate the SignerInfo names by issuer and serial number, among `candidates`. */
-function findSigner(token: TimestampToken, candidates: readonly Uint8Array[]): X509Certificate | undefined {
+function findSigner(token: TimeStampToken, candidates: readonly Uint8Array[]): X509Certificate | undefined {
   for (const der of candidates) {
-    const tbs = children(children(readOne(der))[0]!);
-    const offset = tbs[0]!.tag === DerTag.context(0) ? 1 : 0;
-    const serial = expectTag(tbs[offset], DerTag.INTEGER, "certificate serialNumber").content;
-    const issuer = expectTag(tbs[offset + 2], DerTag.SEQUENCE, "certificate issuer").bytes;
-    if (bytesEqual(serial, token.signer.serialNumber) && bytesEqual(issuer, token.signer.issuer)) {
+    // Only the two fields that name it: a full read would refuse CA files over what the chain check judges.
+    const tbs = new DerFields(new DerFields(readSingle(der)).take(TAG.SEQUENCE, "tbsCertificate"));
+    tbs.optional(0xa0);
+    const serial = tbs.take(TAG.INTEGER, "certificate serialNumber").der;
+    tbs.take(TAG.SEQUENCE, "certificate signature");
+    const issuer = tbs.take(TAG.SEQUENCE, "certificate issuer").der;
+    if (bytesEqual(serial, token.signerInfo.serialNumber) && bytesEqual(issuer, token.signerInfo.issuer)) {
       return parseCertificate(der);
     }
   }
@@ -87,16 +82,15 @@ function findSigner(token: TimestampToken, candidates: readonly Uint8Array[]): X
 }
 
 /** The content-type and message-digest attributes bind the signature to this TSTInfo (RFC 5652 §5.6). */
-function checkContent(token: TimestampToken): void {
-  if (oidText(singleValue(token, OID.CONTENT_TYPE, "content-type"), "content-type") !== OID.TST_INFO) {
+function checkContent(token: TimeStampToken): void {
+  if (readOid(singleValue(token, OID.contentType, "content-type")) !== OID.tstInfo) {
     throw new TimestampTokenError("TSA-CONTENT-TYPE", "the signed content-type attribute is not TSTInfo");
   }
-  const claimed = expectTag(
-    singleValue(token, OID.MESSAGE_DIGEST, "message-digest"),
-    DerTag.OCTET_STRING,
-    "message-digest",
-  ).content;
-  if (!bytesEqual(claimed, digest(token.signer.digestAlgorithm, token.eContent, "the SignerInfo"))) {
+  const claimed = singleValue(token, OID.messageDigest, "message-digest");
+  if (
+    claimed.tag !== TAG.OCTET_STRING ||
+    !bytesEqual(claimed.value, digest(token.signerInfo.digestAlgorithm, token.tstInfoDer, "the SignerInfo"))
+  ) {
     throw new TimestampTokenError(
       "TSA-DIGEST",
       "the TSTInfo (time, imprint) is not the one the TSA signed: its digest differs from the signed message-digest",
@@ -104,13 +98,13 @@ function checkContent(token: TimestampToken): void {
   }
 }
 
-async function checkSignature(token: TimestampToken, certificate: X509Certificate): Promise<void> {
-  const { signatureAlgorithm, digestAlgorithm } = token.signer;
+async function checkSignature(token: TimeStampToken, certificate: X509Certificate): Promise<void> {
+  const { signatureAlgorithm, digestAlgorithm } = token.signerInfo;
   const algorithm =
-    signatureAlgorithm === RSA_ENCRYPTION
+    signatureAlgorithm === OID.rsaEncryption
       ? (RSA_WITH.get(digestAlgorithm) ?? signatureAlgorithm)
       : signatureAlgorithm;
-  if (algorithm === SHA1_WITH_RSA) {
+  if (algorithm === OID.sha1WithRsa) {
     throw new TimestampTokenError(
       "TSA-ALGORITHM",
       "the TSA signed with SHA-1, which is no longer collision-resistant",
@@ -121,8 +115,8 @@ async function checkSignature(token: TimestampToken, certificate: X509Certificat
     verified = await verifyRawSignature(
       certificate,
       algorithm,
-      token.signer.signature,
-      token.signer.signedAttributesDer,
+      token.signerInfo.signature,
+      token.signerInfo.signedAttributesDer,
     );
   } catch (error) {
     if (error instanceof PkiError) throw new TimestampTokenError("TSA-SIGNATURE", error.message);
@@ -141,28 +135,26 @@ async function checkSignature(token: TimestampToken, certificate: X509Certificat
  * certificate by hash, so a certificate with the same issuer and serial but another key or use is
  * not taken for the TSA's.
  */
-function checkSigningCertificate(token: TimestampToken, certificate: X509Certificate): void {
-  const v2 = token.signer.signedAttributes.has(OID.SIGNING_CERTIFICATE_V2);
-  const oid = v2 ? OID.SIGNING_CERTIFICATE_V2 : OID.SIGNING_CERTIFICATE;
-  if (!v2 && !token.signer.signedAttributes.has(oid)) {
+function checkSigningCertificate(token: TimeStampToken, certificate: X509Certificate): void {
+  const v2 = token.signerInfo.signedAttributes.has(OID.signingCertificateV2);
+  const oid = v2 ? OID.signingCertificateV2 : OID.signingCertificate;
+  if (!v2 && !token.signerInfo.signedAttributes.has(oid)) {
     throw new TimestampTokenError(
       "TSA-ESS",
       "the token has no signing-certificate attribute naming the TSA's certificate",
     );
   }
-  const [certs] = children(
-    expectTag(singleValue(token, oid, "signing-certificate"), DerTag.SEQUENCE, "SigningCertificate"),
+  const certs = new DerFields(singleValue(token, oid, "signing-certificate")).take(
+    TAG.SEQUENCE,
+    "SigningCertificate certs",
   );
-  const [first] = children(expectTag(certs, DerTag.SEQUENCE, "SigningCertificate certs"));
-  const fields = children(expectTag(first, DerTag.SEQUENCE, "ESSCertID"));
-  let hashAlgorithm: string = OID.SHA1;
+  const fields = new DerFields(new DerFields(certs).take(TAG.SEQUENCE, "ESSCertID"));
+  let hashAlgorithm: string = OID.sha1;
   if (v2) {
-    hashAlgorithm = OID.SHA256;
-    if (fields[0]?.tag === DerTag.SEQUENCE) {
-      hashAlgorithm = oidText(children(fields.shift()!)[0], "ESSCertIDv2 hashAlgorithm");
-    }
+    const named = fields.optional(TAG.SEQUENCE);
+    hashAlgorithm = named === undefined ? OID.sha256 : readAlgorithm(named).oid;
   }
-  const certHash = expectTag(fields[0], DerTag.OCTET_STRING, "ESSCertID certHash").content;
+  const certHash = fields.take(TAG.OCTET_STRING, "ESSCertID certHash").value;
   if (
     !bytesEqual(certHash, digest(hashAlgorithm, certificate.der, "the signing-certificate attribute", true))
   ) {
@@ -171,14 +163,11 @@ function checkSigningCertificate(token: TimestampToken, certificate: X509Certifi
       "the signing-certificate attribute names another certificate than the one that signed (its hash differs)",
     );
   }
-  const issuerSerial = fields[1];
+  const issuerSerial = fields.optional(TAG.SEQUENCE);
   if (issuerSerial !== undefined) {
-    const serial = expectTag(
-      children(expectTag(issuerSerial, DerTag.SEQUENCE, "IssuerSerial"))[1],
-      DerTag.INTEGER,
-      "IssuerSerial serial",
-    );
-    if (!bytesEqual(serial.content, token.signer.serialNumber)) {
+    const serial = new DerFields(issuerSerial);
+    serial.take(TAG.SEQUENCE, "IssuerSerial issuer");
+    if (!bytesEqual(serial.take(TAG.INTEGER, "IssuerSerial serial").der, token.signerInfo.serialNumber)) {
       throw new TimestampTokenError(
         "TSA-ESS",
         "the signing-certificate attribute names another serial number than the signer's",
@@ -190,31 +179,25 @@ function checkSigningCertificate(token: TimestampToken, certificate: X509Certifi
 /** RFC 3161 §2.3: one critical extended key usage, id-kp-timeStamping alone; key usage, if any, signing only. */
 function checkTimeStampingUse(certificate: X509Certificate): void {
   const extensions = certificate.parsed.extensions ?? [];
-  const eku = extensions.filter((extension) => extension.extnID === EXTENDED_KEY_USAGE);
-  const purposes =
-    eku.length === 1
-      ? children(readOne(eku[0]!.extnValue.valueBlock.valueHexView)).map((p) => oidText(p, "key purpose"))
-      : [];
+  const eku = extensions.filter((extension) => extension.extnID === OID.extKeyUsage);
+  const purposes = eku.length === 1 ? readExtendedKeyUsage(eku[0]!.extnValue.valueBlock.valueHexView) : [];
   if (
     eku.length !== 1 ||
     eku[0]!.critical !== true ||
     purposes.length !== 1 ||
-    purposes[0] !== ID_KP_TIME_STAMPING
+    purposes[0] !== OID.timeStamping
   ) {
     throw new TimestampTokenError(
       "TSA-EKU",
       "the signer's certificate is not a TSA certificate: RFC 3161 asks for one critical extended key usage, id-kp-timeStamping alone",
     );
   }
-  const keyUsage = extensions.find((extension) => extension.extnID === KEY_USAGE);
+  const keyUsage = extensions.find((extension) => extension.extnID === OID.keyUsage);
   if (keyUsage !== undefined) {
-    const bits = expectTag(
-      readOne(keyUsage.extnValue.valueBlock.valueHexView),
-      DerTag.BIT_STRING,
-      "keyUsage",
-    ).content;
+    const bits = readSingle(keyUsage.extnValue.valueBlock.valueHexView);
+    if (bits.tag !== TAG.BIT_STRING) throw new FormatError("DER_MALFORMED", "keyUsage is not a BIT STRING");
     // digitalSignature (0x80) and nonRepudiation (0x40) in the first octet; nothing else.
-    if ((bits[1] ?? 0) & 0x3f || bits.subarray(2).some((byte) => byte !== 0)) {
+    if ((bits.value[1] ?? 0) & 0x3f || bits.value.subarray(2).some((byte) => byte !== 0)) {
       throw new TimestampTokenError(
         "TSA-EKU",
         "the signer's certificate may be used for more than signing (its key usage)",
@@ -226,7 +209,7 @@ function checkTimeStampingUse(certificate: X509Certificate): void {
 /** The chain from the signer up to one of the anchors, valid at `at` (Unix seconds). */
 async function checkChain(
   certificate: X509Certificate,
-  token: TimestampToken,
+  token: TimeStampToken,
   anchors: readonly Uint8Array[],
   at: number,
 ): Promise<readonly X509Certificate[]> {
@@ -271,7 +254,7 @@ function isoSeconds(unix: number): string {
  * at genTime. A certificate that has expired by `now` no longer vouches: its key may since have been
  * retired, lost or stolen, and whoever holds it can sign any past time. Revocation is not checked.
  */
-export async function verifyTsaKey(token: TimestampToken, options: TsaKeyOptions): Promise<TsaKeyVerdict> {
+export async function verifyTsaKey(token: TimeStampToken, options: TsaKeyOptions): Promise<TsaKeyVerdict> {
   let certificate: X509Certificate | undefined;
   try {
     certificate = findSigner(token, [...token.certificates, ...options.trustAnchors]);
@@ -335,7 +318,7 @@ export async function verifyTsaKey(token: TimestampToken, options: TsaKeyOptions
         ...(certificate !== undefined && describe(certificate)),
       };
     }
-    if (error instanceof TimestampTokenError || error instanceof PkiError) {
+    if (error instanceof TimestampTokenError || error instanceof PkiError || error instanceof FormatError) {
       return {
         state: "failed",
         code: "TSA-MALFORMED",

@@ -1,4 +1,4 @@
-import type { AnchorVerdict } from "./anchor-verdict.ts";
+import type { AnchorVerdict } from "./verify-anchor-verdict.ts";
 
 export interface TokenVerdict {
   readonly result: "OK" | "FAIL" | "NA";
