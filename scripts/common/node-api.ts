@@ -1,4 +1,5 @@
 import { calendarChainOutput, decodeCalendarChain, decodeTlv, TempelError, toHex } from "@tempel/proto";
+import { nodeHasher } from "@tempel/proto/node";
 
 /** What the scripts read from a node's JSON API: the parts of /v1/status and /v1/calendar/* they use. */
 export interface NodeStatus {
@@ -106,7 +107,9 @@ export async function calendarRootAt(apiUrl: string, time: number, timeoutMs: nu
   }
   let computed: string;
   try {
-    computed = toHex(calendarChainOutput(decodeCalendarChain(decodeTlv(Buffer.from(json.chain, "base64")))));
+    computed = toHex(
+      calendarChainOutput(decodeCalendarChain(decodeTlv(Buffer.from(json.chain, "base64"))), nodeHasher),
+    );
   } catch (error) {
     throw new NodeApiError("BAD_CHAIN", `${url}: ${(error as Error).message}`);
   }

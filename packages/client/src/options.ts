@@ -1,6 +1,7 @@
 import {
   DEFAULT_HMAC_ALGORITHM,
   HashAlgorithm,
+  type Hasher,
   hashAlgorithm,
   isDeprecatedAt,
   MAX_LOGIN_ID_BYTES,
@@ -44,6 +45,13 @@ export interface TempelClientOptions {
    * costs a Node.js process about half the CPU per request. Not together with `fetch`.
    */
   readonly transport?: HttpTransport;
+  /**
+   * What the client hashes with: PDU HMACs, its own aggregation trees, the checks of answers and of
+   * signatures it verifies, the documents it hashes. Default: `nobleHasher` (pure JS, runs anywhere);
+   * a Node.js program passes `nodeHasher` (node:crypto, several times faster), which
+   * `@tempel/client/node` re-exports from `@tempel/proto/node`.
+   */
+  readonly hasher?: Hasher;
 }
 
 export const clientDefaults = {

@@ -1,6 +1,7 @@
 import {
   decodeSignature,
   encodeSignature,
+  type Hasher,
   type Imprint,
   type KsiSignature,
   type SignatureJson,
@@ -13,6 +14,8 @@ import { type VerifyOptions, verifyKsiSignature } from "./verification/verify.ts
 
 /** Verifies a signature with what it knows of a cluster (a TempelClient). */
 export interface SignatureVerifier {
+  /** What the verifier hashes with, for the hashing done on its behalf (records, log blocks). */
+  readonly hasher?: Hasher;
   verify(signature: Signature, document?: SignInput, options?: VerifyOptions): Promise<VerificationResult>;
 }
 

@@ -2,10 +2,12 @@ import {
   AggregationTree,
   checkQuorumCertificate,
   firstPublicationCovering,
+  type Hasher,
   type Imprint,
   type KsiSignature,
   MAX_AGGREGATION_LEVEL,
   MAX_PUBLICATIONS_FILE_BYTES,
+  nobleHasher,
   type PublicationData,
   type PublicationRecord,
   type PublicationsFile,
@@ -97,6 +99,8 @@ export class TempelClient implements SignatureVerifier {
   readonly #trust: ResolvedTrust;
   readonly #publications: PublicationsSource | undefined;
   readonly #hashAlgorithm: number;
+  /** What this client hashes with (TempelClientOptions.hasher). */
+  readonly hasher: Hasher;
 
   constructor(options: TempelClientOptions) {
     checkEndpoints(options.endpoints);
@@ -111,6 +115,7 @@ export class TempelClient implements SignatureVerifier {
       ...(transport !== undefined && { transport }),
     };
     this.#pool = new EndpointPool(this.#poolOptions);
+    this.hasher = options.hasher ?? nobleHasher;
     this.#hashAlgorithm = usableAlgorithm(
       options.hashAlgorithm ?? clientDefaults.hashAlgorithm,
       "hashAlgorithm",
@@ -122,7 +127,7 @@ export class TempelClient implements SignatureVerifier {
     this.#channel =
       options.agency === undefined
         ? undefined
-        : new KsiChannel(this.#pool, agencyCredentials(options.agency), hmacAlgorithm);
+        : new KsiChannel(this.#pool, agencyCredentials(options.agency), hmacAlgorithm, this.hasher);
     this.#trust = resolveTrust(options.trust);
     const publications = this.#trust.publications;
     this.#publications =
@@ -172,7 +177,7 @@ export class TempelClient implements SignatureVerifier {
   async sign(input: SignInput, options: SignOptions = {}): Promise<Signature> {
     const channel = this.#ksi();
     const level = checkLevel(options.level);
-    const imprint = await imprintOf(input, this.#hashAlgorithm, options.signal);
+    const imprint = await imprintOf(input, this.#hashAlgorithm, options.signal, this.hasher);
     return this.#bound(
       await requestSignature(channel, imprint, level, this.#trust.quorumTrust, options.signal),
     );
@@ -193,7 +198,7 @@ export class TempelClient implements SignatureVerifier {
     const concurrency = positiveInteger(options.concurrency ?? signManyDefaults.concurrency, "concurrency");
     const signatures = await signInBatches(
       inputs,
-      (input, signal) => imprintOf(input, this.#hashAlgorithm, signal),
+      (input, signal) => imprintOf(input, this.#hashAlgorithm, signal, this.hasher),
       (imprints, signal) => this.#signBatch(channel, imprints, level, signal),
       { ...options, batchSize, concurrency },
     );
@@ -210,7 +215,7 @@ export class TempelClient implements SignatureVerifier {
     if (imprints.length === 1) return [await requestSignature(channel, imprints[0]!, level, trust, signal)];
     const tree = new AggregationTree(
       imprints.map((imprint) => ({ imprint, level })),
-      { algorithm: this.#hashAlgorithm },
+      { algorithm: this.#hashAlgorithm, hasher: this.hasher },
     );
     // The root's signature is checked against the quorum; the leaves' only add this tree's links to it.
     return leafSignatures(tree, await requestSignature(channel, tree.root, tree.rootLevel, trust, signal));
@@ -231,7 +236,7 @@ export class TempelClient implements SignatureVerifier {
       signal,
       goal.root,
     );
-    return this.#bound(await extendedSignature(signature.ksi, chain, goal));
+    return this.#bound(await extendedSignature(signature.ksi, chain, goal, this.hasher));
   }
 
   async #extensionGoal(signature: Signature, to: ExtendTarget, signal?: AbortSignal): Promise<ExtensionGoal> {
@@ -314,6 +319,7 @@ export class TempelClient implements SignatureVerifier {
     const publications = this.#publications;
     const channel = this.#channel;
     return verifyKsiSignature(signature.ksi, document, options, {
+      hasher: this.hasher,
       ...(this.#trust.quorumTrust !== undefined && { quorumTrust: this.#trust.quorumTrust }),
       ...(channel !== undefined && {
         extender: (time, publicationTime, signal) =>

@@ -1,4 +1,4 @@
-import { HashAlgorithm, setDefaultHasher } from "@tempel/proto";
+import { HashAlgorithm } from "@tempel/proto";
 import { nodeHasher } from "@tempel/proto/node";
 import { AgencyRegistry } from "./aggregation/index.ts";
 import { type ApiServer, KsiEndpoints, startApiServer } from "./api/index.ts";
@@ -30,7 +30,6 @@ export async function startGateway(
   logger: Logger,
   upstream: Upstream = ksiUpstream(checkedUpstream(config)),
 ): Promise<RunningNode> {
-  setDefaultHasher(nodeHasher);
   const tierId = `gateway:${config.api.host}:${config.api.port}`;
   const metrics = createMetrics(config.metrics);
   const rounds = new TierRounds(config.gateway, {
@@ -65,6 +64,7 @@ export async function startGateway(
           rounds,
           calendar: undefined,
           algorithm: TIER_ALGORITHM,
+          hasher: nodeHasher,
           metrics: metrics.api,
           logger: apiLogger,
           now: Date.now,

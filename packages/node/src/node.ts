@@ -1,5 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import { HashAlgorithm, type QuorumTrust, setDefaultHasher } from "@tempel/proto";
+import { HashAlgorithm, type QuorumTrust } from "@tempel/proto";
 import { nodeHasher } from "@tempel/proto/node";
 import { AgencyRegistry, RoundPipeline } from "./aggregation/index.ts";
 import { type ApiServer, adminHandler, JsonApi, KsiEndpoints, startApiServer } from "./api/index.ts";
@@ -46,7 +46,6 @@ export interface RunningNode {
  * served), the network and agreement, the rounds, and the HTTP API last.
  */
 export async function startNode(config: NodeConfig, logger: Logger): Promise<RunningNode> {
-  setDefaultHasher(nodeHasher);
   const paths = dataPaths(config.dataDir);
   const genesis = loadGenesis(config.genesisFile);
   const identity = loadNodeIdentity(paths.nodeKey);
@@ -140,6 +139,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
         logger,
         metrics: metrics.agreement,
         penalize: (peer, reason) => network.penalize(peer, reason),
+        hasher: nodeHasher,
       },
     );
     /** Agreement's status with a leader this node cannot reach shown as none: it leads nobody here. */
@@ -220,6 +220,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
         rounds,
         agencies,
         signer: tsaSigner,
+        hasher: nodeHasher,
         signing,
         memberIndex: genesis.members.indexOf(member),
         openQuotaPerSecond: config.rounds.agencyQuotaPerSecond,
@@ -229,7 +230,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     const server: ApiServer = await startApiServer(config.api, {
       json: new JsonApi(
         { maxSignBatch: config.api.maxSignBatch, maxLevel: config.rounds.maxLevel },
-        { agencies, rounds, calendar, signer, status, now },
+        { agencies, rounds, calendar, signer, hasher: nodeHasher, status, now },
       ),
       ksi: new KsiEndpoints(
         { ...config.api, maxLevel: config.rounds.maxLevel },
@@ -238,6 +239,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
           rounds,
           calendar,
           algorithm: AGGREGATION_ALGORITHM,
+          hasher: nodeHasher,
           metrics: metrics.api,
           logger: apiLogger,
           now,

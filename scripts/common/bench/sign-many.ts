@@ -1,6 +1,6 @@
 import { type Signature, TempelClient } from "@tempel/client";
 import { nodeHttpTransport } from "@tempel/client/node";
-import { bytesEqual, type Imprint, setDefaultHasher, TempelError } from "@tempel/proto";
+import { bytesEqual, type Imprint, TempelError } from "@tempel/proto";
 import { nodeHasher } from "@tempel/proto/node";
 import type { ClusterDescription } from "../cluster-file.ts";
 import { randomImprints } from "../load/protocols.ts";
@@ -44,10 +44,10 @@ export async function measureSignMany(
   rules: SignManyRules,
 ): Promise<SignManyFigures> {
   // As a Node.js service would: it hashes with OpenSSL and speaks HTTP with node:http rather than fetch.
-  setDefaultHasher(nodeHasher);
   const client = new TempelClient({
     endpoints: cluster.nodes.map((node) => node.api),
     transport: nodeHttpTransport(),
+    hasher: nodeHasher,
     agency: cluster.agency,
     timeoutMs: rules.timeoutMs,
   });

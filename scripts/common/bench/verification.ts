@@ -23,7 +23,7 @@ export interface VerificationFigures {
   readonly signatures: number;
   readonly bytesPerSignature: number;
   readonly decodeMicros: number;
-  /** KSI internal policy with proto's default hasher (@noble/hashes, as in a browser). */
+  /** KSI internal policy with nobleHasher (@noble/hashes, as in a browser). */
   readonly internalNobleMicros: number;
   /** The same with node:crypto. */
   readonly internalNodeMicros: number;

@@ -1,5 +1,6 @@
 import { createHmac, randomFillSync } from "node:crypto";
 import {
+  DEFAULT_HMAC_ALGORITHM,
   derAlgorithm,
   derInteger,
   derOctetString,
@@ -10,6 +11,7 @@ import {
   type Imprint,
   OID,
 } from "@tempel/proto";
+import { nodeHasher } from "@tempel/proto/node";
 
 /**
  * What the load generator asks for signatures: a Tempel node through a KSI aggregation PDU (what KSI
@@ -55,6 +57,8 @@ export function encodeRequest(
           requests: imprints.map((requestHash, i) => ({ requestId: firstId + BigInt(i), requestHash })),
         },
         new TextEncoder().encode(service.agency.key),
+        DEFAULT_HMAC_ALGORITHM,
+        nodeHasher,
       );
       return { body, headers: { "content-type": "application/ksi-request" } };
     }

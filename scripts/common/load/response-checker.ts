@@ -17,6 +17,7 @@ import {
   type TimeStampToken,
   toHex,
 } from "@tempel/proto";
+import { nodeHasher } from "@tempel/proto/node";
 import { BASELINE_TOKEN_BYTES, signedPart } from "./baseline-protocol.ts";
 import { EvenSampler } from "./even-sampler.ts";
 import type { Service } from "./protocols.ts";
@@ -87,7 +88,7 @@ export class ResponseChecker {
   ): Promise<CheckedResponse> {
     let decoded: ReturnType<typeof decodeAggregationResponsePdu>;
     try {
-      decoded = decodeAggregationResponsePdu(body, { maxPayloads: imprints.length });
+      decoded = decodeAggregationResponsePdu(body, { maxPayloads: imprints.length, hasher: nodeHasher });
     } catch {
       return failed("bad_response");
     }

@@ -124,15 +124,6 @@ Run tempel <command> --help for a command's options; docs/cli.md describes them 
 ${EXIT_CODES_HELP}
 `;
 
-/** Hashing with Node's native code rather than the portable one: set once, before any command runs. */
-async function useNodeHasher(): Promise<void> {
-  const [{ setDefaultHasher }, { nodeHasher }] = await Promise.all([
-    import("@tempel/proto"),
-    import("@tempel/proto/node"),
-  ]);
-  setDefaultHasher(nodeHasher);
-}
-
 /** Run the `tempel` command line `argv` (without node and script); returns the exit code. */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const [name, ...args] = argv;
@@ -159,7 +150,6 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     command.load(),
     import("./usage-error.ts"),
     import("./failure.ts"),
-    useNodeHasher(),
   ]);
   try {
     return await module.run(args, io);

@@ -3,8 +3,10 @@ import {
   bytesEqual,
   type CalendarHashChain,
   calendarChainOutput,
+  type Hasher,
   internalPolicy,
   type KsiSignature,
+  nobleHasher,
   type PublicationRecord,
   type QuorumCertificate,
   rightLinksMatch,
@@ -32,6 +34,7 @@ export async function extendedSignature(
   signature: KsiSignature,
   chain: CalendarHashChain,
   records: RootRecords,
+  hasher: Hasher = nobleHasher,
 ): Promise<KsiSignature> {
   if (signature.calendarChain !== undefined && !rightLinksMatch(signature.calendarChain, chain)) {
     throw new VerificationError(
@@ -43,7 +46,7 @@ export async function extendedSignature(
   if (
     certificate !== undefined &&
     (certificate.publishedData.publicationTime !== chain.publicationTime ||
-      !bytesEqual(certificate.publishedData.publishedHash, calendarChainOutput(chain)))
+      !bytesEqual(certificate.publishedData.publishedHash, calendarChainOutput(chain, hasher)))
   ) {
     throw new VerificationError("PUB-01", `${VERIFICATION_CODES["PUB-01"]}: the certified root is another`);
   }
@@ -53,7 +56,7 @@ export async function extendedSignature(
     ...(signature.rfc3161Record !== undefined && { rfc3161Record: signature.rfc3161Record }),
     ...records,
   });
-  const check = await verifySignature(extended, {}, internalPolicy);
+  const check = await verifySignature(extended, { hasher }, internalPolicy);
   if (check.result !== "OK") {
     throw new VerificationError(
       check.code ?? "GEN-02",

@@ -8,6 +8,7 @@ import {
   type ExtendRequestPayload,
   type ExtendResponsePayload,
   encodeExtendRequestPdu,
+  type Hasher,
   type Imprint,
 } from "@tempel/proto";
 import { ProtocolError } from "../errors.ts";
@@ -25,9 +26,9 @@ const extender: KsiService<ExtendRequestPayload, ExtendResponsePayload> = {
     ExtenderStatus.UPSTREAM_ERROR,
     ExtenderStatus.UPSTREAM_TIMEOUT,
   ]),
-  encode: (header, request, key, hmacAlgorithm) =>
-    encodeExtendRequestPdu({ header, requests: [request] }, key, hmacAlgorithm),
-  decode: (bytes) => decodeExtendResponsePdu(bytes, { maxPayloads: 1 }),
+  encode: (header, request, key, hmacAlgorithm, hasher) =>
+    encodeExtendRequestPdu({ header, requests: [request] }, key, hmacAlgorithm, hasher),
+  decode: (bytes, hasher) => decodeExtendResponsePdu(bytes, { maxPayloads: 1, hasher }),
 };
 
 /**
@@ -41,6 +42,7 @@ function acceptChain(
   publicationTime: number | undefined,
   root: Imprint | undefined,
   endpoint: string,
+  hasher: Hasher,
 ): CalendarHashChain {
   const chain = payload.calendarChain;
   if (
@@ -55,7 +57,7 @@ function acceptChain(
         (publicationTime === undefined ? "" : ` to ${publicationTime}`),
     );
   }
-  if (root !== undefined && !bytesEqual(calendarChainOutput(chain), root)) {
+  if (root !== undefined && !bytesEqual(calendarChainOutput(chain, hasher), root)) {
     throw new ProtocolError(
       "BAD_CALENDAR_CHAIN",
       `${endpoint}: the extender's calendar chain does not reach the certified root at ${chain.publicationTime}`,
@@ -84,7 +86,8 @@ export function requestCalendarChain(
   return channel.exchange(
     extender,
     request,
-    (payload, endpoint) => acceptChain(payload, aggregationTime, publicationTime, root, endpoint),
+    (payload, endpoint) =>
+      acceptChain(payload, aggregationTime, publicationTime, root, endpoint, channel.hasher),
     signal,
   );
 }

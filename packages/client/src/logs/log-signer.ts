@@ -2,6 +2,7 @@ import {
   BLOCK_CLOSE_REASON_KEY,
   type ClosedBlock,
   HashAlgorithm,
+  type Hasher,
   type Imprint,
   LogBlockBuilder,
   signedBlockElement,
@@ -13,6 +14,8 @@ import type { SignOptions } from "../tempel-client.ts";
 
 /** What a LogSigner needs of a client: one signature per block root (a TempelClient). */
 export interface BlockRootSigner {
+  /** What the blocks' trees are hashed with too; nobleHasher if absent. */
+  readonly hasher?: Hasher;
   sign(input: SignInput, options?: SignOptions): Promise<{ encode(): Uint8Array }>;
 }
 
@@ -142,7 +145,9 @@ export class LogSigner {
     this.#usable();
     const bytes = checkRecord(typeof record === "string" ? new TextEncoder().encode(record) : record);
     if (this.#open === undefined) {
-      this.#open = new LogBlockBuilder(SHA256, this.#random(32), this.#inputHash);
+      this.#open = new LogBlockBuilder(SHA256, this.#random(32), this.#inputHash, {
+        hasher: this.#client.hasher,
+      });
       this.#timer = setTimeout(() => this.#closeBlock(), this.#maxDelayMs);
     }
     this.#open.addLine(bytes);

@@ -9,6 +9,7 @@ import {
   encodeCalendarChain,
   encodeQuorumCertificate,
   encodeTlv,
+  type Hasher,
   type Imprint,
   PkiError,
   type PublicationRecord,
@@ -59,6 +60,8 @@ export interface MonitorModules {
   readonly metrics?: MonitorMetrics;
   /** Called with every alert, once per distinct finding. */
   readonly onAlert?: (alert: Alert) => void;
+  /** What consistency proofs are recomputed with; nobleHasher if absent. */
+  readonly hasher?: Hasher;
 }
 
 /** A certified calendar root as a node showed it. */
@@ -97,6 +100,7 @@ export class Monitor {
   readonly #clock: MonitorClock;
   readonly #log: MonitorLog;
   readonly #onAlert: ((alert: Alert) => void) | undefined;
+  readonly #hasher: Hasher | undefined;
   readonly metrics: MonitorMetrics;
   readonly #last = new Map<string, Seen>();
   readonly #checkedCertificates = new Set<string>();
@@ -123,6 +127,7 @@ export class Monitor {
       timeoutMs: positive(options.timeoutMs, "timeoutMs", monitorDefaults.timeoutMs),
     };
     this.#fetch = modules.fetch ?? globalThis.fetch.bind(globalThis);
+    this.#hasher = modules.hasher;
     this.#apis = new Map(
       options.nodes.map((url) => {
         const api = new NodeApi(url, this.#fetch, this.#options.timeoutMs);
@@ -280,6 +285,7 @@ export class Monitor {
         chain,
         { publicationTime: older.time, publishedHash: older.root },
         { publicationTime: newer.time, publishedHash: newer.root },
+        this.#hasher,
       );
     } catch (error) {
       // A proof hashed with an algorithm this build cannot compute proves nothing either way.

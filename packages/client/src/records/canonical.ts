@@ -1,4 +1,4 @@
-import { HashAlgorithm, hashImprint, type Imprint, isImprintShaped } from "@tempel/proto";
+import { HashAlgorithm, type Hasher, hashImprint, type Imprint, isImprintShaped } from "@tempel/proto";
 import { type FieldValue, RecordFormatError, type RecordVersion, recordLimits } from "./record-version.ts";
 
 /**
@@ -164,8 +164,9 @@ export function encodeRecordVersion(version: RecordVersion): Uint8Array {
 export function recordVersionHash(
   version: RecordVersion,
   algorithm: number = HashAlgorithm.SHA2_256,
+  hasher?: Hasher,
 ): Imprint {
-  return hashImprint(algorithm, encodeRecordVersion(version));
+  return hashImprint(algorithm, encodeRecordVersion(version), hasher);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { HashAlgorithm, type Imprint } from "@tempel/proto";
+import { HashAlgorithm, type Hasher, type Imprint } from "@tempel/proto";
 import type { Signature } from "../signature.ts";
 import type { SignInput } from "../signing/sign-input.ts";
 import type { SignManyOptions } from "../signing/sign-many.ts";
@@ -7,6 +7,8 @@ import type { RecordVersion } from "./record-version.ts";
 
 /** What signs many hashes at once: a TempelClient. */
 export interface RecordSigner {
+  /** What the versions are hashed with too; nobleHasher if absent. */
+  readonly hasher?: Hasher;
   signMany(inputs: Iterable<SignInput>, options?: SignManyOptions): Promise<Signature[]>;
 }
 
@@ -33,7 +35,7 @@ export async function signRecordVersions(
   options: SignVersionsOptions = {},
 ): Promise<SignedRecordVersion[]> {
   const { hashAlgorithm = HashAlgorithm.SHA2_256, ...signOptions } = options;
-  const hashes = versions.map((version) => recordVersionHash(version, hashAlgorithm));
+  const hashes = versions.map((version) => recordVersionHash(version, hashAlgorithm, signer.hasher));
   const proofs = await signer.signMany(
     hashes.map((imprint) => ({ imprint })),
     signOptions,

@@ -82,7 +82,7 @@ async function checkVersion(
   let hash: Imprint;
   try {
     bytes = encodeRecordVersion(version);
-    hash = hashImprint(imprintAlgorithm(proof.inputHash), bytes);
+    hash = hashImprint(imprintAlgorithm(proof.inputHash), bytes, verifier?.hasher);
   } catch (error) {
     if (!(error instanceof TempelError)) throw error;
     problems.push({

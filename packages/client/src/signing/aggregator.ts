@@ -4,6 +4,7 @@ import {
   AggregatorStatus,
   decodeAggregationResponsePdu,
   encodeAggregationRequestPdu,
+  type Hasher,
   type Imprint,
   internalPolicy,
   type KsiSignature,
@@ -25,9 +26,9 @@ const aggregator: KsiService<AggregationRequestPayload, AggregationResponsePaylo
     AggregatorStatus.UPSTREAM_ERROR,
     AggregatorStatus.UPSTREAM_TIMEOUT,
   ]),
-  encode: (header, request, key, hmacAlgorithm) =>
-    encodeAggregationRequestPdu({ header, requests: [request] }, key, hmacAlgorithm),
-  decode: (bytes) => decodeAggregationResponsePdu(bytes, { maxPayloads: 1 }),
+  encode: (header, request, key, hmacAlgorithm, hasher) =>
+    encodeAggregationRequestPdu({ header, requests: [request] }, key, hmacAlgorithm, hasher),
+  decode: (bytes, hasher) => decodeAggregationResponsePdu(bytes, { maxPayloads: 1, hasher }),
 };
 
 /**
@@ -45,6 +46,7 @@ async function acceptSignature(
   level: number,
   trust: QuorumTrust | undefined,
   endpoint: string,
+  hasher: Hasher,
 ): Promise<KsiSignature> {
   let signature: KsiSignature;
   try {
@@ -55,7 +57,7 @@ async function acceptSignature(
   }
   const check = await verifySignature(
     signature,
-    { documentHash: imprint, inputLevel: level },
+    { documentHash: imprint, inputLevel: level, hasher },
     internalPolicy,
   );
   if (check.result !== "OK") {
@@ -65,7 +67,7 @@ async function acceptSignature(
     );
   }
   if (trust === undefined) return signature;
-  const certified = await verifySignature(signature, { quorumTrust: trust }, keyPolicy);
+  const certified = await verifySignature(signature, { quorumTrust: trust, hasher }, keyPolicy);
   if (certified.result !== "OK") {
     throw new ProtocolError(
       "UNCERTIFIED_SIGNATURE",
@@ -94,7 +96,7 @@ export function requestSignature(
   return channel.exchange(
     aggregator,
     request,
-    (payload, endpoint) => acceptSignature(payload, imprint, level, trust, endpoint),
+    (payload, endpoint) => acceptSignature(payload, imprint, level, trust, endpoint, channel.hasher),
     signal,
   );
 }

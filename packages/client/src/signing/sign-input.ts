@@ -2,10 +2,12 @@ import {
   checkImprint,
   FormatError,
   fromHex,
+  type Hasher,
   hashImprint,
   type Imprint,
   makeImprint,
   nobleHash,
+  nobleHasher,
 } from "@tempel/proto";
 import { AbortedError } from "../errors.ts";
 
@@ -46,12 +48,17 @@ function abortIf(signal: AbortSignal | undefined): void {
  * The imprint of `input` under KSI hash algorithm `algorithm`. Streams and Blobs are hashed as they
  * are read, in constant memory; `signal` stops the reading.
  */
-export async function imprintOf(input: SignInput, algorithm: number, signal?: AbortSignal): Promise<Imprint> {
+export async function imprintOf(
+  input: SignInput,
+  algorithm: number,
+  signal?: AbortSignal,
+  hasher: Hasher = nobleHasher,
+): Promise<Imprint> {
   abortIf(signal);
   if (typeof input === "object" && "imprint" in input) return givenImprint(input.imprint);
-  // Bytes at hand go through the default hasher, which a platform may have made faster (node:crypto).
-  if (input instanceof Uint8Array) return hashImprint(algorithm, input);
-  if (typeof input === "string") return hashImprint(algorithm, new TextEncoder().encode(input));
+  // Bytes at hand go through the given hasher, which a platform may have made faster (node:crypto).
+  if (input instanceof Uint8Array) return hashImprint(algorithm, input, hasher);
+  if (typeof input === "string") return hashImprint(algorithm, new TextEncoder().encode(input), hasher);
   const state = nobleHash(algorithm).create();
   const stream = input instanceof Blob ? input.stream() : input;
   if ("getReader" in stream) {

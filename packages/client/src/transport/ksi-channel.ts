@@ -2,6 +2,7 @@ import {
   type DecodedResponsePdu,
   describeStatus,
   type ErrorPayload,
+  type Hasher,
   MAX_PDU_BYTES,
   type PduHeader,
   type StatusService,
@@ -36,8 +37,14 @@ export interface KsiService<Request extends { readonly requestId: bigint }, Payl
   readonly path: string;
   /** Statuses another node, or a later attempt, may not give. */
   readonly retryableStatuses: ReadonlySet<number>;
-  encode(header: PduHeader, request: Request, key: Uint8Array, hmacAlgorithm: number): Uint8Array;
-  decode(bytes: Uint8Array): DecodedResponsePdu<ResponsePdu<Payload>>;
+  encode(
+    header: PduHeader,
+    request: Request,
+    key: Uint8Array,
+    hmacAlgorithm: number,
+    hasher: Hasher,
+  ): Uint8Array;
+  decode(bytes: Uint8Array, hasher: Hasher): DecodedResponsePdu<ResponsePdu<Payload>>;
 }
 
 const KSI_REQUEST = "application/ksi-request";
@@ -53,15 +60,18 @@ export class KsiChannel {
   readonly #pool: EndpointPool;
   readonly #agency: AgencyCredentials;
   readonly #hmacAlgorithm: number;
+  /** What the PDU HMACs, and the answers' checks, hash with. */
+  readonly hasher: Hasher;
   /** Grows across client instances (KSI: on every restart), so servers can tell their messages apart. */
   readonly #instanceId = BigInt(Date.now());
   #messageId = 0n;
   #requestId = 0n;
 
-  constructor(pool: EndpointPool, agency: AgencyCredentials, hmacAlgorithm: number) {
+  constructor(pool: EndpointPool, agency: AgencyCredentials, hmacAlgorithm: number, hasher: Hasher) {
     this.#pool = pool;
     this.#agency = agency;
     this.#hmacAlgorithm = hmacAlgorithm;
+    this.hasher = hasher;
   }
 
   nextRequestId(): bigint {
@@ -86,7 +96,7 @@ export class KsiChannel {
       messageId: this.#messageId,
     };
     // fetch's types take bytes backed by an ArrayBuffer only; copying the small PDU satisfies them without a cast.
-    const body = service.encode(header, request, this.#agency.key, this.#hmacAlgorithm).slice();
+    const body = service.encode(header, request, this.#agency.key, this.#hmacAlgorithm, this.hasher).slice();
     const init: HttpRequest = { method: "POST", contentType: KSI_REQUEST, body };
     return this.#pool.request(
       service.path,
@@ -117,7 +127,7 @@ export class KsiChannel {
     const bytes = await response.bytes(MAX_PDU_BYTES, `${service.name} response`);
     let decoded: DecodedResponsePdu<ResponsePdu<Payload>>;
     try {
-      decoded = service.decode(bytes);
+      decoded = service.decode(bytes, this.hasher);
     } catch (error) {
       if (!(error instanceof TempelError)) throw error;
       throw new ProtocolError(

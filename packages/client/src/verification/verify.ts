@@ -3,6 +3,7 @@ import {
   calendarPolicy,
   decodePublicationString,
   defaultPolicy,
+  type Hasher,
   imprintAlgorithm,
   internalPolicy,
   type KsiSignature,
@@ -50,6 +51,8 @@ export interface VerificationSources {
     signal: AbortSignal | undefined,
   ) => Promise<CalendarHashChain>;
   readonly publicationsFile?: (signal: AbortSignal | undefined) => Promise<PublicationsFile>;
+  /** What the signature and the document are hashed with; nobleHasher if absent. */
+  readonly hasher?: Hasher;
 }
 
 function policyRule(policy: VerifyOptions["policy"]): Rule {
@@ -117,10 +120,10 @@ export async function verifyKsiSignature(
   const documentHash =
     document === undefined
       ? undefined
-      : await imprintOf(document, imprintAlgorithm(signedHash(signature)), signal);
+      : await imprintOf(document, imprintAlgorithm(signedHash(signature)), signal, sources.hasher);
   const { file: publicationsFile, unavailable } =
     publication === undefined ? await publicationsFileFor(rule, sources, signal) : {};
-  const { extender, quorumTrust } = sources;
+  const { extender, quorumTrust, hasher } = sources;
   const result = await verifySignature(
     signature,
     {
@@ -129,6 +132,7 @@ export async function verifyKsiSignature(
       ...(publication !== undefined && { userPublication: publication }),
       ...(publicationsFile !== undefined && { publicationsFile }),
       ...(quorumTrust !== undefined && { quorumTrust }),
+      ...(hasher !== undefined && { hasher }),
       ...(extender !== undefined && {
         extender: (time: number, publicationTime?: number) => extender(time, publicationTime, signal),
         extendingAllowed: true,

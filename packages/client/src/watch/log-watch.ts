@@ -1,5 +1,6 @@
 import {
   type BlockSignatureCheck,
+  type Hasher,
   type Imprint,
   LogLineQueue,
   type LogProblem,
@@ -28,6 +29,8 @@ export interface LogWatchContext {
   readonly now: () => number;
   readonly raise: (watch: LogWatch, finding: Finding) => void;
   readonly metrics: WatchMetrics;
+  /** What the logs' trees are recomputed with; nobleHasher if absent. */
+  readonly hasher?: Hasher;
 }
 
 /** A verified block and where it lies in both files, with digests of those bytes as verified. */
@@ -69,7 +72,7 @@ export class LogWatch {
   readonly #lines = new LogLineQueue();
   #logRead = 0;
   #lastLogSize: number | undefined;
-  readonly #verifier = new LogsigVerifier();
+  readonly #verifier: LogsigVerifier;
   readonly #pending: LogsigBlock[] = [];
   readonly #marks: BlockMark[] = [];
   /** Log sizes with the time each was first seen: the age of the oldest unsigned byte. */
@@ -85,6 +88,7 @@ export class LogWatch {
     this.log = log;
     this.logsig = logsig;
     this.#context = context;
+    this.#verifier = new LogsigVerifier({ hasher: context.hasher });
   }
 
   /** Tampering was found: the log is no longer followed. */
@@ -284,8 +288,9 @@ export class LogWatch {
       chunksOf(files, this.logsig, mark.sigStart, Math.max(this.#reader.complete, mark.sigEnd)),
       this.#context.check,
       first === 0
-        ? {}
+        ? { hasher: this.#context.hasher }
         : {
+            hasher: this.#context.hasher,
             ...(mark.before !== undefined && { inputHash: mark.before }),
             resumeAfter: { lines: mark.firstLine - 1, blocks: first, logsigOffset: mark.sigStart },
           },
@@ -328,6 +333,7 @@ export class LogWatch {
         chunksOf(files, this.log, 0),
         chunksOf(files, this.logsig, 0, this.#reader.complete),
         this.#context.check,
+        { hasher: this.#context.hasher },
       );
       this.#context.metrics.fullCheck(this.log);
       this.#judge(verdict, 0, "full");

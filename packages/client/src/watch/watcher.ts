@@ -1,4 +1,4 @@
-import type { BlockSignatureCheck } from "@tempel/proto";
+import type { BlockSignatureCheck, Hasher } from "@tempel/proto";
 import { AbortedError, OptionsError } from "../errors.ts";
 import { type MonitorClock, systemClock } from "../monitor/clock.ts";
 import type { MonitorLog } from "../monitor/monitor.ts";
@@ -45,6 +45,8 @@ export interface WatcherModules {
   readonly log?: MonitorLog;
   readonly metrics?: WatchMetrics;
   readonly onAlert?: (alert: WatchAlert) => void;
+  /** What the logs' trees are recomputed with; nobleHasher if absent. */
+  readonly hasher?: Hasher;
 }
 
 /** Findings remembered so that one fault raises one alert; bounded. */
@@ -158,6 +160,7 @@ export class Watcher {
           now: () => this.#clock.now(),
           raise: (watch, finding) => this.#raise(watch, finding),
           metrics: this.metrics,
+          hasher: this.#modules.hasher,
         }),
       );
       this.metrics.update(log, {});

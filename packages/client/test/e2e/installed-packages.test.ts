@@ -153,15 +153,12 @@ async function install(): Promise<void> {
 const SDK_SCRIPT = `
 import { readFileSync } from "node:fs";
 import { Signature, TempelClient } from "@tempel/client";
-import { nodeHttpTransport } from "@tempel/client/node";
-import { setDefaultHasher } from "@tempel/proto";
-import { nodeHasher } from "@tempel/proto/node";
+import { nodeHasher, nodeHttpTransport } from "@tempel/client/node";
 
 const [url, loginId, key, genesisFile] = process.argv.slice(2);
-setDefaultHasher(nodeHasher);
 const trust = { genesis: readFileSync(genesisFile, "utf8") };
 const client = new TempelClient({ endpoints: [url], agency: { loginId, key }, trust });
-const overNodeHttp = new TempelClient({ endpoints: [url], agency: { loginId, key }, trust, transport: nodeHttpTransport() });
+const overNodeHttp = new TempelClient({ endpoints: [url], agency: { loginId, key }, trust, transport: nodeHttpTransport(), hasher: nodeHasher });
 const text = "signed by an installed SDK";
 const imprint = "01" + "5a".repeat(32);
 const signature = await client.sign(text);
@@ -179,15 +176,14 @@ console.log(JSON.stringify({
 /** A strict TypeScript app: wrong uses of the SDK must fail, so the types cannot be \`any\`. */
 const CONSUMER = `
 import { type PolicyName, Signature, TempelClient, type TempelClientOptions } from "@tempel/client";
-import { nodeHttpTransport } from "@tempel/client/node";
-import { type Imprint, setDefaultHasher } from "@tempel/proto";
-import { nodeHasher } from "@tempel/proto/node";
+import { nodeHasher, nodeHttpTransport } from "@tempel/client/node";
+import type { Imprint } from "@tempel/proto";
 
-setDefaultHasher(nodeHasher);
 const options: TempelClientOptions = {
   endpoints: ["http://127.0.0.1:3131"],
   agency: { loginId: "demo", key: "secret" },
   transport: nodeHttpTransport(),
+  hasher: nodeHasher,
 };
 const client = new TempelClient(options);
 

@@ -17,7 +17,6 @@ import {
   internalPolicy,
   LogsigBlockReader,
   LogsigVerifier,
-  setDefaultHasher,
   TempelError,
   verifyLog,
   verifySignature,
@@ -27,7 +26,7 @@ import { writeClusterFile } from "../e2e/cli-process.ts";
 import { startTempelNode, waitForCertifiedHead } from "../e2e/tempel-node.ts";
 
 // As the tempel CLI hashes: with node:crypto.
-setDefaultHasher(nodeHasher);
+const hasher = nodeHasher;
 
 const MAIN = join(import.meta.dirname, "../../src/cli/main.ts");
 const LINES = Number(process.argv[2] ?? 2_000_000);
@@ -172,8 +171,12 @@ try {
     throw new TempelError("LOG_VERIFY_FAILED", `tempel log verify exited ${cli.code}: ${cli.stdout}`);
   const cliRate = LINES / (cli.ms / 1000);
   const started = performance.now();
-  const verdict = await verifyLog(await readFile(log), await readFile(logsig), (signature, root, level) =>
-    verifySignature(signature, { documentHash: root, inputLevel: level }, internalPolicy),
+  const verdict = await verifyLog(
+    await readFile(log),
+    await readFile(logsig),
+    (signature, root, level) =>
+      verifySignature(signature, { documentHash: root, inputLevel: level, hasher }, internalPolicy),
+    { hasher },
   );
   const inProcessSeconds = (performance.now() - started) / 1000;
   if (verdict.result !== "OK")

@@ -8,7 +8,7 @@
  *
  * Run: npx node packages/client/test/perf/verify.bench.ts [signatures]
  */
-import { type Hasher, nobleHasher, setDefaultHasher } from "@tempel/proto";
+import { type Hasher, nobleHasher } from "@tempel/proto";
 import { nodeHasher } from "@tempel/proto/node";
 import { Signature, TempelClient } from "../../src/index.ts";
 import { startTempelNode, waitForCertifiedHead } from "../e2e/tempel-node.ts";
@@ -52,9 +52,9 @@ try {
     decoded = encoded.map((e) => Signature.decode(e));
   });
   const verifyAll = (hasher: Hasher) => async () => {
-    setDefaultHasher(hasher);
+    const verifier = new TempelClient({ endpoints: [node.url], hasher });
     for (let i = 0; i < count; i++) {
-      const result = await decoded[i]!.verify(documents[i], { policy: "internal" });
+      const result = await verifier.verify(decoded[i]!, documents[i], { policy: "internal" });
       if (result.result !== "OK") throw new Error(`signature ${i}: ${result.code} ${result.message}`);
     }
   };

@@ -1,6 +1,4 @@
 import { appendFile, readFile, rename, writeFile } from "node:fs/promises";
-import { setDefaultHasher } from "@tempel/proto";
-import { nodeHasher } from "@tempel/proto/node";
 import {
   LogSigner,
   logBlockCheck,
@@ -9,16 +7,15 @@ import {
   Watcher,
   type WatcherOptions,
 } from "../../src/index.ts";
-import { nodeWatchFiles, openLogsigFile } from "../../src/node/index.ts";
+import { nodeHasher, nodeWatchFiles, openLogsigFile } from "../../src/node/index.ts";
 import type { WatchFiles } from "../../src/watch/watch-files.ts";
 import { type FakeCluster, KEY, LOGIN_ID } from "./fake-cluster.ts";
-
-// As the CLI does: record hashing with node:crypto.
-setDefaultHasher(nodeHasher);
 
 export function clientOf(cluster: FakeCluster): TempelClient {
   return new TempelClient({
     endpoints: ["http://node-a.test"],
+    // As the CLI does: record hashing with node:crypto.
+    hasher: nodeHasher,
     agency: { loginId: LOGIN_ID, key: KEY },
     trust: cluster.trust,
     retries: 0,
@@ -134,7 +131,7 @@ export class RunningWatcher {
         deadlineMs: 60_000,
         ...options,
       },
-      { files, onAlert: (alert) => this.alerts.push(alert) },
+      { files, onAlert: (alert) => this.alerts.push(alert), hasher: nodeHasher },
     );
     this.#done = this.watcher.run(this.#stop.signal);
   }

@@ -256,7 +256,11 @@ export class RoundPipeline {
       metrics.rounds.inc({ outcome: "certified" });
       this.#reached("certified", { round: time });
       const { certified, index } = committed.certified;
-      const top = topTree(certified.entry.contributions, this.#modules.algorithm).segment(index);
+      const top = topTree(
+        certified.entry.contributions,
+        this.#modules.algorithm,
+        this.#modules.hasher,
+      ).segment(index);
       const parts = await this.#calendarParts(certified);
       const answering = this.#answer(time, waiters, tree, top, parts).finally(() =>
         this.#answering.delete(answering),

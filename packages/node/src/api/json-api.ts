@@ -8,6 +8,7 @@ import {
   encodeSignature,
   encodeTlv,
   fromHex,
+  type Hasher,
   type KsiSignature,
   signatureToJson,
   toHex,
@@ -39,6 +40,8 @@ export interface JsonApiModules {
   readonly rounds: RoundSubmitter;
   readonly calendar: NodeCalendar;
   readonly signer: CalendarSigner;
+  /** What a signature sent to /v1/extend is verified with (node:crypto in the node). */
+  readonly hasher: Hasher;
   readonly status: () => Record<string, unknown>;
   readonly now: () => number;
 }
@@ -109,7 +112,11 @@ export class JsonApi {
     const rootTime = certificate.publishedData.publicationTime;
     const extender = (time: number, publicationTime?: number) =>
       calendarChainBetween(calendar, time, publicationTime, this.#nowSeconds());
-    const verdict = await verifySignature(signature, { extender }, calendarPolicy);
+    const verdict = await verifySignature(
+      signature,
+      { extender, hasher: this.#modules.hasher },
+      calendarPolicy,
+    );
     if (verdict.result !== "OK") {
       throw new HttpError(
         "SIGNATURE_NOT_VERIFIED",

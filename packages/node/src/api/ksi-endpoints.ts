@@ -11,6 +11,8 @@ import {
   encodeAggregationResponsePdu,
   encodeErrorResponsePdu,
   encodeExtendResponsePdu,
+  type Hasher,
+  type PduDecodeOptions,
   PduError,
   PduStatus,
   PduTag,
@@ -49,6 +51,8 @@ export interface KsiEndpointModules {
   readonly calendar: CalendarReader | undefined;
   /** KSI id of the algorithm the node aggregates with (announced in the aggregator configuration). */
   readonly algorithm: number;
+  /** What PDU HMACs are checked and written with (node:crypto in the node). */
+  readonly hasher: Hasher;
   readonly metrics: ApiMetrics;
   readonly logger: Logger;
   readonly now: () => number;
@@ -124,6 +128,7 @@ export class KsiEndpoints {
         agency.key,
         hmacAlgorithm,
         fromBufferPool,
+        this.#modules.hasher,
       );
     if (count === 0) return answer();
     accepted.length = count;
@@ -224,6 +229,7 @@ export class KsiEndpoints {
       },
       agency.key,
       hmacAlgorithm,
+      this.#modules.hasher,
     );
   }
 
@@ -234,7 +240,7 @@ export class KsiEndpoints {
   #open<T extends AggregationRequestPdu | ExtendRequestPdu>(
     body: Uint8Array,
     responseType: ResponsePduType,
-    decode: (bytes: Uint8Array, options: { maxBytes: number; maxPayloads: number }) => DecodedRequestPdu<T>,
+    decode: (bytes: Uint8Array, options: PduDecodeOptions) => DecodedRequestPdu<T>,
   ): { pdu: T; agency: Agency; hmacAlgorithm: number } | Uint8Array {
     const endpoint = responseType === PduTag.AGGREGATION_RESPONSE ? "ksi_aggregator" : "ksi_extender";
     const refuse = (reason: RejectReason, status: number, message: string, detail?: object) => {
@@ -246,6 +252,7 @@ export class KsiEndpoints {
       decoded = decode(body, {
         maxBytes: this.#options.maxPduBytes,
         maxPayloads: this.#options.maxPduPayloads,
+        hasher: this.#modules.hasher,
       });
     } catch (error) {
       if (!(error instanceof PduError)) throw error;

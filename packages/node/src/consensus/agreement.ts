@@ -1,4 +1,4 @@
-import { bytesEqual, checkImprint, type Imprint, type QuorumTrust } from "@tempel/proto";
+import { bytesEqual, checkImprint, type Hasher, type Imprint, type QuorumTrust } from "@tempel/proto";
 import { type Logger, silentLogger } from "../logger/index.ts";
 import { buildCalendarEntry, calendarEntryFault, contributionSigned } from "./calendar-entry.ts";
 import { CatchUp } from "./catch-up.ts";
@@ -48,6 +48,8 @@ export interface AgreementModules {
   readonly metrics: AgreementMetrics;
   /** Reports a member that sent something that does not check out (the network's scoring). */
   penalize?(peerId: string, reason: string): void;
+  /** What the entries' top trees hash with (node:crypto in the node). */
+  readonly hasher: Hasher;
 }
 
 interface Waiter {
@@ -90,6 +92,7 @@ class ClusterAgreement implements Agreement {
   readonly #catchUp: CatchUp;
 
   readonly #keys: MemberKeys;
+  readonly #hasher: Hasher;
   /** Leader: contributions offered for seconds it has not proposed yet. */
   readonly #offered = new Map<number, Map<string, SignedContribution>>();
   /** This node's contributions whose outcome is not settled yet. */
@@ -118,6 +121,7 @@ class ClusterAgreement implements Agreement {
     this.#clock = modules.clock ?? systemClock;
     this.#logger = (modules.logger ?? silentLogger).child({ module: "consensus" });
     this.#metrics = modules.metrics;
+    this.#hasher = modules.hasher;
     const ids = modules.members.map((member) => member.id);
     if (!ids.includes(this.#selfId) || new Set(ids).size !== ids.length) {
       throw new ConsensusError("CONSENSUS_MEMBERS", "members must be distinct and include this node");
@@ -128,9 +132,11 @@ class ClusterAgreement implements Agreement {
     this.#trust = { members: modules.members, quorum: options.quorum };
     this.#keys = new MemberKeys(modules.members);
     const keys = this.#keys;
+    const hasher = this.#hasher;
     this.#limits = { maxMessageBytes: options.maxMessageBytes, maxBatchEntries: options.maxBatchEntries };
     const peers = ids.filter((id) => id !== this.#selfId).sort();
-    const entryFault = (entry: SignedCalendarEntry) => calendarEntryFault(entry, keys, options.hashAlgorithm);
+    const entryFault = (entry: SignedCalendarEntry) =>
+      calendarEntryFault(entry, keys, options.hashAlgorithm, hasher);
     const send = (to: string, message: Message) => modules.transport.send(to, encodeMessage(message));
     const peerFault = (peer: string, reason: string) => this.#peerFault(peer, reason);
     const equivocation = (evidence: Equivocation) => this.#equivocation(evidence);
@@ -428,7 +434,7 @@ class ClusterAgreement implements Agreement {
     const entries: SignedCalendarEntry[] = [];
     for (let time = from; time <= to; time++) {
       const offered = this.#offered.get(time)?.values() ?? [];
-      entries.push(buildCalendarEntry(time, offered, this.#options.hashAlgorithm));
+      entries.push(buildCalendarEntry(time, offered, this.#options.hashAlgorithm, this.#hasher));
     }
     for (const time of this.#offered.keys()) if (time <= to) this.#offered.delete(time);
     return entries;

@@ -1,4 +1,11 @@
-import { AggregationTree, bytesEqual, emptyCalendarLeaf, type Imprint } from "@tempel/proto";
+import {
+  AggregationTree,
+  bytesEqual,
+  emptyCalendarLeaf,
+  type Hasher,
+  type Imprint,
+  nobleHasher,
+} from "@tempel/proto";
 import type { MemberKeys } from "./member-keys.ts";
 import { contributionStatement } from "./statements.ts";
 import type { Contribution, SignedCalendarEntry, SignedContribution } from "./types.ts";
@@ -11,19 +18,24 @@ export function buildCalendarEntry(
   time: number,
   contributions: Iterable<SignedContribution>,
   algorithm: number,
+  hasher: Hasher = nobleHasher,
 ): SignedCalendarEntry {
   const sorted = [...contributions].sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
-  return { time, contributions: sorted, leaf: topTreeRoot(sorted, algorithm) };
+  return { time, contributions: sorted, leaf: topTreeRoot(sorted, algorithm, hasher) };
 }
 
 /**
  * The top tree over an entry's contributions (in the entry's order, so leaf i is contribution i): a
  * node's signatures run through it from its own round root to the calendar leaf.
  */
-export function topTree(contributions: readonly Contribution[], algorithm: number): AggregationTree {
+export function topTree(
+  contributions: readonly Contribution[],
+  algorithm: number,
+  hasher: Hasher = nobleHasher,
+): AggregationTree {
   return new AggregationTree(
     contributions.map((c) => ({ imprint: c.root, level: c.level })),
-    { algorithm },
+    { algorithm, hasher },
   );
 }
 
@@ -36,9 +48,11 @@ export function calendarEntryFault(
   entry: SignedCalendarEntry,
   keys: MemberKeys,
   algorithm: number,
+  hasher: Hasher = nobleHasher,
 ): string | undefined {
   if (entry.contributions.some((c) => !keys.has(c.nodeId))) return "entry_non_member";
-  if (!bytesEqual(entry.leaf, topTreeRoot(entry.contributions, algorithm))) return "entry_leaf_mismatch";
+  if (!bytesEqual(entry.leaf, topTreeRoot(entry.contributions, algorithm, hasher)))
+    return "entry_leaf_mismatch";
   for (const c of entry.contributions) {
     if (!contributionSigned(c, keys)) return "entry_contribution_signature";
   }
@@ -50,7 +64,7 @@ export function contributionSigned(c: SignedContribution, keys: MemberKeys): boo
   return keys.verify(c.nodeId, contributionStatement(c), c.signature);
 }
 
-function topTreeRoot(sorted: readonly Contribution[], algorithm: number): Imprint {
+function topTreeRoot(sorted: readonly Contribution[], algorithm: number, hasher: Hasher): Imprint {
   if (sorted.length === 0) return emptyCalendarLeaf();
-  return topTree(sorted, algorithm).root;
+  return topTree(sorted, algorithm, hasher).root;
 }

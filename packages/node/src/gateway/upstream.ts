@@ -1,5 +1,5 @@
 import { TempelClient } from "@tempel/client";
-import { nodeHttpTransport } from "@tempel/client/node";
+import { nodeHasher, nodeHttpTransport } from "@tempel/client/node";
 import type { Imprint, KsiSignature } from "@tempel/proto";
 import type { GatewayOptions } from "./options.ts";
 
@@ -29,6 +29,7 @@ export function ksiUpstream(
     backoffMs: 50,
     hedgeAfterMs: options.hedgeAfterMs,
     transport: nodeHttpTransport(),
+    hasher: nodeHasher,
   });
   return {
     sign: async (root, level, signal) => (await client.sign({ imprint: root }, { level, signal })).ksi,

@@ -4,6 +4,7 @@ import {
   encodeAttribute,
   encodeTstInfo,
   grantedResponse,
+  type Hasher,
   parseTimeStampRequest,
   prepareToken,
   rejectionResponse,
@@ -30,6 +31,8 @@ export interface TsaModules {
   readonly rounds: Pick<RoundPipeline, "submit">;
   readonly agencies: AgencyRegistry;
   readonly signer: TsaSigner;
+  /** What the TSTInfo's messageDigest is computed with (node:crypto in the node). */
+  readonly hasher: Hasher;
   /** Where tokens are signed: worker threads, or inline. */
   readonly signing: Pick<SigningPool, "sign">;
   /** This node's position among the genesis members: its part of every serial number. */
@@ -159,7 +162,13 @@ export class TimeStampAuthority {
       genTime: answer.aggregationTime,
       nonce: request.nonce,
     });
-    const unsigned = prepareToken(tstInfo, signer.token, signer.certificateHash, request.certReq);
+    const unsigned = prepareToken(
+      tstInfo,
+      signer.token,
+      signer.certificateHash,
+      request.certReq,
+      this.#modules.hasher,
+    );
     const ksiSignature = answer.encode()[0]!;
     const signature = await this.#modules.signing.sign(unsigned.signedAttributes);
     const token = unsigned.finish(signature, [

@@ -1,8 +1,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setDefaultHasher } from "@tempel/proto";
-import { nodeHasher } from "@tempel/proto/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { answered, ClusterLoad, quorumPolicyFailures, TestCluster } from "./cluster-fixtures.ts";
 import { sleep } from "./node-fixtures.ts";
@@ -20,7 +18,6 @@ describe("a 3-member cluster whose clocks are 700 ms apart", () => {
   let cluster: TestCluster;
 
   beforeAll(async () => {
-    setDefaultHasher(nodeHasher);
     dir = mkdtempSync(join(tmpdir(), "tempel-cluster-clock-"));
     cluster = await TestCluster.create(dir, 3);
     await Promise.all(

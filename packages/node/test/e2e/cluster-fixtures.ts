@@ -16,6 +16,7 @@ import {
   type VerificationResult,
   verifySignature,
 } from "@tempel/proto";
+import { nodeHasher } from "@tempel/proto/node";
 import { afterEach } from "vitest";
 import { type Genesis, loadGenesis } from "../../src/genesis/genesis.ts";
 import { type InitResult, initDataDir } from "../../src/genesis/index.ts";
@@ -409,11 +410,19 @@ export async function quorumPolicyFailures(
     let result: VerificationResult;
     const keyVerdict = keyVerdicts.get(group);
     if (keyVerdict === undefined) {
-      const full = verifySignature(signature, { documentHash: imprint, quorumTrust: trust }, keyPolicy);
+      const full = verifySignature(
+        signature,
+        { documentHash: imprint, quorumTrust: trust, hasher: nodeHasher },
+        keyPolicy,
+      );
       keyVerdicts.set(group, full);
       result = await full;
     } else {
-      const internal = await verifySignature(signature, { documentHash: imprint }, internalPolicy);
+      const internal = await verifySignature(
+        signature,
+        { documentHash: imprint, hasher: nodeHasher },
+        internalPolicy,
+      );
       result = internal.result === "OK" ? await keyVerdict : internal;
     }
     return result.result === "OK"

@@ -3,8 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { AggregatorStatus, setDefaultHasher } from "@tempel/proto";
-import { nodeHasher } from "@tempel/proto/node";
+import { AggregatorStatus } from "@tempel/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../../../scripts/common/paths.ts";
 import { type ClusterMember, showLogsOnFirstFailure, TestCluster } from "./cluster-fixtures.ts";
@@ -65,7 +64,6 @@ describe("a member of a 3-member cluster that loses its quorum", () => {
   let frozen: ClusterMember;
 
   beforeAll(async () => {
-    setDefaultHasher(nodeHasher);
     dir = mkdtempSync(join(tmpdir(), "tempel-quorum-"));
     cluster = await TestCluster.create(dir, 3);
     await cluster.startAll();

@@ -1,8 +1,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setDefaultHasher } from "@tempel/proto";
-import { nodeHasher } from "@tempel/proto/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   answered,
@@ -61,7 +59,6 @@ describe.each([
   const windows = new Map<string, { from: number; to: number }>();
 
   beforeAll(async () => {
-    setDefaultHasher(nodeHasher);
     dir = mkdtempSync(join(tmpdir(), `tempel-cluster${size}-`));
     cluster = await TestCluster.create(dir, size);
     spare = size - cluster.genesis.quorum;

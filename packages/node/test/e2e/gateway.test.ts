@@ -14,9 +14,7 @@ import {
   encodeAggregationResponsePdu,
   type Imprint,
   type KsiSignature,
-  setDefaultHasher,
 } from "@tempel/proto";
-import { nodeHasher } from "@tempel/proto/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NodeConfig } from "../../src/config/config.ts";
 import { ksiUpstream, type Upstream } from "../../src/gateway/upstream.ts";
@@ -79,7 +77,6 @@ function client(endpoint: string): TempelClient {
 }
 
 beforeAll(async () => {
-  setDefaultHasher(nodeHasher);
   dir = mkdtempSync(join(tmpdir(), "tempel-gateway-"));
   const { init, config } = await initTestNode(dir);
   // Two tiers' trees stack their levels on the client's: the core takes roots from higher up.

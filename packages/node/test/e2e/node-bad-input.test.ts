@@ -13,9 +13,7 @@ import {
   HashAlgorithm,
   makeImprint,
   PduStatus,
-  setDefaultHasher,
 } from "@tempel/proto";
-import { nodeHasher } from "@tempel/proto/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NodeConfig } from "../../src/config/config.ts";
 import type { InitResult } from "../../src/genesis/index.ts";
@@ -30,7 +28,6 @@ let node: RunningNode;
 let client: TestClient;
 
 beforeAll(async () => {
-  setDefaultHasher(nodeHasher);
   dir = mkdtempSync(join(tmpdir(), "tempel-bad-"));
   ({ init, config } = await initTestNode(join(dir, "a")));
   node = await startNode(config, silentLogger);

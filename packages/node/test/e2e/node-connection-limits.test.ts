@@ -2,8 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { get } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { decodeAggregationResponsePdu, encodeAggregationRequestPdu, setDefaultHasher } from "@tempel/proto";
-import { nodeHasher } from "@tempel/proto/node";
+import { decodeAggregationResponsePdu, encodeAggregationRequestPdu } from "@tempel/proto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { InitResult } from "../../src/genesis/index.ts";
 import { silentLogger } from "../../src/logger/logger.ts";
@@ -26,7 +25,6 @@ let client: TestClient;
 let opened: RawConnection[] = [];
 
 beforeAll(async () => {
-  setDefaultHasher(nodeHasher);
   dir = mkdtempSync(join(tmpdir(), "tempel-limits-"));
   let config: Awaited<ReturnType<typeof initTestNode>>["config"];
   ({ init, config } = await initTestNode(join(dir, "a")));

@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Imprint, type KsiSignature, setDefaultHasher, toHex } from "@tempel/proto";
-import { nodeHasher } from "@tempel/proto/node";
+import { type Imprint, type KsiSignature, toHex } from "@tempel/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { InitResult } from "../../src/genesis/index.ts";
 import { exited, initTestNode, randomImprint, sleep, spawnNode, TestClient } from "./node-fixtures.ts";
@@ -11,7 +10,6 @@ let dir: string;
 let init: InitResult;
 
 beforeAll(async () => {
-  setDefaultHasher(nodeHasher);
   dir = mkdtempSync(join(tmpdir(), "tempel-crash-"));
   ({ init } = await initTestNode(dir));
 });

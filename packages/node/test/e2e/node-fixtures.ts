@@ -22,6 +22,7 @@ import {
   type VerificationResult,
   verifySignature,
 } from "@tempel/proto";
+import { nodeHasher } from "@tempel/proto/node";
 import type { NodeConfig } from "../../src/config/config.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { type InitResult, initDataDir } from "../../src/genesis/index.ts";
@@ -103,10 +104,12 @@ export class TestClient {
 
   /** One aggregation PDU exchange; the response must be authenticated with the agency's key. */
   async aggregate(request: AggregationRequestPdu): Promise<AggregationResponsePdu> {
-    const body = encodeAggregationRequestPdu(request, this.key);
+    const body = encodeAggregationRequestPdu(request, this.key, undefined, nodeHasher);
     const response = await this.post("/ksi/aggregator", body, { "content-type": "application/ksi-request" });
     if (response.status !== 200) throw new Error(`aggregator answered HTTP ${response.status}`);
-    const { pdu, hmac } = decodeAggregationResponsePdu(new Uint8Array(await response.arrayBuffer()));
+    const { pdu, hmac } = decodeAggregationResponsePdu(new Uint8Array(await response.arrayBuffer()), {
+      hasher: nodeHasher,
+    });
     if (pdu.error !== undefined) {
       throw new Error(`aggregator error 0x${pdu.error.status.toString(16)}: ${pdu.error.errorMessage}`);
     }
@@ -150,7 +153,12 @@ export class TestClient {
       aggregationTime,
       ...(publicationTime !== undefined && { publicationTime }),
     };
-    const body = encodeExtendRequestPdu({ header: { loginId: this.loginId }, requests: [request] }, this.key);
+    const body = encodeExtendRequestPdu(
+      { header: { loginId: this.loginId }, requests: [request] },
+      this.key,
+      undefined,
+      nodeHasher,
+    );
     const response = await this.post("/ksi/extender", body, { "content-type": "application/ksi-request" });
     const { pdu } = decodeExtendResponsePdu(new Uint8Array(await response.arrayBuffer()));
     const payload = pdu.responses[0];
@@ -164,10 +172,10 @@ export class TestClient {
   async verify(
     signature: KsiSignature,
   ): Promise<{ internal: VerificationResult; calendar: VerificationResult }> {
-    const internal = await verifySignature(signature, {}, internalPolicy);
+    const internal = await verifySignature(signature, { hasher: nodeHasher }, internalPolicy);
     const calendar = await verifySignature(
       signature,
-      { extender: (t, p) => this.extend(t, p) },
+      { extender: (t, p) => this.extend(t, p), hasher: nodeHasher },
       calendarPolicy,
     );
     return { internal, calendar };

@@ -7,9 +7,7 @@ import {
   encodeAggregationRequestPdu,
   type Imprint,
   PduStatus,
-  setDefaultHasher,
 } from "@tempel/proto";
-import { nodeHasher } from "@tempel/proto/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { InitResult } from "../../src/genesis/index.ts";
 import { silentLogger } from "../../src/logger/logger.ts";
@@ -27,7 +25,6 @@ let node: RunningNode;
 const open: RawConnection[] = [];
 
 beforeAll(async () => {
-  setDefaultHasher(nodeHasher);
   dir = mkdtempSync(join(tmpdir(), "tempel-lean-"));
   let config: Awaited<ReturnType<typeof initTestNode>>["config"];
   ({ init, config } = await initTestNode(join(dir, "a")));

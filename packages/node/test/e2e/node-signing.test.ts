@@ -17,12 +17,10 @@ import {
   type Imprint,
   internalPolicy,
   type KsiSignature,
-  setDefaultHasher,
   shiftChainStart,
   signatureFromAggregationResponse,
   verifySignature,
 } from "@tempel/proto";
-import { nodeHasher } from "@tempel/proto/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { libksiRoot } from "../../../proto/test/unit/helpers/libksi-reading.ts";
 import { silentLogger } from "../../src/logger/logger.ts";
@@ -34,7 +32,6 @@ let node: RunningNode;
 let client: TestClient;
 
 beforeAll(async () => {
-  setDefaultHasher(nodeHasher);
   dir = mkdtempSync(join(tmpdir(), "tempel-sign-"));
   const { init, config } = await initTestNode(dir);
   node = await startNode(config, silentLogger);

@@ -9,12 +9,10 @@ import {
   internalPolicy,
   readTimeStampResponse,
   readTimeStampToken,
-  setDefaultHasher,
   TEMPEL_TSA_POLICY,
   tempelKsiSignatureOf,
   verifySignature,
 } from "@tempel/proto";
-import { nodeHasher } from "@tempel/proto/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NodeConfig } from "../../src/config/config.ts";
 import { silentLogger } from "../../src/logger/logger.ts";
@@ -62,7 +60,6 @@ async function stamp(query: string, reply: string): Promise<Uint8Array> {
 }
 
 beforeAll(async () => {
-  setDefaultHasher(nodeHasher);
   dir = mkdtempSync(join(tmpdir(), "tempel-tsa-"));
   work = join(dir, "client");
   ({ config } = await initTestNode(join(dir, "node")));

@@ -4,8 +4,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { readTimeStampResponse, readTimeStampToken, setDefaultHasher } from "@tempel/proto";
-import { nodeHasher } from "@tempel/proto/node";
+import { readTimeStampResponse, readTimeStampToken } from "@tempel/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ClusterDescription, readClusterFile } from "../../../../scripts/common/cluster-file.ts";
 import { multiNodeUnsupported } from "../../../../scripts/common/cluster-setup.ts";
@@ -33,7 +32,6 @@ let run: ScriptRun;
 let cluster: ClusterDescription;
 
 beforeAll(async () => {
-  setDefaultHasher(nodeHasher);
   root = mkdtempSync(join(tmpdir(), "tempel-cluster-script-"));
   // Named .tempel so that `tempel` finds the cluster from `root`, as from the repository after `npm start`.
   dataDir = join(root, ".tempel");

@@ -39,7 +39,6 @@ import {
   MemoryCalendarStore,
   makeImprint,
   nobleHasher,
-  setDefaultHasher,
 } from "@tempel/proto";
 import { nodeHasher } from "@tempel/proto/node";
 import { AgencyRegistry } from "../../src/aggregation/agency.ts";
@@ -453,7 +452,6 @@ async function benchHeap(): Promise<void> {
  * calendar), so unlike the load runs it does not depend on a load generator sharing the machine.
  */
 async function benchPipeline(): Promise<void> {
-  setDefaultHasher(nodeHasher);
   const hashesPerRound = quick ? 20_000 : 100_000;
   const batch = 1_000;
   const calendar = await Calendar.open(new MemoryCalendarStore(), {
@@ -509,6 +507,7 @@ async function benchPipeline(): Promise<void> {
       rounds,
       calendar: {} as NodeCalendar,
       signer,
+      hasher: nodeHasher,
       status: () => ({}),
       now: Date.now,
     },

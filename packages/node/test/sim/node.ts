@@ -9,6 +9,7 @@ import {
   type Imprint,
   keyPolicy,
   MemoryCalendarStore,
+  nobleHasher,
   type QuorumTrust,
   verifySignature,
 } from "@tempel/proto";
@@ -145,6 +146,7 @@ export class SimNode {
       apply: (entry, own) => ctx.inflight.track(this.#apply(entry, own)),
       clock,
       metrics: this.metrics,
+      hasher: nobleHasher,
     });
     this.#agreement = agreement;
     this.up = true;

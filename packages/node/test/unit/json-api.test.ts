@@ -9,6 +9,7 @@ import {
   makeImprint,
   signatureToJson,
 } from "@tempel/proto";
+import { nodeHasher } from "@tempel/proto/node";
 import { describe, expect, it } from "vitest";
 import { AgencyRegistry } from "../../src/aggregation/agency.ts";
 import { RoundAnswer, SignedRound } from "../../src/aggregation/round-answer.ts";
@@ -44,6 +45,7 @@ const api = new JsonApi(
     rounds: { submit: async (_agency, hashes) => sign(hashes) },
     calendar: {} as NodeCalendar,
     signer: {} as never,
+    hasher: nodeHasher,
     status: () => ({}),
     now: () => NOW,
   },
@@ -105,6 +107,7 @@ describe("JsonApi.sign", () => {
         },
         calendar: {} as NodeCalendar,
         signer: {} as never,
+        hasher: nodeHasher,
         status: () => ({}),
         now: () => NOW,
       },

@@ -13,6 +13,7 @@ import {
   signatureFromAggregationResponse,
   verifySignature,
 } from "@tempel/proto";
+import { nodeHasher } from "@tempel/proto/node";
 import { describe, expect, it } from "vitest";
 import { libksiRoot } from "../../../proto/test/unit/helpers/libksi-reading.ts";
 import { AgencyRegistry } from "../../src/aggregation/agency.ts";
@@ -70,6 +71,7 @@ async function endpoints(): Promise<KsiEndpoints> {
       rounds: { submit: (_agency, hashes) => sign(hashes) },
       calendar: { genesisTime: T0, head: T0, chain: () => Promise.reject(new Error("not asked")) },
       algorithm: ALGORITHM,
+      hasher: nodeHasher,
       metrics: createMetrics({ processMetrics: false }).api,
       logger: silentLogger,
       now: () => T0 * 1000,

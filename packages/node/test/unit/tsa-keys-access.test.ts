@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { nodeHasher } from "@tempel/proto/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgencyRegistry } from "../../src/aggregation/index.ts";
 import { tsaLeanRoute } from "../../src/api/tsa-route.ts";
@@ -48,6 +49,7 @@ function authority(access: "open" | "basic"): TimeStampAuthority {
       rounds: { submit: () => Promise.reject(new Error("no rounds in this test")) },
       agencies: new AgencyRegistry([{ loginId: "agency1", key: "secret key" }], 100),
       signer,
+      hasher: nodeHasher,
       signing: new SigningPool(signer.key, 0),
       memberIndex: 0,
       openQuotaPerSecond: 100,

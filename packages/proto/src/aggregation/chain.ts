@@ -1,5 +1,5 @@
 import { implementedHashAlgorithm } from "../hash/algorithms.ts";
-import { getDefaultHasher, type Hasher } from "../hash/hasher.ts";
+import { type Hasher, nobleHasher } from "../hash/hasher.ts";
 import type { Imprint } from "../hash/imprint.ts";
 import { hashStep } from "../hash/step.ts";
 import type { AggregationHashChain, LinkDirection, LinkSibling } from "../signature/types.ts";
@@ -50,7 +50,7 @@ export function aggregationStepHash(
   left: Uint8Array,
   right: Uint8Array,
   level: number,
-  hasher: Hasher = getDefaultHasher(),
+  hasher: Hasher = nobleHasher,
 ): Imprint {
   const info = implementedHashAlgorithm(algorithm);
   checkAggregationLevel(level, "aggregation level");
@@ -71,7 +71,7 @@ export function siblingBytes(sibling: LinkSibling): Uint8Array {
 export function aggregationChainOutput(
   chain: AggregationHashChain,
   inputLevel: number,
-  hasher: Hasher = getDefaultHasher(),
+  hasher: Hasher = nobleHasher,
 ): { hash: Imprint; level: number } {
   const algorithm = chain.aggregationAlgorithm;
   implementedHashAlgorithm(algorithm);

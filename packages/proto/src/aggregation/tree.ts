@@ -1,5 +1,5 @@
 import { implementedHashAlgorithm } from "../hash/algorithms.ts";
-import { type DigestInto, getDefaultHasher, type Hasher } from "../hash/hasher.ts";
+import { type DigestInto, type Hasher, nobleHasher } from "../hash/hasher.ts";
 import { checkImprint, type Imprint, isImprintShaped } from "../hash/imprint.ts";
 import { decodeMetadata, encodeMetadataValue, type MetadataInput } from "../signature/metadata.ts";
 import type { AggregationLink } from "../signature/types.ts";
@@ -24,7 +24,7 @@ export interface AggregationLeaf {
 export interface AggregationTreeOptions {
   /** KSI id of the hash algorithm for every node the tree computes. */
   readonly algorithm: number;
-  /** Default: the process-wide default hasher; its `into`, when it has one, writes each node's digest. */
+  /** Default: nobleHasher; its `into`, when it has one, writes each node's digest. */
   readonly hasher?: Hasher;
 }
 
@@ -94,7 +94,7 @@ export class AggregationTree {
     }
     const algorithm = options.algorithm;
     const stride = implementedHashAlgorithm(algorithm).digestLength + 1;
-    const hasher = options.hasher ?? getDefaultHasher();
+    const hasher = options.hasher ?? nobleHasher;
     const digestInto: DigestInto =
       hasher.into ?? ((id, input, out, offset) => out.set(hasher(id, input), offset));
 

@@ -1,4 +1,4 @@
-import { getDefaultHasher, type Hasher } from "../hash/hasher.ts";
+import { type Hasher, nobleHasher } from "../hash/hasher.ts";
 import { checkImprint, type Imprint } from "../hash/imprint.ts";
 import type { CalendarHashChain, CalendarLink } from "../signature/types.ts";
 import { bytesEqual } from "../util/bytes.ts";
@@ -32,7 +32,7 @@ export class Calendar<Extra = never> {
   private constructor(store: CalendarStore<Extra>, options: CalendarOptions, head: number) {
     this.genesisTime = options.genesisTime;
     this.#store = store;
-    this.#hasher = options.hasher ?? getDefaultHasher();
+    this.#hasher = options.hasher ?? nobleHasher;
     this.#head = head;
   }
 

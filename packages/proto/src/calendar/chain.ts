@@ -1,5 +1,5 @@
 import { implementedHashAlgorithm } from "../hash/algorithms.ts";
-import { getDefaultHasher, type Hasher } from "../hash/hasher.ts";
+import { type Hasher, nobleHasher } from "../hash/hasher.ts";
 import { type Imprint, imprintAlgorithm } from "../hash/imprint.ts";
 import { hashStep } from "../hash/step.ts";
 import type { CalendarHashChain, CalendarLink } from "../signature/types.ts";
@@ -12,11 +12,7 @@ const CALENDAR_LEVEL = 0xff;
  * The calendar step `H(left ‖ right ‖ 0xFF)`, H being the algorithm of the right (newer) child: that
  * is how the calendar moves to a new hash function without rehashing its past.
  */
-export function calendarStepHash(
-  left: Imprint,
-  right: Imprint,
-  hasher: Hasher = getDefaultHasher(),
-): Imprint {
+export function calendarStepHash(left: Imprint, right: Imprint, hasher: Hasher = nobleHasher): Imprint {
   return hashStep(implementedHashAlgorithm(imprintAlgorithm(right)), left, right, CALENDAR_LEVEL, hasher);
 }
 
@@ -27,7 +23,7 @@ function applyLink(hash: Imprint, link: CalendarLink, hasher: Hasher): Imprint {
 }
 
 /** The calendar root the chain reaches: the root at its publication time. */
-export function calendarChainOutput(chain: CalendarHashChain, hasher: Hasher = getDefaultHasher()): Imprint {
+export function calendarChainOutput(chain: CalendarHashChain, hasher: Hasher = nobleHasher): Imprint {
   let hash = chain.inputHash;
   for (const link of chain.links) hash = applyLink(hash, link, hasher);
   return hash;
@@ -42,7 +38,7 @@ export function calendarChainOutput(chain: CalendarHashChain, hasher: Hasher = g
  */
 export function calendarRootAtAggregationTime(
   chain: CalendarHashChain,
-  hasher: Hasher = getDefaultHasher(),
+  hasher: Hasher = nobleHasher,
 ): Imprint {
   let hash = chain.inputHash;
   for (const link of chain.links) if (link.direction === "right") hash = applyLink(hash, link, hasher);

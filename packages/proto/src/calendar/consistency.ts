@@ -1,4 +1,4 @@
-import { getDefaultHasher, type Hasher } from "../hash/hasher.ts";
+import { type Hasher, nobleHasher } from "../hash/hasher.ts";
 import type { CalendarHashChain, PublicationData } from "../signature/types.ts";
 import { bytesEqual } from "../util/bytes.ts";
 import { calendarChainOutput, calendarRootAtAggregationTime } from "./chain.ts";
@@ -26,7 +26,7 @@ export function checkCalendarConsistency(
   proof: CalendarHashChain,
   older: PublicationData,
   newer: PublicationData,
-  hasher: Hasher = getDefaultHasher(),
+  hasher: Hasher = nobleHasher,
 ): CalendarConsistency {
   if (
     proof.aggregationTime !== older.publicationTime ||

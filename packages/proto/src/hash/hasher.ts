@@ -48,15 +48,8 @@ export function nobleHash(algorithm: number): CHash {
   return fn;
 }
 
+/**
+ * @noble/hashes as a Hasher: pure JS, so browser-safe, and the default of every function that takes a
+ * hasher. Node.js programs pass `nodeHasher` (`@tempel/proto/node`) explicitly where hashing is hot.
+ */
 export const nobleHasher: Hasher = (algorithm, data) => nobleHash(algorithm)(data);
-
-let defaultHasher: Hasher = nobleHasher;
-
-/** The process-wide default hasher; the node replaces it with node:crypto at start-up. */
-export function getDefaultHasher(): Hasher {
-  return defaultHasher;
-}
-
-export function setDefaultHasher(hasher: Hasher): void {
-  defaultHasher = hasher;
-}

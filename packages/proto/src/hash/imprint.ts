@@ -1,6 +1,6 @@
 import { HashAlgorithmError } from "../errors.ts";
 import { findHashAlgorithm, hashAlgorithm } from "./algorithms.ts";
-import { getDefaultHasher, type Hasher } from "./hasher.ts";
+import { type Hasher, nobleHasher } from "./hasher.ts";
 
 /** A KSI data hash: one algorithm-id byte followed by the digest. Always of odd length. */
 export type Imprint = Uint8Array;
@@ -21,11 +21,7 @@ export function makeImprint(algorithm: number, digest: Uint8Array): Imprint {
 }
 
 /** Hash `data` and return the imprint. */
-export function hashImprint(
-  algorithm: number,
-  data: Uint8Array,
-  hasher: Hasher = getDefaultHasher(),
-): Imprint {
+export function hashImprint(algorithm: number, data: Uint8Array, hasher: Hasher = nobleHasher): Imprint {
   return makeImprint(algorithm, hasher(algorithm, data));
 }
 

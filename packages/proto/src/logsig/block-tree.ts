@@ -1,5 +1,5 @@
 import { implementedHashAlgorithm } from "../hash/algorithms.ts";
-import { getDefaultHasher, type Hasher } from "../hash/hasher.ts";
+import { type Hasher, nobleHasher } from "../hash/hasher.ts";
 import type { Imprint } from "../hash/imprint.ts";
 import { LogsigFormatError } from "./errors.ts";
 
@@ -43,7 +43,7 @@ export class LogBlockTree {
     const info = implementedHashAlgorithm(algorithm);
     this.algorithm = algorithm;
     this.#seed = seed;
-    this.#hasher = options.hasher ?? getDefaultHasher();
+    this.#hasher = options.hasher ?? nobleHasher;
     this.#imprintLength = info.digestLength + 1;
     this.#lastLeaf = inputHash;
     this.#keep = options.keepPaths === true ? { masks: [], leaves: [], meta: [] } : undefined;

@@ -1,6 +1,6 @@
 import { TempelError } from "../errors.ts";
 import { findHashAlgorithm } from "../hash/algorithms.ts";
-import { getDefaultHasher, type Hasher } from "../hash/hasher.ts";
+import { type Hasher, nobleHasher } from "../hash/hasher.ts";
 import type { Imprint } from "../hash/imprint.ts";
 import { decodeSignature } from "../signature/codec.ts";
 import type { KsiSignature } from "../signature/types.ts";
@@ -85,7 +85,7 @@ export class LogsigVerifier {
 
   constructor(options: LogsigVerifierOptions = {}) {
     this.#options = options;
-    this.#hasher = options.hasher ?? getDefaultHasher();
+    this.#hasher = options.hasher ?? nobleHasher;
     this.#lastLeaf = options.inputHash;
     this.#linesRead = options.resumeAfter?.lines ?? 0;
     this.#blocks = options.resumeAfter?.blocks ?? 0;

@@ -1,5 +1,6 @@
 import { checkAggregationLevel, MAX_AGGREGATION_LEVEL } from "../aggregation/chain.ts";
 import { shiftChainStart } from "../aggregation/compose.ts";
+import type { Hasher } from "../hash/hasher.ts";
 import type { Imprint } from "../hash/imprint.ts";
 import {
   assembleSignature,
@@ -165,11 +166,12 @@ export function encodeAggregationRequestPdu(
   pdu: AggregationRequestPdu,
   key: Uint8Array,
   algorithm: number = DEFAULT_HMAC_ALGORITHM,
+  hasher?: Hasher,
 ): Uint8Array {
   const body = pdu.requests.map(encodeRequestPayload);
   if (pdu.configRequest === true) body.push(CONFIG_REQUEST);
   if (pdu.ackRequest !== undefined) body.push(encodeAggregationAck(pdu.ackRequest));
-  return sealPdu(PduTag.AGGREGATION_REQUEST, pdu.header, body, key, algorithm);
+  return sealPdu(PduTag.AGGREGATION_REQUEST, pdu.header, body, key, algorithm, undefined, hasher);
 }
 
 export function decodeAggregationResponsePdu(
@@ -190,6 +192,7 @@ export function encodeAggregationResponsePdu(
   key: Uint8Array,
   algorithm: number = DEFAULT_HMAC_ALGORITHM,
   allocate?: PduAllocator,
+  hasher?: Hasher,
 ): Uint8Array {
   // The payloads of one response share their chains' common links (see LinkMemo).
   const memos: LinkMemo[] = [];
@@ -197,7 +200,7 @@ export function encodeAggregationResponsePdu(
   if (pdu.error !== undefined) body.push(encodeErrorPayload(pdu.error));
   if (pdu.config !== undefined) body.push(encodeAggregatorConfig(pdu.config));
   if (pdu.ack !== undefined) body.push(encodeAggregationAck(pdu.ack));
-  return sealPdu(PduTag.AGGREGATION_RESPONSE, pdu.header, body, key, algorithm, allocate);
+  return sealPdu(PduTag.AGGREGATION_RESPONSE, pdu.header, body, key, algorithm, allocate, hasher);
 }
 
 /**

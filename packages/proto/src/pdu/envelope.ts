@@ -1,4 +1,5 @@
 import { hashAlgorithm } from "../hash/algorithms.ts";
+import { type Hasher, nobleHasher } from "../hash/hasher.ts";
 import { makeImprint } from "../hash/imprint.ts";
 import { expectType, readBoundedString, readImprint } from "../signature/readers.ts";
 import { PduChildTag, PduHeaderTag } from "../signature/tags.ts";
@@ -75,7 +76,7 @@ export interface OpenedPdu {
   readonly fields: Fields;
 }
 
-function openHmac(bytes: Uint8Array, element: TlvElement): PduHmac {
+function openHmac(bytes: Uint8Array, element: TlvElement, hasher: Hasher): PduHmac {
   const imprint = readImprint(element, "PDU HMAC");
   const algorithm = imprint[0]!;
   const info = hashAlgorithm(algorithm);
@@ -88,7 +89,10 @@ function openHmac(bytes: Uint8Array, element: TlvElement): PduHmac {
   }
   // The HMAC element is the PDU's last child, so its digest is the input's last bytes.
   const digest = imprint.subarray(1);
-  return { algorithm, check: (key) => constantTimeEqual(computePduHmac(bytes, key, algorithm), digest) };
+  return {
+    algorithm,
+    check: (key) => constantTimeEqual(computePduHmac(bytes, key, algorithm, hasher), digest),
+  };
 }
 
 /**
@@ -153,10 +157,12 @@ export function openPdu(bytes: Uint8Array, kind: PduKind, options: PduDecodeOpti
     );
   }
   const maxPayloads = options.maxPayloads ?? DEFAULT_MAX_PAYLOADS;
-  return withStatus(PduStatus.INVALID_REQUEST, () => openFrame(bytes, kind, maxPayloads));
+  return withStatus(PduStatus.INVALID_REQUEST, () =>
+    openFrame(bytes, kind, maxPayloads, options.hasher ?? nobleHasher),
+  );
 }
 
-function openFrame(bytes: Uint8Array, kind: PduKind, maxPayloads: number): OpenedPdu {
+function openFrame(bytes: Uint8Array, kind: PduKind, maxPayloads: number, hasher: Hasher): OpenedPdu {
   const what = kind.what;
   const element = decodeTlv(bytes);
   expectType(element, kind.type, what);
@@ -183,7 +189,7 @@ function openFrame(bytes: Uint8Array, kind: PduKind, maxPayloads: number): Opene
   }
   return header === undefined || hmac === undefined
     ? { fields }
-    : { header: decodeHeader(header), hmac: openHmac(bytes, hmac), fields };
+    : { header: decodeHeader(header), hmac: openHmac(bytes, hmac, hasher), fields };
 }
 
 /**
@@ -203,13 +209,14 @@ export function sealPdu(
   key: Uint8Array,
   algorithm: number,
   allocate: PduAllocator = newBytes,
+  hasher: Hasher = nobleHasher,
 ): Uint8Array {
   const digestLength = hashAlgorithm(algorithm).digestLength;
   const placeholder = tlv(PduChildTag.HMAC, makeImprint(algorithm, new Uint8Array(digestLength)));
   const frame = composite(type, [encodeHeader(header), ...body, placeholder]);
   const bytes = allocate(partLength(frame));
   writePart(frame, bytes, 0);
-  bytes.set(computePduHmac(bytes, key, algorithm), bytes.length - digestLength);
+  bytes.set(computePduHmac(bytes, key, algorithm, hasher), bytes.length - digestLength);
   return bytes;
 }
 

@@ -1,3 +1,4 @@
+import type { Hasher } from "../hash/hasher.ts";
 import { decodeCalendarChain, encodeCalendarChain } from "../signature/calendar-chain.ts";
 import { ExtendRequestTag, PduChildTag, PduTag, ResponseTag, SignatureTag } from "../signature/tags.ts";
 import type { CalendarHashChain } from "../signature/types.ts";
@@ -143,10 +144,11 @@ export function encodeExtendRequestPdu(
   pdu: ExtendRequestPdu,
   key: Uint8Array,
   algorithm: number = DEFAULT_HMAC_ALGORITHM,
+  hasher?: Hasher,
 ): Uint8Array {
   const body = pdu.requests.map(encodeRequestPayload);
   if (pdu.configRequest === true) body.push(CONFIG_REQUEST);
-  return sealPdu(PduTag.EXTEND_REQUEST, pdu.header, body, key, algorithm);
+  return sealPdu(PduTag.EXTEND_REQUEST, pdu.header, body, key, algorithm, undefined, hasher);
 }
 
 export function decodeExtendResponsePdu(
@@ -164,9 +166,10 @@ export function encodeExtendResponsePdu(
   pdu: ExtendResponsePdu & { readonly header: PduHeader },
   key: Uint8Array,
   algorithm: number = DEFAULT_HMAC_ALGORITHM,
+  hasher?: Hasher,
 ): Uint8Array {
   const body = pdu.responses.map(encodeResponsePayload);
   if (pdu.error !== undefined) body.push(encodeErrorPayload(pdu.error));
   if (pdu.config !== undefined) body.push(encodeExtenderConfig(pdu.config));
-  return sealPdu(PduTag.EXTEND_RESPONSE, pdu.header, body, key, algorithm);
+  return sealPdu(PduTag.EXTEND_RESPONSE, pdu.header, body, key, algorithm, undefined, hasher);
 }

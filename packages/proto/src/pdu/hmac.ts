@@ -1,6 +1,6 @@
 import { FormatError, HashAlgorithmError } from "../errors.ts";
 import { HashAlgorithm, hashAlgorithm } from "../hash/algorithms.ts";
-import { getDefaultHasher, type Hasher } from "../hash/hasher.ts";
+import { type Hasher, nobleHasher } from "../hash/hasher.ts";
 
 export const DEFAULT_HMAC_ALGORITHM = HashAlgorithm.SHA2_256;
 
@@ -62,10 +62,14 @@ export function hmac(hasher: Hasher, algorithm: number, key: Uint8Array, data: U
 /**
  * The PDU HMAC (spec §5): keyed with the login's secret over the whole serialized PDU, outer header
  * included, up to but excluding the digest bytes at its very end — so it also covers the HMAC element's
- * own header and algorithm byte. `pdu` holds any bytes (e.g. zeros) where the digest goes. Computed
- * with the default hasher.
+ * own header and algorithm byte. `pdu` holds any bytes (e.g. zeros) where the digest goes.
  */
-export function computePduHmac(pdu: Uint8Array, key: Uint8Array, algorithm: number): Uint8Array {
+export function computePduHmac(
+  pdu: Uint8Array,
+  key: Uint8Array,
+  algorithm: number,
+  hasher: Hasher = nobleHasher,
+): Uint8Array {
   const digestLength = hashAlgorithm(algorithm).digestLength;
   if (pdu.length < digestLength) {
     throw new FormatError(
@@ -73,7 +77,7 @@ export function computePduHmac(pdu: Uint8Array, key: Uint8Array, algorithm: numb
       `PDU of ${pdu.length} bytes cannot hold a ${digestLength}-byte HMAC`,
     );
   }
-  return hmac(getDefaultHasher(), algorithm, key, pdu.subarray(0, pdu.length - digestLength));
+  return hmac(hasher, algorithm, key, pdu.subarray(0, pdu.length - digestLength));
 }
 
 /** Comparison whose time does not depend on where the inputs differ. */

@@ -1,3 +1,4 @@
+import type { Hasher } from "../hash/hasher.ts";
 import { MAX_TLV16_LENGTH } from "../tlv/element.ts";
 
 /** A PDU is one TLV16 element, so nothing longer can be one. */
@@ -13,4 +14,6 @@ export interface PduDecodeOptions {
   readonly maxBytes?: number;
   /** Most request or response payloads accepted in one PDU. */
   readonly maxPayloads?: number;
+  /** What the HMAC check hashes with; nobleHasher if absent. */
+  readonly hasher?: Hasher;
 }

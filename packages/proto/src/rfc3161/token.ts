@@ -1,4 +1,4 @@
-import { getDefaultHasher } from "../hash/index.ts";
+import { type Hasher, nobleHasher } from "../hash/index.ts";
 import { OID } from "../pki/oids.ts";
 import {
   contextTag,
@@ -78,8 +78,9 @@ export function prepareToken(
   signer: TokenSigner,
   certificateHash: Uint8Array,
   includeCertificates: boolean,
+  hasher: Hasher = nobleHasher,
 ): UnsignedToken {
-  const digest = getDefaultHasher()(SHA2_256, tstInfo);
+  const digest = hasher(SHA2_256, tstInfo);
   const signedAttributes = derSetOf([
     encodeAttribute(OID.contentType, derOid(OID.tstInfo)),
     encodeAttribute(OID.messageDigest, derOctetString(digest)),

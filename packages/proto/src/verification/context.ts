@@ -1,4 +1,4 @@
-import { getDefaultHasher, type Hasher } from "../hash/hasher.ts";
+import { type Hasher, nobleHasher } from "../hash/hasher.ts";
 import type { Imprint } from "../hash/imprint.ts";
 import type { PublicationsFile } from "../publication/index.ts";
 import type { CalendarHashChain, KsiSignature, PublicationData } from "../signature/types.ts";
@@ -60,7 +60,7 @@ export class VerificationContext {
   constructor(signature: KsiSignature, options: VerificationOptions = {}) {
     this.signature = signature;
     this.options = options;
-    this.hasher = memoizedHasher(options.hasher ?? getDefaultHasher());
+    this.hasher = memoizedHasher(options.hasher ?? nobleHasher);
   }
 
   get inputLevel(): number {

@@ -12,7 +12,7 @@
 import { loadavg } from "node:os";
 import { AggregationTree, composeChains } from "../../src/aggregation/index.ts";
 import { HashAlgorithm } from "../../src/hash/algorithms.ts";
-import { nobleHasher, setDefaultHasher } from "../../src/hash/hasher.ts";
+import { type Hasher, nobleHasher } from "../../src/hash/hasher.ts";
 import { makeImprint } from "../../src/hash/imprint.ts";
 import { aggregationResponsePayloadFor, encodeAggregationResponsePdu } from "../../src/pdu/aggregation.ts";
 import { encodeCalendarAuthRecord } from "../../src/signature/calendar-auth-record.ts";
@@ -110,23 +110,19 @@ const cases: Record<string, () => void> = {
       for (const encoded of encodeSignatures(batch)) bytes += encoded.length;
     }
   },
-  "compose + aggregation response PDU (noble HMAC)": responsePdus,
-  "compose + aggregation response PDU (node:crypto HMAC)": () => {
-    setDefaultHasher(opensslSha256);
-    try {
-      responsePdus();
-    } finally {
-      setDefaultHasher(nobleHasher);
-    }
-  },
+  "compose + aggregation response PDU (noble HMAC)": () => responsePdus(nobleHasher),
+  "compose + aggregation response PDU (node:crypto HMAC)": () => responsePdus(opensslSha256),
 };
 
-function responsePdus(): void {
+function responsePdus(hasher: Hasher): void {
   for (let i = 0; i < leafCount; i++) {
     const payload = aggregationResponsePayloadFor(BigInt(i), signatureOf(i));
     bytes += encodeAggregationResponsePdu(
       { header: { loginId: "agency-1" }, responses: [payload] },
       key,
+      undefined,
+      undefined,
+      hasher,
     ).length;
   }
 }

@@ -7,10 +7,10 @@ import {
   decodeExtendResponsePdu,
   encodeAggregationRequestPdu,
   HashAlgorithm,
+  type Hasher,
   nobleHasher,
   PduError,
   PduStatus,
-  setDefaultHasher,
   TempelError,
 } from "../../src/index.ts";
 import { hmac } from "../../src/pdu/hmac.ts";
@@ -94,19 +94,20 @@ describe("PDU HMAC", () => {
     }
   });
 
-  it("is computed with the default hasher, so a platform's faster hash serves PDUs too", () => {
-    const calls: number[] = [];
-    setDefaultHasher((algorithm, data) => {
-      calls.push(algorithm);
-      return nobleHasher(algorithm, data);
-    });
-    try {
-      const bytes = encodeAggregationRequestPdu(REQUEST, KEY, HashAlgorithm.SHA2_512);
-      expect(decodeAggregationRequestPdu(bytes).hmac.check(KEY)).toBe(true);
-    } finally {
-      setDefaultHasher(nobleHasher);
-    }
-    expect(calls).toEqual(Array(4).fill(HashAlgorithm.SHA2_512));
+  it("is computed with the injected hasher on encode and on decode, so a platform's faster hash serves PDUs", () => {
+    const calls: string[] = [];
+    const counting =
+      (what: string): Hasher =>
+      (algorithm, data) => {
+        calls.push(`${what} ${algorithm}`);
+        return nobleHasher(algorithm, data);
+      };
+    const bytes = encodeAggregationRequestPdu(REQUEST, KEY, HashAlgorithm.SHA2_512, counting("encode"));
+    expect(decodeAggregationRequestPdu(bytes, { hasher: counting("decode") }).hmac.check(KEY)).toBe(true);
+    expect(calls).toEqual([
+      ...Array(2).fill(`encode ${HashAlgorithm.SHA2_512}`),
+      ...Array(2).fill(`decode ${HashAlgorithm.SHA2_512}`),
+    ]);
   });
 
   it("hands over the login id before any key is needed, so the server can look the key up", () => {

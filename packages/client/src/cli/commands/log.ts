@@ -20,6 +20,7 @@ import {
   verifyLog,
   verifySignature,
 } from "@tempel/proto";
+import { nodeHasher } from "@tempel/proto/node";
 import { LogRecordError, LogSigner, logSignerDefaults } from "../../logs/log-signer.ts";
 import { openLogsigFile } from "../../node/logsig-file.ts";
 import { parseStrict } from "../args.ts";
@@ -207,7 +208,7 @@ async function signLog(args: readonly string[], io: CliIo): Promise<number> {
       holdPartial: values.follow,
     });
     // Resuming: the signed part must still be the log's beginning, and gives the last leaf to continue.
-    const resume = new LogsigVerifier();
+    const resume = new LogsigVerifier({ hasher: nodeHasher });
     for (const block of opened.blocks) {
       await lines.fill(LogsigVerifier.linesOf(block));
       const checked = resume.checkHashes(block, lines.take);
@@ -319,6 +320,7 @@ async function verifyLogCommand(args: readonly string[], io: CliIo): Promise<num
     (ksi, root, level) => verifyWithChecks(ksi, root, level, checks),
     {
       ignoreBlockTimeOrder: values["ignore-desc-block-time"],
+      hasher: nodeHasher,
       ...(inputHash !== undefined && { inputHash }),
     },
   );
@@ -419,6 +421,7 @@ async function extractCommand(args: readonly string[], io: CliIo): Promise<numbe
     }
     const tree = new LogBlockTree(block.header.algorithm, block.header.seed, block.header.inputHash, {
       keepPaths: true,
+      hasher: nodeHasher,
     });
     const metas = new Map(
       block.body.flatMap((e) => (e.kind === "meta-record" ? [[e.index, e] as const] : [])),
@@ -444,7 +447,7 @@ async function extractCommand(args: readonly string[], io: CliIo): Promise<numbe
     const root = tree.root()!;
     const blockCheck = await verifySignature(
       blockSignature,
-      { documentHash: root, inputLevel: tree.level },
+      { documentHash: root, inputLevel: tree.level, hasher: nodeHasher },
       internalPolicy,
     );
     if (blockCheck.result !== "OK") {
@@ -454,7 +457,11 @@ async function extractCommand(args: readonly string[], io: CliIo): Promise<numbe
       return ExitCode.FAIL;
     }
     const signature = recordSignature(blockSignature, tree, record!.index, record!.hash);
-    const check = await verifySignature(signature, { documentHash: record!.hash }, internalPolicy);
+    const check = await verifySignature(
+      signature,
+      { documentHash: record!.hash, hasher: nodeHasher },
+      internalPolicy,
+    );
     if (check.result !== "OK") {
       throw new TempelError(
         "EXTRACT_INCONSISTENT",

@@ -5,6 +5,7 @@ import {
   publicationsFileTrust,
   type QuorumTrust,
 } from "@tempel/proto";
+import { nodeHasher } from "@tempel/proto/node";
 import { Monitor } from "../../monitor/monitor.ts";
 import { isHttpUrl } from "../../transport/http-url.ts";
 import { quorumTrustFromGenesis } from "../../trust/genesis.ts";
@@ -127,7 +128,7 @@ export async function monitorCommand(args: readonly string[], io: CliIo): Promis
       ...(timeoutMs !== undefined && { timeoutMs }),
       ...(values.webhook !== undefined && { webhookUrl: httpUrl(values.webhook, "webhook") }),
     },
-    { log },
+    { log, hasher: nodeHasher },
   );
   const port = integer(values["metrics-port"], "metrics-port", 0, 65_535) ?? DEFAULT_METRICS_PORT;
   const server = await serveMetrics(() => monitor.metrics.render(), values["metrics-host"], port);

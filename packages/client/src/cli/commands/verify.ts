@@ -24,6 +24,7 @@ import {
   verifyPublicationsFile,
   verifySignature,
 } from "@tempel/proto";
+import { nodeHasher } from "@tempel/proto/node";
 import { Signature } from "../../index.ts";
 import { publicationsTrustFromGenesis, quorumTrustFromGenesis } from "../../trust/genesis.ts";
 import { parseStrict } from "../args.ts";
@@ -372,6 +373,7 @@ export function verifyWithChecks(
           ...(userPublication !== undefined && { userPublication }),
           ...(publications !== undefined && { publicationsFile: publications }),
           ...(trust.quorumTrust !== undefined && { quorumTrust: trust.quorumTrust }),
+          hasher: nodeHasher,
         },
         policy,
       );

@@ -1,3 +1,4 @@
+import { nodeHasher } from "@tempel/proto/node";
 import { nodeWatchFiles } from "../../node/watch-files.ts";
 import { isHttpUrl } from "../../transport/http-url.ts";
 import { Watcher, watcherDefaults } from "../../watch/watcher.ts";
@@ -104,7 +105,7 @@ export async function watchCommand(args: readonly string[], io: CliIo): Promise<
       ...(deadline !== undefined && { deadlineMs: deadline * 1000 }),
       ...(webhook !== undefined && { webhookUrl: webhook }),
     },
-    { files: nodeWatchFiles, log },
+    { files: nodeWatchFiles, log, hasher: nodeHasher },
   );
   const server = await serveMetrics(() => watcher.metrics.render(), values["metrics-host"], port);
   const stop = new AbortController();
