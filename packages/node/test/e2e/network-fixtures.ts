@@ -25,14 +25,25 @@ export interface TestMember {
 export const TEST_CLUSTER_ID = "test-cluster";
 export const TEST_TOPICS = ["share", "head"] as const;
 
-/** Ports are chosen before start because every member's address is in the genesis. */
+/**
+ * Ports are chosen before start because every member's address is in the genesis. They come from
+ * below Linux's ephemeral range (32768-60999): a port the OS handed out once for port 0 may be handed
+ * out again, as the local port of any outgoing connection, before the member binds it (a run of the
+ * whole suite lost network.test to EADDRINUSE that way).
+ */
 export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return port;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no TCP port assigned");
-  return address.port;
+  return new Promise((resolve) => {
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
 }
 
 export async function testMembers(count: number): Promise<TestMember[]> {
