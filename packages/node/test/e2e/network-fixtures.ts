@@ -104,9 +104,17 @@ export async function startCluster(
   size: number,
   overrides: Partial<NetworkOptions> = {},
 ): Promise<{ members: TestMember[]; nodes: TestNode[] }> {
-  const members = await testMembers(size);
-  const nodes = await Promise.all(members.map((member) => startNode(member, members, overrides)));
-  return { members, nodes };
+  // A port found free may be taken before a member binds it (something else on the machine got it
+  // meanwhile): then the whole cluster starts again on new ports, since every address is in the genesis.
+  for (let attempt = 1; ; attempt++) {
+    const members = await testMembers(size);
+    const started = await Promise.allSettled(members.map((member) => startNode(member, members, overrides)));
+    const nodes = started.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+    if (nodes.length === size) return { members, nodes };
+    await Promise.all(nodes.map((node) => node.network.stop()));
+    const failure = started.find((result) => result.status === "rejected")!.reason as Error;
+    if (attempt === 3 || !String(failure.message + failure.stack).includes("EADDRINUSE")) throw failure;
+  }
 }
 
 /** A bare libp2p node without Tempel's gater or protocols: an outsider, or a member gone rogue. */
