@@ -17,6 +17,13 @@ export interface TierPlan {
   readonly roundMs?: number;
 }
 
+/**
+ * Round leads (docs/scale.md): a tier in front of the core closes its rounds 50 ms before each second
+ * (the node's default), a gateway in front of an aggregator 50 ms before that.
+ */
+const AGGREGATOR_LEAD_MS = 50;
+const GATEWAY_LEAD_BEHIND_AGGREGATOR_MS = 100;
+
 interface LocalTier {
   readonly name: string;
   readonly kind: "gateway" | "aggregator";
@@ -48,8 +55,10 @@ export class LocalTiers {
       tierOf(dataDir, "gateway", i, plan.basePort + 100 + i),
     );
     const above = aggregators.length > 0 ? aggregators.map((a) => a.api) : core;
-    for (const tier of aggregators) writeTierConfig(tier, core, agency, plan.roundMs);
-    for (const tier of gateways) writeTierConfig(tier, above, agency, plan.roundMs);
+    for (const tier of aggregators) writeTierConfig(tier, core, agency, plan.roundMs, AGGREGATOR_LEAD_MS);
+    // A gateway's last round of a second must reach its aggregator before the aggregator's closes.
+    const gatewayLead = aggregators.length > 0 ? GATEWAY_LEAD_BEHIND_AGGREGATOR_MS : AGGREGATOR_LEAD_MS;
+    for (const tier of gateways) writeTierConfig(tier, above, agency, plan.roundMs, gatewayLead);
     this.#tiers = [...aggregators, ...gateways];
   }
 
@@ -123,6 +132,7 @@ function writeTierConfig(
   upstream: readonly string[],
   agency: TierAgency,
   roundMs: number | undefined,
+  roundLeadMs: number,
 ): void {
   const dir = join(tier.configFile, "..");
   mkdirSync(dir, { recursive: true });
@@ -135,6 +145,7 @@ function writeTierConfig(
       upstream,
       upstreamLoginId: agency.loginId,
       upstreamKey: agency.key,
+      roundLeadMs,
       ...(roundMs !== undefined && { roundMs }),
     },
   };

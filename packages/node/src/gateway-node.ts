@@ -83,7 +83,14 @@ export async function startGateway(
     http: `${config.api.host}:${server.port}`,
     upstream: config.gateway.upstream,
     roundMs: config.gateway.roundMs,
+    roundLeadMs: config.gateway.roundLeadMs,
   });
+  if (1000 % config.gateway.roundMs !== 0) {
+    logger.warn("gateway.roundMs does not divide 1000: only some rounds close just before a core second", {
+      roundMs: config.gateway.roundMs,
+      hint: "a length such as 100, 200, 250 or 500 ms lines every second's last round up with the core's",
+    });
+  }
   let stopped: Promise<void> | undefined;
   return {
     nodeId: tierId,

@@ -213,7 +213,12 @@ export const SETTINGS: readonly Setting[] = [
   {
     path: "gateway.roundMs",
     type: { kind: "integer", min: 20, max: 1000 },
-    help: "gateway role: round length in milliseconds",
+    help: "gateway role: round length in milliseconds; rounds close at its multiples since the epoch (less gateway.roundLeadMs), so one that divides 1000 lines up with every core second",
+  },
+  {
+    path: "gateway.roundLeadMs",
+    type: { kind: "integer", min: 0, max: 999 },
+    help: "gateway role: rounds close this long before their wall-clock boundary, so that the root reaches the upstream's round in time: the hop upstream plus a margin, plus the upstream's own lead when it is another tier",
   },
   {
     path: "gateway.maxPending",

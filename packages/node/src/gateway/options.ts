@@ -12,6 +12,12 @@ export interface GatewayOptions {
   /** Length of the tier's rounds: hashes collected this long go upstream as one root. */
   roundMs: number;
   /**
+   * Rounds close this long before each multiple of `roundMs` on the wall clock (round-schedule.ts):
+   * the time a root needs to reach the upstream's round, i.e. the hop to it plus a margin, plus the
+   * upstream's own lead when the upstream is another tier.
+   */
+  roundLeadMs: number;
+  /**
    * Hashes accepted and not yet answered, across the rounds waiting for their upstream; above it
    * clients are refused at once (HTTP 503, KSI 0x0106) instead of queueing behind a slow upstream.
    */
@@ -30,6 +36,7 @@ export const defaultGatewayOptions: GatewayOptions = {
   upstreamLoginId: "",
   upstreamKey: "",
   roundMs: 200,
+  roundLeadMs: 50,
   maxPending: 200_000,
   upstreamTimeoutMs: 3_000,
   hedgeAfterMs: 1_500,

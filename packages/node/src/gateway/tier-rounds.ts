@@ -12,6 +12,7 @@ import type { Logger } from "../logger/index.ts";
 import { AgencyQuotas } from "./agency-quotas.ts";
 import type { GatewayMetrics, TierRoundOutcome } from "./metrics.ts";
 import type { GatewayOptions } from "./options.ts";
+import { intendedSecond, nextRoundClose, type RoundSchedule } from "./round-schedule.ts";
 import { TierRound } from "./tier-round.ts";
 import type { Upstream } from "./upstream.ts";
 
@@ -24,7 +25,10 @@ export interface TierModules {
   readonly hasher: Hasher;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
-  /** Wall clock in milliseconds, for the agencies' per-second quotas. */
+  /**
+   * Wall clock in milliseconds: rounds close on it (with the global timers, which tests fake alongside
+   * it), and the agencies' per-second quotas follow it.
+   */
   readonly now: () => number;
 }
 
@@ -40,30 +44,35 @@ interface TierBatch {
   readonly waiters: TierWaiter[];
 }
 
+type TierRoundOptions = Pick<GatewayOptions, "roundMs" | "roundLeadMs" | "maxPending" | "upstreamTimeoutMs">;
+
 /**
  * A gateway or aggregator tier's rounds: hashes collected for `roundMs` are put into one tree (the
  * core's block tree, hashed while they come in), whose root goes upstream at the tree's level; the
  * upstream's signature of it, behind each leaf's own path, answers every client (TierRound). Rounds
  * overlap: a round waits for its upstream while the next one collects. Memory is bounded by
  * `maxPending`: past it clients are refused at once rather than queued behind a slow upstream.
+ * Rounds close on the wall clock `roundLeadMs` before each multiple of `roundMs` (round-schedule.ts),
+ * so that a second's last round reaches the upstream before the upstream's own round for that second
+ * closes; a root that arrives later goes into the upstream's next round (a second later, not an error),
+ * and is counted in `tempel_gateway_rounds_late_total`.
  */
 export class TierRounds implements RoundSubmitter {
-  readonly #options: Pick<GatewayOptions, "roundMs" | "maxPending" | "upstreamTimeoutMs">;
+  readonly #options: TierRoundOptions;
+  readonly #schedule: RoundSchedule;
   readonly #modules: TierModules;
   readonly #metadata = new Map<string, LeafMetadata>();
   readonly #quotas: AgencyQuotas;
   #batch: TierBatch | undefined;
   #pending = 0;
-  #timer: ReturnType<typeof setInterval> | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #stopping = false;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #abort = new AbortController();
 
-  constructor(
-    options: Pick<GatewayOptions, "roundMs" | "maxPending" | "upstreamTimeoutMs">,
-    modules: TierModules,
-  ) {
+  constructor(options: TierRoundOptions, modules: TierModules) {
     this.#options = options;
+    this.#schedule = { roundMs: options.roundMs, leadMs: options.roundLeadMs };
     this.#modules = modules;
     this.#quotas = new AgencyQuotas(modules.now);
   }
@@ -73,7 +82,23 @@ export class TierRounds implements RoundSubmitter {
   }
 
   start(): void {
-    this.#timer ??= setInterval(() => this.#close(), this.#options.roundMs);
+    if (this.#timer === undefined && !this.#stopping) this.#arm(this.#modules.now());
+  }
+
+  /**
+   * Arm the timer for the first close after `after`. Timers are relative and the wall clock is not:
+   * each close is timed afresh from the clock, so that rounds stay on their boundaries as the two drift
+   * (or the clock is stepped) instead of adding up the timers' lateness.
+   */
+  #arm(after: number): void {
+    const closeAt = nextRoundClose(this.#schedule, after);
+    this.#timer = setTimeout(() => {
+      this.#close(closeAt);
+      // A timer that fired a little before its time on the wall clock must not close the same round
+      // again: the next close is the one after this round's, unless the clock was stepped back.
+      const now = this.#modules.now();
+      this.#arm(now < closeAt && now > closeAt - this.#options.roundMs ? closeAt : now);
+    }, closeAt - this.#modules.now());
   }
 
   submit(agency: Agency, hashes: readonly HashRequest[]): Promise<RoundAnswer> {
@@ -106,8 +131,8 @@ export class TierRounds implements RoundSubmitter {
   /** Stop taking hashes, send the round in progress, and wait up to `graceMs` for the rounds out. */
   async stop(graceMs: number): Promise<void> {
     this.#stopping = true;
-    clearInterval(this.#timer);
-    this.#close();
+    clearTimeout(this.#timer);
+    this.#close(this.#modules.now());
     const timer = setTimeout(() => this.#abort.abort(), graceMs);
     await Promise.all(this.#inFlight);
     clearTimeout(timer);
@@ -127,15 +152,15 @@ export class TierRounds implements RoundSubmitter {
     return leaves;
   }
 
-  #close(): void {
+  #close(closedAt: number): void {
     const batch = this.#batch;
     if (batch === undefined) return;
     this.#batch = undefined;
-    const round = this.#round(batch).finally(() => this.#inFlight.delete(round));
+    const round = this.#round(batch, closedAt).finally(() => this.#inFlight.delete(round));
     this.#inFlight.add(round);
   }
 
-  async #round(batch: TierBatch): Promise<void> {
+  async #round(batch: TierBatch, closedAt: number): Promise<void> {
     const { upstream, logger } = this.#modules;
     let tree: LocalTree;
     try {
@@ -176,6 +201,7 @@ export class TierRounds implements RoundSubmitter {
       return;
     }
     this.#done("signed", tree.leafCount, (performance.now() - started) / 1000);
+    if (answers.time > intendedSecond(this.#schedule, closedAt)) this.#modules.metrics.roundsLate.inc();
     this.#settle(batch, (waiter) => waiter.resolve(new RoundAnswer(answers, waiter.first, waiter.count)));
   }
 

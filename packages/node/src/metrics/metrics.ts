@@ -321,6 +321,11 @@ export function createMetrics(options: MetricsOptions = defaultMetricsOptions): 
         labelNames: ["outcome"],
         registers,
       }),
+      roundsLate: new Counter({
+        name: "tempel_gateway_rounds_late_total",
+        help: "Gateway tier rounds signed upstream a second (or more) after the second they closed for: gateway.roundLeadMs is shorter than the way upstream",
+        registers,
+      }),
       roundHashes: new Histogram({
         name: "tempel_gateway_round_hashes",
         help: "Hashes per gateway tier round",

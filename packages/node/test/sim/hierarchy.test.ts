@@ -67,6 +67,25 @@ describe("hierarchy simulation", () => {
     expect(figures.p99Seconds).toBeGreaterThan(2);
   });
 
+  /** Aggregators close 50 ms before each second; gateways 50 ms before that, the hop (≤ 20 ms) and a margin. */
+  const aligned = { gateway: 100, aggregator: 50 };
+
+  it("with whole-second aggregator rounds aligned to the core's second, one request per aggregator per second keeps p99 within 2 s", () => {
+    for (const model of [small, projection]) {
+      const figures = simulateHierarchy({ ...model, aggregatorRoundMs: 1_000, leadMs: aligned });
+      expect(figures.coreRequestsPerSecond).toBeLessThanOrEqual(model.aggregators + 0.1);
+      expect(figures.p99Seconds).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it("a gateway lead no longer than its aggregator's puts each second's last gateway round a second late", () => {
+    const whole = { ...small, aggregatorRoundMs: 1_000 };
+    const right = simulateHierarchy({ ...whole, leadMs: aligned });
+    const short = simulateHierarchy({ ...whole, leadMs: { gateway: 50, aggregator: 50 } });
+    expect(short.p50Seconds).toBeGreaterThan(right.p50Seconds + 0.1);
+    expect(short.p99Seconds).toBeGreaterThan(right.p99Seconds + 0.1);
+  });
+
   it("at 10^7 hashes/s the gateways' CPU is what runs out first: about 530 of them are busy all the time", () => {
     const figures = simulateHierarchy({ ...projection, gateways: 520 });
     expect(figures.gatewayUtilization).toBeGreaterThan(1);

@@ -16,6 +16,12 @@ export interface HierarchyModel {
   readonly aggregators: number;
   readonly gatewayRoundMs: number;
   readonly aggregatorRoundMs: number;
+  /**
+   * Rounds aligned to the wall clock as TierRounds closes them: each tier's rounds close its lead
+   * before every multiple of its round length since the epoch. Absent: every tier's rounds at a
+   * random phase (tiers not synchronised with each other or with the core).
+   */
+  readonly leadMs?: { readonly gateway: number; readonly aggregator: number };
   /** CPU per request at a tier. */
   readonly tierUsPerRequest: number;
   /** One way between two tiers, drawn uniformly from this range. */
@@ -44,20 +50,21 @@ export function simulateHierarchy(model: HierarchyModel): HierarchyFigures {
   const horizon = model.seconds * 1000;
   const perGatewayPerMs = model.hashesPerSecond / model.gateways / 1000;
   const costMs = model.tierUsPerRequest / 1000;
-  // Rounds start at random phases: tiers are not synchronised with each other or with the core.
-  const aggregatorPhase = Array.from(
-    { length: model.aggregators },
-    () => prng.next() * model.aggregatorRoundMs,
+  // A tier's first close: its lead before its first boundary when aligned, else at a random phase.
+  const firstClose = (roundMs: number, leadMs: number | undefined) =>
+    leadMs === undefined ? (1 + prng.next()) * roundMs : roundMs - (leadMs % roundMs);
+  const aggregatorFirstClose = Array.from({ length: model.aggregators }, () =>
+    firstClose(model.aggregatorRoundMs, model.leadMs?.aggregator),
   );
   /** Per aggregator: arrival times (ms) of gateway roots, to be put into rounds afterwards. */
   const arrivals: { at: number; samples: number[] }[][] = Array.from({ length: model.aggregators }, () => []);
   let gatewayBusiest = 0;
   for (let g = 0; g < model.gateways; g++) {
-    const phase = prng.next() * model.gatewayRoundMs;
+    const first = firstClose(model.gatewayRoundMs, model.leadMs?.gateway);
     const aggregator = g % model.aggregators;
     let backlog = 0;
     let work = 0;
-    for (let close = phase + model.gatewayRoundMs; close < horizon; close += model.gatewayRoundMs) {
+    for (let close = first; close < horizon; close += model.gatewayRoundMs) {
       const count = poisson(prng, perGatewayPerMs * model.gatewayRoundMs);
       work += count * costMs;
       backlog = Math.max(0, backlog + count * costMs - model.gatewayRoundMs);
@@ -78,7 +85,7 @@ export function simulateHierarchy(model: HierarchyModel): HierarchyFigures {
     const round = model.aggregatorRoundMs;
     let backlog = 0;
     let next = 0;
-    for (let close = aggregatorPhase[a]! + round; close < horizon + round; close += round) {
+    for (let close = aggregatorFirstClose[a]!; close < horizon + round; close += round) {
       const batch: typeof roots = [];
       while (next < roots.length && roots[next]!.at <= close) batch.push(roots[next++]!);
       if (batch.length === 0) continue;

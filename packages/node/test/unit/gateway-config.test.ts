@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { defaultConfig, type NodeConfig } from "../../src/config/config.ts";
-import { ConfigError } from "../../src/config/index.ts";
+import { ConfigError, loadConfig } from "../../src/config/index.ts";
 import { startGateway } from "../../src/gateway-node.ts";
 import { silentLogger } from "../../src/logger/logger.ts";
 
@@ -35,4 +35,21 @@ describe("the gateway role's settings", () => {
       await expect(started).rejects.toThrow(message);
     },
   );
+});
+
+describe("the gateway role's round alignment settings", () => {
+  const load = (flags: Record<string, string>) =>
+    loadConfig({ env: {}, flags: { "data-dir": "/d", ...flags }, cwd: "/" }).gateway;
+
+  it("takes a round lead and a round length that does not divide 1000 from flags", () => {
+    expect(load({ "gateway-round-lead-ms": "120", "gateway-round-ms": "300" })).toMatchObject({
+      roundLeadMs: 120,
+      roundMs: 300,
+    });
+  });
+
+  it.each(["1000", "-1", "50.5"])("refuses a round lead of %s ms with a ConfigError naming it", (lead) => {
+    expect(() => load({ "gateway-round-lead-ms": lead })).toThrow(ConfigError);
+    expect(() => load({ "gateway-round-lead-ms": lead })).toThrow(/gateway-round-lead-ms|roundLeadMs/);
+  });
 });
