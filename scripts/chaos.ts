@@ -1,7 +1,8 @@
 /**
  * `npm run chaos`: a fresh local cluster under load while seeded faults hit its real processes
  * (kill -9 and restart of leader and followers, SIGSTOP/SIGCONT, libp2p partitions of the leader or
- * a minority through the nodes' loopback admin endpoint, clock offsets); then
+ * a minority through the nodes' loopback admin endpoint, clock offsets; with --gateways/--aggregators
+ * also kill -9 and restart of those tiers); then
  * checks that every answered signature verifies with the quorum policy, that all nodes hold the same
  * calendar, and that no second went unsigned except while a fault explains it.
  */
@@ -9,7 +10,17 @@ import { randomInt } from "node:crypto";
 import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Prng } from "../packages/node/test/sim/prng.ts";
-import { compareCalendars, RECOVERY_SECONDS, signatureGaps, unexplainedGaps } from "./common/chaos/checks.ts";
+import {
+  type ChaosTiers,
+  compareCalendars,
+  type GatewayOutcome,
+  gatewayOutcomes,
+  RECOVERY_SECONDS,
+  signatureGaps,
+  type TargetFailure,
+  tierViolations,
+  unexplainedGaps,
+} from "./common/chaos/checks.ts";
 import { type FaultRecord, runFaults } from "./common/chaos/faults.ts";
 import { COOLDOWN_SECONDS, planFaults, WARMUP_SECONDS } from "./common/chaos/plan.ts";
 import {
@@ -22,7 +33,7 @@ import {
   stringFlag,
 } from "./common/cli.ts";
 import { MAX_NODES } from "./common/cluster-setup.ts";
-import { clusterTargets, quorumTrust } from "./common/load/cluster-targets.ts";
+import { clusterTargets, quorumTrust, tierTargets } from "./common/load/cluster-targets.ts";
 import { runLoad } from "./common/load/run-load.ts";
 import { progressLine, summaryText, unverified } from "./common/load/summary.ts";
 import { LocalCluster, START_TIMEOUT_MS } from "./common/local-cluster.ts";
@@ -38,15 +49,21 @@ with faults drawn from a seed, one at a time:
                               the libp2p level (POST /admin/partition on every node), then healed
   clock                       restarted with --clock-offset-ms (+/-400 ms, 2 s, 5 s or 15 s) for
                               5-10 s, then restarted without
+  kill-gateway, kill-aggregator  with --gateways/--aggregators: a tier kill -9, down for 1-5 s, restarted
 Then checks: every answered signature verifies with the quorum policy; all nodes hold the same
 calendar; every second had a signature except while a fault (plus ${RECOVERY_SECONDS} s of recovery)
-explains it.
+explains it. With tiers the load goes to the gateways too, and the run also checks that the clients
+of every gateway a tier fault did not take down kept getting signatures during it, and that every
+gateway's clients got signatures again after it (or its only aggregator) came back; it lists per
+gateway what failed while it was down (connection errors: expected) and at other times.
 
 Options:
   --duration D     how long the load and the faults run: 60, 60s, 2m (default 60s, at least ${WARMUP_SECONDS + COOLDOWN_SECONDS + 5} s)
   --seed S         the seed, 0..4294967295 (default: random; printed, so a run can be replayed)
   --nodes N        cluster size, at least 3 (default 3)
   --rate R         hashes per second offered (default 200)
+  --gateways G     also run G gateway tiers in front of the core (ports P+100…), loaded like the nodes
+  --aggregators A  also run A aggregator tiers between the gateways and the core (ports P+200…)
   --base-port P    HTTP ports from P, libp2p ports from P+1000 (default 3231)
   --data DIR       where the cluster lives (default .tempel/chaos; deleted after a passing run)
   --keep           keep the data folder after a passing run too
@@ -70,6 +87,8 @@ async function main(argv: readonly string[]): Promise<number> {
       "base-port": { type: "string" },
       data: { type: "string" },
       keep: { type: "boolean" },
+      gateways: { type: "string" },
+      aggregators: { type: "string" },
     },
     HELP,
   );
@@ -81,29 +100,51 @@ async function main(argv: readonly string[]): Promise<number> {
   const rate = integerFlag(values, "rate", { min: BATCH, max: 1_000_000 }) ?? 200;
   const basePort = integerFlag(values, "base-port", { min: 1024, max: 65_535 }) ?? 3231;
   const dataDir = resolve(stringFlag(values, "data") ?? join(DEFAULT_DATA_DIR, "chaos"));
-  const replay = `npm run chaos -- --duration ${durationSeconds} --seed ${seed} --nodes ${nodes} --rate ${rate}`;
+  const gateways = integerFlag(values, "gateways", { min: 0, max: MAX_NODES }) ?? 0;
+  const aggregators = integerFlag(values, "aggregators", { min: 0, max: MAX_NODES }) ?? 0;
+  const tiered = gateways + aggregators > 0;
+  const replay =
+    `npm run chaos -- --duration ${durationSeconds} --seed ${seed} --nodes ${nodes} --rate ${rate}` +
+    (tiered ? ` --gateways ${gateways} --aggregators ${aggregators}` : "");
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(`chaos seed ${seed} (replay: ${replay})`);
 
   const prng = new Prng(seed);
-  const plan = planFaults(prng.fork("plan"), { durationSeconds, clockFaults: true });
+  const plan = planFaults(prng.fork("plan"), {
+    durationSeconds,
+    clockFaults: true,
+    tiers: [
+      ...(gateways > 0 ? ["gateway" as const] : []),
+      ...(aggregators > 0 ? ["aggregator" as const] : []),
+    ],
+  });
   say(`${plan.length} faults planned over ${durationSeconds} s`);
 
   const cluster = await LocalCluster.prepare(
     { dataDir, nodes, basePort, fresh: true },
-    { extraNodeArgs: NODE_ARGS },
+    // Tiers stack their trees' levels on their clients': the core takes roots from that height.
+    { extraNodeArgs: tiered ? [...NODE_ARGS, "--rounds-max-level", "64"] : NODE_ARGS },
   );
   let passed = false;
   try {
     say(`starting ${nodes} nodes in ${dataDir}…`);
     await cluster.start();
     await cluster.waitReady(START_TIMEOUT_MS);
+    if (tiered) {
+      say(`starting ${aggregators} aggregator(s) and ${gateways} gateway(s)…`);
+      await cluster.startTiers({ gateways, aggregators, basePort });
+    }
     const description = cluster.description();
+    const tiers: ChaosTiers = {
+      gateways: (description.gateways ?? []).map((tier) => tier.id),
+      aggregators: (description.aggregators ?? []).map((tier) => tier.id),
+    };
+    const failures: TargetFailure[] = [];
     const t0 = Date.now();
     const load = runLoad(
       {
         service: { protocol: "ksi", agency: description.agency },
-        targets: clusterTargets(description, "ksi"),
+        targets: [...clusterTargets(description, "ksi"), ...tierTargets(description.gateways ?? [])],
         rate,
         durationSeconds,
         batch: BATCH,
@@ -111,6 +152,7 @@ async function main(argv: readonly string[]): Promise<number> {
         timeoutMs: REQUEST_TIMEOUT_MS,
         policy: "quorum",
         trust: quorumTrust(description.genesis),
+        onFailure: (target, kind) => failures.push({ target, kind, at: Date.now() / 1000 }),
       },
       (progress) => {
         if (Math.round(progress.elapsedSeconds) % 5 === 0)
@@ -145,6 +187,11 @@ async function main(argv: readonly string[]): Promise<number> {
       recovered = false;
       violations.push(`the cluster did not recover: ${(error as Error).message}`);
     }
+    if (tiered) {
+      for (const outcome of gatewayOutcomes(tiers, faults, failures, result.secondsByTarget))
+        say(gatewayLine(outcome));
+      violations.push(...tierViolations(tiers, faults, result.secondsByTarget));
+    }
     const seconds = Object.values(result.secondsByTarget).flat();
     if (seconds.length === 0) violations.push("no signature was answered at all");
     else {
@@ -173,6 +220,14 @@ async function main(argv: readonly string[]): Promise<number> {
     await cluster.stop();
     if (passed && values.keep !== true) rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+function gatewayLine(outcome: GatewayOutcome): string {
+  const counts = (byKind: Readonly<Record<string, number>>) =>
+    Object.entries(byKind)
+      .map(([kind, n]) => `${kind} ${n}`)
+      .join(", ") || "none";
+  return `${outcome.gateway}: signatures in ${outcome.signedSeconds} s; failed while it or its aggregator was down (expected): ${counts(outcome.whileDown)}; failed otherwise: ${counts(outcome.otherwise)}`;
 }
 
 function describeFault(fault: FaultRecord, t0: number): string {

@@ -140,6 +140,17 @@ export class LocalCluster {
     this.#describe();
   }
 
+  /** The tiers started by startTiers, if any. */
+  get tiers(): LocalTiers | undefined {
+    return this.#tiers;
+  }
+
+  /** Start one killed tier again (its pid changes in cluster.json). */
+  async restartTier(name: string): Promise<void> {
+    await this.#tiers?.restart(name, START_TIMEOUT_MS);
+    this.#describe();
+  }
+
   /** Start one stopped node again; `extraArgs` are `tempel-node start` settings for this run only. */
   async restart(index: number, extraArgs: readonly string[] = []): Promise<void> {
     await this.#refuseTakenPorts([this.nodes[index]!]);

@@ -66,6 +66,29 @@ export class LocalTiers {
     return this.#tiers.map((tier) => tier.process);
   }
 
+  /** The names of the tiers of one kind (`gateway-1`, …), in order. */
+  names(kind: "gateway" | "aggregator"): string[] {
+    return this.#tiers.filter((tier) => tier.kind === kind).map((tier) => tier.name);
+  }
+
+  /** `kill -9` of one tier (the chaos script). */
+  kill(name: string): Promise<void> {
+    return this.#tier(name).process.kill();
+  }
+
+  /** Start one killed tier again, on the same port and config. */
+  async restart(name: string, timeoutMs: number): Promise<void> {
+    const tier = this.#tier(name);
+    await refuseTakenPorts([{ port: tier.port, what: `${tier.name}'s HTTP API` }], "stop it first");
+    await launch(tier, timeoutMs);
+  }
+
+  #tier(name: string): LocalTier {
+    const tier = this.#tiers.find((t) => t.name === name);
+    if (tier === undefined) throw new RangeError(`no tier named ${name}`);
+    return tier;
+  }
+
   /** Aggregators first, so that the gateways' upstream is up before their first round. */
   async start(timeoutMs: number): Promise<void> {
     await refuseTakenPorts(
@@ -74,11 +97,7 @@ export class LocalTiers {
     );
     for (const kind of ["aggregator", "gateway"] as const) {
       await Promise.all(
-        this.#tiers
-          .filter((tier) => tier.kind === kind)
-          .map((tier) =>
-            tier.process.start(process.execPath, [NODE_CLI, "start", "--config", tier.configFile], timeoutMs),
-          ),
+        this.#tiers.filter((tier) => tier.kind === kind).map((tier) => launch(tier, timeoutMs)),
       );
     }
   }
@@ -111,6 +130,10 @@ export class LocalTiers {
         metrics: `${tier.api}/metrics`,
       }));
   }
+}
+
+function launch(tier: LocalTier, timeoutMs: number): Promise<void> {
+  return tier.process.start(process.execPath, [NODE_CLI, "start", "--config", tier.configFile], timeoutMs);
 }
 
 function tierOf(dataDir: string, kind: "gateway" | "aggregator", index: number, port: number): LocalTier {

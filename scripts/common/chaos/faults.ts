@@ -2,12 +2,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Prng } from "../../../packages/node/test/sim/prng.ts";
 import { type LocalCluster, START_TIMEOUT_MS, STOP_TIMEOUT_MS } from "../local-cluster.ts";
 import { setBlockedPeers } from "./admin.ts";
-import type { FaultKind, PlannedFault } from "./plan.ts";
+import { type FaultKind, isTierFault, type PlannedFault, TIER_FAULTS, type TierFault } from "./plan.ts";
 
 /** A fault as it happened: which nodes, and from when until they were ready again (Unix seconds). */
 export interface FaultRecord {
   readonly kind: FaultKind;
-  /** The node hit, or the nodes cut off together (`node-1+node-2`). */
+  /** The node or tier hit (`node-2`, `gateway-1`), or the nodes cut off together (`node-1+node-2`). */
   readonly node: string;
   readonly startedAt: number;
   readonly endedAt: number;
@@ -42,6 +42,13 @@ export async function runFaults(
   for (const [done, fault] of plan.entries()) {
     await sleep(Math.max(0, t0 + fault.at * 1000 - Date.now()));
     if (Date.now() + fault.seconds * 1000 > deadline) return { faults, skipped: plan.length - done };
+    if (isTierFault(fault.kind)) {
+      const hit = await killTier(cluster, fault.kind, fault.seconds, prng);
+      if (typeof hit === "string") return { faults, failure: hit, skipped: 0 };
+      faults.push(hit);
+      report(hit);
+      continue;
+    }
     const { indexes, note } = await chooseNodes(cluster, fault.kind, prng);
     const [index] = indexes as [number];
     const node = cluster.nodes[index]!;
@@ -96,10 +103,35 @@ export async function runFaults(
   return { faults, skipped: 0 };
 }
 
+/**
+ * kill -9 of a drawn gateway or aggregator tier, down for `seconds`, then started again on its port:
+ * the record of it, or why it could not be done.
+ */
+async function killTier(
+  cluster: LocalCluster,
+  kind: TierFault,
+  seconds: number,
+  prng: Prng,
+): Promise<FaultRecord | string> {
+  const tiers = cluster.tiers;
+  const names = tiers?.names(TIER_FAULTS[kind]) ?? [];
+  if (tiers === undefined || names.length === 0) return `${kind}: the cluster runs no such tier`;
+  const name = prng.pick(names);
+  const startedAt = Date.now() / 1000;
+  try {
+    await tiers.kill(name);
+    await sleep(seconds * 1000);
+    await cluster.restartTier(name);
+  } catch (error) {
+    return `${kind} of ${name}: ${(error as Error).message}`;
+  }
+  return { kind, node: name, startedAt, endedAt: Date.now() / 1000 };
+}
+
 /** The nodes a fault hits: one, or for a partition the minority cut off (the leader alone, or drawn). */
 async function chooseNodes(
   cluster: LocalCluster,
-  kind: FaultKind,
+  kind: Exclude<FaultKind, TierFault>,
   prng: Prng,
 ): Promise<{ indexes: number[]; note?: string }> {
   const all = cluster.nodes.map((_, i) => i);

@@ -9,8 +9,29 @@ import type { Prng } from "../../../packages/node/test/sim/prng.ts";
  *                                at the libp2p level (the nodes' admin endpoint), then healed
  *   clock                        restarted with its clock off (400 ms to beyond the nodes' clock
  *                                tolerance, ahead or behind), later restarted without
+ *   kill-gateway / kill-aggregator  kill -9 of a gateway or aggregator tier in front of the core,
+ *                                down for a while, then started again (when the run has tiers)
  */
-export type FaultKind = "kill-leader" | "kill-follower" | "freeze" | "partition" | "clock";
+export type FaultKind =
+  | "kill-leader"
+  | "kill-follower"
+  | "freeze"
+  | "partition"
+  | "clock"
+  | "kill-gateway"
+  | "kill-aggregator";
+
+/** The faults that hit a tier rather than a core member. */
+export const TIER_FAULTS = {
+  "kill-gateway": "gateway",
+  "kill-aggregator": "aggregator",
+} as const satisfies Partial<Record<FaultKind, "gateway" | "aggregator">>;
+
+export type TierFault = keyof typeof TIER_FAULTS;
+
+export function isTierFault(kind: FaultKind): kind is TierFault {
+  return kind in TIER_FAULTS;
+}
 
 export interface PlannedFault {
   readonly kind: FaultKind;
@@ -26,6 +47,8 @@ export interface PlanOptions {
   readonly durationSeconds: number;
   /** Whether the nodes can run with a clock offset (a node setting). */
   readonly clockFaults: boolean;
+  /** The tier kinds the run has, whose processes may be killed too. */
+  readonly tiers?: readonly ("gateway" | "aggregator")[];
 }
 
 /** Clock offsets drawn (either sign): within the leader's grace, within the tolerance, beyond it. */
@@ -43,12 +66,17 @@ const DURATIONS: Record<FaultKind, { min: number; max: number }> = {
   freeze: { min: 1, max: 3 },
   partition: { min: 5, max: 10 },
   clock: { min: 5, max: 10 },
+  "kill-gateway": { min: 1, max: 5 },
+  "kill-aggregator": { min: 1, max: 5 },
 };
 
 /** A seeded, replayable sequence of faults that fits between the warm-up and the cool-down. */
 export function planFaults(prng: Prng, options: PlanOptions): PlannedFault[] {
   const kinds: FaultKind[] = ["kill-leader", "kill-follower", "freeze", "partition"];
   if (options.clockFaults) kinds.push("clock");
+  for (const kind of Object.keys(TIER_FAULTS) as TierFault[]) {
+    if (options.tiers?.includes(TIER_FAULTS[kind])) kinds.push(kind);
+  }
   const end = options.durationSeconds - COOLDOWN_SECONDS;
   const plan: PlannedFault[] = [];
   let at = WARMUP_SECONDS;

@@ -39,6 +39,8 @@ export interface LoadOptions {
   readonly verifyFraction?: number;
   /** The cluster's members and quorum, for the quorum policy. */
   readonly trust?: QuorumTrust;
+  /** Told of every failed request as it fails: the target's name and what went wrong (as in `errors`). */
+  readonly onFailure?: (target: string, kind: string) => void;
 }
 
 export interface LoadProgress {
@@ -202,8 +204,9 @@ export async function runLoad(
     fail = reject;
   });
   const settled = () => answered + failed === total;
-  const countError = (kind: string) => {
+  const countError = (lane: Lane, kind: string) => {
     errors[kind] = (errors[kind] ?? 0) + 1;
+    options.onFailure?.(lane.target.name, kind);
     failed++;
     if (settled()) finish();
   };
@@ -224,7 +227,7 @@ export async function runLoad(
     const answeredSeconds = seconds.get(sent.lane.target.name)!;
     for (const second of reply.seconds) answeredSeconds.add(second);
     if (reply.outcome === "ok") succeeded(sent.latency);
-    else countError(reply.outcome);
+    else countError(sent.lane, reply.outcome);
   });
   worker.on("error", fail);
 
@@ -240,7 +243,7 @@ export async function runLoad(
       ended = true;
       lane.inFlight--;
       const latency = (performance.now() - dueAt(k)) / 1000;
-      if (kind !== undefined) countError(kind);
+      if (kind !== undefined) countError(lane, kind);
       else {
         lastAnswerAt = performance.now();
         intervalAnswered += batch;

@@ -2,7 +2,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { RECOVERY_SECONDS, signatureGaps, unexplainedGaps } from "../../../../scripts/common/chaos/checks.ts";
+import {
+  gatewayOutcomes,
+  RECOVERY_SECONDS,
+  signatureGaps,
+  tierViolations,
+  unexplainedGaps,
+} from "../../../../scripts/common/chaos/checks.ts";
 import type { FaultRecord } from "../../../../scripts/common/chaos/faults.ts";
 import { COOLDOWN_SECONDS, planFaults, WARMUP_SECONDS } from "../../../../scripts/common/chaos/plan.ts";
 import { multiNodeUnsupported } from "../../../../scripts/common/cluster-setup.ts";
@@ -64,6 +70,75 @@ describe("chaos run checks", () => {
     );
     expect(kinds.has("clock")).toBe(false);
     expect(kinds).toEqual(new Set(["kill-leader", "kill-follower", "freeze", "partition"]));
+  });
+});
+
+describe("chaos run checks for gateway and aggregator tiers", () => {
+  const killed = (kind: FaultRecord["kind"], node: string, startedAt: number, endedAt: number) =>
+    ({ kind, node, startedAt, endedAt }) satisfies FaultRecord;
+  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  const tiers = { gateways: ["gateway-1", "gateway-2"], aggregators: ["aggregator-1"] };
+
+  it("plans tier kills only for the tier kinds the run has", () => {
+    const kinds = (options: { tiers?: ("gateway" | "aggregator")[] }) =>
+      new Set(
+        Array.from({ length: 20 }, (_, seed) =>
+          planFaults(new Prng(seed), { durationSeconds: 300, clockFaults: false, ...options }),
+        )
+          .flat()
+          .map((f) => f.kind),
+      );
+    expect(kinds({ tiers: ["gateway"] })).toContain("kill-gateway");
+    expect(kinds({ tiers: ["gateway"] })).not.toContain("kill-aggregator");
+    expect(kinds({ tiers: ["gateway", "aggregator"] })).toContain("kill-aggregator");
+  });
+
+  it("counts a gateway's failures while it or its only aggregator was down apart from the others", () => {
+    const faults = [
+      killed("kill-gateway", "gateway-1", 100.2, 103.5),
+      killed("kill-aggregator", "aggregator-1", 120, 122),
+    ];
+    const failures = [
+      { target: "gateway-1", kind: "network_ECONNREFUSED", at: 101 },
+      { target: "gateway-1", kind: "ksi_UPSTREAM_ERROR", at: 121 },
+      { target: "gateway-1", kind: "timeout", at: 140 },
+      { target: "gateway-2", kind: "ksi_UPSTREAM_ERROR", at: 121.5 },
+      { target: "node-1", kind: "timeout", at: 101 },
+    ];
+    const [one, two] = gatewayOutcomes(tiers, faults, failures, { "gateway-1": [99, 104], "gateway-2": [] });
+    expect(one).toEqual({
+      gateway: "gateway-1",
+      signedSeconds: 2,
+      whileDown: { network_ECONNREFUSED: 1, ksi_UPSTREAM_ERROR: 1 },
+      otherwise: { timeout: 1 },
+    });
+    expect(two).toMatchObject({ whileDown: { ksi_UPSTREAM_ERROR: 1 }, otherwise: {} });
+  });
+
+  it("requires the surviving gateways to keep signing through a tier's kill, and a killed one to sign again after it", () => {
+    const faults = [killed("kill-gateway", "gateway-1", 100.2, 103.5)];
+    const fine = { "gateway-1": [...range(90, 99), ...range(105, 110)], "gateway-2": range(90, 110) };
+    expect(tierViolations(tiers, faults, fine)).toEqual([]);
+    const survivorStalled = { ...fine, "gateway-2": [...range(90, 99), ...range(105, 110)] };
+    expect(tierViolations(tiers, faults, survivorStalled)).toEqual([
+      "gateway-2's clients got no signature for seconds 100–104, while gateway-1 was down (kill-gateway)",
+    ]);
+    const neverBack = { ...fine, "gateway-1": range(90, 99) };
+    expect(tierViolations(tiers, faults, neverBack)).toEqual([
+      "gateway-1's clients got no signature after it was back at second 104",
+    ]);
+  });
+
+  it("expects no gateway to sign while the only aggregator is down, and all of them after it", () => {
+    const faults = [killed("kill-aggregator", "aggregator-1", 100, 103)];
+    const gap = [...range(90, 99), ...range(104, 110)];
+    expect(tierViolations(tiers, faults, { "gateway-1": gap, "gateway-2": gap })).toEqual([]);
+    expect(tierViolations(tiers, faults, { "gateway-1": gap, "gateway-2": range(90, 99) })).toEqual([
+      "gateway-2's clients got no signature after it was back at second 103",
+    ]);
+    // With two aggregators the gateways fail over: both must keep signing.
+    const two = { ...tiers, aggregators: ["aggregator-1", "aggregator-2"] };
+    expect(tierViolations(two, faults, { "gateway-1": gap, "gateway-2": range(90, 110) })).toHaveLength(1);
   });
 });
 
