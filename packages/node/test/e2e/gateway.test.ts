@@ -134,6 +134,33 @@ describe("gateway tiers", () => {
   });
 });
 
+describe("tier rounds aligned to the core's second", () => {
+  /** Sleep until `ms` past the start of a wall-clock second. */
+  const untilMsIntoSecond = (ms: number) =>
+    new Promise((resolve) => setTimeout(resolve, (ms - (Date.now() % 1000) + 1000) % 1000 || 1000));
+
+  it("signs a hash sent to a gateway before the second's last rounds in that core second, and one sent after the aggregator's last round in the next", async () => {
+    // Whole-second aggregator rounds closing 50 ms before the core's; gateway rounds 50 ms before that.
+    const aggregator = await tier(url(core), coreAgency, undefined, { roundMs: 1000, roundLeadMs: 50 });
+    const gateway = await tier(url(aggregator), TIER_LOGIN, undefined, { roundMs: 200, roundLeadMs: 100 });
+    const sdk = client(url(gateway));
+    const timeOf = async () =>
+      (await sdk.sign({ imprint: randomImprint() })).ksi.aggregationChains.map((c) => c.aggregationTime);
+
+    await untilMsIntoSecond(100);
+    const early = Math.floor(Date.now() / 1000);
+    const earlyTimes = timeOf();
+    // After the aggregator's round for this second closed (…0.950): the next second's round.
+    await untilMsIntoSecond(970);
+    const late = Math.floor(Date.now() / 1000);
+    const [earlyChains, lateChains] = await Promise.all([earlyTimes, timeOf()]);
+
+    // Every chain, the gateway's, the aggregator's and the core's, carries the core's second.
+    expect(earlyChains).toEqual(Array(earlyChains.length).fill(early));
+    expect(lateChains).toEqual(Array(lateChains.length).fill(late + 1));
+  });
+});
+
 type Lie = (payload: AggregationResponsePayload, request: { hash: Imprint }) => AggregationResponsePayload;
 
 /**
