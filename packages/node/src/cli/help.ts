@@ -66,8 +66,9 @@ file, then defaults. Agencies (login ids and HMAC keys) are set in the config fi
 
 With --role gateway --upstream URL[,URL…] it runs a gateway or aggregator tier instead: no
 consensus, calendar or libp2p; the KSI aggregator endpoint only, whose clients' hashes are put into
-one tree every gateway.roundMs and the tree's root signed upstream over KSI PDU v2 under
-gateway.upstreamLoginId and gateway.upstreamKey (docs/scale.md).
+one tree every gateway.roundMs (closing gateway.roundLeadMs before each multiple of it on the wall
+clock, so that a second's last round reaches the core within that second) and the tree's root signed
+upstream over KSI PDU v2 under gateway.upstreamLoginId and gateway.upstreamKey (docs/scale.md).
 
 Settings:
   --config FILE
