@@ -11,6 +11,14 @@ export class LineSplitter {
 
   /** The lines completed by `chunk`, each passed to `line` without its terminator. */
   push(chunk: Uint8Array, line: (bytes: Uint8Array) => void): void {
+    this.pushRanges(chunk, (data, start, end) => line(data.subarray(start, end)));
+  }
+
+  /**
+   * The same lines as ranges of `data` (the chunk, or the carried part joined to it): a reader that
+   * keeps many lines waiting keeps numbers rather than a view per line, which the GC would copy.
+   */
+  pushRanges(chunk: Uint8Array, line: (data: Uint8Array, start: number, end: number) => void): void {
     let start = 0;
     if (this.#afterCr && chunk.length > 0) {
       this.#afterCr = false;
@@ -30,10 +38,10 @@ export class LineSplitter {
     let cr = data.indexOf(0x0d, from);
     while (lf >= 0 || cr >= 0) {
       if (cr < 0 || (lf >= 0 && lf < cr)) {
-        line(data.subarray(from, lf));
+        line(data, from, lf);
         from = lf + 1;
       } else {
-        line(data.subarray(from, cr));
+        line(data, from, cr);
         from = cr + 1;
         if (cr + 1 === n) this.#afterCr = true;
         else if (data[cr + 1] === 0x0a) from++;

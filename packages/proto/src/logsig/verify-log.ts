@@ -36,11 +36,20 @@ export class LogLineQueue {
   readonly #chunks: AsyncIterator<Uint8Array>;
   readonly #splitter = new LineSplitter();
   readonly #holdPartial: boolean;
-  #lines: Uint8Array[] = [];
+  /** The bytes the waiting lines are in; #segments[0] is segment number #firstSegment. */
+  #segments: Uint8Array[] = [];
+  #firstSegment = 0;
+  /** Per line: its segment's number, its start and end there (small integers the GC need not visit). */
+  #segment: number[] = [];
+  #start: number[] = [];
+  #end: number[] = [];
   #next = 0;
   #ended = false;
-  readonly #push = (line: Uint8Array) => {
-    this.#lines.push(line);
+  readonly #push = (data: Uint8Array, start: number, end: number) => {
+    if (this.#segments.at(-1) !== data) this.#segments.push(data);
+    this.#segment.push(this.#firstSegment + this.#segments.length - 1);
+    this.#start.push(start);
+    this.#end.push(end);
   };
 
   constructor(source: LogBytes, options: { readonly holdPartial?: boolean } = {}) {
@@ -50,7 +59,7 @@ export class LogLineQueue {
 
   /** Lines waiting to be taken. */
   get waiting(): number {
-    return this.#lines.length - this.#next;
+    return this.#start.length - this.#next;
   }
 
   /** Whether the source has ended (what waits is all there is). */
@@ -59,22 +68,37 @@ export class LogLineQueue {
   }
 
   async fill(wanted: number): Promise<void> {
-    if (this.#next > 4096) {
-      this.#lines = this.#lines.slice(this.#next);
-      this.#next = 0;
-    }
-    while (!this.#ended && this.#lines.length - this.#next < wanted) {
+    if (this.#next > 4096) this.#dropTaken();
+    while (!this.#ended && this.#start.length - this.#next < wanted) {
       const chunk = await this.#chunks.next();
       if (chunk.done === true) {
         this.#ended = true;
-        if (!this.#holdPartial) this.#splitter.end(this.#push);
+        if (!this.#holdPartial) this.#splitter.end((line) => this.#push(line, 0, line.length));
       } else {
-        this.#splitter.push(chunk.value, this.#push);
+        this.#splitter.pushRanges(chunk.value, this.#push);
       }
     }
   }
 
-  readonly take: LineSource = () => (this.#next < this.#lines.length ? this.#lines[this.#next++] : undefined);
+  #dropTaken(): void {
+    const next = this.#next;
+    this.#segment = this.#segment.slice(next);
+    this.#start = this.#start.slice(next);
+    this.#end = this.#end.slice(next);
+    this.#next = 0;
+    // Segments before the first waiting line's are done with (all of them when none waits).
+    const keepFrom =
+      this.#segment.length > 0 ? this.#segment[0]! : this.#firstSegment + this.#segments.length;
+    this.#segments = this.#segments.slice(keepFrom - this.#firstSegment);
+    this.#firstSegment = keepFrom;
+  }
+
+  readonly take: LineSource = () => {
+    const i = this.#next;
+    if (i >= this.#start.length) return undefined;
+    this.#next = i + 1;
+    return this.#segments[this.#segment[i]! - this.#firstSegment]!.subarray(this.#start[i], this.#end[i]);
+  };
 }
 
 function formatProblem(error: TempelError, blocks: number): LogProblem {
