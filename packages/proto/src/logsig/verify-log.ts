@@ -3,6 +3,7 @@ import { type LogsigBlock, LogsigBlockReader } from "./file.ts";
 import { LineSplitter } from "./lines.ts";
 import type { LogProblem } from "./problems.ts";
 import {
+  type BlockHashes,
   type BlockSignatureCheck,
   type BlockVerdict,
   type LineSource,
@@ -93,6 +94,21 @@ export class LogLineQueue {
     this.#firstSegment = keepFrom;
   }
 
+  /** Up to `count` waiting lines as ranges over their bytes (to hand to another thread). */
+  takeRanges(count: number): LineRanges {
+    const from = this.#next;
+    const to = Math.min(from + count, this.#start.length);
+    this.#next = to;
+    const first = to > from ? this.#segment[from]! : this.#firstSegment;
+    const last = to > from ? this.#segment[to - 1]! : first - 1;
+    return {
+      segments: this.#segments.slice(first - this.#firstSegment, last - this.#firstSegment + 1),
+      segment: Int32Array.from(this.#segment.slice(from, to), (n) => n - first),
+      start: Int32Array.from(this.#start.slice(from, to)),
+      end: Int32Array.from(this.#end.slice(from, to)),
+    };
+  }
+
   readonly take: LineSource = () => {
     const i = this.#next;
     if (i >= this.#start.length) return undefined;
@@ -100,6 +116,40 @@ export class LogLineQueue {
     return this.#segments[this.#segment[i]! - this.#firstSegment]!.subarray(this.#start[i], this.#end[i]);
   };
 }
+
+/** Lines as ranges: line i is segments[segment[i]] from start[i] to end[i]. */
+export interface LineRanges {
+  readonly segments: readonly Uint8Array[];
+  readonly segment: Int32Array;
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+}
+
+/** Hands out the lines of `ranges` in order, then those of `then`. */
+export function lineRangesSource(ranges: LineRanges, then: LineSource = () => undefined): LineSource {
+  let i = 0;
+  return () => {
+    if (i >= ranges.start.length) return then();
+    const line = ranges.segments[ranges.segment[i]!]!.subarray(ranges.start[i], ranges.end[i]);
+    i++;
+    return line;
+  };
+}
+
+/**
+ * Checks a block's records and tree hashes elsewhere (another thread) against `lines`, its lines:
+ * what they hash to, or undefined when they do not hold (the block is then checked again in order,
+ * which names the problem).
+ */
+export type BlockHasher = (block: LogsigBlock, lines: LineRanges) => Promise<BlockHashes | undefined>;
+
+export interface VerifyLogOptions extends LogsigVerifierOptions {
+  /** Hash blocks elsewhere, several at once; without it every block is hashed here, in order. */
+  readonly hashBlocks?: BlockHasher;
+}
+
+/** Blocks handed to `hashBlocks` ahead of the one being judged: enough to keep two threads busy. */
+const HASH_AHEAD = 4;
 
 function formatProblem(error: TempelError, blocks: number): LogProblem {
   return {
@@ -119,7 +169,7 @@ export async function verifyLog(
   log: LogBytes,
   logsig: LogBytes,
   check: BlockSignatureCheck,
-  options: LogsigVerifierOptions = {},
+  options: VerifyLogOptions = {},
 ): Promise<LogVerdict> {
   const verifier = new LogsigVerifier(options);
   const lines = new LogLineQueue(log);
@@ -131,11 +181,46 @@ export async function verifyLog(
     blocks: verdicts,
     lines: verifier.linesRead,
   });
-  const one = async (block: LogsigBlock): Promise<LogProblem | undefined> => {
-    await lines.fill(LogsigVerifier.linesOf(block) + 2);
-    const verdict = await verifier.verifyBlock(block, lines.take, check);
+  const hashBlocks = options.hashBlocks;
+  /** Blocks whose lines were taken and handed to hashBlocks, in order. */
+  const ahead: { block: LogsigBlock; lines: LineRanges; hashes: Promise<BlockHashes | undefined> }[] = [];
+  const judge = async (): Promise<LogProblem | undefined> => {
+    const next = ahead.shift()!;
+    const hashes = await next.hashes;
+    const count = next.lines.start.length;
+    const verdict =
+      hashes !== undefined && count === LogsigVerifier.linesOf(next.block)
+        ? await verifier.verifyHashedBlock(next.block, count, hashes, check)
+        : // Checked again here, in order, with the lines after it, to name the problem.
+          await verifier.verifyBlock(
+            next.block,
+            [next, ...ahead].reduceRight<LineSource>(
+              (then, taken) => lineRangesSource(taken.lines, then),
+              lines.take,
+            ),
+            check,
+          );
     verdicts.push(verdict);
     return verdict.problem;
+  };
+  const judgeAll = async (): Promise<LogProblem | undefined> => {
+    while (ahead.length > 0) {
+      const problem = await judge();
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  };
+  const one = async (block: LogsigBlock): Promise<LogProblem | undefined> => {
+    // Two lines more than the block's: a failing line is told apart from a deleted or inserted one.
+    await lines.fill(LogsigVerifier.linesOf(block) + 2);
+    if (hashBlocks === undefined) {
+      const verdict = await verifier.verifyBlock(block, lines.take, check);
+      verdicts.push(verdict);
+      return verdict.problem;
+    }
+    const taken = lines.takeRanges(LogsigVerifier.linesOf(block));
+    ahead.push({ block, lines: taken, hashes: hashBlocks(block, taken) });
+    return ahead.length > HASH_AHEAD ? judge() : undefined;
   };
   try {
     for await (const chunk of chunksOf(logsig)) {
@@ -146,9 +231,15 @@ export async function verifyLog(
     }
     reader.end();
   } catch (error) {
-    if (error instanceof TempelError) return done("FAIL", formatProblem(error, reader.blockCount));
-    throw error;
+    if (!(error instanceof TempelError)) throw error;
+    // The blocks read before the malformed part are judged first, as they are without hashBlocks.
+    const earlier = await judgeAll();
+    return earlier !== undefined
+      ? done(earlier.result, earlier)
+      : done("FAIL", formatProblem(error, reader.blockCount));
   }
+  const last = await judgeAll();
+  if (last !== undefined) return done(last.result, last);
   await lines.fill(1);
   const extra = verifier.finish(lines.take);
   return extra === undefined ? done("OK") : done("FAIL", extra);
