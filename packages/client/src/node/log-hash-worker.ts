@@ -1,11 +1,19 @@
 // A worker thread of LogBlockHashers: checks one block's records and tree hashes at a time.
 import { parentPort } from "node:worker_threads";
-import { type LineRanges, type LogsigBlock, LogsigVerifier, lineRangesSource } from "@tempel/proto";
+import {
+  concatBytes,
+  type LineRanges,
+  LogsigVerifier,
+  lineRangesSource,
+  logsigBlocks,
+  logsigMagicBytes,
+} from "@tempel/proto";
 import { nodeHasher } from "@tempel/proto/node";
 
 export interface HashJob {
   readonly id: number;
-  readonly block: LogsigBlock;
+  /** The block's bytes (header to block signature), read again here. */
+  readonly block: readonly Uint8Array[];
   readonly lines: LineRanges;
 }
 
@@ -13,10 +21,10 @@ parentPort!.on("message", ({ id, block, lines }: HashJob) => {
   // No input hash: the block's link is checked by the main thread, which has the blocks in order.
   let checked: ReturnType<LogsigVerifier["checkHashes"]> | undefined;
   try {
-    checked = new LogsigVerifier({ hasher: nodeHasher }).checkHashes(block, lineRangesSource(lines));
+    const [parsed] = logsigBlocks(concatBytes(logsigMagicBytes(), ...block));
+    checked = new LogsigVerifier({ hasher: nodeHasher }).checkHashes(parsed!, lineRangesSource(lines));
   } catch {
     // A block the verifier throws on is checked again on the main thread, which reports it.
-    checked = undefined;
   }
   parentPort!.postMessage({
     id,
