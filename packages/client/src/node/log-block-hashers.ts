@@ -15,20 +15,25 @@ import type { HashJob } from "./log-hash-worker.ts";
  */
 function blockBytes(block: LogsigBlock): Uint8Array[] {
   const runs: Uint8Array[] = [];
+  // The run being gathered: bytes start to end of buffer (numbers, not a view per element).
+  let buffer: ArrayBufferLike | undefined;
+  let start = 0;
+  let end = 0;
   const add = (element: LogsigElement) => {
     const source = element.source ?? encodeLogsigElement(element);
-    const last = runs.at(-1);
-    if (
-      last !== undefined &&
-      last.buffer === source.buffer &&
-      last.byteOffset + last.length === source.byteOffset
-    ) {
-      runs[runs.length - 1] = new Uint8Array(last.buffer, last.byteOffset, last.length + source.length);
-    } else runs.push(source);
+    if (source.buffer === buffer && source.byteOffset === end) {
+      end += source.length;
+      return;
+    }
+    if (buffer !== undefined) runs.push(new Uint8Array(buffer, start, end - start));
+    buffer = source.buffer;
+    start = source.byteOffset;
+    end = start + source.length;
   };
   add(block.header);
   for (const element of block.body) add(element);
   add(block.signature);
+  runs.push(new Uint8Array(buffer!, start, end - start));
   return runs;
 }
 
