@@ -15,6 +15,18 @@ export class LineSplitter {
 
   /** The lines completed by `chunk`, each passed to `line` without its terminator. */
   push(chunk: Uint8Array, line: (bytes: Uint8Array, end: number) => void): void {
+    this.pushRanges(chunk, (data, start, end, after) => line(data.subarray(start, end), after));
+  }
+
+  /**
+   * The same lines as ranges of `data` (the chunk, or the carried part joined to it), each with the
+   * stream offset past its terminator: a reader that keeps many lines waiting keeps numbers rather
+   * than a view per line, which the GC would copy.
+   */
+  pushRanges(
+    chunk: Uint8Array,
+    line: (data: Uint8Array, start: number, end: number, after: number) => void,
+  ): void {
     let start = 0;
     if (this.#afterCr && chunk.length > 0) {
       this.#afterCr = false;
@@ -37,14 +49,14 @@ export class LineSplitter {
     let cr = data.indexOf(0x0d, from);
     while (lf >= 0 || cr >= 0) {
       if (cr < 0 || (lf >= 0 && lf < cr)) {
-        line(data.subarray(from, lf), base + lf + 1);
+        line(data, from, lf, base + lf + 1);
         from = lf + 1;
       } else {
-        const text = data.subarray(from, cr);
+        const lineStart = from;
         from = cr + 1;
         if (cr + 1 === n) this.#afterCr = true;
         else if (data[cr + 1] === 0x0a) from++;
-        line(text, base + from);
+        line(data, lineStart, cr, base + from);
         cr = data.indexOf(0x0d, from);
       }
       if (lf >= 0 && lf < from) lf = data.indexOf(0x0a, from);

@@ -22,6 +22,7 @@ import {
 } from "@tempel/proto";
 import { nodeHasher } from "@tempel/proto/node";
 import { LogRecordError, LogSigner, logSignerDefaults } from "../../logs/log-signer.ts";
+import { LogBlockHashers } from "../../node/log-block-hashers.ts";
 import { openLogsigFile } from "../../node/logsig-file.ts";
 import { parseStrict } from "../args.ts";
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connect } from "../connection.ts";
@@ -314,6 +315,8 @@ async function verifyLogCommand(args: readonly string[], io: CliIo): Promise<num
   }
   const inputHash = parseInputHash(values["input-hash"]);
   const checks = await gatherChecks({ ...values, "signature-only": false });
+  // The hashing (4 SHA-256 per line) runs on a thread per core; the links and signatures here.
+  const hashers = new LogBlockHashers();
   const verdict = await verifyLog(
     readLog(path),
     readLog(signature),
@@ -322,8 +325,9 @@ async function verifyLogCommand(args: readonly string[], io: CliIo): Promise<num
       ignoreBlockTimeOrder: values["ignore-desc-block-time"],
       hasher: nodeHasher,
       ...(inputHash !== undefined && { inputHash }),
+      hashBlocks: hashers.hash,
     },
-  );
+  ).finally(() => hashers.close());
   const signed = verdict.blocks.filter((block) => block.signedAt !== undefined);
   const first = signed[0]?.signedAt;
   const last = signed.at(-1)?.signedAt;
