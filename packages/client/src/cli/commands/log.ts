@@ -318,7 +318,7 @@ async function verifyLogCommand(args: readonly string[], io: CliIo): Promise<num
   // The hashing (4 SHA-256 per line) runs on a thread per core; the links and signatures here.
   const hashers = new LogBlockHashers();
   const verdict = await verifyLog(
-    readLog(path),
+    readLog(path, { shared: true }),
     readLog(signature),
     (ksi, root, level) => verifyWithChecks(ksi, root, level, checks),
     {
