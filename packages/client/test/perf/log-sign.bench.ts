@@ -1,10 +1,10 @@
 /**
  * Log signing (issue #20): lines signed per second by one `tempel log sign --follow` process against
  * a real tempel-node (one aggregation request per block), lines verified per second by `tempel log
- * verify` (internal policy, offline) and by verifyLog in this process, and .logsig bytes per block.
- * The log is written before the signer starts, so the signer reads as fast as it signs; the signing
- * rate counts from the signer's start to the moment its .logsig holds every line (start-up and the
- * first round included). Times are wall clock (the machine may be shared). Prints figures, then one
+ * verify` (internal policy, offline; with its hashing threads and with --threads 0) and by verifyLog
+ * in this process, and .logsig bytes per block. The log is written before the signer starts, so
+ * the signer reads as fast as it signs; the signing rate counts from the signer's start to the
+ * moment its .logsig holds every line (start-up and the first round included). Times are wall clock (the machine may be shared). Prints figures, then one
  * JSON line {"benchmark": "log-sign", ...}.
  *
  * Run: npx node packages/client/test/perf/log-sign.bench.ts [lines]
@@ -170,6 +170,12 @@ try {
   if (cli.code !== 0)
     throw new TempelError("LOG_VERIFY_FAILED", `tempel log verify exited ${cli.code}: ${cli.stdout}`);
   const cliRate = LINES / (cli.ms / 1000);
+  // The same on the main thread alone: what the hashing threads win (or cost) on this machine.
+  const oneThread = await child(dir, ["log", "verify", "audit.log", "--policy", "internal", "--threads", "0"])
+    .done;
+  if (oneThread.code !== 0)
+    throw new TempelError("LOG_VERIFY_FAILED", `tempel log verify --threads 0 exited ${oneThread.code}`);
+  const oneThreadRate = LINES / (oneThread.ms / 1000);
   const started = performance.now();
   const verdict = await verifyLog(
     await readFile(log),
@@ -183,7 +189,8 @@ try {
     throw new TempelError("LOG_VERIFY_FAILED", `verifyLog: ${verdict.problem?.message}`);
   const inProcessRate = LINES / inProcessSeconds;
   console.log(
-    `tempel log verify (internal policy): ${(cli.ms / 1000).toFixed(1)} s = ${Math.round(cliRate)} lines/s; ` +
+    `tempel log verify (internal policy): ${(cli.ms / 1000).toFixed(1)} s = ${Math.round(cliRate)} lines/s, ` +
+      `${Math.round(oneThreadRate)} lines/s with --threads 0; ` +
       `verifyLog in process (files read first): ${inProcessSeconds.toFixed(1)} s = ${Math.round(inProcessRate)} lines/s (target ≥ ${VERIFY_TARGET})`,
   );
   console.log(
@@ -200,6 +207,7 @@ try {
       aggregationRequests: requestsAfter - requestsBefore,
       verifyCliSeconds: cli.ms / 1000,
       verifyCliLinesPerSecond: cliRate,
+      verifyCliOneThreadLinesPerSecond: oneThreadRate,
       verifyInProcessLinesPerSecond: inProcessRate,
       verifyTarget: VERIFY_TARGET,
     }),

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import {
   decodeSignature,
   encodeMetaRecord,
@@ -24,7 +25,7 @@ import { nodeHasher } from "@tempel/proto/node";
 import { LogRecordError, LogSigner, logSignerDefaults } from "../../logs/log-signer.ts";
 import { LogBlockHashers } from "../../node/log-block-hashers.ts";
 import { openLogsigFile } from "../../node/logsig-file.ts";
-import { parseStrict } from "../args.ts";
+import { integer, parseStrict } from "../args.ts";
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connect } from "../connection.ts";
 import { EXIT_CODES_HELP, ExitCode } from "../exit-codes.ts";
 import type { CliIo } from "../io.ts";
@@ -89,6 +90,9 @@ Options:
   --input-hash IMPRINT      the last leaf of the log signature this one continues (hex), checked
                             against the first block (logksi's --input-hash)
   --ignore-desc-block-time  accept blocks signed earlier than the block before them
+  --threads N               hash the blocks on N worker threads (default: one per core for a log
+                            of 32 MiB or more; 0, hash on the main thread, for a smaller one,
+                            whose threads would cost more to start than they save)
   --json                    print one JSON object {"result","code","message","line","block",...}
   -h, --help                show this help
 
@@ -139,7 +143,14 @@ const LOG_VERIFY_OPTIONS = {
   ...TRUST_OPTIONS,
   "input-hash": { type: "string" },
   "ignore-desc-block-time": { type: "boolean", default: false },
+  threads: { type: "string" },
 } as const;
+
+/**
+ * Below this, `tempel log verify` hashes on its main thread: starting the hashing threads (each
+ * loads the verifier) cost about a CPU-second, what hashing some 200,000 lines costs.
+ */
+const THREADS_FROM_BYTES = 32 * 1024 * 1024;
 
 const EXTRACT_OPTIONS = {
   line: { type: "string" },
@@ -314,9 +325,12 @@ async function verifyLogCommand(args: readonly string[], io: CliIo): Promise<num
     if (!existsSync(file)) throw new UsageError(`cannot read ${file}: no such file`);
   }
   const inputHash = parseInputHash(values["input-hash"]);
+  const threads =
+    integer(values.threads, "threads", 0, 256) ??
+    ((await stat(path)).size >= THREADS_FROM_BYTES ? availableParallelism() : 0);
   const checks = await gatherChecks({ ...values, "signature-only": false });
-  // The hashing (4 SHA-256 per line) runs on a thread per core; the links and signatures here.
-  const hashers = new LogBlockHashers();
+  // The hashing (4 SHA-256 per line) runs on the threads; the links and signatures here.
+  const hashers = threads > 0 ? new LogBlockHashers(threads) : undefined;
   const verdict = await verifyLog(
     readLog(path, { shared: true }),
     readLog(signature),
@@ -325,9 +339,9 @@ async function verifyLogCommand(args: readonly string[], io: CliIo): Promise<num
       ignoreBlockTimeOrder: values["ignore-desc-block-time"],
       hasher: nodeHasher,
       ...(inputHash !== undefined && { inputHash }),
-      hashBlocks: hashers.hash,
+      ...(hashers !== undefined && { hashBlocks: hashers.hash }),
     },
-  ).finally(() => hashers.close());
+  ).finally(() => hashers?.close());
   const signed = verdict.blocks.filter((block) => block.signedAt !== undefined);
   const first = signed[0]?.signedAt;
   const last = signed.at(-1)?.signedAt;
