@@ -106,7 +106,7 @@ Sections (in this order):
   log           packages/client/test/perf/log-sign.bench.ts: lines/s of one \`tempel log sign --follow\`
                 process against a one-node cluster (2,000,000 lines, quick 200,000; target >= 200,000
                 lines/s, one aggregation request per block), lines/s of \`tempel log verify\` (internal
-                policy; target >= 1,000,000) and .logsig bytes per block
+                policy; target >= 1,000,000; also with --threads, one per core) and .logsig bytes per block
   verification  cost of decoding and verifying the cluster's signatures
   cluster-faults
                 a fresh 3-node cluster at ${FAULT_LOAD.rate} hashes/s offered (JSON batches of ${FAULT_LOAD.batch}, a

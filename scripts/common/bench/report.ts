@@ -374,6 +374,7 @@ function logSigning(output: PerfOutput): string[] {
   const f = output as Partial<Record<string, number>>;
   const { lines, signLinesPerSecond, signSteadyLinesPerSecond, signTarget, blocks, bytesPerBlock } = f;
   const { aggregationRequests, verifyCliLinesPerSecond, verifyInProcessLinesPerSecond, verifyTarget } = f;
+  const { verifyCliThreadedLinesPerSecond } = f;
   if (
     lines === undefined ||
     signLinesPerSecond === undefined ||
@@ -394,6 +395,9 @@ function logSigning(output: PerfOutput): string[] {
     `| blocks, aggregation requests seen by the node | ${n(blocks)}, ${n(aggregationRequests ?? Number.NaN)} |`,
     `| .logsig bytes per block | ${n(bytesPerBlock)} (${(bytesPerBlock / (lines / blocks)).toFixed(1)} per line) |`,
     `| \`tempel log verify --policy internal\` | ${n(verifyCliLinesPerSecond)} lines/s |`,
+    ...(verifyCliThreadedLinesPerSecond === undefined
+      ? []
+      : [`| the same with \`--threads\`, one per core | ${n(verifyCliThreadedLinesPerSecond)} lines/s |`]),
     `| verifyLog in process | ${n(verifyInProcessLinesPerSecond)} lines/s (target ≥ ${n(verifyTarget ?? 0)}) |`,
   ];
 }

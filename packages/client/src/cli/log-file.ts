@@ -13,7 +13,12 @@ const FOLLOW_POLL_MS = 50;
  */
 export async function* readLog(
   path: string,
-  options: { readonly follow?: boolean; readonly signal?: AbortSignal } = {},
+  options: {
+    readonly follow?: boolean;
+    readonly signal?: AbortSignal;
+    /** Chunks in SharedArrayBuffers: lines handed to worker threads are then shared, not copied. */
+    readonly shared?: boolean;
+  } = {},
 ): AsyncGenerator<Uint8Array> {
   const handle = await open(path, "r").catch((error: Error) => {
     throw new UsageError(`cannot read ${path}: ${error.message}`);
@@ -21,7 +26,9 @@ export async function* readLog(
   try {
     let position = 0;
     for (;;) {
-      const buffer = new Uint8Array(CHUNK_BYTES);
+      const buffer = new Uint8Array(
+        options.shared === true ? new SharedArrayBuffer(CHUNK_BYTES) : new ArrayBuffer(CHUNK_BYTES),
+      );
       const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, position);
       if (bytesRead > 0) {
         position += bytesRead;

@@ -2,5 +2,6 @@
 
 export { nodeHasher } from "@tempel/proto/node";
 export { nodeHttpTransport } from "./http-transport.ts";
+export { LogBlockHashers } from "./log-block-hashers.ts";
 export { type OpenedLogsigFile, openLogsigFile } from "./logsig-file.ts";
 export { nodeWatchFiles } from "./watch-files.ts";

@@ -112,4 +112,89 @@ describe("tempel log against a real node", () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/line 1500/);
   });
+
+  it("tempel watch, default policy: alerts when the .logsig stops growing past the deadline, then names a line changed in the middle", async () => {
+    const log = join(project, "watched.log");
+    const signature = `${log}.logsig`;
+    await writeFile(log, lines(1, 3000));
+    const signed = await tempel(project, ["log", "sign", "watched.log", "--block-records", "1000"], {
+      env: SOURCES,
+    });
+    expect(signed.code, signed.stderr).toBe(0);
+    expect(await blocksIn(signature)).toBe(3);
+
+    // No --policy: the default policy, with the trust of .tempel/cluster.json (genesis, the node).
+    const watch = spawn(
+      process.execPath,
+      [
+        MAIN,
+        "watch",
+        "watched.log",
+        "--deadline",
+        "1",
+        "--interval",
+        "100",
+        "--scan-every",
+        "200",
+        "--metrics-port",
+        "0",
+        "--json",
+      ],
+      { cwd: project, env: { PATH: process.env.PATH, ...SOURCES }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stdout = "";
+    let stderr = "";
+    watch.stdout!.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    watch.stderr!.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => watch.on("exit", resolve));
+    type Alert = { kind: string; code: string; line?: number; block?: number };
+    const alerts = () =>
+      stderr
+        .split("\n")
+        .filter((entry) => entry.includes('"alert"'))
+        .map((entry) => (JSON.parse(entry) as { alert: Alert }).alert);
+    try {
+      await until(async () => stderr.includes('"metrics"'), "the watcher's start").catch((error: Error) => {
+        throw new Error(`${error.message}; it said: ${stderr}`);
+      });
+      const metrics = (
+        JSON.parse(stderr.split("\n").find((entry) => entry.includes('"metrics"'))!) as {
+          metrics: string;
+        }
+      ).metrics;
+      await until(
+        async () => /tempel_watch_verified_lines\{[^}]*\} 3000$/m.test(await (await fetch(metrics)).text()),
+        "the three signed blocks verified",
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}; it said: ${stderr}`);
+      });
+      expect(alerts()).toEqual([]);
+
+      // Lines the signer (stopped) never signs: the .logsig stops growing while the log grows.
+      await appendFile(log, lines(3001, 3010));
+      await until(async () => alerts().length > 0, "the stale alert", 10_000);
+      expect(alerts()).toEqual([
+        expect.objectContaining({ kind: "signing-stalled", code: "SIGNING_STALLED", line: 3001 }),
+      ]);
+
+      // One line in the middle of block 2 changed in place (same length: the log's size tells nothing).
+      const text = await readFile(log, "utf8");
+      await writeFile(log, text.replace(`${line(1500)}\n`, `${line(1500).replace("read", "edit")}\n`));
+      await until(async () => alerts().length > 1, "the alert for the changed line", 10_000);
+      expect(alerts()[1]).toMatchObject({
+        kind: "record-changed",
+        code: "RECORD_CHANGED",
+        line: 1500,
+        block: 2,
+      });
+    } finally {
+      watch.kill("SIGTERM");
+    }
+    expect(await exited).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({ alerts: 2, logs: [{ verifiedLines: 3000, ok: false }] });
+  });
 });

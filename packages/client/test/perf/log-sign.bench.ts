@@ -1,17 +1,17 @@
 /**
  * Log signing (issue #20): lines signed per second by one `tempel log sign --follow` process against
  * a real tempel-node (one aggregation request per block), lines verified per second by `tempel log
- * verify` (internal policy, offline) and by verifyLog in this process, and .logsig bytes per block.
- * The log is written before the signer starts, so the signer reads as fast as it signs; the signing
- * rate counts from the signer's start to the moment its .logsig holds every line (start-up and the
- * first round included). Times are wall clock (the machine may be shared). Prints figures, then one
+ * verify` (internal policy, offline; on its one thread and with a hashing thread per core) and by verifyLog
+ * in this process, and .logsig bytes per block. The log is written before the signer starts, so
+ * the signer reads as fast as it signs; the signing rate counts from the signer's start to the
+ * moment its .logsig holds every line (start-up and the first round included). Times are wall clock (the machine may be shared). Prints figures, then one
  * JSON line {"benchmark": "log-sign", ...}.
  *
  * Run: npx node packages/client/test/perf/log-sign.bench.ts [lines]
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, open, readFile, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   internalPolicy,
@@ -170,6 +170,23 @@ try {
   if (cli.code !== 0)
     throw new TempelError("LOG_VERIFY_FAILED", `tempel log verify exited ${cli.code}: ${cli.stdout}`);
   const cliRate = LINES / (cli.ms / 1000);
+  // The same with a hashing thread per core: what the threads win (or cost) on this machine.
+  const cores = String(availableParallelism());
+  const threaded = await child(dir, [
+    "log",
+    "verify",
+    "audit.log",
+    "--policy",
+    "internal",
+    "--threads",
+    cores,
+  ]).done;
+  if (threaded.code !== 0)
+    throw new TempelError(
+      "LOG_VERIFY_FAILED",
+      `tempel log verify --threads ${cores} exited ${threaded.code}`,
+    );
+  const threadedRate = LINES / (threaded.ms / 1000);
   const started = performance.now();
   const verdict = await verifyLog(
     await readFile(log),
@@ -183,7 +200,8 @@ try {
     throw new TempelError("LOG_VERIFY_FAILED", `verifyLog: ${verdict.problem?.message}`);
   const inProcessRate = LINES / inProcessSeconds;
   console.log(
-    `tempel log verify (internal policy): ${(cli.ms / 1000).toFixed(1)} s = ${Math.round(cliRate)} lines/s; ` +
+    `tempel log verify (internal policy): ${(cli.ms / 1000).toFixed(1)} s = ${Math.round(cliRate)} lines/s, ` +
+      `${Math.round(threadedRate)} lines/s with --threads ${cores}; ` +
       `verifyLog in process (files read first): ${inProcessSeconds.toFixed(1)} s = ${Math.round(inProcessRate)} lines/s (target ≥ ${VERIFY_TARGET})`,
   );
   console.log(
@@ -200,6 +218,7 @@ try {
       aggregationRequests: requestsAfter - requestsBefore,
       verifyCliSeconds: cli.ms / 1000,
       verifyCliLinesPerSecond: cliRate,
+      verifyCliThreadedLinesPerSecond: threadedRate,
       verifyInProcessLinesPerSecond: inProcessRate,
       verifyTarget: VERIFY_TARGET,
     }),

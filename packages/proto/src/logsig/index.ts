@@ -34,6 +34,7 @@ export type { LogProblem, LogProblemCode } from "./problems.ts";
 export { recordSignature } from "./record-signature.ts";
 export { BLOCK_CLOSE_REASON_KEY, LogsigMagic, type LogsigMagicName, LogsigTag } from "./tags.ts";
 export {
+  type BlockHashes,
   type BlockSignatureCheck,
   type BlockVerdict,
   type CheckedBlock,
@@ -41,4 +42,13 @@ export {
   LogsigVerifier,
   type LogsigVerifierOptions,
 } from "./verifier.ts";
-export { type LogBytes, LogLineQueue, type LogVerdict, verifyLog } from "./verify-log.ts";
+export {
+  type BlockHasher,
+  type LineRanges,
+  type LogBytes,
+  LogLineQueue,
+  type LogVerdict,
+  lineRangesSource,
+  type VerifyLogOptions,
+  verifyLog,
+} from "./verify-log.ts";

@@ -15,41 +15,64 @@ export class LineSplitter {
 
   /** The lines completed by `chunk`, each passed to `line` without its terminator. */
   push(chunk: Uint8Array, line: (bytes: Uint8Array, end: number) => void): void {
-    let start = 0;
+    this.pushRanges(chunk, (data, start, end, after) => line(data.subarray(start, end), after));
+  }
+
+  /**
+   * The same lines as ranges of `data`, each with the stream offset past its terminator: a reader
+   * that keeps many lines waiting keeps numbers rather than a view per line, which the GC would
+   * copy. `data` is the chunk itself, except for a line begun in an earlier chunk, which comes alone
+   * in a buffer of its own: the chunk is not copied, and a reader may hand it on as it came (a
+   * SharedArrayBuffer to other threads).
+   */
+  pushRanges(
+    chunk: Uint8Array,
+    line: (data: Uint8Array, start: number, end: number, after: number) => void,
+  ): void {
+    let from = 0;
     if (this.#afterCr && chunk.length > 0) {
       this.#afterCr = false;
-      if (chunk[0] === 0x0a) start = 1;
+      if (chunk[0] === 0x0a) from = 1;
     }
-    let data = chunk;
-    let base = this.#pushed;
+    const base = this.#pushed;
     this.#pushed += chunk.length;
-    if (this.#carry.length > 0) {
-      base += start - this.#carry.length;
-      data = new Uint8Array(this.#carry.length + chunk.length - start);
-      data.set(this.#carry);
-      data.set(chunk.subarray(start), this.#carry.length);
-      start = 0;
-    }
-    let from = start;
-    const n = data.length;
+    const n = chunk.length;
     // The terminators are found by indexOf (native) rather than a loop over every byte.
-    let lf = data.indexOf(0x0a, from);
-    let cr = data.indexOf(0x0d, from);
-    while (lf >= 0 || cr >= 0) {
-      if (cr < 0 || (lf >= 0 && lf < cr)) {
-        line(data.subarray(from, lf), base + lf + 1);
-        from = lf + 1;
-      } else {
-        const text = data.subarray(from, cr);
-        from = cr + 1;
-        if (cr + 1 === n) this.#afterCr = true;
-        else if (data[cr + 1] === 0x0a) from++;
-        line(text, base + from);
-        cr = data.indexOf(0x0d, from);
+    let lf = chunk.indexOf(0x0a, from);
+    let cr = chunk.indexOf(0x0d, from);
+    if (this.#carry.length > 0) {
+      const stop = cr < 0 || (lf >= 0 && lf < cr) ? lf : cr;
+      const rest = chunk.subarray(from, stop < 0 ? n : stop);
+      const joined = new Uint8Array(this.#carry.length + rest.length);
+      joined.set(this.#carry);
+      joined.set(rest, this.#carry.length);
+      if (stop < 0) {
+        this.#carry = joined;
+        return;
       }
-      if (lf >= 0 && lf < from) lf = data.indexOf(0x0a, from);
+      this.#carry = new Uint8Array(0);
+      from = this.#terminated(chunk, stop);
+      line(joined, 0, joined.length, base + from);
+      if (lf >= 0 && lf < from) lf = chunk.indexOf(0x0a, from);
+      if (cr >= 0 && cr < from) cr = chunk.indexOf(0x0d, from);
     }
-    this.#carry = from < n ? data.slice(from) : new Uint8Array(0);
+    while (lf >= 0 || cr >= 0) {
+      const stop = cr < 0 || (lf >= 0 && lf < cr) ? lf : cr;
+      const lineStart = from;
+      from = this.#terminated(chunk, stop);
+      line(chunk, lineStart, stop, base + from);
+      if (lf >= 0 && lf < from) lf = chunk.indexOf(0x0a, from);
+      if (cr >= 0 && cr < from) cr = chunk.indexOf(0x0d, from);
+    }
+    this.#carry = from < n ? chunk.slice(from) : new Uint8Array(0);
+  }
+
+  /** Past the terminator at `at` (LF, CR LF or CR; a CR at the chunk's end may pair with an LF next). */
+  #terminated(chunk: Uint8Array, at: number): number {
+    if (chunk[at] === 0x0a) return at + 1;
+    if (at + 1 === chunk.length) this.#afterCr = true;
+    else if (chunk[at + 1] === 0x0a) return at + 2;
+    return at + 1;
   }
 
   /** Bytes of a line that has no terminator yet. */

@@ -36,6 +36,13 @@ export interface LogsigVerifierOptions {
   readonly resumeAfter?: { readonly lines: number; readonly blocks: number; readonly logsigOffset?: number };
 }
 
+/** What a block's records and tree hash to: its root, the root's level, its last leaf. */
+export interface BlockHashes {
+  readonly root: Imprint;
+  readonly level: number;
+  readonly outputHash: Imprint;
+}
+
 /** A block whose hashes hold: what its signature must cover. */
 export interface CheckedBlock {
   readonly block: number;
@@ -108,6 +115,22 @@ export class LogsigVerifier {
     return Math.max(0, block.signature.recordCount - meta);
   }
 
+  /** The block's link to the one before (or to the given input hash); counts the block. */
+  #link(block: LogsigBlock, firstLine: number): LogProblem | undefined {
+    this.#blocks++;
+    if (this.#lastLeaf === undefined || bytesEqual(block.header.inputHash, this.#lastLeaf)) return undefined;
+    return {
+      result: "FAIL",
+      block: block.number,
+      code: "BLOCK_LINK",
+      line: firstLine,
+      message:
+        this.#blocks === 1
+          ? `block 1 does not continue the given input hash: its header has ${hex(block.header.inputHash)}, expected ${hex(this.#lastLeaf)}`
+          : `block ${block.number} does not continue block ${block.number - 1}: the last leaf of block ${block.number - 1} is ${hex(this.#lastLeaf)} but block ${block.number}'s header says ${hex(block.header.inputHash)} (blocks were removed, reordered or inserted)`,
+    };
+  }
+
   /**
    * The hash checks of one block: its link, its records against the lines `take` gives, its stored
    * hashes, its record count. A problem, or what its signature must then cover.
@@ -120,17 +143,8 @@ export class LogsigVerifier {
       ...problem,
     });
     const { header, signature } = block;
-    this.#blocks++;
-    if (this.#lastLeaf !== undefined && !bytesEqual(header.inputHash, this.#lastLeaf)) {
-      return fail({
-        code: "BLOCK_LINK",
-        line: firstLine,
-        message:
-          this.#blocks === 1
-            ? `block 1 does not continue the given input hash: its header has ${hex(header.inputHash)}, expected ${hex(this.#lastLeaf)}`
-            : `block ${block.number} does not continue block ${block.number - 1}: the last leaf of block ${block.number - 1} is ${hex(this.#lastLeaf)} but block ${block.number}'s header says ${hex(header.inputHash)} (blocks were removed, reordered or inserted)`,
-      });
-    }
+    const link = this.#link(block, firstLine);
+    if (link !== undefined) return link;
     const info = findHashAlgorithm(header.algorithm);
     if (info === undefined || !info.implemented) {
       return fail({
@@ -200,8 +214,14 @@ export class LogsigVerifier {
       const problem = this.#compareTree(block, storedTree, computedTree, count, firstLine);
       if (problem !== undefined) return fail(problem);
     }
+    return this.#hashed(block, firstLine, { root, level: tree.level, outputHash: tree.lastLeaf });
+  }
+
+  /** After a block's hashes held: what its signature must cover, or why it has none to check. */
+  #hashed(block: LogsigBlock, firstLine: number, tree: BlockHashes): CheckedBlock | LogProblem {
+    const { signature } = block;
     if (signature.ksiSignature === undefined) {
-      this.#lastLeaf = tree.lastLeaf;
+      this.#lastLeaf = tree.outputHash;
       return {
         result: "NA",
         block: block.number,
@@ -215,19 +235,21 @@ export class LogsigVerifier {
       ksi = decodeSignature(signature.ksiSignature);
     } catch (error) {
       if (!(error instanceof TempelError)) throw error;
-      return fail({
+      return {
+        result: "FAIL",
+        block: block.number,
         code: "SIGNATURE",
         message: `block ${block.number}: its KSI signature cannot be read: ${error.message}`,
-      });
+      };
     }
-    this.#lastLeaf = tree.lastLeaf;
+    this.#lastLeaf = tree.outputHash;
     return {
       block: block.number,
       firstLine,
       lastLine: this.#linesRead,
-      root,
+      root: tree.root,
       level: tree.level,
-      outputHash: tree.lastLeaf,
+      outputHash: tree.outputHash,
       signature: ksi,
     };
   }
@@ -315,7 +337,32 @@ export class LogsigVerifier {
    */
   async verifyBlock(block: LogsigBlock, take: LineSource, check: BlockSignatureCheck): Promise<BlockVerdict> {
     const firstLine = this.#linesRead + 1;
-    const checked = this.checkHashes(block, take);
+    return this.#judge(block, firstLine, this.checkHashes(block, take), check);
+  }
+
+  /**
+   * As verifyBlock, for a block whose `lines` lines and stored hashes were checked elsewhere (by
+   * checkHashes on another thread, which gave `hashes`): its link to the block before is checked
+   * here, where the blocks are in order, then its signature and signing time.
+   */
+  async verifyHashedBlock(
+    block: LogsigBlock,
+    lines: number,
+    hashes: BlockHashes,
+    check: BlockSignatureCheck,
+  ): Promise<BlockVerdict> {
+    const firstLine = this.#linesRead + 1;
+    const link = this.#link(block, firstLine);
+    if (link === undefined) this.#linesRead += lines;
+    return this.#judge(block, firstLine, link ?? this.#hashed(block, firstLine, hashes), check);
+  }
+
+  async #judge(
+    block: LogsigBlock,
+    firstLine: number,
+    checked: CheckedBlock | LogProblem,
+    check: BlockSignatureCheck,
+  ): Promise<BlockVerdict> {
     if (!("root" in checked)) {
       return {
         block: block.number,

@@ -3,6 +3,7 @@ import { type LogsigBlock, LogsigBlockReader } from "./file.ts";
 import { LineSplitter } from "./lines.ts";
 import type { LogProblem } from "./problems.ts";
 import {
+  type BlockHashes,
   type BlockSignatureCheck,
   type BlockVerdict,
   type LineSource,
@@ -37,16 +38,28 @@ export class LogLineQueue {
   readonly #chunks: AsyncIterator<Uint8Array>;
   readonly #splitter = new LineSplitter();
   readonly #holdPartial: boolean;
-  #lines: Uint8Array[] = [];
-  /** Stream offset past each waiting line's terminator. */
-  #ends: number[] = [];
+  /** The bytes the waiting lines are in; #segments[0] is segment number #firstSegment. */
+  #segments: Uint8Array[] = [];
+  #firstSegment = 0;
+  /**
+   * Per line: its segment's number, its start and end there, and the stream offset just past its
+   * terminator (small integers the GC need not visit, rather than a view per line).
+   */
+  #segment: number[] = [];
+  #start: number[] = [];
+  #end: number[] = [];
+  #after: number[] = [];
   #next = 0;
   #takenEnd = 0;
   #ended = false;
-  readonly #push = (line: Uint8Array, end: number) => {
-    this.#lines.push(line);
-    this.#ends.push(end);
+  readonly #push = (data: Uint8Array, start: number, end: number, after: number) => {
+    if (this.#segments.at(-1) !== data) this.#segments.push(data);
+    this.#segment.push(this.#firstSegment + this.#segments.length - 1);
+    this.#start.push(start);
+    this.#end.push(end);
+    this.#after.push(after);
   };
+  readonly #pushLast = (line: Uint8Array, after: number) => this.#push(line, 0, line.length, after);
 
   constructor(source: LogBytes = [], options: { readonly holdPartial?: boolean } = {}) {
     this.#chunks = chunksOf(source)[Symbol.asyncIterator]();
@@ -55,7 +68,7 @@ export class LogLineQueue {
 
   /** Lines waiting to be taken. */
   get waiting(): number {
-    return this.#lines.length - this.#next;
+    return this.#start.length - this.#next;
   }
 
   /** Whether the source has ended (what waits is all there is). */
@@ -70,42 +83,110 @@ export class LogLineQueue {
 
   /** Bytes the caller read from the log (instead of a source). */
   push(chunk: Uint8Array): void {
-    this.#compact();
-    this.#splitter.push(chunk, this.#push);
+    if (this.#next > 4096) this.#dropTaken();
+    this.#splitter.pushRanges(chunk, this.#push);
   }
 
   /** The log has ended: a last line without its terminator is handed out too. */
   end(): void {
-    this.#splitter.end(this.#push);
-  }
-
-  #compact(): void {
-    if (this.#next > 4096) {
-      this.#lines = this.#lines.slice(this.#next);
-      this.#ends = this.#ends.slice(this.#next);
-      this.#next = 0;
-    }
+    this.#splitter.end(this.#pushLast);
   }
 
   async fill(wanted: number): Promise<void> {
-    this.#compact();
-    while (!this.#ended && this.#lines.length - this.#next < wanted) {
+    if (this.#next > 4096) this.#dropTaken();
+    while (!this.#ended && this.#start.length - this.#next < wanted) {
       const chunk = await this.#chunks.next();
       if (chunk.done === true) {
         this.#ended = true;
-        if (!this.#holdPartial) this.#splitter.end(this.#push);
+        if (!this.#holdPartial) this.#splitter.end(this.#pushLast);
       } else {
-        this.#splitter.push(chunk.value, this.#push);
+        this.#splitter.pushRanges(chunk.value, this.#push);
       }
     }
   }
 
+  #dropTaken(): void {
+    const next = this.#next;
+    this.#segment = this.#segment.slice(next);
+    this.#start = this.#start.slice(next);
+    this.#end = this.#end.slice(next);
+    this.#after = this.#after.slice(next);
+    this.#next = 0;
+    // Segments before the first waiting line's are done with (all of them when none waits).
+    const keepFrom =
+      this.#segment.length > 0 ? this.#segment[0]! : this.#firstSegment + this.#segments.length;
+    this.#segments = this.#segments.slice(keepFrom - this.#firstSegment);
+    this.#firstSegment = keepFrom;
+  }
+
+  /** Up to `count` waiting lines as ranges over their bytes (to hand to another thread). */
+  takeRanges(count: number): LineRanges {
+    const from = this.#next;
+    const to = Math.min(from + count, this.#start.length);
+    this.#next = to;
+    if (to > from) this.#takenEnd = this.#after[to - 1]!;
+    const first = to > from ? this.#segment[from]! : this.#firstSegment;
+    const last = to > from ? this.#segment[to - 1]! : first - 1;
+    // Filled in one loop: slicing the arrays first made three more copies of a block's numbers.
+    const taken = to - from;
+    const segment = new Int32Array(taken);
+    const start = new Int32Array(taken);
+    const end = new Int32Array(taken);
+    for (let i = 0; i < taken; i++) {
+      segment[i] = this.#segment[from + i]! - first;
+      start[i] = this.#start[from + i]!;
+      end[i] = this.#end[from + i]!;
+    }
+    return {
+      segments: this.#segments.slice(first - this.#firstSegment, last - this.#firstSegment + 1),
+      segment,
+      start,
+      end,
+    };
+  }
+
   readonly take: LineSource = () => {
-    if (this.#next >= this.#lines.length) return undefined;
-    this.#takenEnd = this.#ends[this.#next]!;
-    return this.#lines[this.#next++];
+    const i = this.#next;
+    if (i >= this.#start.length) return undefined;
+    this.#next = i + 1;
+    this.#takenEnd = this.#after[i]!;
+    return this.#segments[this.#segment[i]! - this.#firstSegment]!.subarray(this.#start[i], this.#end[i]);
   };
 }
+
+/** Lines as ranges: line i is segments[segment[i]] from start[i] to end[i]. */
+export interface LineRanges {
+  readonly segments: readonly Uint8Array[];
+  readonly segment: Int32Array;
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+}
+
+/** Hands out the lines of `ranges` in order, then those of `then`. */
+export function lineRangesSource(ranges: LineRanges, then: LineSource = () => undefined): LineSource {
+  let i = 0;
+  return () => {
+    if (i >= ranges.start.length) return then();
+    const line = ranges.segments[ranges.segment[i]!]!.subarray(ranges.start[i], ranges.end[i]);
+    i++;
+    return line;
+  };
+}
+
+/**
+ * Checks a block's records and tree hashes elsewhere (another thread) against `lines`, its lines:
+ * what they hash to, or undefined when they do not hold (the block is then checked again in order,
+ * which names the problem).
+ */
+export type BlockHasher = (block: LogsigBlock, lines: LineRanges) => Promise<BlockHashes | undefined>;
+
+export interface VerifyLogOptions extends LogsigVerifierOptions {
+  /** Hash blocks elsewhere, several at once; without it every block is hashed here, in order. */
+  readonly hashBlocks?: BlockHasher;
+}
+
+/** Blocks handed to `hashBlocks` ahead of the one being judged: enough to keep two threads busy. */
+const HASH_AHEAD = 4;
 
 function formatProblem(error: TempelError, blocks: number): LogProblem {
   return {
@@ -125,7 +206,7 @@ export async function verifyLog(
   log: LogBytes,
   logsig: LogBytes,
   check: BlockSignatureCheck,
-  options: LogsigVerifierOptions = {},
+  options: VerifyLogOptions = {},
 ): Promise<LogVerdict> {
   const verifier = new LogsigVerifier(options);
   const lines = new LogLineQueue(log);
@@ -143,11 +224,46 @@ export async function verifyLog(
     blocks: verdicts,
     lines: verifier.linesRead,
   });
-  const one = async (block: LogsigBlock): Promise<LogProblem | undefined> => {
-    await lines.fill(LogsigVerifier.linesOf(block) + 2);
-    const verdict = await verifier.verifyBlock(block, lines.take, check);
+  const hashBlocks = options.hashBlocks;
+  /** Blocks whose lines were taken and handed to hashBlocks, in order. */
+  const ahead: { block: LogsigBlock; lines: LineRanges; hashes: Promise<BlockHashes | undefined> }[] = [];
+  const judge = async (): Promise<LogProblem | undefined> => {
+    const next = ahead.shift()!;
+    const hashes = await next.hashes;
+    const count = next.lines.start.length;
+    const verdict =
+      hashes !== undefined && count === LogsigVerifier.linesOf(next.block)
+        ? await verifier.verifyHashedBlock(next.block, count, hashes, check)
+        : // Checked again here, in order, with the lines after it, to name the problem.
+          await verifier.verifyBlock(
+            next.block,
+            [next, ...ahead].reduceRight<LineSource>(
+              (then, taken) => lineRangesSource(taken.lines, then),
+              lines.take,
+            ),
+            check,
+          );
     verdicts.push(verdict);
     return verdict.problem;
+  };
+  const judgeAll = async (): Promise<LogProblem | undefined> => {
+    while (ahead.length > 0) {
+      const problem = await judge();
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  };
+  const one = async (block: LogsigBlock): Promise<LogProblem | undefined> => {
+    // Two lines more than the block's: a failing line is told apart from a deleted or inserted one.
+    await lines.fill(LogsigVerifier.linesOf(block) + 2);
+    if (hashBlocks === undefined) {
+      const verdict = await verifier.verifyBlock(block, lines.take, check);
+      verdicts.push(verdict);
+      return verdict.problem;
+    }
+    const taken = lines.takeRanges(LogsigVerifier.linesOf(block));
+    ahead.push({ block, lines: taken, hashes: hashBlocks(block, taken) });
+    return ahead.length > HASH_AHEAD ? judge() : undefined;
   };
   try {
     for await (const chunk of chunksOf(logsig)) {
@@ -158,9 +274,15 @@ export async function verifyLog(
     }
     reader.end();
   } catch (error) {
-    if (error instanceof TempelError) return done("FAIL", formatProblem(error, reader.blockCount));
-    throw error;
+    if (!(error instanceof TempelError)) throw error;
+    // The blocks read before the malformed part are judged first, as they are without hashBlocks.
+    const earlier = await judgeAll();
+    return earlier !== undefined
+      ? done(earlier.result, earlier)
+      : done("FAIL", formatProblem(error, reader.blockCount));
   }
+  const last = await judgeAll();
+  if (last !== undefined) return done(last.result, last);
   await lines.fill(1);
   const extra = verifier.finish(lines.take);
   return extra === undefined ? done("OK") : done("FAIL", extra);

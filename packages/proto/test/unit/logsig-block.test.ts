@@ -8,6 +8,7 @@ import {
   LineSplitter,
   LogBlockBuilder,
   LogBlockTree,
+  LogLineQueue,
   logsigBlocks,
   logsigMagicBytes,
   recordBytes,
@@ -122,5 +123,30 @@ describe("LOGSIG12 blocks", () => {
     }
     splitter.end((l) => out.push(new TextDecoder().decode(l)));
     expect(out).toEqual(["x", "y", "z"]);
+  });
+
+  it("hands out a log's lines in order however it is chunked, across the queue's compactions", async () => {
+    const expected = Array.from({ length: 10_000 }, (_, n) => `line ${n}${"x".repeat(n % 13)}`);
+    const terminators = ["\n", "\r\n", "\r"];
+    const bytes = new TextEncoder().encode(expected.map((l, n) => l + terminators[n % 3]).join(""));
+    // Chunks of 7 bytes: lines and CR LF pairs split between chunks, several lines in one chunk.
+    const chunks = Array.from({ length: Math.ceil(bytes.length / 7) }, (_, i) =>
+      bytes.subarray(i * 7, i * 7 + 7),
+    );
+    const queue = new LogLineQueue(chunks);
+    const out: string[] = [];
+    // Taken in portions past the 4096 lines after which the queue drops what was taken, with lines
+    // still waiting then.
+    for (const portion of [3000, 3000, 3000, 2000]) {
+      await queue.fill(portion + 50);
+      for (let i = 0; i < portion; i++) {
+        const line = queue.take();
+        if (line === undefined) break;
+        out.push(new TextDecoder().decode(line));
+      }
+    }
+    expect(queue.take()).toBeUndefined();
+    expect(queue.ended).toBe(true);
+    expect(out).toEqual(expected);
   });
 });

@@ -49,4 +49,24 @@ describe("where lines end (for tempel watch's byte ranges)", () => {
     expect(queue.takenEnd).toBe(14);
     expect(queue.take()).toBeUndefined();
   });
+
+  it("hands out lines as ranges of the chunk itself (not copied, so shared memory stays shared), a line begun in an earlier chunk alone", () => {
+    const splitter = new LineSplitter();
+    const seen: [string, boolean, number][] = [];
+    let chunk = new Uint8Array(new SharedArrayBuffer(5));
+    const line = (data: Uint8Array, start: number, end: number, after: number) =>
+      seen.push([new TextDecoder().decode(data.subarray(start, end)), data === chunk, after]);
+    chunk.set(bytes("ab\ncd"));
+    splitter.pushRanges(chunk, line);
+    chunk = new Uint8Array(new SharedArrayBuffer(7));
+    chunk.set(bytes("e\r\nfg\rh"));
+    splitter.pushRanges(chunk, line);
+    splitter.end((data, after) => seen.push([new TextDecoder().decode(data), false, after]));
+    expect(seen).toEqual([
+      ["ab", true, 3],
+      ["cde", false, 8],
+      ["fg", true, 11],
+      ["h", false, 12],
+    ]);
+  });
 });
