@@ -1,16 +1,12 @@
 import { timingSafeEqual } from "node:crypto";
 import {
-  derOctetString,
-  encodeAttribute,
   encodeTstInfo,
-  grantedResponse,
   type Hasher,
   parseTimeStampRequest,
-  prepareToken,
   rejectionResponse,
-  TEMPEL_KSI_SIGNATURE_ATTRIBUTE,
   TimeStampRefusal,
   type TimeStampRequest,
+  TokenWriter,
 } from "@tempel/proto";
 import type {
   Agency,
@@ -70,6 +66,7 @@ export class TimeStampAuthority {
   readonly #options: TsaOptions;
   readonly #modules: TsaModules;
   readonly #openAgency: Agency;
+  readonly #writer: TokenWriter;
 
   constructor(options: TsaOptions, modules: TsaModules) {
     if (
@@ -90,6 +87,7 @@ export class TimeStampAuthority {
     }
     this.#options = options;
     this.#modules = modules;
+    this.#writer = new TokenWriter(modules.signer.token, modules.signer.certificateHash, modules.hasher);
     this.#openAgency = {
       loginId: "tsa",
       key: new Uint8Array(0),
@@ -154,7 +152,6 @@ export class TimeStampAuthority {
 
   async #token(request: TimeStampRequest, answer: RoundAnswer): Promise<Uint8Array> {
     const started = performance.now();
-    const { signer } = this.#modules;
     const tstInfo = encodeTstInfo({
       policy: this.#options.policy,
       messageImprint: request.messageImprint,
@@ -162,21 +159,13 @@ export class TimeStampAuthority {
       genTime: answer.aggregationTime,
       nonce: request.nonce,
     });
-    const unsigned = prepareToken(
-      tstInfo,
-      signer.token,
-      signer.certificateHash,
-      request.certReq,
-      this.#modules.hasher,
-    );
+    const unsigned = this.#writer.prepare(tstInfo, request.certReq);
     const ksiSignature = answer.encode()[0]!;
     const signature = await this.#modules.signing.sign(unsigned.signedAttributes);
-    const token = unsigned.finish(signature, [
-      encodeAttribute(TEMPEL_KSI_SIGNATURE_ATTRIBUTE, derOctetString(ksiSignature)),
-    ]);
+    const reply = unsigned.response(signature, ksiSignature);
     this.#modules.metrics.signingDuration.observe((performance.now() - started) / 1000);
     this.#modules.metrics.responses.inc({ status: "granted", fail_info: "" });
-    return grantedResponse(token);
+    return reply;
   }
 
   #refuse(refusal: TimeStampRefusal): Uint8Array {
