@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Agency } from "../aggregation/index.ts";
 import { type TimeStampAuthority, TsaError } from "../tsa/index.ts";
 import { HttpError } from "./http-error.ts";
 import type { PduRoute } from "./lean-path.ts";
@@ -12,24 +13,30 @@ const TIMESTAMP_REPLY = "application/timestamp-reply";
 /**
  * POST /tsa: an RFC 3161 query in, a TimeStampResp out (200, also for a refused query, which is a
  * rejection inside). Only what is no query at all is an HTTP error: wrong type 415, too large 413,
- * no credentials 401, no TSA on this node 404.
+ * no credentials 401, a client certificate refused 403, no TSA on this node 404. The agency comes from
+ * the Authorization header unless `authenticate` says otherwise (the TLS port: its client certificate).
  */
 export function tsaRoute(
   request: IncomingMessage,
   response: ServerResponse,
   tsa: TimeStampAuthority | undefined,
   readQuery: (request: IncomingMessage) => Promise<Uint8Array>,
+  authenticate = (authority: TimeStampAuthority): Agency =>
+    authority.authenticate(request.headers.authorization),
 ): Promise<void> {
   if (tsa === undefined) {
     return Promise.reject(
       new HttpError("NO_TSA", "this node has no TSA key and certificate; see docs/rfc3161.md"),
     );
   }
-  let agency: ReturnType<TimeStampAuthority["authenticate"]>;
+  let agency: Agency;
   try {
-    agency = tsa.authenticate(request.headers.authorization);
+    agency = authenticate(tsa);
   } catch (error) {
-    if (error instanceof TsaError) return Promise.reject(new HttpError("UNAUTHENTICATED", error.message));
+    if (error instanceof TsaError) {
+      const code = error.code === "CERTIFICATE_REFUSED" ? "CERTIFICATE_REFUSED" : "UNAUTHENTICATED";
+      return Promise.reject(new HttpError(code, error.message));
+    }
     return Promise.reject(error);
   }
   return readQuery(request)

@@ -39,6 +39,16 @@ export interface TsaModules {
   readonly logger: Logger;
 }
 
+/** What the TLS layer says of a client's certificate. */
+export interface ClientCertificate {
+  readonly present: boolean;
+  /** Chained to the client CA and valid now (node:tls checked it). */
+  readonly authorized: boolean;
+  readonly authorizationError?: string;
+  /** The subject's one CN, if it has exactly one. */
+  readonly commonName?: string;
+}
+
 /** Members a serial number can tell apart: 16 bits of it (the genesis allows far fewer). */
 const MAX_MEMBERS = 1 << 16;
 const LEAF_BITS = 32n;
@@ -108,6 +118,12 @@ export class TimeStampAuthority {
    */
   authenticate(authorization: string | undefined): Agency {
     if (this.#options.access === "open") return this.#openAgency;
+    if (this.#options.access === "certificate") {
+      throw new TsaError(
+        "UNAUTHENTICATED",
+        `time-stamp over TLS with your agency's client certificate, at https://<this node>:${this.#options.tlsPort}/tsa`,
+      );
+    }
     const match = /^Basic ([A-Za-z0-9+/=]{1,1024})$/i.exec(authorization ?? "");
     const decoded = match === null ? "" : Buffer.from(match[1]!, "base64").toString("utf8");
     const colon = decoded.indexOf(":");
@@ -119,6 +135,34 @@ export class TimeStampAuthority {
       throw new TsaError(
         "UNAUTHENTICATED",
         "give an agency's login id and key with HTTP Basic authentication",
+      );
+    }
+    return agency;
+  }
+
+  /**
+   * The agency a TLS client certificate names: one the TLS layer verified against the agencies' CA
+   * (`authorized`), whose subject CN is an agency's login id. No certificate: UNAUTHENTICATED (401);
+   * one from another issuer, self-signed, expired, or naming no agency: CERTIFICATE_REFUSED (403).
+   */
+  authenticateCertificate(peer: ClientCertificate): Agency {
+    if (!peer.present) {
+      throw new TsaError(
+        "UNAUTHENTICATED",
+        "present your agency's client certificate (issued by the CA of tsa.clientCaFile)",
+      );
+    }
+    if (!peer.authorized) {
+      throw new TsaError(
+        "CERTIFICATE_REFUSED",
+        `the client certificate is not accepted (${peer.authorizationError ?? "not verified"}); use one issued to your agency by the node's client CA`,
+      );
+    }
+    const agency = peer.commonName === undefined ? undefined : this.#modules.agencies.get(peer.commonName);
+    if (agency === undefined) {
+      throw new TsaError(
+        "CERTIFICATE_REFUSED",
+        "the client certificate's subject CN names no agency of this node: it must be the agency's login id",
       );
     }
     return agency;
