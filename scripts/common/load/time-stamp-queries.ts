@@ -8,6 +8,7 @@ import {
   type Imprint,
   OID,
   readElement,
+  readOctets,
   readTime,
   TAG,
 } from "@tempel/proto";
@@ -107,7 +108,7 @@ export function checkReplyCheaply(reply: Uint8Array, query: SentQuery): CheapVer
     const encapsulated = readElement(signedData.value, version.der.length + algorithms.der.length);
     const eContentType = readElement(encapsulated.value);
     const explicit = readElement(encapsulated.value, eContentType.der.length);
-    const tstInfo = readElement(readElement(explicit.value).value);
+    const tstInfo = readElement(readOctets(readElement(explicit.value)));
     // TSTInfo { version, policy, messageImprint, serialNumber, genTime, accuracy?, ordering?, nonce? … }
     const fields = tstInfo.value;
     let at = 0;

@@ -1,10 +1,15 @@
 import {
+  contextTag,
+  der,
   derAlgorithm,
   derInteger,
+  derOctetString,
   derSequence,
   encodeTstInfo,
   OID,
   parseTimeStampRequest,
+  readChildren,
+  readSingle,
   rejectionResponse,
   TEMPEL_TSA_POLICY,
   TokenWriter,
@@ -82,6 +87,19 @@ describe("load generator parts", () => {
     expect(checkReplyCheaply(grantedFor(request, b.nonce), a).outcome).toBe("tsa_wrong_nonce");
     expect(checkReplyCheaply(grantedFor(request, undefined), a).outcome).toBe("tsa_wrong_nonce");
     expect(checkReplyCheaply(rejectionResponse("badAlg", "no"), a).outcome).toBe("tsa_not_granted");
+
+    // CMS is BER: pkijs wraps the TSTInfo in a constructed OCTET STRING of segments.
+    const [status, token] = readChildren(readSingle(grantedFor(request, a.nonce)));
+    const [contentType, content] = readChildren(token!);
+    const fields = readChildren(readSingle(content!.value));
+    const [eContentType, eContent] = readChildren(fields[2]!);
+    const tstInfo = readSingle(eContent!.value).value;
+    const split = der(0x24, derOctetString(tstInfo.subarray(0, 10)), derOctetString(tstInfo.subarray(10)));
+    const encapsulated = derSequence(eContentType!.der, der(contextTag(0), split));
+    const rest = fields.slice(3).map((field) => field.der);
+    const signedData = derSequence(fields[0]!.der, fields[1]!.der, encapsulated, ...rest);
+    const berToken = derSequence(contentType!.der, der(contextTag(0), signedData));
+    expect(checkReplyCheaply(derSequence(status!.der, berToken), a).outcome).toBe("ok");
     expect(checkReplyCheaply(grantedFor(request, a.nonce).subarray(0, 60), a).outcome).toBe("bad_response");
   });
 });

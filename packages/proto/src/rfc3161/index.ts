@@ -52,6 +52,7 @@ export {
 export {
   type Attributes,
   MAX_TIMESTAMP_TOKEN_BYTES,
+  readOctets,
   readTimeStampResponse,
   readTimeStampToken,
   type SignerInfoParts,
