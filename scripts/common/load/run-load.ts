@@ -150,7 +150,8 @@ interface Answered {
  * An open-loop load run: request k is due at start + k·batch/rate whatever happened to earlier ones,
  * and its latency counts from then, so a slow cluster shows up as latency instead of quietly
  * lowering the offered rate. Requests go round-robin over the targets. Every answer is decoded and
- * its signatures verified on a worker thread.
+ * its signatures verified on a worker thread; RFC 3161 answers, one small token per query, are
+ * checked cheaply on this thread and only the verified share goes to the worker.
  */
 export async function runLoad(
   options: LoadOptions,

@@ -87,7 +87,7 @@ export type CheapVerdict =
 
 /**
  * The checks every answer gets, on the sending thread and without decoding the token: the reply is
- * granted, and its TSTInfo has the digest and the nonce sent (a token for another query, or one
+ * granted (else `tsa_status_N`), and its TSTInfo has the digest and the nonce sent (a token for another query, or one
  * replayed, fails). The signature is verified in full on a sample (response-checker.ts).
  */
 export function checkReplyCheaply(reply: Uint8Array, query: SentQuery): CheapVerdict {
@@ -95,9 +95,9 @@ export function checkReplyCheaply(reply: Uint8Array, query: SentQuery): CheapVer
     const response = readElement(reply);
     const status = readElement(response.value);
     const statusValue = readElement(status.value);
-    if (statusValue.tag !== TAG.INTEGER || statusValue.value.length !== 1 || statusValue.value[0]! > 1) {
-      return { outcome: "tsa_not_granted" };
-    }
+    if (statusValue.tag !== TAG.INTEGER || statusValue.value.length !== 1) return { outcome: "bad_response" };
+    // granted (0) or grantedWithMods (1); a rejection or waiting has no token.
+    if (statusValue.value[0]! > 1) return { outcome: `tsa_status_${statusValue.value[0]}` };
     // ContentInfo { signedData OID, [0] { SignedData { version, digestAlgorithms, encapContentInfo … } } }
     const contentInfo = readElement(response.value, status.der.length);
     const signedData = readElement(

@@ -86,7 +86,7 @@ describe("load generator parts", () => {
     expect(checkReplyCheaply(grantedFor(request, a.nonce), b).outcome).toBe("tsa_wrong_input");
     expect(checkReplyCheaply(grantedFor(request, b.nonce), a).outcome).toBe("tsa_wrong_nonce");
     expect(checkReplyCheaply(grantedFor(request, undefined), a).outcome).toBe("tsa_wrong_nonce");
-    expect(checkReplyCheaply(rejectionResponse("badAlg", "no"), a).outcome).toBe("tsa_not_granted");
+    expect(checkReplyCheaply(rejectionResponse("badAlg", "no"), a).outcome).toBe("tsa_status_2");
 
     // CMS is BER: pkijs wraps the TSTInfo in a constructed OCTET STRING of segments.
     const [status, token] = readChildren(readSingle(grantedFor(request, a.nonce)));
