@@ -31,12 +31,8 @@ export function tsaRoute(
   }
   let agency: Agency;
   try {
-    agency = authenticate(tsa);
+    agency = admitted(() => authenticate(tsa));
   } catch (error) {
-    if (error instanceof TsaError) {
-      const code = error.code === "CERTIFICATE_REFUSED" ? "CERTIFICATE_REFUSED" : "UNAUTHENTICATED";
-      return Promise.reject(new HttpError(code, error.message));
-    }
     return Promise.reject(error);
   }
   return readQuery(request)
@@ -46,15 +42,29 @@ export function tsaRoute(
 
 /**
  * The route on the lean path (lean-path.ts), which answers one small POST per query without
- * node:http's per-request work: RFC 3161 clients send one hash per request. Only for open access:
- * the lean path reads no Authorization header, so with Basic access queries go through node:http.
+ * node:http's per-request work: RFC 3161 clients send one hash per request. With Basic access the
+ * lean path hands over the Authorization header; a refusal is the same HTTP 401 as node:http's.
  */
 export function tsaLeanRoute(tsa: TimeStampAuthority | undefined): PduRoute | undefined {
-  if (tsa === undefined || !tsa.open) return undefined;
-  const agency = tsa.authenticate(undefined);
+  if (tsa === undefined) return undefined;
+  const open = tsa.open ? tsa.authenticate(undefined) : undefined;
   return {
     endpoint: "tsa",
-    answer: (body) => tsa.answer(body, agency),
+    answer: (body, authorization) =>
+      tsa.answer(body, open ?? admitted(() => tsa.authenticate(authorization))),
     contentTypes: { request: TIMESTAMP_QUERY, response: TIMESTAMP_REPLY },
   };
+}
+
+/** The agency `authenticate` gives, its refusal as the HTTP error it is answered with. */
+function admitted(authenticate: () => Agency): Agency {
+  try {
+    return authenticate();
+  } catch (error) {
+    if (!(error instanceof TsaError)) throw error;
+    throw new HttpError(
+      error.code === "CERTIFICATE_REFUSED" ? "CERTIFICATE_REFUSED" : "UNAUTHENTICATED",
+      error.message,
+    );
+  }
 }

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readTimeStampResponse } from "@tempel/proto";
 import { nodeHasher } from "@tempel/proto/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgencyRegistry } from "../../src/aggregation/index.ts";
@@ -89,9 +90,21 @@ describe("TSA access", () => {
     expect(tsa.authenticate(basic("agency1:secret key")).metadata.clientId).toBe("agency1");
   });
 
-  it("with basic access, keeps queries off the lean path, which reads no Authorization header", () => {
-    expect(tsaLeanRoute(authority("basic"))).toBeUndefined();
-    expect(tsaLeanRoute(authority("open"))?.contentTypes?.request).toBe("application/timestamp-query");
+  it("on the lean path, refuses queries without an agency's credentials as node:http does, and answers the rest", async () => {
+    const route = tsaLeanRoute(authority("basic"))!;
+    const malformed = Uint8Array.of(0x30, 0x00);
+    for (const header of [undefined, basic("agency1:wrong key"), basic("agency2:secret key")]) {
+      expect(() => route.answer(malformed, header), String(header)).toThrow(
+        expect.objectContaining({ code: "UNAUTHENTICATED", status: 401 }),
+      );
+    }
+    // Admitted: the malformed query gets its RFC 3161 rejection (badDataFormat), not a 401.
+    const reply = await route.answer(malformed, basic("agency1:secret key"));
+    expect(readTimeStampResponse(reply)).toMatchObject({ status: 2, failInfo: [5] });
+    expect(route.contentTypes?.request).toBe("application/timestamp-query");
+    expect(() => tsaLeanRoute(authority("certificate"))!.answer(malformed)).toThrow(
+      expect.objectContaining({ status: 401 }),
+    );
   });
 
   it("with open access, admits anyone as the TSA's own agency", () => {
