@@ -3,6 +3,7 @@ import { HashAlgorithm, type QuorumTrust } from "@tempel/proto";
 import { nodeHasher } from "@tempel/proto/node";
 import { AgencyRegistry, RoundPipeline } from "./aggregation/index.ts";
 import { type ApiServer, adminHandler, JsonApi, KsiEndpoints, startApiServer } from "./api/index.ts";
+import { startTsaTlsServer } from "./api/tsa-tls-server.ts";
 import { Components } from "./components/index.ts";
 import type { NodeConfig } from "./config/index.ts";
 import {
@@ -266,10 +267,27 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       },
       stop: () => serverClosed,
     });
+    const tsaTls =
+      tsa !== undefined && config.tsa.tlsPort !== 0
+        ? await startTsaTlsServer(
+            {
+              host: config.api.host,
+              port: config.tsa.tlsPort,
+              certFile: config.tsa.tlsCertFile,
+              keyFile: config.tsa.tlsKeyFile,
+              clientCaFile: config.tsa.clientCaFile,
+              maxPduBytes: config.api.maxPduBytes,
+              retryAfterSeconds: config.api.retryAfterSeconds,
+            },
+            { tsa, metrics: metrics.api, logger: apiLogger },
+          )
+        : undefined;
+    if (tsaTls !== undefined) components.started("tsa-tls", { stop: () => tsaTls.close() });
     logger.info("node started", {
       nodeId: identity.id,
       cluster: genesis.clusterId,
       http: `${config.api.host}:${server.port}`,
+      ...(tsaTls !== undefined && { tsaTls: `${config.api.host}:${tsaTls.port}` }),
       p2p: network.listenAddresses(),
       calendarHead: calendar.head,
     });

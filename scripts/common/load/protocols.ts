@@ -1,15 +1,9 @@
 import { createHmac, randomFillSync } from "node:crypto";
 import {
   DEFAULT_HMAC_ALGORITHM,
-  derAlgorithm,
-  derInteger,
-  derOctetString,
-  derSequence,
-  derUnsignedInteger,
   encodeAggregationRequestPdu,
   HashAlgorithm,
   type Imprint,
-  OID,
 } from "@tempel/proto";
 import { nodeHasher } from "@tempel/proto/node";
 
@@ -74,13 +68,9 @@ export function encodeRequest(
         },
       };
     }
-    case "rfc3161": {
-      if (imprints.length !== 1) throw new RangeError("an RFC 3161 query holds one hash: use batch 1");
-      return {
-        body: timeStampQuery(imprints[0]!),
-        headers: { "content-type": "application/timestamp-query" },
-      };
-    }
+    case "rfc3161":
+      // Whole HTTP requests from a template, sent by run-load's lean client: time-stamp-queries.ts.
+      throw new RangeError("RFC 3161 queries are made by TimeStampQueries");
     case "baseline": {
       const body = new Uint8Array(imprints.length * imprints[0]!.length);
       imprints.forEach((imprint, i) => {
@@ -100,18 +90,6 @@ export function randomImprints(count: number): { bytes: Uint8Array<ArrayBuffer>;
     return imprint;
   });
   return { bytes, imprints };
-}
-
-/**
- * What \`openssl ts -query -sha256\` sends: version 1, the imprint with NULL parameters, a 64-bit
- * nonce, no certReq.
- */
-function timeStampQuery(imprint: Imprint): Uint8Array {
-  return derSequence(
-    derInteger(1),
-    derSequence(derAlgorithm(OID.sha256, true), derOctetString(imprint.subarray(1))),
-    derUnsignedInteger(randomFillSync(new Uint8Array(8))),
-  );
 }
 
 const HEX_DIGITS = new TextEncoder().encode("0123456789abcdef");

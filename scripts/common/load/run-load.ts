@@ -1,6 +1,8 @@
 import { Agent, request } from "node:http";
 import { Worker } from "node:worker_threads";
 import type { QuorumTrust } from "@tempel/proto";
+import { EvenSampler } from "./even-sampler.ts";
+import { KeepAliveClient } from "./keep-alive-client.ts";
 import { LatencyRecorder, type LatencySummary } from "./latency.ts";
 import {
   encodeRequest,
@@ -11,6 +13,7 @@ import {
 } from "./protocols.ts";
 import { ResponseBuffers } from "./response-buffers.ts";
 import type { VerificationPolicy } from "./signature-verifier.ts";
+import { checkReplyCheaply, sentImprint, TimeStampQueries } from "./time-stamp-queries.ts";
 import type { VerifyJob, VerifyReply, VerifyWorkerData } from "./verify-worker.ts";
 
 export interface LoadTarget {
@@ -130,6 +133,8 @@ const PROGRESS_MS = 1_000;
 interface Lane {
   readonly target: LoadTarget;
   readonly agent: Agent;
+  /** RFC 3161 queries go through the lean client, made from a template (time-stamp-queries.ts). */
+  readonly rfc3161: { readonly client: KeepAliveClient; readonly queries: TimeStampQueries } | undefined;
   readonly limit: number;
   inFlight: number;
   /** Request numbers due and not sent yet, oldest first. */
@@ -147,7 +152,8 @@ interface Answered {
  * An open-loop load run: request k is due at start + k·batch/rate whatever happened to earlier ones,
  * and its latency counts from then, so a slow cluster shows up as latency instead of quietly
  * lowering the offered rate. Requests go round-robin over the targets. Every answer is decoded and
- * its signatures verified on a worker thread.
+ * its signatures verified on a worker thread; RFC 3161 answers, one small token per query, are
+ * checked cheaply on this thread and only the verified share goes to the worker.
  */
 export async function runLoad(
   options: LoadOptions,
@@ -157,20 +163,30 @@ export async function runLoad(
   const total = Math.max(1, Math.floor((options.rate * options.durationSeconds) / batch));
   const intervalMs = (1000 * batch) / options.rate;
   const perLane = Math.max(1, Math.floor(options.concurrency / targets.length));
+  const rfc3161 = options.service.protocol === "rfc3161";
+  if (rfc3161 && batch !== 1) throw new RangeError("an RFC 3161 query holds one hash: use batch 1");
   const lanes: Lane[] = targets.map((target) => ({
     target,
     agent: new Agent({ keepAlive: true, maxSockets: perLane }),
+    rfc3161: rfc3161
+      ? {
+          client: new KeepAliveClient(new URL(target.url), () => resentAfterReset++),
+          queries: new TimeStampQueries(new URL(target.url)),
+        }
+      : undefined,
     limit: perLane,
     inFlight: 0,
     queue: [],
     queueHead: 0,
   }));
   const verifyFraction = options.verifyFraction ?? 1;
+  // RFC 3161 answers are checked cheaply on this thread and only the sample goes to the worker.
+  const sampler = new EvenSampler(verifyFraction);
   const worker = new Worker(new URL("./verify-worker.ts", import.meta.url), {
     workerData: {
       service: options.service,
       policy: options.policy,
-      verifyFraction,
+      verifyFraction: rfc3161 ? 1 : verifyFraction,
       ...(options.trust !== undefined && { trust: options.trust }),
     } satisfies VerifyWorkerData,
   });
@@ -231,7 +247,61 @@ export async function runLoad(
   });
   worker.on("error", fail);
 
+  /** The answer to request k is checked and counted: handed to the worker when `job` is given. */
+  const answeredWith = (lane: Lane, k: number, latency: number, job: VerifyJob | undefined) => {
+    lastAnswerAt = performance.now();
+    intervalAnswered += batch;
+    if (job === undefined) succeeded(latency);
+    else if (backlogBytes + job.body.length > MAX_VERIFY_BACKLOG_BYTES) {
+      unchecked++;
+      responseBuffers.give(job.body.buffer);
+      succeeded(latency);
+    } else {
+      backlogBytes += job.body.length;
+      verifying.set(k, { lane, latency, bytes: job.body.length });
+      // Handed over, not copied: at tens of thousands of signatures a second the copies would cost a core.
+      worker.postMessage(job, [job.body.buffer, job.imprints.buffer as ArrayBuffer]);
+    }
+  };
+
+  const sendQuery = (lane: Lane, k: number, { client, queries }: NonNullable<Lane["rfc3161"]>) => {
+    lane.inFlight++;
+    const query = queries.next();
+    client.exchange(query.bytes, options.timeoutMs, (result) => {
+      lane.inFlight--;
+      const latency = (performance.now() - dueAt(k)) / 1000;
+      if ("failure" in result) countError(lane, result.failure);
+      else if (result.status !== 200) countError(lane, `http_${result.status}`);
+      else {
+        const verdict = checkReplyCheaply(result.body, query);
+        if (!("genTime" in verdict)) {
+          verdicts[verdict.outcome] = (verdicts[verdict.outcome] ?? 0) + 1;
+          countError(lane, verdict.outcome);
+        } else if (!sampler.pick()) {
+          cheaplyChecked++;
+          seconds.get(lane.target.name)!.add(verdict.genTime);
+          answeredWith(lane, k, latency, undefined);
+        } else {
+          const body = joined([result.body], responseBuffers.take(result.body.length));
+          const imprint = sentImprint(query);
+          answeredWith(lane, k, latency, {
+            id: k,
+            body,
+            imprints: imprint,
+            imprintBytes: imprint.length,
+            firstId: BigInt(k) + 1n,
+          });
+        }
+      }
+      pump(lane);
+    });
+  };
+
   const send = (lane: Lane, k: number) => {
+    if (lane.rfc3161 !== undefined) {
+      sendQuery(lane, k, lane.rfc3161);
+      return;
+    }
     lane.inFlight++;
     const { bytes, imprints } = randomImprints(batch);
     const firstId = BigInt(k) * BigInt(batch) + 1n;
@@ -244,27 +314,14 @@ export async function runLoad(
       lane.inFlight--;
       const latency = (performance.now() - dueAt(k)) / 1000;
       if (kind !== undefined) countError(lane, kind);
-      else {
-        lastAnswerAt = performance.now();
-        intervalAnswered += batch;
-        if (backlogBytes + responseBody!.length > MAX_VERIFY_BACKLOG_BYTES) {
-          unchecked++;
-          responseBuffers.give(responseBody!.buffer);
-          succeeded(latency);
-        } else {
-          backlogBytes += responseBody!.length;
-          verifying.set(k, { lane, latency, bytes: responseBody!.length });
-          const job: VerifyJob = {
-            id: k,
-            body: responseBody!,
-            imprints: bytes,
-            imprintBytes: IMPRINT_BYTES,
-            firstId,
-          };
-          // Handed over, not copied: at tens of thousands of signatures a second the copies would cost a core.
-          worker.postMessage(job, [responseBody!.buffer, bytes.buffer]);
-        }
-      }
+      else
+        answeredWith(lane, k, latency, {
+          id: k,
+          body: responseBody!,
+          imprints: bytes,
+          imprintBytes: IMPRINT_BYTES,
+          firstId,
+        });
       pump(lane);
     };
     const timeout = AbortSignal.timeout(options.timeoutMs);
@@ -328,6 +385,7 @@ export async function runLoad(
   let intervalStart = t0;
   const progress = setInterval(() => {
     const now = performance.now();
+    for (const lane of lanes) lane.rfc3161?.client.sweep(now);
     const cpu = process.cpuUsage(cpuAtInterval);
     const since = (now - intervalStart) / 1000;
     onProgress?.({
@@ -352,7 +410,10 @@ export async function runLoad(
   } finally {
     clearTimeout(timer);
     clearInterval(progress);
-    for (const lane of lanes) lane.agent.destroy();
+    for (const lane of lanes) {
+      lane.agent.destroy();
+      lane.rfc3161?.client.close();
+    }
     await worker.terminate();
   }
   const cpu = process.cpuUsage(cpuAtStart);

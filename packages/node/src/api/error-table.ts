@@ -24,6 +24,7 @@ export type ApiErrorCode =
   | "NOT_PUBLISHED"
   | "NO_TSA"
   | "ADMIN_LOOPBACK_ONLY"
+  | "CERTIFICATE_REFUSED"
   | "BAD_PARTITION";
 
 /** A fault of the node rather than of the request: answered 500, logged as an error, not counted. */
@@ -83,6 +84,7 @@ export const ERROR_TABLE: { readonly [C in AnsweredCode]: C extends KsiCode ? Ks
   NOT_PUBLISHED: { http: 404, reason: "bad_request" },
   NO_TSA: { http: 404, reason: "bad_request" },
   ADMIN_LOOPBACK_ONLY: { http: 403, reason: "bad_request" },
+  CERTIFICATE_REFUSED: { http: 403, reason: "unauthenticated" },
   BAD_PARTITION: { http: 400, reason: "bad_request" },
 
   // A quota is per second: the next second has room.

@@ -6,7 +6,8 @@ import { parseLeanRequest } from "./lean-request.ts";
 export interface PduRoute {
   /** Label of the endpoint in metrics. */
   readonly endpoint: string;
-  readonly answer: (body: Uint8Array) => Promise<Uint8Array> | Uint8Array;
+  /** The answer to a body; `authorization` is the request's Authorization header, if it had one. */
+  readonly answer: (body: Uint8Array, authorization?: string) => Promise<Uint8Array> | Uint8Array;
   /** Content types of its requests and answers when not the KSI ones (the options'). */
   readonly contentTypes?: { readonly request: string; readonly response: string };
 }
@@ -153,7 +154,7 @@ class LeanConnection {
     const close = request.close;
     let answering: Promise<Uint8Array> | Uint8Array;
     try {
-      answering = answer(request.body);
+      answering = answer(request.body, request.authorization);
     } catch (error) {
       answering = Promise.reject(error);
     }

@@ -189,7 +189,7 @@ function jsonRoute(produce: (request: IncomingMessage, url: URL) => Promise<unkn
 }
 
 /** The body of a request sent as `expected` content type, at most `limit` bytes; refused otherwise. */
-function typedBody(request: IncomingMessage, expected: string, limit: number): Promise<Uint8Array> {
+export function typedBody(request: IncomingMessage, expected: string, limit: number): Promise<Uint8Array> {
   const header = request.headers["content-type"];
   // What clients send, no parameters and lower case, is taken as it is.
   if (header !== expected && header?.split(";")[0]?.trim().toLowerCase() !== expected) {

@@ -191,13 +191,25 @@ export const SETTINGS: readonly Setting[] = [
   {
     path: "tsa.access",
     type: { kind: "enum", values: TSA_ACCESS },
-    help: "who gets RFC 3161 tokens at POST /tsa: open (anyone reaching the node) or basic (HTTP Basic with an agency's login id and key)",
+    help: "who gets RFC 3161 tokens at POST /tsa: open (anyone reaching the node), basic (HTTP Basic with an agency's login id and key) or certificate (only at tsa.tlsPort, by client certificate)",
   },
   { path: "tsa.policy", type: { kind: "string" }, help: "TSA policy OID of every token (TSTInfo.policy)" },
   {
     path: "tsa.signingThreads",
     type: { kind: "integer", min: 0, max: 64 },
     help: "worker threads signing RFC 3161 tokens off the event loop (0: on it)",
+  },
+  {
+    path: "tsa.tlsPort",
+    type: { kind: "integer", min: 0, max: 65_535 },
+    help: "HTTPS port serving POST /tsa to agencies by client certificate (subject CN = login id); 0: none",
+  },
+  { path: "tsa.tlsCertFile", type: { kind: "path" }, help: "the TSA TLS port's certificate chain (PEM)" },
+  { path: "tsa.tlsKeyFile", type: { kind: "path" }, help: "the TSA TLS port's key (PEM, mode 0600)" },
+  {
+    path: "tsa.clientCaFile",
+    type: { kind: "path" },
+    help: "CA certificates (PEM) issuing agencies' client certificates for the TSA TLS port",
   },
   {
     path: "gateway.upstream",

@@ -1,16 +1,12 @@
 import { timingSafeEqual } from "node:crypto";
 import {
-  derOctetString,
-  encodeAttribute,
   encodeTstInfo,
-  grantedResponse,
   type Hasher,
   parseTimeStampRequest,
-  prepareToken,
   rejectionResponse,
-  TEMPEL_KSI_SIGNATURE_ATTRIBUTE,
   TimeStampRefusal,
   type TimeStampRequest,
+  TokenWriter,
 } from "@tempel/proto";
 import type {
   Agency,
@@ -43,6 +39,16 @@ export interface TsaModules {
   readonly logger: Logger;
 }
 
+/** What the TLS layer says of a client's certificate. */
+export interface ClientCertificate {
+  readonly present: boolean;
+  /** Chained to the client CA and valid now (node:tls checked it). */
+  readonly authorized: boolean;
+  readonly authorizationError?: string;
+  /** The subject's one CN, if it has exactly one. */
+  readonly commonName?: string;
+}
+
 /** Members a serial number can tell apart: 16 bits of it (the genesis allows far fewer). */
 const MAX_MEMBERS = 1 << 16;
 const LEAF_BITS = 32n;
@@ -70,6 +76,7 @@ export class TimeStampAuthority {
   readonly #options: TsaOptions;
   readonly #modules: TsaModules;
   readonly #openAgency: Agency;
+  readonly #writer: TokenWriter;
 
   constructor(options: TsaOptions, modules: TsaModules) {
     if (
@@ -90,6 +97,7 @@ export class TimeStampAuthority {
     }
     this.#options = options;
     this.#modules = modules;
+    this.#writer = new TokenWriter(modules.signer.token, modules.signer.certificateHash, modules.hasher);
     this.#openAgency = {
       loginId: "tsa",
       key: new Uint8Array(0),
@@ -110,6 +118,12 @@ export class TimeStampAuthority {
    */
   authenticate(authorization: string | undefined): Agency {
     if (this.#options.access === "open") return this.#openAgency;
+    if (this.#options.access === "certificate") {
+      throw new TsaError(
+        "UNAUTHENTICATED",
+        `time-stamp over TLS with your agency's client certificate, at https://<this node>:${this.#options.tlsPort}/tsa`,
+      );
+    }
     const match = /^Basic ([A-Za-z0-9+/=]{1,1024})$/i.exec(authorization ?? "");
     const decoded = match === null ? "" : Buffer.from(match[1]!, "base64").toString("utf8");
     const colon = decoded.indexOf(":");
@@ -121,6 +135,34 @@ export class TimeStampAuthority {
       throw new TsaError(
         "UNAUTHENTICATED",
         "give an agency's login id and key with HTTP Basic authentication",
+      );
+    }
+    return agency;
+  }
+
+  /**
+   * The agency a TLS client certificate names: one the TLS layer verified against the agencies' CA
+   * (`authorized`), whose subject CN is an agency's login id. No certificate: UNAUTHENTICATED (401);
+   * one from another issuer, self-signed, expired, or naming no agency: CERTIFICATE_REFUSED (403).
+   */
+  authenticateCertificate(peer: ClientCertificate): Agency {
+    if (!peer.present) {
+      throw new TsaError(
+        "UNAUTHENTICATED",
+        "present your agency's client certificate (issued by the CA of tsa.clientCaFile)",
+      );
+    }
+    if (!peer.authorized) {
+      throw new TsaError(
+        "CERTIFICATE_REFUSED",
+        `the client certificate is not accepted (${peer.authorizationError ?? "not verified"}); use one issued to your agency by the node's client CA`,
+      );
+    }
+    const agency = peer.commonName === undefined ? undefined : this.#modules.agencies.get(peer.commonName);
+    if (agency === undefined) {
+      throw new TsaError(
+        "CERTIFICATE_REFUSED",
+        "the client certificate's subject CN names no agency of this node: it must be the agency's login id",
       );
     }
     return agency;
@@ -154,7 +196,6 @@ export class TimeStampAuthority {
 
   async #token(request: TimeStampRequest, answer: RoundAnswer): Promise<Uint8Array> {
     const started = performance.now();
-    const { signer } = this.#modules;
     const tstInfo = encodeTstInfo({
       policy: this.#options.policy,
       messageImprint: request.messageImprint,
@@ -162,21 +203,13 @@ export class TimeStampAuthority {
       genTime: answer.aggregationTime,
       nonce: request.nonce,
     });
-    const unsigned = prepareToken(
-      tstInfo,
-      signer.token,
-      signer.certificateHash,
-      request.certReq,
-      this.#modules.hasher,
-    );
+    const unsigned = this.#writer.prepare(tstInfo, request.certReq);
     const ksiSignature = answer.encode()[0]!;
     const signature = await this.#modules.signing.sign(unsigned.signedAttributes);
-    const token = unsigned.finish(signature, [
-      encodeAttribute(TEMPEL_KSI_SIGNATURE_ATTRIBUTE, derOctetString(ksiSignature)),
-    ]);
+    const reply = unsigned.response(signature, ksiSignature);
     this.#modules.metrics.signingDuration.observe((performance.now() - started) / 1000);
     this.#modules.metrics.responses.inc({ status: "granted", fail_info: "" });
-    return grantedResponse(token);
+    return reply;
   }
 
   #refuse(refusal: TimeStampRefusal): Uint8Array {

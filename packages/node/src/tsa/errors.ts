@@ -2,6 +2,8 @@ import { TempelError } from "@tempel/proto";
 
 export type TsaErrorCode =
   | "UNAUTHENTICATED"
+  | "CERTIFICATE_REFUSED"
+  | "TSA_TLS_CONFIG"
   | "USAGE"
   | "TSA_CA_KEY_MISMATCH"
   | "TSA_CERTIFICATE_INVALID"

@@ -1,4 +1,4 @@
-export { TimeStampAuthority, type TsaModules, tokenSerial } from "./authority.ts";
+export { type ClientCertificate, TimeStampAuthority, type TsaModules, tokenSerial } from "./authority.ts";
 export type { TsaKeyType } from "./certificates.ts";
 export { TsaError, type TsaErrorCode } from "./errors.ts";
 export { caFiles, type TsaFiles, tsaFiles } from "./files.ts";

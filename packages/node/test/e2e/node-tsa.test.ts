@@ -18,7 +18,9 @@ import type { NodeConfig } from "../../src/config/config.ts";
 import { silentLogger } from "../../src/logger/logger.ts";
 import { type RunningNode, startNode } from "../../src/node.ts";
 import { issueNodeTsa } from "../../src/tsa/index.ts";
+import { freePort } from "./network-fixtures.ts";
 import { agencyOf, initTestNode } from "./node-fixtures.ts";
+import { postTsaOverTls, type TestCa, testCa, testCertificate } from "./tls-fixtures.ts";
 
 /**
  * The node's RFC 3161 front driven by clients not written here: Debian's `openssl ts` and
@@ -33,6 +35,8 @@ let work: string;
 let config: NodeConfig;
 let node: RunningNode;
 let caFile: string;
+/** The CA of agencies' client certificates for the node's TSA TLS port, which also issued its server certificate. */
+let agencyCa: TestCa;
 
 const url = () => `http://127.0.0.1:${node.port}/tsa`;
 
@@ -67,6 +71,22 @@ beforeAll(async () => {
   writeFileSync(join(work, "file.txt"), "a document to time-stamp\n");
   writeFileSync(join(work, "changed.txt"), "a document to time-stamp!\n");
   caFile = join(dir, "node", "tsa-ca", "tsa-ca-cert.pem");
+  agencyCa = testCa();
+  const server = testCertificate("127.0.0.1", agencyCa);
+  writeFileSync(join(dir, "tls-cert.pem"), server.pem);
+  writeFileSync(join(dir, "tls-key.pem"), server.keyPem, { mode: 0o600 });
+  writeFileSync(join(dir, "clients.pem"), agencyCa.pem);
+  config = {
+    ...config,
+    agencies: [...config.agencies, { loginId: "health-board", key: "a key" }],
+    tsa: {
+      ...config.tsa,
+      tlsPort: await freePort(),
+      tlsCertFile: join(dir, "tls-cert.pem"),
+      tlsKeyFile: join(dir, "tls-key.pem"),
+      clientCaFile: join(dir, "clients.pem"),
+    },
+  };
   node = await startNode(config, silentLogger);
 });
 
@@ -108,6 +128,38 @@ describe.skipIf(!OPENSSL)("RFC 3161 with openssl ts (EC P-256 key)", () => {
     expect(await verifySignature(ksi, { documentHash: other }, internalPolicy)).toMatchObject({
       result: "FAIL",
     });
+  });
+
+  it("over TLS, grants a token to an agency's client certificate and names that agency in the KSI anchor", async () => {
+    expect(openssl("ts", "-query", "-data", "file.txt", "-sha256", "-out", "qtls.tsq").status).toBe(0);
+    const query = readFileSync(join(work, "qtls.tsq"));
+    const client = testCertificate("health-board", agencyCa);
+    const answer = await postTsaOverTls(config.tsa.tlsPort, agencyCa.pem, query, client);
+    expect(answer).toMatchObject({ status: 200, type: "application/timestamp-reply" });
+    writeFileSync(join(work, "rtls.tsr"), answer.body);
+    expect(
+      openssl(
+        "ts",
+        "-verify",
+        "-queryfile",
+        "qtls.tsq",
+        "-in",
+        "rtls.tsr",
+        "-CAfile",
+        caFile,
+        "-untrusted",
+        join(dir, "node", "tsa-cert.pem"),
+      ).out,
+    ).toContain("Verification: OK");
+    const token = readTimeStampToken(readTimeStampResponse(answer.body).token!);
+    expect(agencyOf(decodeSignature(tempelKsiSignatureOf(token)!))).toBe("health-board");
+    const stranger = await postTsaOverTls(
+      config.tsa.tlsPort,
+      agencyCa.pem,
+      query,
+      testCertificate("health-board"),
+    );
+    expect(stranger.status).toBe(403);
   });
 
   it("leaves certificates out without certReq (openssl then needs the TSA certificate) and takes SHA-512 without a nonce", async () => {

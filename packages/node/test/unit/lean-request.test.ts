@@ -49,6 +49,11 @@ describe("parseLeanRequest", () => {
     );
     expect(taken?.route).toBe("extender");
     expect(taken?.close).toBe(true);
+    expect(taken?.authorization).toBeUndefined();
+  });
+
+  it("hands over the Authorization header's value for the route to check", () => {
+    expect(parse(request([...usual, "Authorization:  Basic YTpi "]))?.authorization).toBe("Basic YTpi");
   });
 
   it.each([
@@ -69,6 +74,10 @@ describe("parseLeanRequest", () => {
     ["Expect", request([...usual, "Expect: 100-continue"])],
     ["Upgrade", request([...usual, "Connection: upgrade", "Upgrade: h2c"])],
     ["an Origin", request([...usual, "Origin: https://example.org"])],
+    [
+      "two Authorization headers",
+      request([...usual, "Authorization: Basic YTpi", "Authorization: Basic Yzpk"]),
+    ],
     ["a folded header", request([...usual, "X-Note: a", " b"])],
     ["a header name with a space", request([...usual, "X Note: a"])],
     ["a header value with a control character", request([...usual, "X-Note: a\u0001b"])],

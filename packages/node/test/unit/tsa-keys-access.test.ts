@@ -2,24 +2,36 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readTimeStampResponse } from "@tempel/proto";
 import { nodeHasher } from "@tempel/proto/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgencyRegistry } from "../../src/aggregation/index.ts";
+import type { ApiServer } from "../../src/api/server.ts";
 import { tsaLeanRoute } from "../../src/api/tsa-route.ts";
+import { startTsaTlsServer } from "../../src/api/tsa-tls-server.ts";
 import { silentLogger } from "../../src/logger/index.ts";
 import { createMetrics } from "../../src/metrics/index.ts";
 import {
   caFiles,
+  defaultTsaOptions,
   initTsaCa,
   issueNodeTsa,
   loadTsaSigner,
   nodeCertificationRequest,
   SigningPool,
   TimeStampAuthority,
+  type TsaOptions,
   type TsaSigner,
   tokenSerial,
   tsaFiles,
 } from "../../src/tsa/index.ts";
+import {
+  postTsaOverTls,
+  type TestCa,
+  type TestCertificate,
+  testCa,
+  testCertificate,
+} from "../e2e/tls-fixtures.ts";
 
 const NOW = Math.floor(Date.now() / 1000);
 const OPENSSL = spawnSync("openssl", ["version"]).status === 0;
@@ -42,9 +54,9 @@ beforeAll(() => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function authority(access: "open" | "basic"): TimeStampAuthority {
+function authority(access: TsaOptions["access"]): TimeStampAuthority {
   return new TimeStampAuthority(
-    { access, policy: "1.2.3.4", signingThreads: 0 },
+    { ...defaultTsaOptions, access, policy: "1.2.3.4", signingThreads: 0, tlsPort: 3132 },
     {
       rounds: { submit: () => Promise.reject(new Error("no rounds in this test")) },
       agencies: new AgencyRegistry([{ loginId: "agency1", key: "secret key" }], 100),
@@ -78,9 +90,21 @@ describe("TSA access", () => {
     expect(tsa.authenticate(basic("agency1:secret key")).metadata.clientId).toBe("agency1");
   });
 
-  it("with basic access, keeps queries off the lean path, which reads no Authorization header", () => {
-    expect(tsaLeanRoute(authority("basic"))).toBeUndefined();
-    expect(tsaLeanRoute(authority("open"))?.contentTypes?.request).toBe("application/timestamp-query");
+  it("on the lean path, refuses queries without an agency's credentials as node:http does, and answers the rest", async () => {
+    const route = tsaLeanRoute(authority("basic"))!;
+    const malformed = Uint8Array.of(0x30, 0x00);
+    for (const header of [undefined, basic("agency1:wrong key"), basic("agency2:secret key")]) {
+      expect(() => route.answer(malformed, header), String(header)).toThrow(
+        expect.objectContaining({ code: "UNAUTHENTICATED", status: 401 }),
+      );
+    }
+    // Admitted: the malformed query gets its RFC 3161 rejection (badDataFormat), not a 401.
+    const reply = await route.answer(malformed, basic("agency1:secret key"));
+    expect(readTimeStampResponse(reply)).toMatchObject({ status: 2, failInfo: [5] });
+    expect(route.contentTypes?.request).toBe("application/timestamp-query");
+    expect(() => tsaLeanRoute(authority("certificate"))!.answer(malformed)).toThrow(
+      expect.objectContaining({ status: 401 }),
+    );
   });
 
   it("with open access, admits anyone as the TSA's own agency", () => {
@@ -90,10 +114,100 @@ describe("TSA access", () => {
   it("refuses a policy that is not an object identifier", () => {
     expect(
       () =>
-        new TimeStampAuthority({ access: "open", policy: "tempel", signingThreads: 0 }, {
+        new TimeStampAuthority({ ...defaultTsaOptions, access: "open", policy: "tempel" }, {
           memberIndex: 0,
         } as never),
     ).toThrow(expect.objectContaining({ code: "TSA_POLICY" }));
+  });
+});
+
+describe("TSA access by client certificate over TLS", () => {
+  let ca: TestCa;
+  let server: ApiServer;
+  const files = () => ({
+    cert: join(dir, "tls-cert.pem"),
+    key: join(dir, "tls-key.pem"),
+    ca: join(dir, "clients.pem"),
+  });
+
+  beforeAll(async () => {
+    ca = testCa();
+    const serverCertificate = testCertificate("127.0.0.1", ca);
+    writeFileSync(files().cert, serverCertificate.pem);
+    writeFileSync(files().key, serverCertificate.keyPem, { mode: 0o600 });
+    writeFileSync(files().ca, ca.pem);
+    server = await startTls(files().key);
+  });
+
+  afterAll(() => server?.close());
+
+  /** The TLS port of an authority with certificate access, with the server key in `keyFile`. */
+  function startTls(keyFile: string): Promise<ApiServer> {
+    return startTsaTlsServer(
+      {
+        host: "127.0.0.1",
+        port: 0,
+        certFile: files().cert,
+        keyFile,
+        clientCaFile: files().ca,
+        maxPduBytes: 65_539,
+        retryAfterSeconds: 1,
+      },
+      {
+        tsa: authority("certificate"),
+        metrics: createMetrics({ processMetrics: false }).api,
+        logger: silentLogger,
+      },
+    );
+  }
+
+  /** A malformed query over TLS with the client certificate given (or none): status, type, JSON error code. */
+  async function query(client?: TestCertificate): Promise<{ status: number; code?: string; type?: string }> {
+    const { status, type, body } = await postTsaOverTls(
+      server.port,
+      ca.pem,
+      Buffer.from("30030201ff", "hex"),
+      client,
+    );
+    const code = type === "application/json" ? JSON.parse(body.toString()).error.code : undefined;
+    return { status, ...(code !== undefined && { code }), ...(type !== undefined && { type }) };
+  }
+
+  it("takes a query from a certificate the agencies' CA issued to an agency's login id", async () => {
+    // The query is malformed: a TimeStampResp (a rejection) rather than a 401/403 shows it got through.
+    expect(await query(testCertificate("agency1", ca))).toEqual({
+      status: 200,
+      type: "application/timestamp-reply",
+    });
+  });
+
+  it("refuses a client without a certificate (401), and self-signed, other-CA, expired and unknown-agency certificates (403)", async () => {
+    expect(await query()).toMatchObject({ status: 401, code: "UNAUTHENTICATED" });
+    const otherCa = testCa();
+    for (const client of [
+      testCertificate("agency1"),
+      testCertificate("agency1", otherCa),
+      testCertificate("agency1", ca, NOW - 3 * 86_400),
+      testCertificate("agency2", ca),
+    ]) {
+      expect(await query(client)).toMatchObject({ status: 403, code: "CERTIFICATE_REFUSED" });
+    }
+  });
+
+  it("names the certificate's agency, and with certificate access refuses the HTTP port's queries", () => {
+    const tsa = authority("certificate");
+    const peer = { present: true, authorized: true, commonName: "agency1" };
+    expect(tsa.authenticateCertificate(peer).metadata.clientId).toBe("agency1");
+    expect(() => tsa.authenticate(basic("agency1:secret key"))).toThrow(
+      expect.objectContaining({ code: "UNAUTHENTICATED" }),
+    );
+  });
+
+  it("will not start with a TLS key others may read", async () => {
+    const exposed = join(dir, "exposed-key.pem");
+    writeFileSync(exposed, testCertificate("x").keyPem, { mode: 0o644 });
+    chmodSync(exposed, 0o644);
+    expect(() => startTls(exposed)).toThrow(expect.objectContaining({ code: "TSA_KEY_EXPOSED" }));
   });
 });
 

@@ -38,20 +38,21 @@ export {
 export { FailInfo, type FailInfoName, TimeStampRefusal } from "./failure.ts";
 export { TEMPEL_ARC, TEMPEL_KSI_SIGNATURE_ATTRIBUTE, TEMPEL_TSA_POLICY, TSA_HASHES } from "./oids.ts";
 export { parseTimeStampRequest, type TimeStampRequest } from "./request.ts";
-export { grantedResponse, rejectionResponse } from "./response.ts";
+export { rejectionResponse } from "./response.ts";
 export { TimestampTokenError } from "./timestamp-token-error.ts";
 export {
   encodeAttribute,
   encodeTstInfo,
-  prepareToken,
   signingCertificateV2,
   type TokenSigner,
+  TokenWriter,
   type TstInfoFields,
   type UnsignedToken,
 } from "./token.ts";
 export {
   type Attributes,
   MAX_TIMESTAMP_TOKEN_BYTES,
+  readOctets,
   readTimeStampResponse,
   readTimeStampToken,
   type SignerInfoParts,

@@ -1,11 +1,6 @@
 import { derInteger, derNamedBits, derSequence, derUtf8 } from "./der.ts";
 import { FailInfo, type FailInfoName } from "./failure.ts";
 
-/** A TimeStampResp granting `token` (status granted, RFC 3161 §2.4.2). */
-export function grantedResponse(token: Uint8Array): Uint8Array {
-  return derSequence(derSequence(derInteger(0)), token);
-}
-
 /** A TimeStampResp refusing: status rejection, the reason as statusString, and the failInfo bit. */
 export function rejectionResponse(failInfo: FailInfoName, reason: string): Uint8Array {
   return derSequence(

@@ -167,7 +167,7 @@ function readToken(bytes: Uint8Array): TimeStampToken {
   signedData.take(TAG.SET, "digestAlgorithms");
   const encapsulated = new DerFields(signedData.take(TAG.SEQUENCE, "encapContentInfo"));
   const eContentType = readOid(encapsulated.take(TAG.OID, "eContentType"));
-  const eContent = octets(readSingle(encapsulated.take(contextTag(0), "eContent").value));
+  const eContent = readOctets(readSingle(encapsulated.take(contextTag(0), "eContent").value));
   encapsulated.end("encapContentInfo");
   if (eContentType !== OID.tstInfo) throw malformed("the signed content is not a TSTInfo");
   const certificates = signedData.optional(contextTag(0));
@@ -194,7 +194,7 @@ function readToken(bytes: Uint8Array): TimeStampToken {
  * An OCTET STRING's octets. CMS is BER: some TSAs (pkijs among them) wrap eContent in a constructed
  * OCTET STRING of primitive segments, which is taken here, one level deep.
  */
-function octets(element: DerElement): Uint8Array {
+export function readOctets(element: DerElement): Uint8Array {
   if (element.tag === TAG.OCTET_STRING) return element.value;
   if (element.tag !== (TAG.OCTET_STRING | 0x20))
     throw malformed("the token's content is not an OCTET STRING");

@@ -8,24 +8,24 @@ import {
   derOid,
   derSequence,
   derSetOf,
-  encodeAttribute,
   encodeTstInfo,
   type FailInfoName,
   fromHex,
+  nobleHasher,
   OID,
   parseTimeStampRequest,
-  prepareToken,
   readChildren,
   readInteger,
   readOid,
   readSingle,
   readTime,
+  readTimeStampResponse,
   readTimeStampToken,
   rejectionResponse,
   TAG,
-  TEMPEL_KSI_SIGNATURE_ATTRIBUTE,
   TEMPEL_TSA_POLICY,
   TimeStampRefusal,
+  TokenWriter,
   tempelKsiSignatureOf,
   toHex,
 } from "../../src/index.ts";
@@ -183,9 +183,9 @@ describe("TimeStampToken reader", () => {
     genTime: 1_800_000_000,
     nonce: derInteger(99),
   });
-  const token = prepareToken(tstInfo, signer, new Uint8Array(32), false).finish(Uint8Array.of(1, 2, 3), [
-    encodeAttribute(TEMPEL_KSI_SIGNATURE_ATTRIBUTE, derOctetString(Uint8Array.of(8, 0, 0))),
-  ]);
+  const token = new TokenWriter(signer, new Uint8Array(32))
+    .prepare(tstInfo, false)
+    .token(Uint8Array.of(1, 2, 3), Uint8Array.of(8, 0, 0));
 
   it("reads back what the writer made: TSTInfo fields, the signed attributes as a SET, the KSI attribute", () => {
     const read = readTimeStampToken(token);
@@ -199,6 +199,36 @@ describe("TimeStampToken reader", () => {
     expect(read.signerInfo.signedAttributesDer[0]).toBe(TAG.SET);
     expect(read.signerInfo.signedAttributes.has(OID.signingCertificateV2)).toBe(true);
     expect(tempelKsiSignatureOf(read)).toEqual(Uint8Array.of(8, 0, 0));
+  });
+
+  it("writes tokens whose lengths take one to three octets, with and without certificates and KSI attribute", () => {
+    const certified = {
+      ...signer,
+      certificate: derSequence(new Uint8Array(300)),
+      chain: [derSequence(new Uint8Array(40))],
+    };
+    const writer = new TokenWriter(certified, new Uint8Array(32).fill(5));
+    for (const ksiLength of [3, 200, 1_000]) {
+      for (const certificates of [false, true]) {
+        const ksi = new Uint8Array(ksiLength).fill(8);
+        const unsigned = writer.prepare(tstInfo, certificates);
+        const read = readTimeStampToken(unsigned.token(new Uint8Array(72).fill(3), ksi));
+        expect(read.tstInfoDer).toEqual(tstInfo);
+        expect(read.certificates).toEqual(certificates ? [certified.certificate, ...certified.chain] : []);
+        expect(read.signerInfo.signedAttributesDer).toEqual(unsigned.signedAttributes);
+        expect(read.signerInfo.signedAttributes.get(OID.messageDigest)?.[0]?.value).toEqual(
+          nobleHasher(0x01, tstInfo),
+        );
+        expect(read.signerInfo.signature).toEqual(new Uint8Array(72).fill(3));
+        expect(tempelKsiSignatureOf(read)).toEqual(ksi);
+        const response = readTimeStampResponse(unsigned.response(new Uint8Array(72).fill(3), ksi));
+        expect(response.status).toBe(0);
+        expect(response.token).toEqual(unsigned.token(new Uint8Array(72).fill(3), ksi));
+      }
+    }
+    expect(
+      tempelKsiSignatureOf(readTimeStampToken(writer.prepare(tstInfo, false).token(Uint8Array.of(1)))),
+    ).toBe(undefined);
   });
 
   it("takes an eContent split into a constructed OCTET STRING (BER, as pkijs writes it)", () => {
