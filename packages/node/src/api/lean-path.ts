@@ -106,8 +106,15 @@ class LeanConnection {
     this.#peerEnded = true;
     if (!this.#waiting) this.#socket.destroy();
   };
+  /** Chunks received so far: a timeout closes the connection only if none came since it fired. */
+  #chunksReceived = 0;
+  // After the event loop was blocked, timers run before the poll reads what arrived meanwhile: a
+  // request already sent would be lost with its connection. The check phase comes after the poll.
   readonly #onTimeout = () => {
-    if (!this.#waiting) this.#socket.destroy();
+    const chunksBefore = this.#chunksReceived;
+    setImmediate(() => {
+      if (!this.#waiting && this.#chunksReceived === chunksBefore) this.#socket.destroy();
+    });
   };
 
   constructor(socket: Socket, path: LeanPath) {
@@ -127,6 +134,7 @@ class LeanConnection {
   }
 
   #received(chunk: Buffer): void {
+    this.#chunksReceived++;
     if (this.#ended) return;
     this.#unread = this.#unread === undefined ? chunk : Buffer.concat([this.#unread, chunk]);
     if (!this.#waiting) this.#next();
