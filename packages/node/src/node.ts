@@ -278,6 +278,8 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
               clientCaFile: config.tsa.clientCaFile,
               maxPduBytes: config.api.maxPduBytes,
               retryAfterSeconds: config.api.retryAfterSeconds,
+              maxConnections: config.api.maxConnections,
+              maxConnectionsPerAddress: config.api.maxConnectionsPerAddress,
             },
             { tsa, metrics: metrics.api, logger: apiLogger },
           )

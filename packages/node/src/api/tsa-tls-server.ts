@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { privateFileProblem } from "../identity/index.ts";
 import type { Logger } from "../logger/index.ts";
 import { type ClientCertificate, type TimeStampAuthority, TsaError } from "../tsa/index.ts";
+import { type ConnectionLimitOptions, ConnectionLimits } from "./connection-limits.ts";
 import { HttpError } from "./http-error.ts";
 import type { ApiMetrics } from "./metrics.ts";
 import { httpRefusal } from "./refusals.ts";
@@ -13,7 +14,7 @@ import { typedBody } from "./routes.ts";
 import type { ApiServer } from "./server.ts";
 import { TIMESTAMP_QUERY, TSA_PATH, tsaRoute } from "./tsa-route.ts";
 
-export interface TsaTlsOptions {
+export interface TsaTlsOptions extends ConnectionLimitOptions {
   readonly host: string;
   readonly port: number;
   readonly certFile: string;
@@ -89,6 +90,11 @@ export function startTsaTlsServer(options: TsaTlsOptions, modules: TsaTlsModules
         });
     },
   );
+  // The same caps as the HTTP port's, counted apart: a TLS connection holds a descriptor too.
+  const limits = new ConnectionLimits(options, (reason) => metrics.refusedConnections.inc({ reason }));
+  server.prependListener("connection", (socket: Socket) => {
+    limits.admit(socket);
+  });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen({ port: options.port, host: options.host }, () => {

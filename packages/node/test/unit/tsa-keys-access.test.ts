@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readTimeStampResponse } from "@tempel/proto";
@@ -142,7 +143,7 @@ describe("TSA access by client certificate over TLS", () => {
   afterAll(() => server?.close());
 
   /** The TLS port of an authority with certificate access, with the server key in `keyFile`. */
-  function startTls(keyFile: string): Promise<ApiServer> {
+  function startTls(keyFile: string, maxConnectionsPerAddress = 64): Promise<ApiServer> {
     return startTsaTlsServer(
       {
         host: "127.0.0.1",
@@ -152,6 +153,8 @@ describe("TSA access by client certificate over TLS", () => {
         clientCaFile: files().ca,
         maxPduBytes: 65_539,
         retryAfterSeconds: 1,
+        maxConnections: 1_024,
+        maxConnectionsPerAddress,
       },
       {
         tsa: authority("certificate"),
@@ -191,6 +194,19 @@ describe("TSA access by client certificate over TLS", () => {
       testCertificate("agency2", ca),
     ]) {
       expect(await query(client)).toMatchObject({ status: 403, code: "CERTIFICATE_REFUSED" });
+    }
+  });
+
+  it("caps the connections one client address holds on the TLS port, as on the HTTP port", async () => {
+    const capped = await startTls(files().key, 1);
+    const held = await openTcp(capped.port);
+    try {
+      const refused = await openTcp(capped.port);
+      expect(await closedWithin(refused, 5_000)).toBe(true);
+      expect(await closedWithin(held, 200)).toBe(false);
+    } finally {
+      held.destroy();
+      await capped.close();
     }
   });
 
@@ -299,3 +315,23 @@ describe("TSA keys and certificates", () => {
     },
   );
 });
+
+function openTcp(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port }, () => resolve(socket));
+    socket.once("error", reject);
+  });
+}
+
+/** Whether the server closes `socket` within `ms` (a refused connection is closed unanswered). */
+function closedWithin(socket: Socket, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (socket.destroyed || socket.readableEnded) return resolve(true);
+    const timer = setTimeout(() => resolve(false), ms);
+    socket.on("error", () => undefined);
+    socket.once("close", () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
