@@ -53,6 +53,7 @@ export interface ClientCertificate {
 const MAX_MEMBERS = 1 << 16;
 const LEAF_BITS = 32n;
 const MEMBER_BITS = 16n;
+const GRANTED_LABELS = { status: "granted", fail_info: "" } as const;
 const OID_TEXT = /^[0-2](\.(0|[1-9]\d{0,40})){1,30}$/;
 
 /**
@@ -186,15 +187,12 @@ export class TimeStampAuthority {
       return this.#roundRefused(error);
     }
     return round
-      .then((answer) => {
-        const reply = this.#token(request, answer);
-        this.#modules.metrics.requestDuration.observe((performance.now() - started) / 1000);
-        return reply;
-      })
+      .then((answer) => this.#token(request, answer, started))
       .catch((error: unknown) => this.#roundRefused(error));
   }
 
-  async #token(request: TimeStampRequest, answer: RoundAnswer): Promise<Uint8Array> {
+  /** Without an async frame of its own: at thousands of tokens a second each promise counts. */
+  #token(request: TimeStampRequest, answer: RoundAnswer, requested: number): Promise<Uint8Array> {
     const started = performance.now();
     const tstInfo = encodeTstInfo({
       policy: this.#options.policy,
@@ -205,11 +203,15 @@ export class TimeStampAuthority {
     });
     const unsigned = this.#writer.prepare(tstInfo, request.certReq);
     const ksiSignature = answer.encode()[0]!;
-    const signature = await this.#modules.signing.sign(unsigned.signedAttributes);
-    const reply = unsigned.response(signature, ksiSignature);
-    this.#modules.metrics.signingDuration.observe((performance.now() - started) / 1000);
-    this.#modules.metrics.responses.inc({ status: "granted", fail_info: "" });
-    return reply;
+    return this.#modules.signing.sign(unsigned.signedAttributes).then((signature) => {
+      const reply = unsigned.response(signature, ksiSignature);
+      const { metrics } = this.#modules;
+      const now = performance.now();
+      metrics.signingDuration.observe((now - started) / 1000);
+      metrics.requestDuration.observe((now - requested) / 1000);
+      metrics.responses.inc(GRANTED_LABELS);
+      return reply;
+    });
   }
 
   #refuse(refusal: TimeStampRefusal): Uint8Array {

@@ -71,16 +71,13 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 
 /** Minimal two's complement, as DER INTEGER contents. */
 export function integerContents(value: bigint): Uint8Array {
-  const bytes: number[] = [];
+  // The magnitude's bits and a sign bit; ~value is the magnitude to count for a negative value.
+  const magnitude = value < 0n ? ~value : value;
+  const bits = magnitude === 0n ? 0 : magnitude.toString(2).length;
+  const out = new Uint8Array(Math.floor(bits / 8) + 1);
   let v = value;
-  for (;;) {
-    const byte = Number(v & 0xffn);
-    bytes.unshift(byte);
-    v >>= 8n;
-    const sign = byte & 0x80;
-    if ((v === 0n && sign === 0) || (v === -1n && sign !== 0)) break;
-  }
-  return Uint8Array.from(bytes);
+  for (let i = out.length - 1; i >= 0; i--, v >>= 8n) out[i] = Number(v & 0xffn);
+  return out;
 }
 
 export const derInteger = (value: bigint | number): Uint8Array =>
@@ -242,6 +239,13 @@ export class DerFields {
     return child;
   }
 
+  /** The next child whatever its tag, if there is one. */
+  optionalAny(): DerElement | undefined {
+    const child = this.#children[this.#next];
+    if (child !== undefined) this.#next++;
+    return child;
+  }
+
   /** The next child whatever its tag. */
   any(what: string): DerElement {
     const child = this.#children[this.#next++];
@@ -268,6 +272,13 @@ export function readInteger(element: DerElement): bigint {
   if (v.length > 1 && ((v[0] === 0 && (v[1]! & 0x80) === 0) || (v[0] === 0xff && (v[1]! & 0x80) !== 0))) {
     throw derError("INTEGER not minimally encoded");
   }
+  // Up to 6 octets fit a double exactly: one BigInt instead of one per octet (a request's nonce).
+  if (v.length <= 6) {
+    let small = 0;
+    for (const byte of v) small = small * 256 + byte;
+    if (v[0]! & 0x80) small -= 256 ** v.length;
+    return BigInt(small);
+  }
   let value = 0n;
   for (const byte of v) value = (value << 8n) | BigInt(byte);
   if (v[0]! & 0x80) value -= 1n << BigInt(8 * v.length);
@@ -286,15 +297,19 @@ export function readOid(element: DerElement): string {
   const v = element.value;
   if (v.length === 0 || (v[v.length - 1]! & 0x80) !== 0) throw derError("malformed OBJECT IDENTIFIER");
   const arcs: bigint[] = [];
-  let value = 0n;
+  // Arcs below 2^46 are read as doubles (exact), larger ones as BigInt: a TSA reads one OID per request.
+  let small = 0;
+  let value: bigint | undefined;
   let started = false;
   for (const byte of v) {
     if (!started && byte === 0x80) throw derError("OBJECT IDENTIFIER arc not minimally encoded");
     started = true;
-    value = (value << 7n) | BigInt(byte & 0x7f);
+    if (value === undefined && small < 2 ** 46) small = small * 128 + (byte & 0x7f);
+    else value = ((value ?? BigInt(small)) << 7n) | BigInt(byte & 0x7f);
     if ((byte & 0x80) === 0) {
-      arcs.push(value);
-      value = 0n;
+      arcs.push(value ?? BigInt(small));
+      small = 0;
+      value = undefined;
       started = false;
     }
   }
@@ -307,9 +322,9 @@ export function readOid(element: DerElement): string {
 export function readAlgorithm(element: DerElement): { oid: string; parameters: DerElement | undefined } {
   const fields = new DerFields(element);
   const oid = readOid(fields.take(TAG.OID, "algorithm"));
-  const rest = readChildren(element).slice(1);
-  if (rest.length > 1) throw derError("AlgorithmIdentifier has more than one parameter");
-  return { oid, parameters: rest[0] };
+  const parameters = fields.optionalAny();
+  fields.end("the AlgorithmIdentifier's parameter");
+  return { oid, parameters };
 }
 
 /** Unix seconds of a GeneralizedTime or UTCTime without fractions (the forms DER X.509 and TSTInfo use). */

@@ -80,7 +80,21 @@ describe("DER reader", () => {
   });
 
   it("reads INTEGERs only in minimal two's complement and writes them so", () => {
-    for (const value of [0n, 1n, 127n, 128n, 255n, 256n, -1n, -128n, -129n, (1n << 159n) + 5n]) {
+    // Six octets and fewer are read as doubles, more as BigInt: both sides of that line, either sign.
+    const edges = [1n << 47n, (1n << 47n) - 1n, (1n << 55n) + 1n, (1n << 80n) + 12_345n, (1n << 159n) + 5n];
+    for (const value of [
+      0n,
+      1n,
+      127n,
+      128n,
+      255n,
+      256n,
+      -1n,
+      -128n,
+      -129n,
+      ...edges,
+      ...edges.map((e) => -e),
+    ]) {
       expect(readInteger(readSingle(derInteger(value)))).toBe(value);
     }
     expect(toHex(derInteger(128n))).toBe("02020080");
@@ -89,7 +103,9 @@ describe("DER reader", () => {
   });
 
   it("round-trips object identifiers, the project's 128-bit UUID arc included", () => {
-    for (const oid of [OID.sha256, OID.timeStamping, TEMPEL_TSA_POLICY, "2.999.3"]) {
+    // Arcs up to 2^46 are read as doubles, larger ones as BigInt: arcs across that line and past 2^53.
+    const large = ["1.2.70368744177663.70368744177664.9007199254740993", "2.70368744177700.1"];
+    for (const oid of [OID.sha256, OID.timeStamping, TEMPEL_TSA_POLICY, "2.999.3", ...large]) {
       expect(readOid(readSingle(derOid(oid)))).toBe(oid);
     }
     expect(toHex(derOid(OID.tstInfo))).toBe("060b2a864886f70d0109100104");
@@ -141,6 +157,11 @@ describe("TimeStampReq", () => {
       ["version 2", request({ version: 2n }), "badRequest"],
       ["SHA-1", request({ algorithm: derAlgorithm("1.3.14.3.2.26"), digest: new Uint8Array(20) }), "badAlg"],
       ["odd parameters", request({ algorithm: derSequence(derOid(OID.sha512), derInteger(0)) }), "badAlg"],
+      [
+        "two algorithm parameters",
+        request({ algorithm: derSequence(derOid(OID.sha256), hex("0500"), hex("0500")) }),
+        "badDataFormat",
+      ],
       ["short digest", request({ digest: new Uint8Array(32) }), "badDataFormat"],
       ["other policy", request({ tail: [derOid("1.3.6.1.4.1.32473.1")] }), "unacceptedPolicy"],
       [
