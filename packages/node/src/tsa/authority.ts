@@ -98,7 +98,12 @@ export class TimeStampAuthority {
     }
     this.#options = options;
     this.#modules = modules;
-    this.#writer = new TokenWriter(modules.signer.token, modules.signer.certificateHash, modules.hasher);
+    this.#writer = new TokenWriter(
+      modules.signer.token,
+      modules.signer.certificateHash,
+      modules.hasher,
+      (size) => Buffer.allocUnsafe(size),
+    );
     this.#openAgency = {
       loginId: "tsa",
       key: new Uint8Array(0),

@@ -113,9 +113,21 @@ export class TokenWriter {
   /** SignedData's [0] certificates: the TSA certificate and its chain. */
   readonly #certificates: Uint8Array;
 
-  /** `certificateHash` is SHA-256 of the signer's certificate (its ESSCertIDv2). */
-  constructor(signer: TokenSigner, certificateHash: Uint8Array, hasher: Hasher = nobleHasher) {
+  /** Where each token is written; every octet of it is, so it need not come zeroed. */
+  readonly #allocate: (size: number) => Uint8Array;
+
+  /**
+   * `certificateHash` is SHA-256 of the signer's certificate (its ESSCertIDv2). `allocate` gives a
+   * token's buffer: Node's pooled Buffer.allocUnsafe spares the node an ArrayBuffer per token.
+   */
+  constructor(
+    signer: TokenSigner,
+    certificateHash: Uint8Array,
+    hasher: Hasher = nobleHasher,
+    allocate: (size: number) => Uint8Array = (size) => new Uint8Array(size),
+  ) {
     this.#signer = signer;
+    this.#allocate = allocate;
     this.#hasher = hasher;
     const digestAttribute = encodeAttribute(OID.messageDigest, derOctetString(new Uint8Array(DIGEST_BYTES)));
     // The three attributes differ in length, so their DER order is the same whatever the digest.
@@ -173,7 +185,9 @@ export class TokenWriter {
       (includeCertificates ? this.#certificates.length : 0) +
       tlv(tlv(signerInfo));
     const contentInfo = SIGNED_DATA_TYPE.length + tlv(tlv(signedData));
-    const out = new Writer(granted ? tlv(GRANTED.length + tlv(contentInfo)) : tlv(contentInfo));
+    const out = new Writer(
+      this.#allocate(granted ? tlv(GRANTED.length + tlv(contentInfo)) : tlv(contentInfo)),
+    );
     if (granted) out.header(TAG.SEQUENCE, GRANTED.length + tlv(contentInfo)).bytes(GRANTED);
     out.header(TAG.SEQUENCE, contentInfo).bytes(SIGNED_DATA_TYPE);
     out.header(contextTag(0), tlv(signedData)).header(TAG.SEQUENCE, signedData).bytes(SIGNED_DATA_HEAD);
@@ -211,8 +225,8 @@ class Writer {
   readonly #out: Uint8Array;
   #at = 0;
 
-  constructor(size: number) {
-    this.#out = new Uint8Array(size);
+  constructor(out: Uint8Array) {
+    this.#out = out;
   }
 
   header(tag: number, length: number): this {
