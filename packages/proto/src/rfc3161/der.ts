@@ -73,7 +73,8 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 export function integerContents(value: bigint): Uint8Array {
   // The magnitude's bits and a sign bit; ~value is the magnitude to count for a negative value.
   const magnitude = value < 0n ? ~value : value;
-  const bits = magnitude === 0n ? 0 : magnitude.toString(2).length;
+  const hex = magnitude.toString(16);
+  const bits = magnitude === 0n ? 0 : 4 * (hex.length - 1) + 32 - Math.clz32(Number.parseInt(hex[0]!, 16));
   const out = new Uint8Array(Math.floor(bits / 8) + 1);
   let v = value;
   for (let i = out.length - 1; i >= 0; i--, v >>= 8n) out[i] = Number(v & 0xffn);

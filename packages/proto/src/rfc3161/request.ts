@@ -1,8 +1,10 @@
 import { FormatError } from "../errors.ts";
+import { bytesEqual } from "../util/bytes.ts";
 import {
   contextTag,
   type DerElement,
   DerFields,
+  derAlgorithm,
   readAlgorithm,
   readBoolean,
   readInteger,
@@ -25,6 +27,18 @@ export interface TimeStampRequest {
   /** The nonce INTEGER's DER, echoed as it came. */
   readonly nonce: Uint8Array | undefined;
   readonly certReq: boolean;
+}
+
+/**
+ * The accepted hashes' AlgorithmIdentifiers as clients write them (parameters NULL or absent), read
+ * once: a query's is matched by its bytes, and only another one is read (and refused) in full.
+ */
+const KNOWN_ALGORITHMS = [...TSA_HASHES.keys()].flatMap((oid) =>
+  [derAlgorithm(oid, true), derAlgorithm(oid)].map((der) => ({ der, read: readAlgorithm(readSingle(der)) })),
+);
+
+function readHashAlgorithm(element: DerElement): ReturnType<typeof readAlgorithm> {
+  return KNOWN_ALGORITHMS.find((known) => bytesEqual(known.der, element.der))?.read ?? readAlgorithm(element);
 }
 
 /**
@@ -56,7 +70,7 @@ export function parseTimeStampRequest(bytes: Uint8Array, policy: string): TimeSt
     extensions = fields.optional(contextTag(0));
     fields.end("the request");
     const imprintFields = new DerFields(imprint);
-    algorithm = readAlgorithm(imprintFields.take(TAG.SEQUENCE, "hashAlgorithm"));
+    algorithm = readHashAlgorithm(imprintFields.take(TAG.SEQUENCE, "hashAlgorithm"));
     hashed = imprintFields.take(TAG.OCTET_STRING, "hashedMessage");
     imprintFields.end("messageImprint");
   } catch (error) {
