@@ -35,7 +35,11 @@ export default defineConfig({
           include: ["packages/*/test/e2e/**/*.test.ts"],
           testTimeout: 180_000,
           hookTimeout: 60_000,
-          fileParallelism: false,
+          // Two files at a time: e2e files mostly wait (for rounds, processes, elections), and one at
+          // a time they took ~700 of the suite's 900 s. After the unit and sim files (group 0), whose
+          // worker count vitest picks from the cores, since a group has one worker count.
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
