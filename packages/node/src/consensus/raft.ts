@@ -139,6 +139,9 @@ export class Raft {
     this.#commitIndex = state.applied;
     this.#running = true;
     this.#resetElectionTimer();
+    // A member whose own vote is a majority has no one to wait for: its clients' first requests
+    // would otherwise wait out an election timeout (up to 1.5 s) for a leader.
+    if (this.#majority === 1) this.#run(async () => this.#onElectionTimeout());
   }
 
   /** Stops timers and message handling; resolves when the handler in progress is done. */

@@ -62,6 +62,12 @@ describe("agreement in a simulated cluster", () => {
     expect(c.invariants.violations).toEqual([]);
   });
 
+  it("a one-member cluster leads from its start, without waiting out an election timeout", async () => {
+    const c = await startCluster(1, 1);
+    await c.runUntil(100);
+    expect(c.nodes[0]!.agreement!.status()).toMatchObject({ role: "leader", ready: true });
+  });
+
   it("certifies again within 3 s after the leader crashes", async () => {
     const c = await startCluster(2, 3);
     await c.runUntil(8_000);
