@@ -1,12 +1,9 @@
 import {
   contextTag,
   der,
-  derAlgorithm,
-  derInteger,
   derOctetString,
   derSequence,
   encodeTstInfo,
-  OID,
   parseTimeStampRequest,
   readChildren,
   readSingle,
@@ -19,16 +16,11 @@ import { describe, expect, it } from "vitest";
 import { encodeRequest, randomImprints } from "../../../../scripts/common/load/protocols.ts";
 import { ResponseBuffers } from "../../../../scripts/common/load/response-buffers.ts";
 import { checkReplyCheaply, TimeStampQueries } from "../../../../scripts/common/load/time-stamp-queries.ts";
+import { placeholderSigner } from "../../../proto/test/unit/rfc3161-fixtures.ts";
 
 /** A granted TimeStampResp for the query's imprint with `nonce` (its own, another query's or none). */
 function grantedFor(request: ReturnType<typeof parseTimeStampRequest>, nonce: Uint8Array | undefined) {
-  const signer = {
-    certificate: derSequence(),
-    issuer: derSequence(),
-    serialNumber: derInteger(7),
-    chain: [],
-    signatureAlgorithm: derAlgorithm(OID.ecdsaWithSha256),
-  };
+  const signer = placeholderSigner();
   const tstInfo = encodeTstInfo({
     policy: TEMPEL_TSA_POLICY,
     messageImprint: request.messageImprint,

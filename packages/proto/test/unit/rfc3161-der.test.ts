@@ -29,6 +29,7 @@ import {
   tempelKsiSignatureOf,
   toHex,
 } from "../../src/index.ts";
+import { placeholderSigner } from "./rfc3161-fixtures.ts";
 
 const hex = (text: string) => fromHex(text.replace(/\s/g, ""))!;
 /** `openssl ts -query -data f.txt -cert -sha256` (OpenSSL 3.0): NULL parameters, a 64-bit nonce, certReq. */
@@ -190,13 +191,7 @@ describe("TimeStampResp rejection", () => {
 });
 
 describe("TimeStampToken reader", () => {
-  const signer = {
-    certificate: derSequence(),
-    issuer: derSequence(),
-    serialNumber: derInteger(7),
-    chain: [],
-    signatureAlgorithm: derAlgorithm(OID.ecdsaWithSha256),
-  };
+  const signer = placeholderSigner();
   const tstInfo = encodeTstInfo({
     policy: TEMPEL_TSA_POLICY,
     messageImprint: derSequence(derAlgorithm(OID.sha256), derOctetString(new Uint8Array(32).fill(1))),
